@@ -1,0 +1,24 @@
+"""The ``newsmon`` command: one click group; each command is a thin wrapper in crawler/commands/."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# (module under crawler.commands, attribute): each module defines one click command or group.
+COMMANDS: list[tuple[str, str]] = [
+]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsmon", message="%(prog)s %(version)s")
+def main() -> None:
+    """newsmon: find, date, clean, search and alert on news mentions of your topics."""
+
+
+for _module, _attr in COMMANDS:
+    main.add_command(getattr(importlib.import_module(f"crawler.commands.{_module}"), _attr))
+
+if __name__ == "__main__":
+    main()
