@@ -1,0 +1,209 @@
+"""Finding article URLs: feeds, sitemaps (incl. Google News), site search and section pages.
+
+Pure functions from a fetched body to ``Entry`` records, so the spider stays a thin router and
+each format is tested on its own. Feeds are parsed by feedparser (RSS 0.9x–2.0, RSS 1.0, Atom,
+and the broken variants real sites serve); sitemaps by lxml's iterparse with entity resolution
+off (as Scrapy's own Sitemap does), because we also need the nested ``news:publication_date``
+that Scrapy's parser flattens away.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from io import BytesIO
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import lxml.etree
+import lxml.html
+from w3lib.url import safe_url_string
+
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/xml", "text/xml")
+# Listing pages link to many things; these path shapes are never articles.
+NON_ARTICLE_PATH = re.compile(
+    r"/(?:category|categorie|tag|tags|author|auteur|page|search|feed|wp-json|wp-admin|wp-login|login|"
+    r"register|contact|about|privacy|cookies?|sitemap|rss|amp/?$)(?:/|$|\?)|[?&](?:s|q|replytocom|share)=",
+    re.I,
+)
+ARTICLE_HINT = re.compile(r"/\d{4}/\d{1,2}/|/\d{4,}[-/]|\d{5,}|-[a-z0-9]+-[a-z0-9]+.*[a-z]|\.html?$", re.I)
+
+
+@dataclass(frozen=True)
+class Entry:
+    url: str
+    date: datetime | None = None  # aware UTC when known
+    title: str | None = None
+    kind: str = "article"  # article | sitemap (a nested sitemap to fetch)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    """W3C datetime as sitemaps and WordPress write it: '2025-03-05', '2025-03-05T10:00:00+01:00'."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        text += "T00:00:00+00:00"
+    try:
+        return _aware(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def clean_url(url: str, base: str) -> str | None:
+    """Absolute, percent-safe http(s) URL without fragment; None for mailto:, javascript: and junk."""
+    url = (url or "").strip()
+    if not url or url.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+        return None
+    absolute = safe_url_string(urljoin(base, url))
+    parts = urlsplit(absolute)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts._replace(fragment="").geturl()
+
+
+# -- feeds ---------------------------------------------------------------------------------
+
+def feed_entries(body: bytes, base_url: str) -> list[Entry]:
+    parsed = feedparser.parse(body)
+    out: list[Entry] = []
+    for item in parsed.entries:
+        link = item.get("link") or next((l.get("href") for l in item.get("links", []) if l.get("href")), None)
+        url = clean_url(link or "", base_url)
+        if not url:
+            continue
+        stamp = item.get("published_parsed") or item.get("updated_parsed")
+        date = datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc) if stamp else None
+        out.append(Entry(url, date, item.get("title")))
+    return out
+
+
+def looks_like_feed(body: bytes) -> bool:
+    head = body[:2000].lstrip().lower()
+    return b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head
+
+
+def autodiscover_feeds(html: str, base_url: str) -> list[str]:
+    """Feeds a page advertises with <link rel="alternate" type="application/rss+xml">."""
+    try:
+        doc = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    urls = []
+    for link in doc.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " alternate ")][@href]'):
+        if (link.get("type") or "").split(";")[0].strip().lower() in FEED_TYPES[:3]:
+            url = clean_url(link.get("href"), base_url)
+            if url and "/comments/" not in url:
+                urls.append(url)
+    return list(dict.fromkeys(urls))
+
+
+# -- sitemaps ------------------------------------------------------------------------------
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def sitemap_entries(body: bytes, base_url: str) -> list[Entry]:
+    """Entries of a sitemap index (kind="sitemap") or urlset (kind="article").
+
+    For Google News sitemaps the ``news:publication_date`` wins over ``lastmod``: it is the
+    article's date, while lastmod moves with every edit or comment.
+    """
+    out: list[Entry] = []
+    try:
+        events = lxml.etree.iterparse(
+            BytesIO(body), events=("end",), recover=True, resolve_entities=False, remove_comments=True,
+            remove_pis=True, huge_tree=False, no_network=True,
+        )
+        for _, elem in events:
+            name = _local(elem.tag)
+            if name not in ("url", "sitemap"):
+                continue
+            fields: dict[str, str] = {}
+            for child in elem.iter():
+                key = _local(child.tag)
+                if key in ("loc", "lastmod", "publication_date", "title") and child.text and key not in fields:
+                    fields[key] = child.text.strip()
+            url = clean_url(fields.get("loc", ""), base_url)
+            if url:
+                date = parse_iso(fields.get("publication_date")) or parse_iso(fields.get("lastmod"))
+                out.append(Entry(url, date, fields.get("title"), "sitemap" if name == "sitemap" else "article"))
+            elem.clear()
+    except lxml.etree.XMLSyntaxError:
+        pass
+    return out
+
+
+def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
+    urls = []
+    for line in robots_txt.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "sitemap":
+            url = clean_url(value.strip(), base_url)
+            if url:
+                urls.append(url)
+    return urls
+
+
+# -- search and section pages -------------------------------------------------------------
+
+def wp_json_entries(body: bytes, base_url: str) -> list[Entry]:
+    """WordPress REST search results: ``/wp-json/wp/v2/posts?search=``."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    out = []
+    for post in data if isinstance(data, list) else []:
+        if not isinstance(post, dict):
+            continue
+        url = clean_url(str(post.get("link") or ""), base_url)
+        if not url:
+            continue
+        date = parse_iso(post.get("date_gmt") and post["date_gmt"] + "+00:00") or parse_iso(post.get("date"))
+        title = post.get("title", {}).get("rendered") if isinstance(post.get("title"), dict) else None
+        out.append(Entry(url, date, title))
+    return out
+
+
+def listing_links(html: str, page_url: str, hosts: set[str]) -> tuple[list[Entry], list[str]]:
+    """(article links, other listing pages) found on a home, section, tag or search page.
+
+    Article links are those inside headings or <article> elements, or whose path looks like an
+    article (dated path, numeric id, long slug); listing links are pagination and sections on
+    the same hosts, for a depth-limited walk.
+    """
+    try:
+        doc = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return [], []
+    articles: dict[str, Entry] = {}
+    listings: dict[str, None] = {}
+    for a in doc.iter("a"):
+        url = clean_url(a.get("href") or "", page_url)
+        if not url or (urlsplit(url).hostname or "") not in hosts or url.rstrip("/") == page_url.rstrip("/"):
+            continue
+        in_heading = any(anc.tag in ("h1", "h2", "h3", "h4", "article") for anc in a.iterancestors())
+        path = urlsplit(url).path + ("?" + urlsplit(url).query if urlsplit(url).query else "")
+        if NON_ARTICLE_PATH.search(path):
+            if "rel" in a.attrib and "next" in (a.get("rel") or "") or re.search(r"/(?:category|page)/", path):
+                listings[url] = None
+            continue
+        if in_heading or ARTICLE_HINT.search(path):
+            articles.setdefault(url, Entry(url, None, (a.text_content() or "").strip() or None))
+    return list(articles.values()), list(listings)
+
+
+def is_too_old(date: datetime | None, max_age_days: int, now: datetime) -> bool:
+    """An entry dated before the window is skipped; undated entries are never skipped here."""
+    return bool(date and max_age_days and date < now - timedelta(days=max_age_days))

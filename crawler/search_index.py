@@ -1,0 +1,261 @@
+"""The embedded search index: tantivy over terms produced by crawler.analysis.
+
+tantivy's own analyzers have no Kazakh stemmer and fold Arabic differently from our topic
+matcher, so we do not let tantivy analyze anything. Every text field uses the whitespace
+tokenizer and receives the output of ``crawler.analysis.analyze``; queries go through the same
+function. A word therefore means the same thing here, in topic matching, in alert rules and on
+Elasticsearch (which receives the same tokens).
+
+Each article is indexed twice: in the fields of its own language (``text_fr``: normalized and
+stemmed by the French stemmer) and in the language-neutral fields (``text_any``: normalized, not
+stemmed). A query word is analyzed once per language and searched in that language's fields, so
+"marocaines" finds a French article saying "marocain", and "Казахстана" a Russian one saying
+"Казахстане", without knowing the query's language.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from crawler import analysis
+from crawler.query import And, MatchAll, Node, Not, Or, Term, parse
+
+SCHEMA_VERSION = "1"
+TOKENIZER = "newsmon_ws"
+INDEX_LANGS: tuple[str, ...] = tuple(analysis.LANGUAGES)
+FAMILIES = tuple(INDEX_LANGS) + ("any",)
+TITLE_BOOST = 2.0
+WRITER_HEAP = 64_000_000
+
+
+class IndexError_(Exception):
+    """The index cannot be opened or written; the message names the path."""
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("source", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field("lang", stored=True, tokenizer_name="raw", fast=True)
+    builder.add_text_field("url", stored=False, tokenizer_name="raw")
+    builder.add_date_field("date", stored=True, indexed=True, fast=True)
+    for family in FAMILIES:
+        builder.add_text_field(f"title_{family}", tokenizer_name=TOKENIZER)
+        builder.add_text_field(f"text_{family}", tokenizer_name=TOKENIZER)
+    return builder.build()
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def parse_when(value: str | None) -> datetime | None:
+    """'2025-02-21' or an ISO instant → aware UTC datetime (dates at midnight UTC)."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=timezone.utc)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+
+
+class SearchIndex:
+    """Open (or create) the index under ``path``; ``writable`` takes tantivy's single-writer lock."""
+
+    def __init__(self, path: str | Path, writable: bool = False):
+        self.path = Path(path)
+        self.schema = _schema()
+        version_file = self.path / "NEWSMON_SCHEMA"
+        try:
+            if self.path.exists() and version_file.exists() and version_file.read_text().strip() != SCHEMA_VERSION:
+                if not writable:
+                    raise IndexError_(f"{self.path}: index from an older newsmon; run `newsmon reindex`")
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            version_file.write_text(SCHEMA_VERSION) if writable or not version_file.exists() else None
+        except ValueError as exc:
+            raise IndexError_(f"{self.path}: cannot open index: {exc}") from None
+        except OSError as exc:
+            raise IndexError_(f"{self.path}: cannot open index: {exc.strerror or exc}") from None
+        self.index.register_tokenizer(TOKENIZER, _analyzer())
+        self._writer: Any = None
+        if writable:
+            try:
+                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as exc:
+                raise IndexError_(f"{self.path}: index is locked by another writer ({exc})") from None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add(self, articles: Iterable[dict[str, Any]]) -> int:
+        """Upsert articles (by id); call ``commit`` to make them searchable."""
+        if self._writer is None:
+            raise IndexError_(f"{self.path}: opened read-only")
+        count = 0
+        for article in articles:
+            self._writer.delete_documents_by_term("id", article["id"])
+            self._writer.add_document(self._document(article))
+            count += 1
+        return count
+
+    def _document(self, article: dict[str, Any]) -> tantivy.Document:
+        doc = tantivy.Document()
+        doc.add_text("id", article["id"])
+        doc.add_text("source", article.get("source") or "")
+        lang = (article.get("lang") or "").lower()
+        doc.add_text("lang", lang)
+        doc.add_text("url", article.get("canonical_url") or article.get("url") or "")
+        when = parse_when(article.get("published_at")) or parse_when(article.get("fetched_at"))
+        if when:
+            doc.add_date("date", when)
+        title = article.get("title") or ""
+        text = article.get("text") or ""
+        if lang in INDEX_LANGS:
+            doc.add_text(f"title_{lang}", " ".join(analysis.analyze(title, lang)))
+            doc.add_text(f"text_{lang}", " ".join(analysis.analyze(text, lang)))
+        doc.add_text("title_any", " ".join(analysis.analyze(title, None)))
+        doc.add_text("text_any", " ".join(analysis.analyze(text, None)))
+        return doc
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+
+    def clear(self) -> None:
+        if self._writer is None:
+            raise IndexError_(f"{self.path}: opened read-only")
+        self._writer.delete_all_documents()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+            self._writer.wait_merging_threads()
+            self._writer = None
+
+    # -- searching -------------------------------------------------------------------------
+
+    def search(self, query: str | Node, *, lang: str | None = None, source: str | None = None,
+               since: str | None = None, until: str | None = None, limit: int = 20) -> list[Hit]:
+        node = parse(query) if isinstance(query, str) else query
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        main = self._compile(node)
+        if main is not None:
+            clauses.append((tantivy.Occur.Must, main))
+        if lang:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", lang.lower())))
+        if source:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", source)))
+        lower, upper = parse_when(since), parse_when(until)
+        if until and upper and len(until.strip()) == 10:
+            upper = upper.replace(hour=23, minute=59, second=59)  # --until 2025-02-21 includes that day
+        if lower or upper:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self.schema, "date", tantivy.FieldType.Date, lower, upper)))
+        if not clauses:
+            final = tantivy.Query.all_query()
+        else:
+            final = tantivy.Query.boolean_query(clauses)
+        self.index.reload()
+        searcher = self.index.searcher()
+        result = searcher.search(final, limit)
+        hits = []
+        for score, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(Hit(doc.get_first("id"), float(score)))
+        return hits
+
+    def count(self) -> int:
+        self.index.reload()
+        return self.index.searcher().num_docs
+
+    def _compile(self, node: Node) -> tantivy.Query | None:
+        """Translate the query tree; None means "no constraint" (e.g. a word of pure punctuation)."""
+        if isinstance(node, MatchAll):
+            return None
+        if isinstance(node, Term):
+            return self._term(node)
+        if isinstance(node, Not):
+            inner = self._compile(node.child)
+            if inner is None:
+                return None
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
+                                                (tantivy.Occur.MustNot, inner)])
+        if isinstance(node, And):
+            clauses = []
+            for child in node.children:
+                if isinstance(child, Not):
+                    inner = self._compile(child.child)
+                    if inner is not None:
+                        clauses.append((tantivy.Occur.MustNot, inner))
+                    continue
+                compiled = self._compile(child)
+                if compiled is not None:
+                    clauses.append((tantivy.Occur.Must, compiled))
+            if not clauses:
+                return None
+            if all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
+                clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
+            return tantivy.Query.boolean_query(clauses)
+        if isinstance(node, Or):
+            compiled_children = [self._compile(c) for c in node.children]
+            if any(c is None for c in compiled_children):
+                return None  # one branch matches everything
+            return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in compiled_children])
+        raise TypeError(f"unknown query node {node!r}")
+
+    def _term(self, term: Term) -> tantivy.Query | None:
+        if term.field in ("source", "lang", "url"):
+            value = term.text.lower() if term.field == "lang" else term.text
+            return tantivy.Query.term_query(self.schema, term.field, value)
+        kinds = ("title", "text") if term.field is None else (term.field,)
+        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for family in FAMILIES:
+            terms = analysis.analyze_query_term(term.text, None if family == "any" else family)
+            if not terms:
+                continue
+            for kind in kinds:
+                name = f"{kind}_{family}"
+                if len(terms) == 1:
+                    q = tantivy.Query.term_query(self.schema, name, terms[0])
+                else:
+                    q = tantivy.Query.phrase_query(self.schema, name, terms)
+                if kind == "title":
+                    q = tantivy.Query.boost_query(q, TITLE_BOOST)
+                should.append((tantivy.Occur.Should, q))
+        if not should:
+            return None
+        return tantivy.Query.boolean_query(should)
+
+
+def rebuild(index: SearchIndex, articles: Iterable[dict[str, Any]], batch: int = 500) -> int:
+    """Empty the index and add every article again (``newsmon reindex``)."""
+    index.clear()
+    index.commit()
+    total = 0
+    chunk: list[dict[str, Any]] = []
+    for article in articles:
+        chunk.append(article)
+        if len(chunk) >= batch:
+            total += index.add(chunk)
+            chunk.clear()
+    total += index.add(chunk)
+    index.commit()
+    return total

@@ -1,0 +1,319 @@
+"""SQLite store of record: articles, the URLs that lead to them, crawl runs, and an outbox.
+
+Why this shape:
+* SQLite in WAL mode with one writer (the crawl) and read-only readers (search, export, serve)
+  needs no server and survives a crash mid-crawl: every article is committed on its own.
+* An article's id is derived from its canonical URL, so re-crawls upsert instead of duplicating.
+  Every URL that led to it (feed link, redirect target, canonical) is kept in ``article_urls`` so
+  the spider can skip an already stored article before fetching it again.
+* The article row and its ``outbox`` row are written in one transaction: the search index and
+  alerts consume the outbox, so either can be rebuilt or replayed from the store alone.
+* The schema evolves through recorded migrations (sqlite-utils style), each applied once in the
+  same transaction as its record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+DB_NAME = "newsmon.db"
+
+ARTICLE_COLUMNS = (
+    "id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
+    "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
+    "matched_terms", "relevance_score", "content_hash", "discovered_via",
+)
+JSON_COLUMNS = ("topics", "matched_terms")
+
+
+class StoreError(Exception):
+    """The data directory or database cannot be used; the message names the path."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def article_id(canonical_url: str) -> str:
+    """Stable 16-hex id: the same canonical URL always maps to the same row."""
+    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def url_key(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+
+
+# -- migrations ------------------------------------------------------------------------------
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL,
+            source TEXT NOT NULL,
+            title TEXT,
+            text TEXT NOT NULL,
+            lang TEXT,
+            author TEXT,
+            image TEXT,
+            published_at TEXT,
+            modified_at TEXT,
+            date_source TEXT,
+            fetched_at TEXT NOT NULL,
+            relevant INTEGER NOT NULL DEFAULT 0,
+            topics TEXT NOT NULL DEFAULT '[]',
+            matched_terms TEXT NOT NULL DEFAULT '{}',
+            relevance_score REAL NOT NULL DEFAULT 0,
+            content_hash TEXT,
+            discovered_via TEXT,
+            first_seen_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            run_id INTEGER
+        );
+        CREATE INDEX articles_published ON articles(published_at);
+        CREATE INDEX articles_source ON articles(source);
+        CREATE INDEX articles_hash ON articles(content_hash);
+        CREATE TABLE article_urls (
+            key TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE
+        );
+        CREATE INDEX article_urls_article ON article_urls(article_id);
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            crawl_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL DEFAULT 'running',
+            pages_fetched INTEGER NOT NULL DEFAULT 0,
+            articles_stored INTEGER NOT NULL DEFAULT 0,
+            skipped INTEGER NOT NULL DEFAULT 0,
+            errors INTEGER NOT NULL DEFAULT 0,
+            stats TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX runs_crawl ON runs(crawl_id);
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            article_id TEXT NOT NULL,
+            event TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            indexed_at TEXT,
+            alerted_at TEXT
+        );
+        CREATE INDEX outbox_pending_index ON outbox(indexed_at);
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+def _migrate(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+    applied = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    for name, fn in MIGRATIONS:
+        if name in applied:
+            continue
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if name not in {row[0] for row in db.execute("SELECT name FROM _migrations")}:
+                fn(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, iso_utc(utcnow())))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+@dataclass
+class UpsertResult:
+    article_id: str
+    created: bool  # False when an existing row was updated
+
+
+class Store:
+    """One connection; open it writable in the crawl, ``readonly=True`` everywhere else."""
+
+    def __init__(self, data_dir: str | Path, readonly: bool = False):
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise StoreError(f"{self.path}: no database yet (run `newsmon crawl` or `newsmon demo` first)")
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                _migrate(self.db)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.data_dir}: cannot use data directory: {exc.strerror or exc}") from None
+        self.db.row_factory = sqlite3.Row
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- articles --------------------------------------------------------------------------
+
+    def known_url(self, url: str) -> str | None:
+        """The article id a URL already led to, if any."""
+        row = self.db.execute("SELECT article_id FROM article_urls WHERE key = ?", (url_key(url),)).fetchone()
+        return row[0] if row else None
+
+    def find_by_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute("SELECT id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def upsert_article(self, record: dict[str, Any], urls: list[str], run_id: int | None = None) -> UpsertResult:
+        """Insert or update by id, remember every URL, and queue an outbox event, atomically."""
+        now = iso_utc(utcnow())
+        values = {col: record.get(col) for col in ARTICLE_COLUMNS}
+        for col in JSON_COLUMNS:
+            values[col] = json.dumps(values[col] if values[col] is not None else ([] if col == "topics" else {}), ensure_ascii=False)
+        values["relevant"] = 1 if values["relevant"] else 0
+        values["relevance_score"] = float(values["relevance_score"] or 0)
+        with self.transaction() as db:
+            exists = db.execute("SELECT 1 FROM articles WHERE id = ?", (values["id"],)).fetchone() is not None
+            cols = ", ".join(ARTICLE_COLUMNS)
+            marks = ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
+            updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "id")
+            db.execute(
+                f"INSERT INTO articles ({cols}, first_seen_at, updated_at, run_id) VALUES ({marks}, :now, :now, :run_id) "
+                f"ON CONFLICT(id) DO UPDATE SET {updates}, updated_at = :now, run_id = :run_id",
+                {**values, "now": now, "run_id": run_id},
+            )
+            for url in dict.fromkeys(u for u in urls if u):
+                db.execute(
+                    "INSERT INTO article_urls (key, url, article_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
+                    (url_key(url), url, values["id"]),
+                )
+            db.execute(
+                "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
+                (values["id"], "updated" if exists else "created", now),
+            )
+        return UpsertResult(values["id"], created=not exists)
+
+    def get_article(self, article_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return _article(row) if row else None
+
+    def get_articles(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT * FROM articles WHERE id IN ({marks})", chunk):
+                out[row["id"]] = _article(row)
+        return out
+
+    def iter_articles(self, since: str | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
+        """Every article, oldest fetch first; ``since`` filters on published_at (else fetched_at)."""
+        sql = "SELECT * FROM articles"
+        args: list[Any] = []
+        if since:
+            sql += " WHERE COALESCE(published_at, fetched_at) >= ?"
+            args.append(since)
+        sql += " ORDER BY fetched_at, id"
+        cursor = self.db.execute(sql, args)
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                yield _article(row)
+
+    def count_articles(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def pending_index(self, limit: int = 1000) -> list[tuple[int, str]]:
+        rows = self.db.execute(
+            "SELECT id, article_id FROM outbox WHERE indexed_at IS NULL ORDER BY id LIMIT ?", (limit,)
+        ).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def mark_indexed(self, outbox_ids: list[int]) -> None:
+        if not outbox_ids:
+            return
+        now = iso_utc(utcnow())
+        with self.transaction() as db:
+            db.executemany("UPDATE outbox SET indexed_at = ? WHERE id = ?", [(now, i) for i in outbox_ids])
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def start_run(self, crawl_id: str, source: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (crawl_id, source, started_at) VALUES (?, ?, ?)", (crawl_id, source, iso_utc(utcnow()))
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, status: str, pages_fetched: int, articles_stored: int,
+                   skipped: int, errors: int, stats: dict[str, Any]) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, pages_fetched = ?, articles_stored = ?, skipped = ?, "
+            "errors = ?, stats = ? WHERE id = ?",
+            (iso_utc(utcnow()), status, pages_fetched, articles_stored, skipped, errors,
+             json.dumps(stats, default=str, sort_keys=True), run_id),
+        )
+
+    def close_stale_runs(self) -> int:
+        """Runs left 'running' by a crashed crawl are marked so, not left looking alive."""
+        cur = self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
+        return cur.rowcount
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        out = []
+        for row in rows:
+            item = dict(row)
+            item["stats"] = json.loads(item["stats"] or "{}")
+            out.append(item)
+        return out
+
+
+def _article(row: sqlite3.Row) -> dict[str, Any]:
+    item = dict(row)
+    for col in JSON_COLUMNS:
+        item[col] = json.loads(item[col]) if item.get(col) else ([] if col == "topics" else {})
+    item["relevant"] = bool(item["relevant"])
+    return item
