@@ -1,0 +1,111 @@
+"""``newsmon extract``: show the record a crawl would store for one page (file or URL)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+from scrapy.exceptions import DropItem
+
+from pipelines.extract import MAX_PAGE_BYTES
+from pipelines.offline import build_stages, process_page
+
+FETCH_TIMEOUT = 20
+USER_AGENT = "newsmon-extract/1"
+
+
+class PageError(Exception):
+    """A page could not be read; the message names it."""
+
+
+def fetch(url: str, max_bytes: int = MAX_PAGE_BYTES) -> tuple[bytes, str | None, str]:
+    """GET ``url`` (20 s timeout, size cap) → (body, content type, final URL after redirects)."""
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
+    try:
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) only
+            body = response.read(max_bytes + 1)
+            if len(body) > max_bytes:
+                raise PageError(f"page larger than {max_bytes} bytes: {url}")
+            return body, response.headers.get("Content-Type"), response.geturl()
+    except urllib.error.HTTPError as err:
+        raise PageError(f"HTTP {err.code}: {url}") from None
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        raise PageError(f"cannot fetch ({getattr(err, 'reason', err)}): {url}") from None
+
+
+def read_source(source: str) -> tuple[bytes, str | None, str]:
+    """FILE or http(s) URL → (body, content type or None, URL of the page)."""
+    if source.startswith(("http://", "https://")):
+        return fetch(source)
+    path = Path(source)
+    if not path.is_file():
+        raise PageError(f"no such file: {source}")
+    if path.stat().st_size > MAX_PAGE_BYTES:
+        raise PageError(f"page larger than {MAX_PAGE_BYTES} bytes: {source}")
+    return path.read_bytes(), None, path.resolve().as_uri()
+
+
+def parse_fetched_at(value: str | None) -> datetime | None:
+    """ISO date-time; one without an offset is taken as UTC."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"not an ISO date-time: {value!r}", param_hint="--fetched-at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (set, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _select_topics(name: str | None) -> list | None:
+    """All topics of settings/topics.yaml, or just the one named by ``--topic``."""
+    if name is None:
+        return None
+    from crawler.topics import load_topics
+    from pipelines.offline import DEFAULT_TOPICS
+
+    topics = load_topics(DEFAULT_TOPICS)
+    chosen = [t for t in topics if getattr(t, "name", None) == name]
+    if not chosen:
+        known = ", ".join(str(getattr(t, "name", t)) for t in topics)
+        raise PageError(f"unknown topic {name!r} (known: {known})")
+    return chosen
+
+
+@click.command("extract")
+@click.argument("source", metavar="FILE|URL")
+@click.option("--url", help="Address of the page when FILE is a local copy (dates and canonical URL use it).")
+@click.option("--tz", default="UTC", show_default=True, help="Source timezone for dates written without one.")
+@click.option("--lang", help="Language hint (the source's declared language).")
+@click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
+@click.option("--topic", help="Match only this topic from settings/topics.yaml.")
+def extract_command(source: str, url: str | None, tz: str, lang: str | None, fetched_at: str | None, topic: str | None) -> None:
+    """Print, as JSON, the record a crawl would store for one page.
+
+    \b
+    Example:
+        newsmon extract saved.html --url https://example.ma/2025/03/21/accord/ --tz Africa/Casablanca
+    """
+    moment = parse_fetched_at(fetched_at)
+    try:
+        body, content_type, page_url = read_source(source)
+        stages = build_stages(_select_topics(topic), keep_all=True)
+        record = process_page(body, url or page_url, content_type, tz=tz, lang=lang, locale=lang,
+                              fetched_at=moment, stages=stages)
+    except (PageError, DropItem) as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable))

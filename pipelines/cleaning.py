@@ -1,0 +1,323 @@
+"""Pre-cleaning: remove from a parsed page what trafilatura keeps on typical WordPress news themes.
+
+trafilatura decides per block whether text is boilerplate. It is good at menus and footers, but
+on Jannah, tagDiv (Newspaper) and hand-made themes it keeps blocks that sit *inside* the article
+container: "Lire aussi" / "اقرأ أيضا" boxes, ad placeholders, share bars, newsletter boxes and
+reader comments written without the usual ``comment`` class names. Those are easy to recognise
+before extraction, by two kinds of evidence:
+
+* **markup**: class/id words (``related``, ``td-a-rec``, ``stream-item``, ``share``, ``comment``…)
+  and elements that are never article text (``aside``, ``nav``, ``form``…);
+* **labels**: a box introduced by "Read also", "Leggi anche", "Читайте также"…, a section under
+  "Comments" / "اترك تعليقاً", or an element whose whole text is "Publicité" or "زر الذهاب إلى الأعلى".
+
+Everything here works on an lxml tree in place. One safety rule holds throughout: an element that
+contains the article body (:func:`find_body`) is never removed, so an over-eager class word on a
+wrapper cannot delete the article.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+# -- markup evidence ----------------------------------------------------------------------------
+# Elements that never hold article text. <header> is not here: many themes put the headline and
+# the standfirst in an <header> inside <article>; the theme-level <header> is caught by its class.
+DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "nav", "aside", "footer",
+             "button", "select", "svg", "canvas", "dialog", "ins", "object", "embed")
+
+# One class or id word (split on whitespace) that marks clutter. Matched against whole words and
+# their "-"/"_" parts so "td-a-rec" or "post-share" match without "header" matching "ad".
+CLUTTER_WORDS = frozenset("""
+    ad ads adv advert adverts advertisement advertising adsbygoogle adslot ad-slot banner sponsor sponsored
+    publicite publicity pub td-a-rec stream-item stream-item-in-post dfp gpt
+    related relatedposts related-posts jp-relatedposts yarpp crp read-also readalso also-read lire-aussi
+    more-stories post-components td_block_related_posts inline-related
+    comment comments commentlist comment-list comment-respond respond disqus disqus_thread reactions
+    share shares sharing sharedaddy addtoany a2a social social-links share-buttons td-post-sharing
+    newsletter subscribe subscription signup mc4wp optin
+    breadcrumb breadcrumbs sidebar widget widgets widget-area menu main-menu topbar top-bar navbar nav
+    navigation post-navigation post-meta entry-meta meta-info td-module-meta-info post-views td-post-views
+    td-post-comments reading-time
+    pagination prev-next weather today-date date-today tie-weather
+    go-to-top back-to-top scroll-top to-top popup modal cookie cookies consent gdpr
+    post-tags tags-list tagcloud author-box about-author
+""".split())
+# Compound words that are clutter only as a whole (their parts, e.g. "post", are not).
+CLUTTER_PARTS = frozenset({
+    "ad", "ads", "advert", "advertisement", "adsbygoogle", "banner", "sponsor", "sponsored",
+    "publicite", "related", "comment", "comments", "commentlist", "share", "sharing", "social",
+    "newsletter", "subscribe", "breadcrumb", "breadcrumbs", "sidebar", "menu", "weather",
+    "disqus", "popup", "modal", "cookie", "consent", "gdpr", "pagination", "signup",
+})
+_SPLIT = re.compile(r"[-_]")
+
+# -- where the article body lives -----------------------------------------------------------------
+BODY_XPATH = (
+    "//*[@itemprop='articleBody']",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' td-post-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-body ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' post-content ')]",
+    "//*[contains(concat(' ', normalize-space(@class), ' '), ' story-body ')]",
+    "//article",
+    "//main",
+)
+
+# -- label evidence -------------------------------------------------------------------------------
+READ_ALSO = (
+    "read also", "read more", "also read", "see also", "related", "related articles", "related posts",
+    "related news", "more on this", "you may also like", "recommended",
+    "lire aussi", "à lire aussi", "a lire aussi", "lire également", "à lire également", "voir aussi",
+    "à voir aussi", "sur le même sujet", "articles similaires", "articles liés",
+    "leggi anche", "leggi pure", "potrebbe interessarti", "articoli correlati",
+    "читайте также", "читайте по теме", "смотрите также", "по теме", "похожие новости", "см. также",
+    "lea también", "lee también", "leer también", "te puede interesar", "noticias relacionadas",
+    "artículos relacionados", "ver también",
+    "оқи отырыңыз", "оқыңыз", "тағы оқыңыз", "ұқсас жаңалықтар", "тақырыпқа қатысты",
+    "اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "إقرأ ايضا", "اقرأ كذلك", "اقرأ المزيد", "مقالات ذات صلة",
+    "أخبار ذات صلة", "مواضيع ذات صلة", "ذات صلة", "شاهد أيضا",
+)
+COMMENTS = (
+    "comments", "comment", "leave a reply", "leave a comment", "post a comment", "reader comments",
+    "laisser un commentaire", "commentaires", "commentaire", "réagir", "vos réactions", "réactions",
+    "commenti", "lascia un commento", "lascia una risposta",
+    "комментарии", "оставить комментарий", "оставьте комментарий", "ваш комментарий",
+    "пікірлер", "пікір қалдыру", "пікір",
+    "comentarios", "deja un comentario", "deja una respuesta", "comentar",
+    "التعليقات", "تعليقات", "اترك تعليقا", "أترك تعليقا", "اضف تعليقا", "أضف تعليقا", "تعليقات القراء",
+)
+# Elements whose *whole* text is one of these are widgets, never prose.
+CLUTTER_LINES = frozenset((
+    "advertisement", "advertising", "sponsored", "ad", "publicité", "publicite", "publicité gauche",
+    "publicité droite", "pubblicità", "реклама", "жарнама", "publicidad", "إعلان", "اعلان",
+    "back to top", "scroll to top", "go to top", "زر الذهاب إلى الأعلى", "إغلاق", "close",
+    "اظهر المزيد", "أظهر المزيد", "show more", "voir plus", "mostra altro", "показать еще", "ver más",
+    "share", "partager", "condividi", "поделиться", "compartir", "شارك", "مشاركة", "бөлісу",
+    "tweet", "facebook", "twitter", "whatsapp", "telegram", "linkedin", "pinterest", "email",
+    "print", "imprimer", "stampa", "печать", "imprimir", "طباعة",
+))
+_LABEL_TRAIL = " \t:：.-–—»›>|•·…"
+
+
+def normalize_label(text: str) -> str:
+    """Casefold, unify Arabic alef/hamza and yeh forms, drop tashkeel, trim punctuation.
+
+    Labels are written "اقرأ أيضاً", "إقرأ ايضا", "Lire aussi :", "ЧИТАЙТЕ ТАКЖЕ"; one form
+    per label in the tables above is enough once both sides go through this.
+    """
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = re.sub(r"[\u064b-\u065f\u0670\u0640]", "", text)  # tashkeel, tatweel
+    text = text.translate(str.maketrans("أإآٱىۀ", "ااااية"))
+    text = re.sub(r"\s+", " ", text).strip(_LABEL_TRAIL + " ")
+    return text
+
+
+def _label_set(labels: Iterable[str]) -> frozenset[str]:
+    return frozenset(normalize_label(label) for label in labels)
+
+
+READ_ALSO_LABELS = _label_set(READ_ALSO)
+COMMENT_LABELS = _label_set(COMMENTS)
+CLUTTER_LINE_LABELS = _label_set(CLUTTER_LINES)
+_COMMENT_COUNT = re.compile(r"^(\d+\s+)?(" + "|".join(map(re.escape, sorted(COMMENT_LABELS, key=len, reverse=True))) + r")(\s*\(\d+\))?$")
+
+
+def is_read_also(text: str) -> bool:
+    """True for a "read also" label, alone or followed by the linked title ("Lire aussi : …")."""
+    norm = normalize_label(text)
+    if norm in READ_ALSO_LABELS:
+        return True
+    head = re.split(r"\s*[:：»›|]\s*", norm, maxsplit=1)[0].strip(_LABEL_TRAIL)
+    return head != norm and head in READ_ALSO_LABELS
+
+
+def is_comment_heading(text: str) -> bool:
+    return bool(_COMMENT_COUNT.match(normalize_label(text)))
+
+
+# -- helpers on the tree --------------------------------------------------------------------------
+def text_of(el: HtmlElement) -> str:
+    return re.sub(r"\s+", " ", el.text_content()).strip()
+
+
+def _words(el: HtmlElement) -> Iterator[str]:
+    for attr in ("class", "id"):
+        value = el.get(attr)
+        if value:
+            for word in value.lower().split():
+                yield word
+
+
+def is_clutter_markup(el: HtmlElement) -> bool:
+    for word in _words(el):
+        if word in CLUTTER_WORDS:
+            return True
+        if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
+            return True
+    return False
+
+
+def find_body(tree: HtmlElement) -> HtmlElement | None:
+    """The element holding the article body, by the usual theme markers, or None."""
+    for xpath in BODY_XPATH:
+        found = tree.xpath(xpath)
+        if found:
+            return max(found, key=lambda el: len(el.text_content()))
+    return None
+
+
+def _protected(tree: HtmlElement, body: HtmlElement | None) -> set[HtmlElement]:
+    """The body and all its ancestors: removing any of them would remove the article."""
+    keep: set[HtmlElement] = {tree}
+    node = body
+    while node is not None:
+        keep.add(node)
+        node = node.getparent()
+    return keep
+
+
+def _remove(el: HtmlElement) -> None:
+    """Drop an element but keep its tail text (which belongs to the parent)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail and tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def _link_density(el: HtmlElement, skip: str = "") -> float:
+    total = len(text_of(el)) - len(skip)
+    if total <= 0:
+        return 1.0
+    linked = sum(len(text_of(a)) for a in el.iter("a"))
+    return min(1.0, linked / total)
+
+
+# -- the passes -----------------------------------------------------------------------------------
+def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    removed = 0
+    doomed = []
+    for el in tree.iter(etree.Element):
+        if el in keep:
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in DROP_TAGS or (tag == "header" and el.xpath("ancestor::article") == [] and not el.xpath(".//h1")):
+            doomed.append(el)
+        elif is_clutter_markup(el):
+            doomed.append(el)
+    for el in doomed:
+        if el.getparent() is not None and not any(anc in doomed for anc in el.iterancestors()):
+            _remove(el)
+            removed += 1
+    return removed
+
+
+BOX_MAX_CHARS = 600  # a "read also" box is a label and one to five headlines, not a section
+
+
+def _box_for_label(label: HtmlElement, keep: set[HtmlElement]) -> HtmlElement:
+    """Grow from the label to the largest ancestor that is still just the box (short, mostly links)."""
+    label_text = text_of(label)
+    box = label
+    node = label.getparent()
+    while node is not None and node not in keep:
+        text = text_of(node)
+        if len(text) > BOX_MAX_CHARS or _link_density(node, label_text) < 0.5:
+            break
+        box = node
+        node = node.getparent()
+    return box
+
+
+def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """Remove inline related boxes introduced by a "read also" label, in any markup."""
+    removed = 0
+    for el in list(tree.iter(etree.Element)):
+        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
+            continue
+        own = text_of(el)
+        if not own or len(own) > 300 or not is_read_also(own):
+            continue
+        # Only the innermost element carrying the label starts a box.
+        if any(is_read_also(text_of(child)) for child in el):
+            continue
+        box = _box_for_label(el, keep)
+        if box is el and normalize_label(own) in READ_ALSO_LABELS:
+            # A bare label ("<h3>Lire aussi</h3>") followed by a list of links as siblings.
+            sibling = el.getnext()
+            while sibling is not None and sibling not in keep and _link_density(sibling) >= 0.5 and len(text_of(sibling)) <= BOX_MAX_CHARS:
+                following = sibling.getnext()
+                _remove(sibling)
+                sibling = following
+        _remove(box)
+        removed += 1
+    return removed
+
+
+def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """Remove reader comments announced by a heading, whatever the markup below it.
+
+    Inside the protected chain (the heading sits among the article's own paragraphs) the heading
+    and everything after it go; elsewhere the heading's nearest block container goes.
+    """
+    removed = 0
+    for el in list(tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "div", "span", "p", "strong", "b", "header", "legend", "label")):
+        if el.getparent() is None or el in keep:
+            continue
+        own = text_of(el)
+        if not own or len(own) > 60 or not is_comment_heading(own):
+            continue
+        if any(child.tag in ("p", "div", "ul", "ol", "section", "article") for child in el):
+            continue
+        anchor = el
+        while anchor.getparent() is not None and anchor.getparent() not in keep and len(text_of(anchor.getparent())) <= len(own) + 5:
+            anchor = anchor.getparent()  # climb out of <div><h3>Comments</h3></div>-style wrappers
+        container = anchor.getparent()
+        if container is None:
+            continue
+        if container in keep:
+            for sibling in list(anchor.itersiblings()):
+                _remove(sibling)
+            _remove(anchor)
+        else:
+            _remove(container)
+        removed += 1
+    return removed
+
+
+def drop_clutter_lines(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """Remove small elements whose entire text is a widget label ("Publicité", "إغلاق")."""
+    removed = 0
+    for el in list(tree.iter(etree.Element)):
+        if el.getparent() is None or el in keep:
+            continue
+        own = text_of(el)
+        if own and len(own) <= 40 and normalize_label(own) in CLUTTER_LINE_LABELS:
+            _remove(el)
+            removed += 1
+    return removed
+
+
+def preclean(tree: HtmlElement) -> dict[str, int]:
+    """Run every pass on ``tree`` in place; returns how many elements each pass removed."""
+    body = find_body(tree)
+    keep = _protected(tree, body)
+    return {
+        "markup": drop_by_markup(tree, keep),
+        "read_also": drop_read_also(tree, keep),
+        "comments": drop_comment_sections(tree, keep),
+        "lines": drop_clutter_lines(tree, keep),
+    }

@@ -1,0 +1,476 @@
+"""Extract stage: a fetched page → headline, clean body text, author, canonical URL, image, kind.
+
+The body comes from trafilatura (the best general extractor) run with precision-oriented
+settings and comments off, on a tree first cleaned by :mod:`pipelines.cleaning` of what
+trafilatura keeps on common news themes. Metadata (headline, author, canonical URL, image, page
+kind) is read here from the raw tree rather than through trafilatura's metadata pass, which also
+runs htmldate — dates are the dates stage's job, and skipping that pass halves the cost per page.
+
+Pages that are not articles (home, section, tag and search listings, bot challenges, consent
+walls, soft 404s) are recognised by :func:`classify` and dropped by :class:`ExtractPipeline`, as
+are bodies shorter than ``NEWSMON_MIN_TEXT_CHARS``, pages above ``NEWSMON_MAX_PAGE_BYTES`` and
+pages whose extraction exceeds ``NEWSMON_EXTRACT_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import trafilatura
+from lxml import etree
+from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+from trafilatura.settings import Extractor
+from w3lib.encoding import html_to_unicode, resolve_encoding
+
+from crawler.items import Article
+from pipelines import cleaning
+
+MIN_TEXT_CHARS = 200
+MAX_PAGE_BYTES = 5_000_000
+EXTRACT_TIMEOUT = 5.0
+
+_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+
+ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
+                 "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "report", "liveblogposting"}
+TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|igshid|ref_src|amp;utm_\w+)$", re.I)
+
+NOT_FOUND = re.compile(
+    r"\b404\b|page not found|not found|page introuvable|page non trouvée|pagina non trovata|"
+    r"страница не найдена|бет табылмады|página no encontrada|الصفحة غير موجودة|الصفحة المطلوبة غير موجودة|"
+    r"لم يتم العثور|nothing found|rien n'a été trouvé|nessun risultato|ничего не найдено",
+    re.I,
+)
+CHALLENGE = re.compile(
+    r"just a moment|attention required|checking your browser|verify you are human|are you a robot|"
+    r"enable javascript and cookies|ddos protection|cf-browser-verification|cf-chl|challenge-form|"
+    r"g-recaptcha|h-captcha|hcaptcha|captcha-delivery|"
+    r"before you continue|avant de continuer|prima di continuare|antes de continuar|прежде чем продолжить|"
+    r"we value your privacy|nous respectons votre vie privée|consent-wall|consent_wall|cookie-wall|cookiewall",
+    re.I,
+)
+SEARCH_TITLE = re.compile(
+    r"search results|results for|résultats de (la )?recherche|risultati (della )?ricerca|"
+    r"результаты поиска|іздеу нәтижелері|resultados de (la )?búsqueda|نتائج البحث|البحث عن",
+    re.I,
+)
+
+
+@dataclass
+class Extracted:
+    title: str | None
+    text: str
+    author: str | None
+    canonical_url: str
+    image: str | None
+    html_lang: str | None
+    page_kind: str  # "article" | "listing" | "search" | "tag" | "challenge" | "not-found" | "empty" | "non-html"
+
+
+class ExtractTimeout(Exception):
+    """Raised inside extraction when the per-page time cap expires."""
+
+
+# -- decoding -----------------------------------------------------------------------------------
+def _detect(body: bytes) -> str | None:
+    """Encoding guess for pages that declare none: UTF-8 if it decodes, else charset-normalizer."""
+    sample = body[:200_000]
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as err:
+        if err.start > len(sample) - 4:
+            return "utf-8"  # cut in the middle of a multi-byte character
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    return best.encoding if best else None
+
+
+def decode_html(body: bytes, content_type: str | None) -> str:
+    """Page bytes → text: BOM, then the HTTP charset, then ``<meta charset>``, then detection.
+
+    Declared charsets win over detection on purpose: detection misreads short windows-1256 or
+    cp1251 pages as other single-byte code pages, declarations are rarely wrong.
+    """
+    _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    return text
+
+
+# -- parsing and metadata -------------------------------------------------------------------------
+def _clean_space(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def parse(html: str) -> HtmlElement | None:
+    """Lenient lxml parse; None when the text holds no markup at all."""
+    html = html.lstrip("\ufeff")
+    if not re.search(r"<[a-zA-Z!/]", html[:100_000]):
+        return None
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an encoding declaration
+    try:
+        return document_fromstring(html, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _meta(tree: HtmlElement, *names: str) -> str | None:
+    for name in names:
+        for el in tree.xpath(f"//meta[@property='{name}' or @name='{name}' or @itemprop='{name}']"):
+            value = _clean_space(el.get("content"))
+            if value:
+                return value
+    return None
+
+
+def _walk_ld(node: object) -> Iterator[dict]:
+    if isinstance(node, list):
+        for child in node:
+            yield from _walk_ld(child)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("@graph", "mainEntity", "itemListElement"):
+            if key in node:
+                yield from _walk_ld(node[key])
+
+
+def json_ld(tree: HtmlElement) -> list[dict]:
+    """Every JSON-LD object on the page; broken blocks (common) are skipped, not fatal."""
+    found: list[dict] = []
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        raw = (script.text or "").strip().removeprefix("<!--").removesuffix("-->")
+        try:
+            found.extend(_walk_ld(json.loads(raw)))
+        except (ValueError, RecursionError):
+            continue
+    return found
+
+
+def _ld_types(obj: dict) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds if k}
+
+
+def _ld_name(value: object) -> str | None:
+    if isinstance(value, list):
+        names = [n for n in (_ld_name(v) for v in value) if n]
+        return ", ".join(dict.fromkeys(names)) or None
+    if isinstance(value, dict):
+        value = value.get("name")
+    return _clean_space(value) if isinstance(value, str) and value.strip() else None
+
+
+def _ld_image(value: object) -> str | None:
+    if isinstance(value, list):
+        return next((u for u in map(_ld_image, value) if u), None)
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+SITE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " • ", " · ")
+
+
+def strip_site_name(title: str, site: str | None) -> str:
+    """'Headline - Site' / 'Site | Headline' → 'Headline' when the site name is known."""
+    if not site:
+        return title
+    for sep in SITE_SEPARATORS:
+        if title.endswith(sep + site):
+            return title[: -len(sep + site)].strip()
+        if title.startswith(site + sep):
+            return title[len(site + sep):].strip()
+    return title
+
+
+def _norm_title(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+
+
+def pick_title(tree: HtmlElement, ld_article: dict | None) -> str | None:
+    """The article headline, not the ``<title>`` with " - Site name".
+
+    An ``<h1>`` confirmed by another source (JSON-LD headline, og:title, ``<title>``) wins, since
+    the visible headline is what readers quote; then JSON-LD, og:title and ``<title>`` stripped of
+    the site name.
+    """
+    site = _meta(tree, "og:site_name", "application-name")
+    h1s = [_clean_space(h.text_content()) for h in tree.xpath("//h1")]
+    h1s = [h for h in h1s if h]
+    ld = _clean_space(ld_article.get("headline") or ld_article.get("name")) if ld_article else ""
+    og = _meta(tree, "og:title", "twitter:title") or ""
+    page = _clean_space(tree.findtext(".//title"))
+    others = [_norm_title(strip_site_name(t, site)) for t in (ld, og, page) if t]
+    for h1 in h1s:
+        norm = _norm_title(h1)
+        if norm and any(norm == other or (len(norm) > 15 and norm in other) for other in others):
+            return h1
+    for candidate in (ld, og, page):
+        if candidate:
+            return strip_site_name(candidate, site)
+    return h1s[0] if h1s else None
+
+
+def _author(tree: HtmlElement, ld_article: dict | None) -> str | None:
+    if ld_article:
+        name = _ld_name(ld_article.get("author"))
+        if name:
+            return name
+    name = _meta(tree, "author", "article:author", "parsely-author", "sailthru.author")
+    if name and not name.startswith("http"):
+        return name
+    for el in tree.xpath("//*[@rel='author' or @itemprop='author' or contains(@class, 'author-name')][1]"):
+        text = _clean_space(el.text_content())
+        if 0 < len(text) <= 80:
+            return text
+    return None
+
+
+def _html_lang(tree: HtmlElement) -> str | None:
+    lang = tree.get("lang") or tree.get("xml:lang") or _meta(tree, "og:locale", "language")
+    if not lang:
+        for el in tree.xpath("//meta[translate(@http-equiv, 'CONTELAGU', 'contelagu')='content-language']"):
+            lang = el.get("content")
+    return _clean_space(lang) or None
+
+
+def normalize_url(url: str) -> str:
+    """Stable form of a URL: lowercase host, no default port, no fragment, no tracking params.
+
+    The scheme is kept (http and https may serve different things); remaining query parameters
+    keep their order, so a URL the site itself links to stays recognisable.
+    """
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    if parts.port and not ((parts.scheme == "http" and parts.port == 80) or (parts.scheme == "https" and parts.port == 443)):
+        host = f"{host}:{parts.port}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not TRACKING_PARAMS.match(k)])
+    return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
+
+
+def canonical_url(tree: HtmlElement | None, url: str) -> str:
+    """``<link rel=canonical>``, then og:url, else the fetched URL — resolved and normalized.
+
+    A canonical pointing at the site's home page from a deeper page is a known theme bug (one
+    canonical hard-coded in the header), so it is ignored.
+    """
+    candidates: list[str] = []
+    if tree is not None:
+        candidates += [el.get("href", "") for el in tree.xpath("//link[@href][contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]")]
+        candidates.append(_meta(tree, "og:url") or "")
+    fetched_path = urlsplit(url).path.strip("/")
+    for candidate in candidates:
+        candidate = candidate.strip()
+        if not candidate:
+            continue
+        absolute = urljoin(url, candidate)
+        if urlsplit(absolute).scheme not in ("http", "https"):
+            continue
+        if fetched_path and not urlsplit(absolute).path.strip("/"):
+            continue
+        return normalize_url(absolute)
+    return normalize_url(url)
+
+
+# -- page kind ----------------------------------------------------------------------------------
+def _body_classes(tree: HtmlElement) -> set[str]:
+    body = tree.find(".//body")
+    return set((body.get("class") or "").lower().split()) if body is not None else set()
+
+
+def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> str:
+    """Decide what kind of page this is, before extraction.
+
+    Evidence, strongest first: WordPress body classes (``single``, ``home``, ``tag``, ``search``,
+    ``error404``), schema.org / og types, URL shapes (``?s=``, ``/tag/``), and the shape of the
+    page (many teaser headlines and no article body).
+    """
+    classes = _body_classes(tree)
+    head_text = " ".join(filter(None, [tree.findtext(".//title"), title]))
+    body = tree.find(".//body")
+    body_text = _clean_space(body.text_content()) if body is not None else ""
+    if not body_text and not head_text.strip():
+        return "empty"
+    markup = etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
+    if CHALLENGE.search(head_text) or (len(body_text) < 3000 and CHALLENGE.search(markup)):
+        return "challenge"
+    if "error404" in classes or NOT_FOUND.search(head_text):
+        return "not-found"
+    parts = urlsplit(url)
+    path = parts.path.lower()
+    query = dict(parse_qsl(parts.query))
+    if "search" in classes or "search-results" in classes or "s" in query or "q" in query \
+            or re.search(r"/(search|recherche|ricerca|buscar|poisk|بحث)(/|$)", path) or SEARCH_TITLE.search(head_text):
+        return "search"
+    if {"tag", "tag-template"} & classes or re.search(r"/(tag|tags|etiquette|etiqueta|tema|teg|وسم)/", path):
+        return "tag"
+    types = set().union(*(_ld_types(obj) for obj in ld)) if ld else set()
+    og_type = (_meta(tree, "og:type") or "").lower()
+    is_article = bool(types & ARTICLE_TYPES) or og_type == "article" or bool({"single", "single-post", "postid"} & classes) \
+        or any(c.startswith("postid-") for c in classes)
+    if {"home", "blog", "archive", "category", "author", "date"} & classes and not is_article:
+        return "listing"
+    if not is_article:
+        if path in ("", "/") or re.search(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)", path) \
+                or types & {"collectionpage", "itemlist"}:
+            return "listing"
+        teasers = len(tree.xpath("//article")) + len(tree.xpath("//*[self::h2 or self::h3][a]"))
+        if teasers >= 6 and cleaning.find_body(tree) is None:
+            return "listing"
+    return "article"
+
+
+# -- text ---------------------------------------------------------------------------------------
+def trafilatura_options(url: str) -> Extractor:
+    """How newsmon calls trafilatura: precision first, no comments, no fallback extractors.
+
+    ``fast`` skips the readability/jusText fallbacks: on pre-cleaned news pages they add nothing
+    measurable to the corpus scores and cost about half the time per page.
+    """
+    return Extractor(output_format="python", precision=True, comments=False, tables=True, fast=True, url=url)
+
+
+def _postprocess(text: str, title: str | None) -> str:
+    """Drop leading repeats of the headline and widget lines; one paragraph per line."""
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and cleaning.normalize_label(line) not in cleaning.CLUTTER_LINE_LABELS]
+    if title:
+        norm = _norm_title(title)
+        while lines and _norm_title(lines[0]) == norm:
+            lines.pop(0)
+    return "\n".join(lines)
+
+
+def body_text(tree: HtmlElement, url: str) -> str:
+    """Clean ``tree`` in place and run trafilatura on it."""
+    cleaning.preclean(tree)
+    options = trafilatura_options(url)
+    document = trafilatura.bare_extraction(tree, url=url, options=options)
+    if document is None:
+        return ""
+    return getattr(document, "text", None) or ""
+
+
+def extract(html: str, url: str) -> Extracted:
+    """Pure: page text and its URL → :class:`Extracted`. Never raises on bad markup."""
+    tree = parse(html)
+    if tree is None:
+        kind = "empty" if not html.strip() else "non-html"
+        return Extracted(None, "", None, normalize_url(url), None, None, kind)
+    ld = json_ld(tree)
+    ld_article = next((obj for obj in ld if _ld_types(obj) & ARTICLE_TYPES), None)
+    title = pick_title(tree, ld_article)
+    image = (_ld_image(ld_article.get("image")) if ld_article else None) or _meta(tree, "og:image", "twitter:image")
+    result = Extracted(
+        title=title,
+        text="",
+        author=_author(tree, ld_article),
+        canonical_url=canonical_url(tree, url),
+        image=urljoin(url, image) if image else None,
+        html_lang=_html_lang(tree),
+        page_kind=classify(tree, url, ld, title),
+    )
+    if result.page_kind == "article":
+        result.text = _postprocess(body_text(tree, url), title)
+        if not result.text and not title:
+            result.page_kind = "empty"
+    return result
+
+
+# -- time cap -----------------------------------------------------------------------------------
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`ExtractTimeout` in the block after ``seconds`` (main thread only).
+
+    Scrapy runs pipelines in the reactor thread, which is the main thread, and so does the CLI;
+    elsewhere (a worker thread) signals cannot be used and the block runs uncapped. Any timer
+    already armed (pytest-timeout's, say) is restored afterwards.
+    """
+    if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def _expire(signum, frame):  # type: ignore[no-untyped-def]
+        raise ExtractTimeout(f"extraction exceeded {seconds:g}s")
+
+    started = time.monotonic()
+    previous_handler = signal.signal(signal.SIGALRM, _expire)
+    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous_handler)
+        if previous_delay:
+            remaining = max(previous_delay - (time.monotonic() - started), 0.001)
+            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+
+
+# -- the stage ----------------------------------------------------------------------------------
+class ExtractPipeline:
+    """Fills title/text/author/canonical_url/image/html_lang/page_kind; drops what is not an article."""
+
+    def __init__(self, min_text_chars: int = MIN_TEXT_CHARS, max_page_bytes: int = MAX_PAGE_BYTES,
+                 timeout: float = EXTRACT_TIMEOUT, stats: StatsCollector | None = None):
+        self.min_text_chars = min_text_chars
+        self.max_page_bytes = max_page_bytes
+        self.timeout = timeout
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
+        settings = crawler.settings
+        return cls(
+            min_text_chars=settings.getint("NEWSMON_MIN_TEXT_CHARS", MIN_TEXT_CHARS),
+            max_page_bytes=settings.getint("NEWSMON_MAX_PAGE_BYTES", MAX_PAGE_BYTES),
+            timeout=settings.getfloat("NEWSMON_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT),
+            stats=crawler.stats,
+        )
+
+    def _count(self, outcome: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"newsmon/extract/{outcome}")
+
+    def _drop(self, outcome: str, reason: str, url: str) -> DropItem:
+        self._count(outcome)
+        return DropItem(f"{reason}: {url}")
+
+    def too_large(self, html: str) -> bool:
+        """Byte size of the page, computed only when the character count makes it possible."""
+        if len(html) * 4 <= self.max_page_bytes:
+            return False
+        return len(html) > self.max_page_bytes or len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes
+
+    def process_item(self, item: Article) -> Article:
+        url = item.get("url") or ""
+        html = item.get("html") or ""
+        if self.too_large(html):
+            raise self._drop("too-large", f"page larger than {self.max_page_bytes} bytes", url)
+        try:
+            with time_limit(self.timeout):
+                result = extract(html, url)
+        except ExtractTimeout:
+            raise self._drop("timeout", f"extraction exceeded {self.timeout:g}s", url) from None
+        except Exception as err:  # noqa: BLE001 - one bad page must not stop a crawl
+            raise self._drop("error", f"extraction failed ({type(err).__name__}: {err})", url) from err
+        for field in ("title", "text", "author", "canonical_url", "image", "html_lang", "page_kind"):
+            item[field] = getattr(result, field)
+        if result.page_kind != "article":
+            reason = {"empty": "empty page", "non-html": "not an HTML page"}.get(result.page_kind, f"not an article ({result.page_kind})")
+            raise self._drop(f"not-article/{result.page_kind}", reason, url)
+        if len(result.text) < self.min_text_chars:
+            raise self._drop("too-short", f"body shorter than {self.min_text_chars} characters ({len(result.text)})", url)
+        self._count("article")
+        return item
