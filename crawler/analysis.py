@@ -1,0 +1,317 @@
+"""The one text-analysis chain: normalize → tokenize → stem, per language.
+
+Topic matching, alert rules, the tantivy index and Elasticsearch all index or compare the OUTPUT
+of :func:`analyze`, so a word means the same thing everywhere: "بالمغرب" and "المغربية" meet
+"المغرب", "Казахстане" meets "Казахстан", "l'Ouzbékistan" meets "Ouzbékistan". The output is a
+plain list of strings, meant for a whitespace-tokenized field; one term per word token, in order,
+so phrase positions survive.
+
+Stemmers, and why not snowball everywhere:
+
+* fr, it, en, es: snowball, after our normalization (so "marroquí" and "marroqui" agree).
+* ar: our own light stemmer (Larkey's light10 family). Snowball's arabic stemmer is inconsistent
+  on the names this project lives on (كازاخستان → كازاخست but كازاخستاني → كازاخس), leaves
+  والمغرب/فالمغرب whole, and eats real first letters (وزير → زير).
+* ru: our own light case-ending stemmer (Savoy's approach). Snowball treats the "-ан" of
+  Казахстан as a verb ending, so Казахстан → казахста but Казахстане → казахстан; Астана →
+  аста but Астане → астан.
+* kk: no stemmer exists in snowball; ours strips case, possessive, plural and a few derivational
+  suffixes, never into a protected proper name (Алматы is not "алма" + accusative).
+
+All stemmers are conservative: a missed conflation costs recall, which topic matching recovers by
+listing variants; a false conflation ("казаки" Cossacks = "казахи" Kazakhs) cannot be undone.
+Kazakh-specific letters (қ ғ ң ә ө ұ ү і һ) are deliberately NOT folded to Russian ones: folding
+would make Kazakh "қазақ" equal Russian "казак" (Cossack).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex
+import snowballstemmer
+
+LANGUAGES = ("ar", "fr", "it", "en", "ru", "kk", "es")
+
+_SNOWBALL = {"fr": "french", "it": "italian", "en": "english", "es": "spanish"}
+
+# A word: letters, marks and digits, possibly joined by apostrophes (l'Ouzbékistan, Morocco's).
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’ʼ`´][\p{L}\p{M}\p{N}]+)*")
+_APOS = regex.compile(r"['’ʼ`´]")
+
+# Elided articles/prepositions (fr, it) dropped before an apostrophe: l'Ouzbékistan, dell'Italia.
+_ELISIONS = frozenset(
+    "l d j m n s t c qu lorsqu puisqu jusqu quoiqu presqu quelqu "
+    "dell all dall nell sull coll tutt quell quest sant un nessun buon bell po".split()
+)
+# English clitics dropped after an apostrophe: Morocco's, don't.
+_EN_CLITICS = frozenset("s t ll re ve d m".split())
+
+_ARABIC_MAP = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ـ": "", "ی": "ي", "ک": "ك",
+    "ۀ": "ه", "ە": "ه",
+    **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+    **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
+    "ё": "е",
+})
+_KEEP_BREVE = str.maketrans({"й": "\x00"})  # й decomposes to и + breve; it is a letter of its own
+
+
+@lru_cache(maxsize=262_144)
+def normalize(text: str) -> str:
+    """Compatibility-normalize, casefold and strip marks so spelling variants compare equal.
+
+    NFKC, casefold, remove combining marks (Latin diacritics, Arabic harakat, the hamza carried
+    by alef/waw/yeh), tatweel; fold أإآٱ→ا, ى→ي, ة→ه, ё→е; digits → ASCII. Keeps й.
+    """
+    s = unicodedata.normalize("NFKC", text).casefold()
+    if not s.isascii():
+        s = unicodedata.normalize("NFD", s.translate(_KEEP_BREVE))
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+        s = unicodedata.normalize("NFC", s).replace("\x00", "й").translate(_ARABIC_MAP)
+    return s
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    term: str   # analyzed form
+    start: int  # offsets in the ORIGINAL text
+    end: int
+
+
+def _split_word(surface: str, start: int) -> list[tuple[str, int, int]]:
+    """Split an apostrophe-joined word, dropping elided articles and English clitics."""
+    if not _APOS.search(surface):
+        return [(surface, start, start + len(surface))]
+    parts: list[tuple[str, int, int]] = []
+    pos = 0
+    for m in _APOS.finditer(surface):
+        parts.append((surface[pos:m.start()], start + pos, start + m.start()))
+        pos = m.end()
+    parts.append((surface[pos:], start + pos, start + len(surface)))
+    out = []
+    last = len(parts) - 1
+    for i, (piece, s, e) in enumerate(parts):
+        low = piece.casefold()
+        if i < last and low in _ELISIONS:
+            continue
+        if i == last and i > 0 and low in _EN_CLITICS:
+            continue
+        out.append((piece, s, e))
+    return out or parts[-1:]
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    out: list[tuple[str, int, int]] = []
+    for m in _WORD.finditer(text):
+        surface = m.group()
+        if "'" in surface or "’" in surface or "ʼ" in surface or "`" in surface or "´" in surface:
+            out.extend(_split_word(surface, m.start()))
+        else:
+            out.append((surface, m.start(), m.end()))
+    return out
+
+
+def tokenize(text: str) -> list[Token]:
+    """Word tokens with offsets into ``text``; ``term`` is the normalized, unstemmed form."""
+    return [Token(normalize(w), s, e) for w, s, e in _words(text)]
+
+
+# --------------------------------------------------------------------------- Arabic
+_AR_ARTICLES = ("وبال", "وكال", "فبال", "فكال", "وال", "فال", "بال", "كال", "ولل", "فلل", "لل", "ال")
+# Words whose first و is a root letter, not the conjunction (normalized spelling, prefixes).
+_AR_WAW_ROOTS = (
+    "وزير", "وزار", "وزرا", "وكال", "وكيل", "ولاي", "وطن", "وحد", "وثيق", "وثائق", "ورق", "وصول",
+    "وصل", "واقع", "وقع", "وجه", "وجود", "وضع", "وفق", "وسط", "ولد", "وادي", "وراء", "وعد", "وصف",
+    "وقف", "وفد", "وفاء", "وسائل", "واشنطن", "ورد", "وظيف", "وهران", "وسيل", "وارد", "وقت", "وليد",
+)
+_AR_SUFFIXES = ("يات", "ات", "ون", "ين", "يه", "ها", "ه", "ي")
+_AR_LETTERS = regex.compile(r"^\p{Arabic}+$")
+
+
+@lru_cache(maxsize=262_144)
+def _stem_ar(w: str) -> str:
+    """Light stemmer: one article-family proclitic or a conjunction و, then up to two suffixes."""
+    if len(w) < 4 or not _AR_LETTERS.match(w):
+        return w
+    for p in _AR_ARTICLES:
+        if w.startswith(p) and len(w) - len(p) >= 2:
+            w = w[len(p):]
+            break
+    else:
+        if w[0] == "و" and len(w) >= 5 and not w.startswith(_AR_WAW_ROOTS):
+            w = w[1:]
+            for p in ("ال", "لل", "بال"):
+                if w.startswith(p) and len(w) - len(p) >= 2:
+                    w = w[len(p):]
+                    break
+    for _ in range(2):
+        for suf in _AR_SUFFIXES:
+            if w.endswith(suf) and len(w) - len(suf) >= 3:
+                w = w[: -len(suf)]
+                break
+        else:
+            break
+    return w
+
+
+# --------------------------------------------------------------------------- Russian
+_RU_ENDINGS = sorted(
+    "иями ями ами иях ях ах ого его ому ему ыми ими ой ей ий ый ая яя ое ее ые ие ых их ым им ую юю "
+    "ом ем ам ям ов ев ью ию ия ии а я о е и ы у ю ь й".split(),
+    key=len, reverse=True,
+)
+_CYRILLIC = regex.compile(r"^[\p{Cyrillic}\d]+$")
+
+
+@lru_cache(maxsize=262_144)
+def _stem_ru(w: str) -> str:
+    """Strip one noun/adjective case ending, keeping at least 3 letters (no verb endings)."""
+    if len(w) < 4 or not _CYRILLIC.match(w):
+        return w
+    for e in _RU_ENDINGS:
+        if w.endswith(e) and len(w) - len(e) >= 3:
+            return w[: -len(e)]
+    return w
+
+
+# --------------------------------------------------------------------------- Kazakh
+def _by_len(words: str) -> tuple[str, ...]:
+    return tuple(sorted(words.split(), key=len, reverse=True))
+
+
+_KK_RELATIVE = _by_len("дағы дегі тағы тегі ындағы індегі сындағы сіндегі")  # -дағы: "which is in"
+_KK_CASE = _by_len(
+    "ның нің дың дің тың тің "                          # genitive
+    "ға ге қа ке ына іне сына сіне "                    # dative (-на/-не only after possessive)
+    "ны ні ды ді ты ті ын ін сын сін "                  # accusative
+    "да де та те ында інде сында сінде "                # locative
+    "дан ден тан тен нан нен ынан інен сынан сінен "    # ablative
+    "мен бен пен ымен імен сымен сімен"                 # instrumental
+)
+_KK_POSSESSIVE = _by_len("ымыз іміз мыз міз ыңыз іңіз ңыз ңіз ым ім ың ің сы сі ы і")
+_KK_PLURAL = _by_len("лар лер дар дер тар тер")
+_KK_DERIV = _by_len("лық лік дық дік тық тік")
+# Proper names that end in suffix-like letters; the stemmer never cuts into them.
+_KK_PROTECTED = ("алматы", "астана", "канада", "мекке", "ақтөбе", "атырау", "қарағанды", "тараз",
+                 "шымкент", "түркістан", "ресей", "қытай", "франция", "испания", "италия")
+
+
+_KK_VOWELS = frozenset("аәеиоөұүыіэюяу")
+_KK_VOICELESS = frozenset("кқпстфхцчшщ")
+
+
+def _kk_fits(suffix: str, prev: str) -> bool:
+    """Kazakh suffixes assimilate to the sound before them; a mismatch means it is no suffix.
+
+    (Үкіметі is үкімет + possessive і, not үкіме + accusative ті: -ті follows only a voiceless
+    consonant.)
+    """
+    head = suffix[0]
+    if head in "тқкп":
+        return prev in _KK_VOICELESS
+    if suffix in ("ды", "ді", "дың", "дің"):
+        return prev not in _KK_VOWELS and prev not in _KK_VOICELESS
+    if head in "дгғб":
+        return prev not in _KK_VOICELESS
+    if suffix in ("ның", "нің"):
+        return prev in _KK_VOWELS or prev in "мнң"
+    if suffix in ("ны", "ні"):
+        return prev in _KK_VOWELS
+    if suffix in ("нан", "нен"):
+        return prev in "мнң"
+    return True
+
+
+def _strip(w: str, suffixes: tuple[str, ...], floor: int) -> str:
+    for s in suffixes:
+        if w.endswith(s) and len(w) - len(s) >= floor and _kk_fits(s, w[-len(s) - 1]):
+            return w[: -len(s)]
+    return w
+
+
+@lru_cache(maxsize=262_144)
+def _stem_kk(w: str) -> str:
+    """Strip relative -ғы, case, possessive, plural and adjective -лық, in that (outer→inner) order."""
+    if len(w) < 5 or not _CYRILLIC.match(w):
+        return w
+    floor = 3
+    for name in _KK_PROTECTED:
+        if w.startswith(name):
+            floor = max(floor, len(name))
+    at = w.find("стан")  # Қазақстан, Өзбекстан: "-тан" there is not the ablative
+    if at >= 0:
+        floor = max(floor, at + 4)
+    before = w
+    w = _strip(w, _KK_RELATIVE, floor)
+    if w != before:  # -дағы: the locative is part of the suffix
+        return _strip(_strip(w, _KK_PLURAL, floor), _KK_DERIV, floor)
+    w = _strip(w, _KK_CASE, floor)
+    w = _strip(w, _KK_POSSESSIVE, max(floor, 4))
+    w = _strip(w, _KK_PLURAL, floor)
+    return _strip(w, _KK_DERIV, floor)
+
+
+# --------------------------------------------------------------------------- dispatch
+@lru_cache(maxsize=8)
+def _snowball(lang: str):
+    return snowballstemmer.stemmer(_SNOWBALL[lang])
+
+
+def _make_latin_stem(lang: str):
+    stemmer = _snowball(lang)
+
+    @lru_cache(maxsize=262_144)
+    def stem(w: str) -> str:
+        if not w.isascii() and not regex.match(r"^[\p{Latin}\d]+$", w):
+            return w  # other scripts pass through untouched
+        return stemmer.stemWord(w) or w
+
+    return stem
+
+
+_STEMMERS = {"ar": _stem_ar, "ru": _stem_ru, "kk": _stem_kk,
+             **{lang: _make_latin_stem(lang) for lang in _SNOWBALL}}
+
+
+def _lang_key(lang: str | None) -> str | None:
+    if not lang:
+        return None
+    key = lang.lower().replace("_", "-").split("-")[0]
+    return key if key in _STEMMERS else None
+
+
+def stem(term: str, lang: str | None) -> str:
+    """Stem an already-normalized term (identity for unknown languages)."""
+    key = _lang_key(lang)
+    return _STEMMERS[key](term) if key else term
+
+
+def analyze_tokens(text: str, lang: str | None) -> list[Token]:
+    """Tokens whose ``term`` is normalized and stemmed for ``lang`` (neutral when unknown)."""
+    key = _lang_key(lang)
+    if key is None:
+        return tokenize(text)
+    st = _STEMMERS[key]
+    return [Token(st(normalize(w)), s, e) for w, s, e in _words(text)]
+
+
+def analyze(text: str, lang: str | None) -> list[str]:
+    """Terms to index or match: one per word token, normalized and stemmed for ``lang``."""
+    key = _lang_key(lang)
+    if key is None:
+        return [normalize(w) for w, _, _ in _words(text)]
+    st = _STEMMERS[key]
+    return [st(normalize(w)) for w, _, _ in _words(text)]
+
+
+def analyze_query_term(term: str, lang: str | None) -> list[str]:
+    """A user's word or phrase → exactly the term sequence :func:`analyze` gives it in ``lang``."""
+    return analyze(term, lang)
+
+
+def words(text: str) -> list[tuple[str, int, int]]:
+    """Raw word surfaces with offsets (elision handled) — for callers that analyze lazily."""
+    return _words(text)
