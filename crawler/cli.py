@@ -8,6 +8,7 @@ import click
 
 # (module under crawler.commands, attribute): each module defines one click command or group.
 COMMANDS: list[tuple[str, str]] = [
+    ("sources", "sources"),
     ("extract", "extract_command"),
 ]
 
