@@ -8,8 +8,15 @@ import click
 
 # (module under crawler.commands, attribute): each module defines one click command or group.
 COMMANDS: list[tuple[str, str]] = [
+    ("demo", "demo"),
+    ("crawl", "crawl"),
+    ("search", "search"),
+    ("export", "export"),
+    ("runs", "runs"),
+    ("reindex", "reindex"),
     ("sources", "sources"),
     ("extract", "extract_command"),
+    ("parse_date", "parse_date_command"),
 ]
 
 

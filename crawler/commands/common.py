@@ -1,0 +1,73 @@
+"""Flags and helpers shared by commands, so every command spells them the same way."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.search_index import IndexError_
+from crawler.store import StoreError
+from crawler.yamlconf import ConfigError
+
+USER_ERRORS = (ConfigError, StoreError, IndexError_)
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("NEWSMON_DATA") or "data")
+
+
+def data_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Data directory (SQLite store and index). Default: $NEWSMON_DATA or ./data.",
+    )(fn)
+
+
+def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(fn)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Configuration, store and index problems become one line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            click.echo(f"newsmon: error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
+    """A readable table on a terminal, tab-separated lines otherwise. Cell text is never
+    interpreted as markup: crawled titles may contain anything."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        click.echo("\t".join(columns))
+        for row in rows:
+            click.echo("\t".join("" if c is None else str(c).replace("\t", " ").replace("\n", " ") for c in row))
+        return
+    tbl = Table(title=title, title_justify="left")
+    for col in columns:
+        tbl.add_column(col, overflow="fold")
+    for row in rows:
+        tbl.add_row(*[c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in row])
+    console.print(tbl)

@@ -1,0 +1,90 @@
+"""`newsmon crawl`: crawl the configured sources into the store and index."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
+from crawler.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
+from crawler.crawl import CrawlOptions, run_crawl
+from crawler.runs import summarize
+from crawler.store import Store, StoreError
+
+
+def check_data_dir(data_dir: Path) -> None:
+    """Fail before crawling, in one line, when the data directory cannot be written."""
+    Store(data_dir).close()
+    probe = data_dir / ".write-test"
+    try:
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise StoreError(f"{data_dir}: data directory is not writable: {exc.strerror or exc}") from None
+
+
+def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
+    with Store(data_dir, readonly=True) as store:
+        rows = [r for r in store.runs(limit=10_000) if r["crawl_id"] == crawl_id]
+    rows.sort(key=lambda r: r["source"])
+    return [{"source": r["source"], "status": r["status"], **summarize(r["stats"])} for r in rows]
+
+
+def print_summary(summary: list[dict], as_json: bool) -> None:
+    if as_json or not sys.stdout.isatty():
+        print_json(summary)
+        return
+    table(["source", "status", "pages", "new", "skipped", "errors"],
+          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r["errors"]] for r in summary],
+          title="crawl summary")
+
+
+def report_failures(summary: list[dict]) -> int:
+    failed = [r for r in summary if r["status"] == "failed"]
+    for r in failed:
+        click.echo(f"newsmon: source {r['source']}: failed ({r['errors']} errors; see `newsmon runs`)", err=True)
+    return 1 if failed else 0
+
+
+@click.command("crawl")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES_FILE, show_default=True, help="Sources file.")
+@click.option("--source", "names", multiple=True, metavar="NAME", help="Crawl only this source (repeatable).")
+@data_option
+@click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_TOPICS_FILE, show_default=True, help="Topics file.")
+@click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Alert rules file (validated as YAML; delivery arrives with `newsmon alerts`).")
+@click.option("--keep-all", is_flag=True, help="Store articles that match no topic too.")
+@click.option("--max-age", type=click.IntRange(min=0), default=None, metavar="DAYS",
+              help="Skip feed/sitemap entries older than DAYS for every source (0: no limit, for a backfill).")
+@json_option
+@click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
+@user_errors
+def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, topics_file: Path,
+          alerts_file: Path | None, keep_all: bool, max_age: int | None, as_json: bool, verbose: int) -> None:
+    """Crawl sources: discover, fetch, extract, date, match, store and index articles.
+
+    Example: newsmon crawl --source hespress-fr --max-age 7
+    """
+    from crawler.topics import load_topics
+    from crawler.yamlconf import load_yaml
+
+    data_dir = data_dir or default_data_dir()
+    sources = load_sources(sources_file, names)
+    load_topics(topics_file)
+    if alerts_file is not None:
+        load_yaml(alerts_file)
+    if not sources:
+        raise click.UsageError(f"{sources_file}: no enabled sources")
+    check_data_dir(data_dir)
+    options = CrawlOptions(
+        data_dir=data_dir, topics_file=topics_file, keep_all=keep_all, max_age_days=max_age,
+        progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
+    )
+    crawl_id = run_crawl(sources, options)
+    summary = crawl_summary(data_dir, crawl_id)
+    print_summary(summary, as_json)
+    sys.exit(report_failures(summary))

@@ -1,0 +1,54 @@
+"""`newsmon demo`: serve the sample site, crawl it for real, show the summary and searches."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import data_option, default_data_dir, user_errors
+
+
+@click.command("demo")
+@data_option
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port for the sample site (default 8765, or any free one).")
+@user_errors
+def demo(data_dir: Path | None, port: int | None) -> None:
+    """Crawl the bundled sample news site (offline) into the data dir, then search it.
+
+    Example: newsmon demo --data ./data
+    """
+    from crawler.commands.crawl import check_data_dir, crawl_summary, print_summary
+    from crawler.config import DEFAULT_TOPICS_FILE, load_sources
+    from crawler.crawl import CrawlOptions, run_crawl
+    from crawler.demo import DEMO_PORT, DEMO_SEARCHES, demo_max_age, write_demo_sources
+    from crawler.sample_site.server import start_in_thread
+    from crawler.search import search
+
+    data_dir = data_dir or default_data_dir()
+    check_data_dir(data_dir)
+    try:
+        site = start_in_thread(port=DEMO_PORT if port is None else port)
+    except OSError:
+        site = start_in_thread(port=0)  # the usual port is taken: any free one will do
+    with site:
+        click.echo(f"sample news site on {site.url}", err=True)
+        sources_file = write_demo_sources(site.url, data_dir / "demo-sources.yaml")
+        sources = load_sources(sources_file)
+        options = CrawlOptions(data_dir=data_dir, topics_file=DEFAULT_TOPICS_FILE, max_age_days=demo_max_age(),
+                               progress=sys.stderr.isatty(),
+                               extra_settings={"DOWNLOAD_TIMEOUT": 10, "RETRY_TIMES": 1, "AUTOTHROTTLE_ENABLED": False,
+                                               "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": True})
+        crawl_id = run_crawl(sources, options)
+    print_summary(crawl_summary(data_dir, crawl_id), as_json=False)
+    click.echo("")
+    for query in DEMO_SEARCHES:
+        hits = search(data_dir, query, limit=3)
+        click.echo(f"search {query!r}: {len(hits)} hit(s)")
+        for hit in hits:
+            a = hit.article
+            click.echo(f"  [{a['lang']}] {a['published_at'] or '(no date)'}  {a['title']}")
+            click.echo(f"        {hit.snippet.plain('«', '»')[:160]}")
+    click.echo(f"\nstored in {data_dir}: try `newsmon search Kazakhstan --data {data_dir}` or `newsmon export`", err=True)

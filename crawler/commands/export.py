@@ -1,0 +1,43 @@
+"""`newsmon export`: every stored article as JSONL or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import data_option, default_data_dir, user_errors
+from crawler.store import Store
+
+EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
+                 "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
+                 "matched_terms", "relevance_score", "discovered_via"]
+
+
+@click.command("export")
+@data_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--since", default=None, help="Only articles published (or fetched) on or after this date.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file (default stdout).")
+@user_errors
+def export(data_dir: Path | None, fmt: str, since: str | None, output) -> None:  # type: ignore[no-untyped-def]
+    """Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).
+
+    Example: newsmon export --format csv --since 2025-01-01 -o articles.csv
+    """
+    with Store(data_dir or default_data_dir(), readonly=True) as store:
+        if fmt == "jsonl":
+            for article in store.iter_articles(since=since):
+                output.write(json.dumps({k: article.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.DictWriter(output, fieldnames=EXPORT_FIELDS)
+            writer.writeheader()
+            for article in store.iter_articles(since=since):
+                row = {k: article.get(k) for k in EXPORT_FIELDS}
+                row["topics"] = json.dumps(row["topics"], ensure_ascii=False)
+                row["matched_terms"] = json.dumps(row["matched_terms"], ensure_ascii=False)
+                writer.writerow(row)
+    output.flush()

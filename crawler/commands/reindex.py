@@ -1,0 +1,31 @@
+"""`newsmon reindex`: rebuild the search index from the store of record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import data_option, default_data_dir, user_errors
+from crawler.search_index import SearchIndex, rebuild
+from crawler.store import Store
+
+
+@click.command("reindex")
+@data_option
+@user_errors
+def reindex(data_dir: Path | None) -> None:
+    """Rebuild the embedded index from SQLite (after an upgrade, or if the index was lost).
+
+    Example: newsmon reindex --data ./data
+    """
+    data_dir = data_dir or default_data_dir()
+    with Store(data_dir) as store:
+        index = SearchIndex(data_dir / "index", writable=True)
+        try:
+            count = rebuild(index, store.iter_articles())
+            pending = store.pending_index(1_000_000)
+            store.mark_indexed([outbox_id for outbox_id, _ in pending])
+        finally:
+            index.close()
+    click.echo(f"indexed {count} articles")

@@ -1,0 +1,30 @@
+"""`newsmon runs`: what each crawl did, per source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
+from crawler.store import Store
+
+
+@click.command("runs")
+@data_option
+@click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
+@json_option
+@user_errors
+def runs(data_dir: Path | None, limit: int, as_json: bool) -> None:
+    """List crawl runs, newest first: source, times, status, pages, articles, errors.
+
+    Example: newsmon runs --json
+    """
+    with Store(data_dir or default_data_dir(), readonly=True) as store:
+        rows = store.runs(limit)
+    if as_json:
+        print_json(rows)
+        return
+    table(["id", "source", "started_at", "finished_at", "status", "pages", "stored", "skipped", "errors"],
+          [[r["id"], r["source"], r["started_at"], r["finished_at"] or "", r["status"], r["pages_fetched"],
+            r["articles_stored"], r["skipped"], r["errors"]] for r in rows])

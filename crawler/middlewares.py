@@ -1,0 +1,67 @@
+"""Downloader middleware: crawled URLs must not reach private or loopback addresses.
+
+Feeds and pages are untrusted: a feed entry or a redirect can point at 127.0.0.1, 10.0.0.0/8 or
+a cloud metadata address (169.254.169.254). Every request, including each redirect hop, is
+resolved first and refused when any address it resolves to is not globally routable — unless
+its host is one a configured source itself uses (a test site on 127.0.0.1, an intranet source).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.statscollectors import StatsCollector
+
+from crawler.config import sources_from_dicts
+
+
+def is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class PrivateAddressGuard:
+    def __init__(self, allowed_hosts: set[str], stats: StatsCollector | None = None):
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+        self.stats = stats
+        self._cache: dict[str, bool] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "PrivateAddressGuard":
+        if not crawler.settings.getbool("NEWSMON_BLOCK_PRIVATE_ADDRESSES", True):
+            raise NotConfigured
+        sources = sources_from_dicts(crawler.settings.getlist("NEWSMON_SOURCES"))
+        return cls({h for s in sources for h in s.allowed_hosts}, crawler.stats)
+
+    async def _allowed(self, host: str, port: int) -> bool:
+        if host in self.allowed_hosts:
+            return True
+        if host not in self._cache:
+            try:
+                ipaddress.ip_address(host)
+                addresses = [host]
+            except ValueError:
+                try:
+                    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                except OSError:
+                    return True  # let the download fail with its own DNS error, counted there
+                addresses = [info[4][0] for info in infos]
+            self._cache[host] = all(is_public(a) for a in addresses)
+        return self._cache[host]
+
+    async def process_request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        host = (parts.hostname or "").lower()
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        if not await self._allowed(host, port):
+            if self.stats:
+                self.stats.inc_value("newsmon/blocked/private_address")
+            raise IgnoreRequest(f"private address refused: {request.url}")

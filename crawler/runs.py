@@ -1,0 +1,122 @@
+"""Crawl-run bookkeeping and progress: one ``runs`` row per source per crawl.
+
+An extension rather than spider code, so accounting does not depend on which discovery path a
+source uses. Items dropped by a stage are counted per source and reason; the row is written when
+the crawl closes (and a crawl that dies leaves rows marked 'interrupted' by the next one).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+from scrapy.statscollectors import StatsCollector
+
+from crawler.config import sources_from_dicts
+from crawler.store import Store
+
+
+def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
+    prefix = f"newsmon/source/{source}/"
+    return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
+
+
+def summarize(counts: dict[str, Any]) -> dict[str, int]:
+    skipped = sum(v for k, v in counts.items() if k.startswith(("skipped/", "dropped/")))
+    return {
+        "pages": int(counts.get("pages", 0)),
+        "new": int(counts.get("new", 0)),
+        "stored": int(counts.get("stored", 0)),
+        "skipped": int(skipped),
+        "errors": int(counts.get("errors", 0)),
+    }
+
+
+def run_status(counts: dict[str, Any]) -> str:
+    summary = summarize(counts)
+    if summary["errors"] and not (summary["pages"] - summary["errors"] > 0 or summary["stored"]):
+        return "failed"
+    return "partial" if summary["errors"] else "ok"
+
+
+class CrawlRuns:
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        self.stats: StatsCollector = crawler.stats  # type: ignore[assignment]
+        self.sources = [s.name for s in sources_from_dicts(settings.getlist("NEWSMON_SOURCES"))]
+        self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
+        self.data_dir = settings.get("NEWSMON_DATA_DIR")
+        self.progress = settings.getbool("NEWSMON_PROGRESS", False)
+        self.run_ids: dict[str, int] = {}
+        self.store: Store | None = None
+        self._live: Any = None
+        self._last_draw = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "CrawlRuns":
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        if ext.progress:
+            crawler.signals.connect(ext.tick, signal=signals.response_received)
+        return ext
+
+    def spider_opened(self, spider: Any) -> None:
+        self.store = Store(self.data_dir)
+        self.store.close_stale_runs()
+        for name in self.sources:
+            self.run_ids[name] = self.store.start_run(self.crawl_id, name)
+        if self.progress:
+            from rich.console import Console
+            from rich.live import Live
+
+            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=4, transient=True)
+            self._live.start()
+
+    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
+        reason = str(exception).split(":", 1)[0].strip().replace(" ", "_") or "dropped"
+        self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")
+        self.stats.inc_value(f"newsmon/source/{item.get('source')}/error/pipeline")
+        spider.logger.warning("%s: %s: pipeline error: %s", item.get("source"), item.get("url"), failure.value)
+
+    def tick(self, *args: Any, **kwargs: Any) -> None:
+        now = time.monotonic()
+        if self._live is not None and now - self._last_draw > 0.25:
+            self._last_draw = now
+            self._live.update(self._table())
+
+    def _table(self):  # type: ignore[no-untyped-def]
+        from rich.table import Table
+
+        table = Table(title="crawling", title_justify="left", box=None)
+        for col in ("source", "pages", "new", "skipped", "errors"):
+            table.add_column(col, justify="left" if col == "source" else "right")
+        all_stats = self.stats.get_stats()
+        for name in self.sources:
+            s = summarize(source_counts(all_stats, name))
+            table.add_row(name, str(s["pages"]), str(s["new"]), str(s["skipped"]), str(s["errors"]))
+        return table
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._live is not None:
+            self._live.stop()
+        if self.store is None:
+            return
+        all_stats = self.stats.get_stats()
+        for name, run_id in self.run_ids.items():
+            counts = source_counts(all_stats, name)
+            summary = summarize(counts)
+            status = run_status(counts) if reason == "finished" else f"stopped:{reason}"
+            self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
+                                  articles_stored=summary["stored"], skipped=summary["skipped"],
+                                  errors=summary["errors"], stats=counts)
+        self.store.close()

@@ -1,0 +1,82 @@
+"""Snippets with the matched words marked, built from the stored text with the shared analyzer.
+
+The index holds analyzed terms, not text, so highlighting is done here: the article text is
+analyzed with offsets (crawler.analysis), the tokens whose terms the query asked for are the
+matches, and the densest window of them becomes the snippet. Being computed from the same
+analysis, a highlight is exactly what made the document match ("marocaines" highlights
+"marocain"), in any language.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from crawler import analysis
+from crawler.query import Term
+
+WINDOW_CHARS = 220
+
+
+@dataclass(frozen=True)
+class Snippet:
+    parts: tuple[tuple[str, bool], ...]  # (text, is_match) in order
+
+    def plain(self, left: str = "[", right: str = "]") -> str:
+        return "".join(f"{left}{t}{right}" if m else t for t, m in self.parts)
+
+    def html(self) -> str:
+        """Safe for a web page: crawled text escaped, matches in <mark>."""
+        return "".join(f"<mark>{html.escape(t)}</mark>" if m else html.escape(t) for t, m in self.parts)
+
+
+def query_terms(terms: list[Term], lang: str | None) -> set[str]:
+    wanted: set[str] = set()
+    for term in terms:
+        wanted.update(analysis.analyze_query_term(term.text, lang))
+        wanted.update(analysis.analyze_query_term(term.text, None))
+    return wanted
+
+
+def make_snippet(text: str, lang: str | None, terms: list[Term], width: int = WINDOW_CHARS) -> Snippet:
+    text = text or ""
+    wanted = query_terms(terms, lang)
+    spans: list[tuple[int, int]] = []
+    if wanted:
+        seen = set()
+        for analyzed in (analysis.analyze_tokens(text, lang), analysis.analyze_tokens(text, None)):
+            for tok in analyzed:
+                if tok.term in wanted and (tok.start, tok.end) not in seen:
+                    seen.add((tok.start, tok.end))
+                    spans.append((tok.start, tok.end))
+        spans.sort()
+    start = 0
+    if spans:  # densest window: the start position covering the most matches within `width`
+        best, j = (0, spans[0][0]), 0
+        for i, (s, _) in enumerate(spans):
+            while spans[j][0] < s - width:
+                j += 1
+            best = max(best, (i - j + 1, spans[j][0]))
+        start = max(0, best[1] - 40)
+        while start > 0 and not text[start - 1].isspace():
+            start -= 1
+    end = min(len(text), start + width)
+    while end < len(text) and not text[end - 1].isspace() and end - start < width + 30:
+        end += 1
+    parts: list[tuple[str, bool]] = []
+    pos = start
+    for s, e in spans:
+        if s < start or e > end:
+            continue
+        if s > pos:
+            parts.append((text[pos:s], False))
+        parts.append((text[s:e], True))
+        pos = e
+    if pos < end:
+        parts.append((text[pos:end], False))
+    cleaned = [(t.replace("\n", " "), m) for t, m in parts]
+    if start > 0:
+        cleaned.insert(0, ("…", False))
+    if end < len(text):
+        cleaned.append(("…", False))
+    return Snippet(tuple(cleaned))
