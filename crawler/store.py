@@ -57,8 +57,16 @@ def url_key(url: str) -> str:
 
 # -- migrations ------------------------------------------------------------------------------
 
+def _run_script(db: sqlite3.Connection, script: str) -> None:
+    """Statement by statement: ``executescript`` would commit the migration's transaction."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
 def _m001_initial(db: sqlite3.Connection) -> None:
-    db.executescript(
+    _run_script(
+        db,
         """
         CREATE TABLE articles (
             id TEXT PRIMARY KEY,

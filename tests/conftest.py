@@ -1,0 +1,57 @@
+"""Shared fixtures: the sample news site as a subprocess, and running the real `newsmon` CLI.
+
+Like Scrapy's own mockserver, the site runs in a child process on port 0 and reports its URL
+on the first line of stdout. Crawls run as child processes too: Twisted's reactor cannot be
+restarted, and a child process is exactly what a user (or the scheduler) runs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen
+
+
+@pytest.fixture(scope="session")
+def sample_site() -> Iterator[Served]:
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.sample_site.server", "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    url = proc.stdout.readline().strip()
+    assert url.startswith("http://127.0.0.1:"), f"sample site did not start: {url!r}"
+    yield Served(url, proc)
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Result:
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=full_env, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def write_sources(path: Path, sources: list[dict]) -> Path:
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

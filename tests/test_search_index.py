@@ -1,0 +1,94 @@
+"""The embedded tantivy index: queries in any language find articles written in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crawler.query import parse, positive_terms
+from crawler.search_index import SearchIndex
+from crawler.snippets import make_snippet
+
+DOCS = [
+    {"id": "fr1", "source": "atlas-fr", "lang": "fr", "published_at": "2025-02-21T10:00:00Z",
+     "title": "Le Maroc et le Kazakhstan signent un accord", "text": "Les délégations marocaines et kazakhes ont signé à Rabat un accord sur le blé."},
+    {"id": "ru1", "source": "steppe-ru", "lang": "ru", "published_at": "2025-03-01",
+     "title": "Казахстан и Марокко", "text": "Делегация Казахстана прибыла в Марокко для переговоров о поставках пшеницы."},
+    {"id": "ar1", "source": "atlas-ar", "lang": "ar", "published_at": "2025-04-01T08:00:00Z",
+     "title": "المغرب وكازاخستان", "text": "وقعت المملكة المغربية وجمهورية كازاخستان اتفاقية للتعاون بالرباط"},
+    {"id": "en1", "source": "globe-en", "lang": "en", "published_at": "2024-01-01",
+     "title": "Football results", "text": "Morocco beat Spain 2-1 in Rabat on Sunday."},
+    {"id": "es1", "source": "mundo-es", "lang": "es", "published_at": "2025-05-05T09:00:00Z",
+     "title": "Marruecos y Kazajistán", "text": "Las autoridades marroquíes recibieron a la delegación kazaja en Rabat."},
+    {"id": "it1", "source": "nova-it", "lang": "it", "published_at": None, "fetched_at": "2025-06-01T00:00:00Z",
+     "title": "Il Marocco e il Kazakistan", "text": "Le autorità marocchine e kazake hanno firmato un memorandum."},
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
+    ix = SearchIndex(tmp_path_factory.mktemp("ix") / "index", writable=True)
+    ix.add(DOCS)
+    ix.commit()
+    return ix
+
+
+def ids(index: SearchIndex, query: str, **kw: object) -> set[str]:
+    return {h.id for h in index.search(query, **kw)}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Kazakhstan", {"fr1"}),
+        ("marocaine", {"fr1"}),               # French inflection
+        ("Казахстане", {"ru1"}),              # Russian case ending
+        ("كازاخستان", {"ar1"}),
+        ("بالمغرب", {"ar1"}),                 # Arabic proclitics
+        ("Kazajistán", {"es1"}),
+        ("kazajistan", {"es1"}),              # diacritic folding
+        ("Kazakistan", {"it1"}),
+        ("Rabat", {"fr1", "en1", "es1", "ar1"} - {"ar1"}),
+        ("Morocco NOT football", set()),
+        ('"accord sur le blé"', {"fr1"}),
+        ('"blé accord"', set()),              # a phrase keeps its order
+        ("title:Football", {"en1"}),
+        ("text:Football", set()),
+        ("lang:ru", {"ru1"}),
+        ("source:atlas-fr", {"fr1"}),
+        ("Maroc OR Марокко", {"fr1", "ru1"}),
+        ("Maroc Марокко", set()),             # AND is the default operator
+    ],
+)
+def test_queries(index: SearchIndex, query: str, expected: set[str]) -> None:
+    assert ids(index, query) == expected
+
+
+def test_filters(index: SearchIndex) -> None:
+    assert ids(index, "Rabat", since="2025-01-01") == {"fr1", "es1"}
+    assert ids(index, "Rabat", until="2025-02-21") == {"fr1", "en1"}  # the whole day is included
+    assert ids(index, "", lang="it") == {"it1"}  # undated: filtered by fetch time
+    assert ids(index, "Rabat", source="globe-en") == {"en1"}
+
+
+def test_title_match_ranks_first(index: SearchIndex) -> None:
+    hits = index.search("Kazakhstan OR kazakhes")
+    assert hits[0].id == "fr1"
+
+
+def test_upsert_replaces(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "ix", writable=True)
+    ix.add([DOCS[0]])
+    ix.add([{**DOCS[0], "text": "Texte remplacé sur le phosphate."}])
+    ix.commit()
+    assert ids(ix, "phosphate") == {"fr1"} and ids(ix, "blé") == set()
+    assert ix.count() == 1
+
+
+def test_snippet_marks_inflected_matches() -> None:
+    terms = positive_terms(parse("marocaine blé"))
+    snip = make_snippet(DOCS[0]["text"], "fr", terms)
+    assert snip.plain() == "Les délégations [marocaines] et kazakhes ont signé à Rabat un accord sur le [blé]."
+    hostile = make_snippet("<script>alert(1)</script> Maroc", "fr", positive_terms(parse("Maroc")))
+    assert hostile.html() == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Maroc</mark>"

@@ -1,0 +1,80 @@
+"""The SQLite store of record: upserts by canonical id, URL memory, outbox, runs, read-only use."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crawler.store import Store, StoreError, article_id
+
+
+def record(url: str, text: str = "Le Maroc et le Kazakhstan.", **extra: object) -> dict:
+    return {"id": article_id(url), "url": url, "canonical_url": url, "source": "s", "title": "T", "text": text,
+            "lang": "fr", "published_at": "2025-02-21T17:42:00Z", "fetched_at": "2025-02-22T08:00:00Z",
+            "relevant": True, "topics": ["morocco-kazakhstan"], "matched_terms": {"Maroc": 1}, **extra}
+
+
+def test_upsert_is_idempotent_and_remembers_every_url(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        first = store.upsert_article(record("https://a.ma/x"), ["https://a.ma/x?utm_source=f", "https://a.ma/x"])
+        again = store.upsert_article(record("https://a.ma/x", text="Texte corrigé."), ["https://a.ma/x"])
+        assert first.created and not again.created and first.article_id == again.article_id
+        assert store.count_articles() == 1
+        assert store.get_article(first.article_id)["text"] == "Texte corrigé."
+        assert store.known_url("https://a.ma/x?utm_source=f") == first.article_id
+        assert store.known_url("https://a.ma/other") is None
+        # both writes queued for the index, in order
+        assert [aid for _, aid in store.pending_index()] == [first.article_id, first.article_id]
+
+
+def test_json_fields_and_dates_round_trip(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        rid = store.upsert_article(record("https://a.ma/y", published_at="2025-02-21"), []).article_id
+        got = store.get_article(rid)
+    assert got["topics"] == ["morocco-kazakhstan"] and got["matched_terms"] == {"Maroc": 1}
+    assert got["relevant"] is True and got["published_at"] == "2025-02-21"
+
+
+def test_outbox_marks_indexed(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.upsert_article(record("https://a.ma/1"), [])
+        store.upsert_article(record("https://a.ma/2"), [])
+        pending = store.pending_index()
+        store.mark_indexed([pending[0][0]])
+        assert len(store.pending_index()) == 1
+
+
+def test_runs_and_stale_runs(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        run = store.start_run("c1", "src")
+        store.start_run("c0", "old")
+        store.finish_run(run, status="ok", pages_fetched=3, articles_stored=2, skipped=1, errors=0, stats={"pages": 3})
+        assert store.close_stale_runs() == 1
+        rows = {r["source"]: r for r in store.runs()}
+    assert rows["src"]["status"] == "ok" and rows["src"]["stats"] == {"pages": 3}
+    assert rows["old"]["status"] == "interrupted"
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    Store(tmp_path).close()
+    Store(tmp_path).close()
+    db = sqlite3.connect(tmp_path / "newsmon.db")
+    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == 1
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_readonly_refuses_writes_and_missing_db(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no database yet"):
+        Store(tmp_path / "nowhere", readonly=True)
+    Store(tmp_path).close()
+    with Store(tmp_path, readonly=True) as ro, pytest.raises(sqlite3.OperationalError):
+        ro.upsert_article(record("https://a.ma/z"), [])
+
+
+def test_unusable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreError, match=str(blocker)):
+        Store(blocker / "data")
