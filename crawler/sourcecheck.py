@@ -119,7 +119,7 @@ def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, user_agent: str = DEFAU
         try:
             body = gunzip(body, max_size=MAX_GUNZIPPED)
         except ValueError:  # Scrapy's (private) "decompressed more than max_size" error
-            raise FetchError(f"gzip body larger than {MAX_GUNZIPPED // (1024 * 1024)} MB", status=status,
+            raise FetchError(f"gzip body larger than {_size(MAX_GUNZIPPED)}", status=status,
                              content_type=content_type or None) from None
         except (OSError, EOFError) as exc:
             raise FetchError(f"bad gzip body: {exc}", status=status, content_type=content_type or None) from None
@@ -136,7 +136,11 @@ def _read_capped(response: Any, max_bytes: int, deadline: float, timeout: float)
             return buf.getvalue()
         buf.write(chunk)
         if buf.tell() > max_bytes:
-            raise FetchError(f"body larger than {max_bytes // (1024 * 1024)} MB", status=response.status)
+            raise FetchError(f"body larger than {_size(max_bytes)}", status=response.status)
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n} bytes"
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:
