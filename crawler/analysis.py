@@ -164,12 +164,14 @@ _RU_ENDINGS = sorted(
     key=len, reverse=True,
 )
 _CYRILLIC = regex.compile(r"^[\p{Cyrillic}\d]+$")
+# Whole words whose end only looks like a case ending (казах is not каз + locative -ах).
+_RU_PROTECTED = frozenset({"казах", "казак"})
 
 
 @lru_cache(maxsize=262_144)
 def _stem_ru(w: str) -> str:
     """Strip one noun/adjective case ending, keeping at least 3 letters (no verb endings)."""
-    if len(w) < 4 or not _CYRILLIC.match(w):
+    if len(w) < 4 or w in _RU_PROTECTED or not _CYRILLIC.match(w):
         return w
     for e in _RU_ENDINGS:
         if w.endswith(e) and len(w) - len(e) >= 3:

@@ -1,0 +1,322 @@
+"""Relevance stage: decide from the extracted title and body whether an article is about a topic.
+
+Why not count words on the page: a sidebar of related articles, a reader's comment or a list of
+twenty countries would make half the web "about" Morocco and Kazakhstan. So this stage sees only
+the extracted title and body, and inside the body it
+
+* ignores "read also" lines and the headline-like lines right under them (inline link boxes that
+  extractors keep: "Lire aussi", "اقرأ أيضا", "Читайте также", …);
+* gives a mention inside an enumeration ("Egypt, Morocco, Algeria, Kazakhstan and Turkey"), or
+  inside a block of short table-like lines (fixture tables, results), only ``list_weight``;
+* needs every concept of the topic, with ``min_mentions`` weighted mentions each (title mentions
+  weigh ``title_weight``); leaders' names top concepts up but never replace them.
+
+Every stored article keeps its evidence: ``topics``, ``matched_terms`` (configured term → count)
+and ``relevance_score``. Term matching itself (stemming, elision, Arabic clitics) comes from
+:mod:`crawler.analysis` through each topic's compiled :class:`crawler.topics.TermIndex`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler import analysis
+from crawler.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
+
+DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
+
+
+@dataclass
+class TopicMatch:
+    topic: str
+    relevant: bool
+    score: float
+    matched_terms: dict[str, int] = field(default_factory=dict)
+    concepts: dict[str, dict[str, int]] = field(default_factory=dict)  # + "boosters" when any
+
+
+# --------------------------------------------------------------------------- text structure
+_READ_ALSO = tuple(analysis.normalize(m) for m in (
+    "read also", "read more", "see also", "related:", "related articles", "related stories",
+    "lire aussi", "à lire aussi", "a lire aussi", "voir aussi", "sur le même sujet", "lire également",
+    "leggi anche", "vedi anche", "potrebbe interessarti", "articoli correlati",
+    "lee también", "lea también", "ver también", "te puede interesar", "noticias relacionadas",
+    "читайте также", "см. также", "по теме:", "читайте по теме",
+    "сондай-ақ оқыңыз", "оқи отырыңыз", "тақырыпқа қатысты",
+    "اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "طالع أيضا", "شاهد أيضا", "اقرأ المزيد", "مواضيع ذات صلة",
+    "أخبار ذات صلة", "مقالات ذات صلة",
+))
+_SENTENCE_END = re.compile(r"[.!?؟…。]")
+_SEPARATOR = re.compile(r"[,،;؛|•·/\t]")
+_CONJUNCTIONS = frozenset("and et e y i и және мен or ou o или или ve u ed".split())
+_HEADLINE_WORDS = 20
+
+
+def strip_read_also(text: str) -> str:
+    """Drop "read also" lines, and headline-like lines right after a bare marker line."""
+    out: list[str] = []
+    skipping = 0
+    for line in text.split("\n"):
+        norm = analysis.normalize(line.strip().lstrip("-–—•*>» ").strip())
+        if norm.startswith(_READ_ALSO):
+            # a marker alone ("Read also:") announces link titles on the following lines
+            rest = norm
+            for m in _READ_ALSO:
+                if rest.startswith(m):
+                    rest = rest[len(m):]
+                    break
+            skipping = 3 if len(rest.strip(" :-–—.")) == 0 else 0
+            continue
+        if skipping and line.strip():
+            words = len(analysis.words(line))
+            if words <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "؟", "?", "!")):
+                skipping -= 1
+                continue
+            skipping = 0
+        out.append(line)
+    return "\n".join(out)
+
+
+def _drop_repeated_title(title: str, text: str) -> str:
+    """Extractors sometimes repeat the headline as the body's first line; count it once."""
+    head, sep, rest = text.lstrip().partition("\n")
+    if title and analysis.normalize(head.strip()) == analysis.normalize(title.strip()):
+        return rest
+    return text
+
+
+def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> list[bool]:
+    """For each token: is it an item of an enumeration or of a table-like block of short lines?
+
+    An enumeration is a run of at least 4 consecutive segments of at most 3 words inside one
+    sentence, segments being cut at commas, semicolons, pipes, slashes, "and"/"et"/"и"/"و"-joined
+    words. A table-like block is 3 or more consecutive short lines (at most 8 words, no final
+    full stop): fixture tables, results, lists of links.
+    """
+    n = len(spans)
+    flags = [False] * n
+    if not n:
+        return flags
+    # lines and sentences
+    line_of = [0] * n
+    sent_of = [0] * n
+    boundary = [False] * n
+    line = sent = 0
+    for i in range(n):
+        if i:
+            gap = text[spans[i - 1][1]:spans[i][0]]
+            if "\n" in gap:
+                line += 1
+                sent += 1
+            elif _SENTENCE_END.search(gap):
+                sent += 1
+            elif _SEPARATOR.search(gap):
+                boundary[i] = True
+        w = neutral[i]
+        if w in _CONJUNCTIONS or (len(w) > 3 and w[0] == "و" and w[1] != "و"):
+            boundary[i] = True
+        line_of[i], sent_of[i] = line, sent
+    # enumerations: segments per sentence
+    seg_start = 0
+    segments: list[tuple[int, int]] = []
+    for i in range(1, n + 1):
+        if i == n or boundary[i] or sent_of[i] != sent_of[i - 1]:
+            segments.append((seg_start, i))
+            seg_start = i
+    run: list[tuple[int, int]] = []
+
+    def close(run: list[tuple[int, int]]) -> None:
+        if len(run) >= 4:
+            for a, b in run:
+                for j in range(a, b):
+                    flags[j] = True
+
+    for a, b in segments:
+        short = b - a <= 3
+        same_sentence = bool(run) and sent_of[run[-1][0]] == sent_of[a]
+        if short and (same_sentence or not run):
+            run.append((a, b))
+        else:
+            close(run)
+            run = [(a, b)] if short else []
+    close(run)
+    # table-like blocks of short lines
+    lines_text = text.split("\n")
+    by_line: dict[int, list[int]] = {}
+    for i in range(n):
+        by_line.setdefault(line_of[i], []).append(i)
+    ordered = sorted(by_line)
+    # map our line counter (non-empty lines holding tokens) back to their text to see final stops
+    nonempty = [t for t in lines_text if analysis.words(t)]
+    block: list[int] = []
+
+    def close_block(block: list[int]) -> None:
+        if len(block) >= 3:
+            for ln in block:
+                for j in by_line[ln]:
+                    flags[j] = True
+
+    for k, ln in enumerate(ordered):
+        toks = by_line[ln]
+        raw = nonempty[k].strip() if k < len(nonempty) else ""
+        if len(toks) <= 8 and not _SENTENCE_END.search(raw[-1:] or "."):
+            block.append(ln)
+        else:
+            close_block(block)
+            block = []
+    close_block(block)
+    return flags
+
+
+# --------------------------------------------------------------------------- matching
+def guess_lang(lang: str | None, text: str) -> str | None:
+    """The language whose stemmer to use; by script when the language is unknown."""
+    if lang:
+        key = lang.lower().replace("_", "-").split("-")[0]
+        if key in analysis.LANGUAGES:
+            return key
+    sample = text[:2000]
+    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
+    cyr = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
+    if arabic > 20 and arabic >= cyr:
+        return "ar"
+    if cyr > 20:
+        return "kk" if any(ch in sample for ch in "қғңәөұүһі") else "ru"
+    return None
+
+
+@dataclass
+class _Part:
+    """One analyzed piece of the article (title or body)."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    neutral: list[str]
+    stemmed: list[str]
+    _flags: list[bool] | None = None
+
+    @classmethod
+    def of(cls, text: str, lang: str | None) -> _Part:
+        ws = analysis.words(text)
+        neutral = [analysis.normalize(w) for w, _, _ in ws]
+        stemmed = [analysis.stem(t, lang) for t in neutral] if lang else neutral
+        return cls(text, [(s, e) for _, s, e in ws], neutral, stemmed)
+
+    def listy(self, i: int) -> bool:
+        if self._flags is None:
+            self._flags = enumeration_flags(self.text, self.spans, self.neutral)
+        return self._flags[i]
+
+
+def _best(table: dict[str, tuple[Entry, ...]], terms: list[str], i: int, floor: int) -> Entry | None:
+    for e in table.get(terms[i], ()):
+        size = len(e.seq)
+        if size <= floor:
+            return None
+        if size == 1 or tuple(terms[i:i + size]) == e.seq:
+            return e
+    return None
+
+
+def scan(part: _Part, index: TermIndex) -> list[tuple[Entry, int]]:
+    """Longest match at each position, stemmed forms first, then language-neutral forms."""
+    out: list[tuple[Entry, int]] = []
+    stemmed, neutral = part.stemmed, part.neutral
+    st, nt = index.stemmed, index.neutral
+    i, n = 0, len(stemmed)
+    while i < n:
+        best = _best(st, stemmed, i, 0) if stemmed[i] in st else None
+        if neutral[i] in nt:
+            other = _best(nt, neutral, i, len(best.seq) if best else 0)
+            best = other or best
+        if best is None:
+            i += 1
+            continue
+        out.append((best, i))
+        i += len(best.seq)
+    return out
+
+
+def judge(topic: Topic, title: _Part, body: _Part, index: TermIndex) -> TopicMatch:
+    scores = [0.0] * len(topic.concepts)
+    per_concept: list[Counter[str]] = [Counter() for _ in topic.concepts]
+    boosters: Counter[str] = Counter()
+    for part, in_title in ((title, True), (body, False)):
+        for entry, pos in scan(part, index):
+            if entry.kind == EXCLUDE:
+                continue
+            if entry.kind == BOOSTER:
+                boosters[entry.key] += 1
+                continue
+            weight = topic.title_weight if in_title else (topic.list_weight if part.listy(pos) else 1.0)
+            scores[entry.kind] += weight
+            per_concept[entry.kind][entry.key] += 1
+    boost = topic.booster_weight * sum(boosters.values())
+    total = sum(scores) + boost
+    relevant = (all(s >= 1.0 for s in scores)
+                and all(s + boost >= topic.min_mentions for s in scores)
+                and total >= topic.min_score)
+    concepts = {c.name: dict(per_concept[k]) for k, c in enumerate(topic.concepts)}
+    if boosters:
+        concepts[BOOSTERS] = dict(boosters)
+    matched: Counter[str] = Counter()
+    for counts in concepts.values():
+        matched.update(counts)
+    return TopicMatch(topic.name, relevant, round(total, 3), dict(matched), concepts)
+
+
+def match_topics(title: str, text: str, lang: str | None, topics: list[Topic]) -> list[TopicMatch]:
+    """One verdict per topic, with evidence, from the extracted title and body text only."""
+    title = title or ""
+    body_text = _drop_repeated_title(title, strip_read_also(text or ""))
+    key = guess_lang(lang, f"{title}\n{body_text}")
+    title_part, body_part = _Part.of(title, key), _Part.of(body_text, key)
+    return [judge(t, title_part, body_part, t.index(key)) for t in topics]
+
+
+# --------------------------------------------------------------------------- pipeline
+class RelevancePipeline:
+    """Sets relevant/topics/matched_terms/relevance_score; drops what no topic wants."""
+
+    def __init__(self, topics: list[Topic], keep_all: bool = False, stats: Any = None) -> None:
+        self.topics = topics
+        self.keep_all = keep_all
+        self.stats = stats
+        for t in topics:  # compile now, not on the first article
+            for lang in analysis.LANGUAGES:
+                t.index(lang)
+            t.index(None)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RelevancePipeline:
+        settings = crawler.settings
+        path = settings.get("NEWSMON_TOPICS_FILE", str(DEFAULT_TOPICS_FILE))
+        if not path:
+            raise NotConfigured("NEWSMON_TOPICS_FILE is empty: relevance filtering off")
+        return cls(load_topics(path), settings.getbool("NEWSMON_KEEP_ALL", False), crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        lang = item.get("lang") or item.get("source_language")
+        matches = match_topics(item.get("title") or "", item.get("text") or "", lang, self.topics)
+        hits = [m for m in matches if m.relevant]
+        evidence = hits or matches
+        merged: Counter[str] = Counter()
+        for m in evidence:
+            merged.update(m.matched_terms)
+        item["relevant"] = bool(hits)
+        item["topics"] = [m.topic for m in hits]
+        item["matched_terms"] = dict(merged)
+        item["relevance_score"] = max((m.score for m in evidence), default=0.0)
+        if self.stats is not None:
+            self.stats.inc_value(f"newsmon/relevance/{'relevant' if hits else 'irrelevant'}")
+        if not hits and not self.keep_all:
+            best = max(matches, key=lambda m: m.score, default=None)
+            why = f"best {best.topic} score {best.score}, terms {best.matched_terms}" if best else "no topics"
+            raise DropItem(f"not relevant: {item.get('url')} ({why})")
+        return item
