@@ -56,6 +56,9 @@ CLUTTER_PARTS = frozenset({
     "disqus", "popup", "modal", "cookie", "consent", "gdpr", "pagination", "signup",
 })
 _SPLIT = re.compile(r"[-_]")
+AD_WORDS = frozenset({"ad", "ads", "adv", "advert", "adverts", "advertisement", "advertising", "adsbygoogle",
+                      "adslot", "banner", "sponsor", "sponsored", "publicite", "pub", "td-a-rec", "td-a-ad",
+                      "stream-item", "dfp", "gpt"})
 
 # -- where the article body lives -----------------------------------------------------------------
 BODY_XPATH = (
@@ -164,6 +167,10 @@ def is_clutter_markup(el: HtmlElement) -> bool:
     return False
 
 
+def is_ad_markup(el: HtmlElement) -> bool:
+    return any(word in AD_WORDS or any(part in AD_WORDS for part in _SPLIT.split(word)) for word in _words(el))
+
+
 def find_body(tree: HtmlElement) -> HtmlElement | None:
     """The element holding the article body, by the usual theme markers, or None."""
     for xpath in BODY_XPATH:
@@ -207,9 +214,24 @@ def _link_density(el: HtmlElement, skip: str = "") -> float:
 
 
 # -- the passes -----------------------------------------------------------------------------------
+def holds_prose(el: HtmlElement) -> bool:
+    """Does ``el`` contain real paragraphs? An ad slot never does, unless broken markup
+    (an unclosed ``<div class=ad>``) made the rest of the article its children."""
+    return any(len(text_of(p)) >= 80 for p in el.iter("p"))
+
+
+def _unwrap(el: HtmlElement) -> None:
+    """Keep the children of a broken wrapper, drop its own text (the "Publicité" label)."""
+    el.text = None
+    for child in list(el):
+        if child.tag not in ("p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "div", "section", "table"):
+            _remove(child)
+    el.drop_tag()
+
+
 def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     removed = 0
-    doomed = []
+    doomed: list[HtmlElement] = []
     for el in tree.iter(etree.Element):
         if el in keep:
             continue
@@ -218,10 +240,15 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
             doomed.append(el)
         elif is_clutter_markup(el):
             doomed.append(el)
+    doomed_set = set(doomed)
     for el in doomed:
-        if el.getparent() is not None and not any(anc in doomed for anc in el.iterancestors()):
+        if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
+            continue
+        if is_ad_markup(el) and holds_prose(el):
+            _unwrap(el)
+        else:
             _remove(el)
-            removed += 1
+        removed += 1
     return removed
 
 

@@ -326,8 +326,11 @@ def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> 
         if path in ("", "/") or re.search(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)", path) \
                 or types & {"collectionpage", "itemlist"}:
             return "listing"
-        teasers = len(tree.xpath("//article")) + len(tree.xpath("//*[self::h2 or self::h3][a]"))
-        if teasers >= 6 and cleaning.find_body(tree) is None:
+        if len(tree.xpath("//article")) >= 4:
+            return "listing"  # one <article> per teaser
+        linked_headlines = len(tree.xpath("//*[self::h2 or self::h3][a]"))
+        body = cleaning.find_body(tree)
+        if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
             return "listing"
     return "article"
 
@@ -353,14 +356,71 @@ def _postprocess(text: str, title: str | None) -> str:
     return "\n".join(lines)
 
 
+RESCUE_MIN_CHARS = 80
+RESCUE_MAX_CLIMB = 4
+
+
+def rescue_orphans(tree: HtmlElement, text: str) -> str:
+    """Put back paragraphs that broken markup moved out of the article's subtree.
+
+    trafilatura keeps one subtree. On malformed pages (an unclosed ``<div class=ad>`` or ``<td>``)
+    the parser re-parents the rest of the article next to that subtree, and it is lost. Only
+    pages without a recognisable body container get this pass; a paragraph is rescued when it is
+    long prose (not links), comes after the first extracted paragraph, and sits within a few
+    levels of it.
+    """
+    lines = text.split("\n")
+    seen = {_clean_space(line) for line in lines}
+    blocks = [el for el in tree.iter("p", "h2", "h3", "h4") if _clean_space(el.text_content())]
+    anchor = next((el for el in blocks if _clean_space(el.text_content()) in seen), None)
+    if anchor is None:
+        return text
+    scope = anchor
+    for _ in range(RESCUE_MAX_CLIMB):
+        if scope.getparent() is None:
+            break
+        scope = scope.getparent()
+    in_scope = set(scope.iter())
+    out: list[str] = []
+    used: set[str] = set()
+    pending_heading: str | None = None
+    started = False
+    for el in blocks:
+        content = _clean_space(el.text_content())
+        if el is anchor:
+            started = True
+        if not started or el not in in_scope:
+            continue
+        if content in seen:
+            out.append(content)
+            used.add(content)
+            pending_heading = None
+            continue
+        if el.tag != "p":
+            pending_heading = content if len(content) <= 150 else None
+            continue
+        linked = sum(len(_clean_space(a.text_content())) for a in el.iter("a"))
+        if len(content) >= RESCUE_MIN_CHARS and linked < 0.3 * len(content):
+            if pending_heading:
+                out.append(pending_heading)
+                pending_heading = None
+            out.append(content)
+    if len(out) == len(used):
+        return text
+    before = [line for line in lines if _clean_space(line) not in used]
+    return "\n".join(before + out) if before and _clean_space(before[0]) != _clean_space(lines[0]) else "\n".join(out + before)
+
+
 def body_text(tree: HtmlElement, url: str) -> str:
     """Clean ``tree`` in place and run trafilatura on it."""
+    structured = cleaning.find_body(tree) is not None
     cleaning.preclean(tree)
     options = trafilatura_options(url)
     document = trafilatura.bare_extraction(tree, url=url, options=options)
-    if document is None:
-        return ""
-    return getattr(document, "text", None) or ""
+    text = (getattr(document, "text", None) or "") if document is not None else ""
+    if text and not structured:
+        text = rescue_orphans(tree, text)
+    return text
 
 
 def extract(html: str, url: str) -> Extracted:
