@@ -72,6 +72,22 @@ def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) 
     }
 
 
+# Each of these repeats, at WARNING/ERROR, a failure the spider already reports in one line with
+# its source ("source: url: HTTP 500"); at the default level we keep only the spider's line.
+DUPLICATE_LOGGERS = (
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.core.downloader.handlers.http11",
+    "scrapy.spidermiddlewares.httperror",
+)
+
+
+def quiet_duplicate_loggers() -> None:
+    import logging
+
+    for name in DUPLICATE_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")
@@ -84,6 +100,8 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=True)
+    if options.log_level == "WARNING":
+        quiet_duplicate_loggers()
     process.crawl(NewsSpider)
     process.start()
     return crawl_id

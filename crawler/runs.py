@@ -7,13 +7,12 @@ the crawl closes (and a crawl that dies leaves rows marked 'interrupted' by the 
 
 from __future__ import annotations
 
-import sys
+import re
 import time
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
 from crawler.config import sources_from_dicts
@@ -63,6 +62,7 @@ class CrawlRuns:
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         if ext.progress:
             crawler.signals.connect(ext.tick, signal=signals.response_received)
         return ext
@@ -80,13 +80,17 @@ class CrawlRuns:
             self._live.start()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
-        reason = str(exception).split(":", 1)[0].strip().replace(" ", "_") or "dropped"
+        reason = re.sub(r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/error/pipeline")
-        spider.logger.warning("%s: %s: pipeline error: %s", item.get("source"), item.get("url"), failure.value)
+
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        source = response.meta.get("source", "?") if response is not None else "?"
+        self.stats.inc_value(f"newsmon/source/{source}/errors")
+        self.stats.inc_value(f"newsmon/source/{source}/error/spider")
 
     def tick(self, *args: Any, **kwargs: Any) -> None:
         now = time.monotonic()

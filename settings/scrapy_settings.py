@@ -36,6 +36,7 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 600,
     "pipelines.index.IndexPipeline": 700,
 }
+LOG_FORMATTER = "crawler.logformatter.NewsmonLogFormatter"
 LOG_LEVEL = "WARNING"
 REDIRECT_MAX_TIMES = 10
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"

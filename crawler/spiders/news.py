@@ -52,6 +52,7 @@ class NewsSpider(scrapy.Spider):
         spider.max_listing_pages = settings.getint("NEWSMON_MAX_LISTING_PAGES", 50)
         spider.store = Store(settings.get("NEWSMON_DATA_DIR"), readonly=False)
         spider.now = datetime.now(timezone.utc)
+        spider.requested: set[str] = set()
         return spider
 
     def closed(self, reason: str) -> None:
@@ -67,8 +68,9 @@ class NewsSpider(scrapy.Spider):
             return self.max_age_override
         return self.default_max_age if source.max_age_days is None else source.max_age_days
 
-    def _request(self, url: str, source: Source, callback: Any, **meta: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"source": source.name, **meta})
+    def _request(self, url: str, source: Source, callback: Any, dont_filter: bool = False, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=dont_filter,
+                              meta={"source": source.name, **meta})
 
     # -- discovery ---------------------------------------------------------------------------
 
@@ -167,11 +169,17 @@ class NewsSpider(scrapy.Spider):
             if (urlsplit(entry.url).hostname or "") not in source.allowed_hosts:
                 self.inc(source.name, "skipped/offsite")
                 continue
+            if entry.url in self.requested:
+                self.inc(source.name, "skipped/duplicate_link")
+                continue
             if self.store.known_url(entry.url):
                 self.inc(source.name, "skipped/known")
                 continue
+            self.requested.add(entry.url)
+            # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop
+            # would end silently in the dupefilter instead of being counted as an error.
             yield self._request(
-                entry.url, source, self.parse_article, via=via,
+                entry.url, source, self.parse_article, via=via, dont_filter=True,
                 feed_date=entry.date.isoformat() if entry.date else None, feed_title=entry.title,
             )
 
