@@ -99,7 +99,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     crawl_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
     process.crawl(NewsSpider)

@@ -32,8 +32,8 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
     return [{"source": r["source"], "status": r["status"], **summarize(r["stats"])} for r in rows]
 
 
-def print_summary(summary: list[dict], as_json: bool) -> None:
-    if as_json or not sys.stdout.isatty():
+def print_summary(summary: list[dict], as_json: bool, machine_readable_when_piped: bool = True) -> None:
+    if as_json or (machine_readable_when_piped and not sys.stdout.isatty()):
         print_json(summary)
         return
     table(["source", "status", "pages", "new", "skipped", "errors"],

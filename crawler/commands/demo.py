@@ -42,7 +42,7 @@ def demo(data_dir: Path | None, port: int | None) -> None:
                                extra_settings={"DOWNLOAD_TIMEOUT": 10, "RETRY_TIMES": 1, "AUTOTHROTTLE_ENABLED": False,
                                                "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": True})
         crawl_id = run_crawl(sources, options)
-    print_summary(crawl_summary(data_dir, crawl_id), as_json=False)
+    print_summary(crawl_summary(data_dir, crawl_id), as_json=False, machine_readable_when_piped=False)
     click.echo("")
     for query in DEMO_SEARCHES:
         hits = search(data_dir, query, limit=3)
