@@ -338,11 +338,32 @@ def drop_clutter_lines(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     return removed
 
 
+def unwrap_layout_tables(tree: HtmlElement) -> int:
+    """Turn tables used for page layout into plain blocks.
+
+    Old hand-made themes put the whole page in ``<table><tr><td>``; trafilatura then renders the
+    article as one table row ("| headline text |"). A table holding headings or real paragraphs
+    is layout, not data.
+    """
+    count = 0
+    for table in reversed(tree.xpath("//table")):
+        if not table.xpath(".//h1|.//h2|.//h3") and sum(len(text_of(p)) >= 80 for p in table.iter("p")) < 2:
+            continue
+        for cell in table.xpath(".//td|.//th"):
+            cell.tag = "div"
+        for part in table.xpath(".//tr|.//tbody|.//thead|.//tfoot"):
+            part.drop_tag()
+        table.tag = "div"
+        count += 1
+    return count
+
+
 def preclean(tree: HtmlElement) -> dict[str, int]:
     """Run every pass on ``tree`` in place; returns how many elements each pass removed."""
     body = find_body(tree)
     keep = _protected(tree, body)
     return {
+        "layout_tables": unwrap_layout_tables(tree),
         "markup": drop_by_markup(tree, keep),
         "read_also": drop_read_also(tree, keep),
         "comments": drop_comment_sections(tree, keep),

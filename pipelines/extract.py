@@ -39,6 +39,7 @@ from pipelines import cleaning
 MIN_TEXT_CHARS = 200
 MAX_PAGE_BYTES = 5_000_000
 EXTRACT_TIMEOUT = 5.0
+LISTING_MAX_PARAGRAPH = 300  # teaser excerpts are shorter; nearly every article has a longer paragraph
 
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
 
@@ -218,6 +219,13 @@ def pick_title(tree: HtmlElement, ld_article: dict | None) -> str | None:
         if norm and any(norm == other or (len(norm) > 15 and norm in other) for other in others):
             return h1
     for candidate in (ld, og, page):
+        if candidate and not site:
+            # No site name to strip: accept "Headline - Site" when an <h1> starts with "Headline"
+            # (broken markup can leave the byline inside an unclosed <h1>).
+            for sep in SITE_SEPARATORS:
+                head = candidate.rsplit(sep, 1)[0].strip()
+                if head != candidate and any(_norm_title(h).startswith(_norm_title(head)) for h in h1s):
+                    return head
         if candidate:
             return strip_site_name(candidate, site)
     return h1s[0] if h1s else None
@@ -290,6 +298,16 @@ def _body_classes(tree: HtmlElement) -> set[str]:
     return set((body.get("class") or "").lower().split()) if body is not None else set()
 
 
+def _headline_is_site_name(tree: HtmlElement, title: str | None) -> bool:
+    if not title:
+        return False
+    site = _meta(tree, "og:site_name", "application-name")
+    page = _clean_space(tree.findtext(".//title"))
+    parts = {_norm_title(part) for part in re.split("|".join(map(re.escape, SITE_SEPARATORS)), page) if part.strip()}
+    norm = _norm_title(title)
+    return (site is not None and norm == _norm_title(site)) or (len(parts) == 1 and norm in parts and page != title)
+
+
 def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> str:
     """Decide what kind of page this is, before extraction.
 
@@ -322,16 +340,21 @@ def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> 
         or any(c.startswith("postid-") for c in classes)
     if {"home", "blog", "archive", "category", "author", "date"} & classes and not is_article:
         return "listing"
+    if not is_article and _headline_is_site_name(tree, title):
+        return "listing"  # a home page: its only headline is the site's name
     if not is_article:
         if path in ("", "/") or re.search(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)", path) \
                 or types & {"collectionpage", "itemlist"}:
             return "listing"
         if len(tree.xpath("//article")) >= 4:
             return "listing"  # one <article> per teaser
-        linked_headlines = len(tree.xpath("//*[self::h2 or self::h3][a]"))
+        linked_headlines = len(tree.xpath("//*[self::h2 or self::h3][a][not(ancestor::aside or ancestor::nav or ancestor::footer)]"))
         body = cleaning.find_body(tree)
         if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
             return "listing"
+        longest = max((len(_clean_space(p.text_content())) for p in tree.iter("p")), default=0)
+        if linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH:
+            return "listing"  # several linked headlines and only teaser-sized paragraphs
     return "article"
 
 
@@ -353,6 +376,10 @@ def _postprocess(text: str, title: str | None) -> str:
         norm = _norm_title(title)
         while lines and _norm_title(lines[0]) == norm:
             lines.pop(0)
+    # A short line with nothing after it is a label or a stray placeholder ("poup"), not prose:
+    # a real heading is always followed by its paragraphs.
+    while lines and len(lines[-1].split()) <= 3 and not re.search(r"[.!?…。؟»\"”)]$", lines[-1]):
+        lines.pop()
     return "\n".join(lines)
 
 
