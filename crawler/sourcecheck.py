@@ -12,6 +12,7 @@ robots.txt goes through Protego, as in Scrapy's RobotsTxtMiddleware.
 
 from __future__ import annotations
 
+import errno
 import http.client
 import socket
 import ssl
@@ -43,8 +44,8 @@ DEFAULT_TIMEOUT = 10.0
 MAX_BODY = 10 * 1024 * 1024  # a feed or a sitemap page larger than this is a problem to report
 MAX_GUNZIPPED = 50 * 1024 * 1024  # the sitemap protocol's own limit per file
 
-# A failure at this level means the host itself is down or unreachable, not one URL.
-_HOST_ERRORS = ("connection refused", "timeout after", "DNS lookup failed", "TLS error", "connection reset")
+# Failures that mean the host itself cannot be reached, not one URL on it.
+_HOST_ERRORS = ("connection refused", "DNS lookup failed", "TLS error", "network unreachable")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,10 @@ def describe_error(exc: BaseException, timeout: float) -> str:
     if isinstance(reason, ConnectionRefusedError):
         return "connection refused"
     if isinstance(reason, (TimeoutError, socket.timeout)):
-        return f"timeout after {timeout:g}s"
+        # urllib wraps only connect-stage errors in URLError; a silent server times out unwrapped.
+        return f"timeout after {timeout:g}s" + (" (connecting)" if isinstance(exc, URLError) else "")
+    if isinstance(reason, OSError) and reason.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "network unreachable"
     if isinstance(reason, socket.gaierror):
         return "DNS lookup failed"
     if isinstance(reason, ssl.SSLError):
@@ -354,22 +358,43 @@ def check_url(source: Source, kind: str, url: str, robots: RobotsCache, *, timeo
                     robots=verdict, seconds=seconds, error=error, format=fmt)
 
 
+def is_host_failure(error: str | None) -> bool:
+    """Refused, unresolvable, unroutable, TLS-broken or not accepting connections: the whole host."""
+    return bool(error) and (error.startswith(_HOST_ERRORS) or error.endswith("(connecting)"))
+
+
 def _check_host(jobs: Sequence[tuple[int, Source, str, str]], robots: RobotsCache, timeout: float, user_agent: str,
                 max_bytes: int) -> list[tuple[int, UrlCheck]]:
-    """One host's URLs in order; after a host-level failure the rest are reported, not retried."""
+    """One host's URLs in order, so a check never hammers an outlet.
+
+    A dead host must not cost one timeout per URL: after a host-level failure, or two timeouts
+    in a row from a server that accepts but never answers (robots.txt counts), the remaining
+    URLs are reported as not tried. One slow URL among good ones does not condemn the host.
+    """
     out: list[tuple[int, UrlCheck]] = []
     down: str | None = None
-    for index, source, kind, url in jobs:
-        if down is None:
-            down = robots.host_error(url)
+    strikes = 0
+    for number, (index, source, kind, url) in enumerate(jobs):
+        if number == 0:
+            first = robots.host_error(url)
+            if is_host_failure(first):
+                down = first
+            elif first and first.startswith("timeout after"):
+                strikes = 1
         if down is not None:
             out.append((index, UrlCheck(source.name, kind, url, error=f"{down} (host unreachable; not tried)")))
             continue
         row = check_url(source, kind, url, robots, timeout=timeout, user_agent=user_agent, max_bytes=max_bytes)
         out.append((index, row))
-        if row.status is None and row.error and row.error.startswith(_HOST_ERRORS):
+        if row.status is None and is_host_failure(row.error):
             down = row.error
-        elif source.delay:
+        elif row.status is None and row.error and row.error.startswith("timeout after"):
+            strikes += 1
+            if strikes >= 2:
+                down = row.error
+        else:
+            strikes = 0
+        if down is None and source.delay:
             time.sleep(min(source.delay, 1.0))  # polite, but a check of a slow desk stays short
     return out
 
