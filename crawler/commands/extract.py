@@ -44,11 +44,13 @@ def read_source(source: str) -> tuple[bytes, str | None, str]:
     if source.startswith(("http://", "https://")):
         return fetch(source)
     path = Path(source)
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         raise PageError(f"no such file: {source}")
-    if path.stat().st_size > MAX_PAGE_BYTES:
+    with path.open("rb") as handle:  # also reads pipes such as <(zcat page.html.gz)
+        body = handle.read(MAX_PAGE_BYTES + 1)
+    if len(body) > MAX_PAGE_BYTES:
         raise PageError(f"page larger than {MAX_PAGE_BYTES} bytes: {source}")
-    return path.read_bytes(), None, path.resolve().as_uri()
+    return body, None, path.absolute().as_uri()
 
 
 def parse_fetched_at(value: str | None) -> datetime | None:
