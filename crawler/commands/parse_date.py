@@ -50,6 +50,6 @@ def parse_date_command(text: str, lang: str | None, locale: str | None, tz: str,
         parsed = parse_date(text, lang, tz, base_dt, locale)
         click.echo(parsed.iso() if parsed else "")
         sys.exit(0 if parsed else 1)
-    for line in click.get_text_stream("stdin"):
+    for line in sys.stdin:
         parsed = parse_date(line.rstrip("\r\n"), lang, tz, base_dt, locale)
         click.echo(parsed.iso() if parsed else "")
