@@ -18,7 +18,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -292,33 +292,35 @@ class RobotsCache:
 # --------------------------------------------------------------------------------------------
 
 
-def default_query(topics_file: str | Path | None = None) -> str:
-    """The first search term of the first topic, so a search check looks for what we monitor."""
-    from crawler.config import DEFAULT_TOPICS_FILE
+def topic_queries(topics_file: str | Path | None = None) -> dict[str, str]:
+    """Per language, the first term of each concept of the first topic: ``Maroc Kazakhstan``.
 
-    import yaml
+    Site search engines and news-search feeds AND their words, so this asks for articles that
+    mention both sides, in the desk's own language. An unreadable topics file gives {} (the
+    check then searches for DEFAULT_QUERY) — checking sources must not depend on topics.
+    """
+    from crawler.config import DEFAULT_TOPICS_FILE
+    from crawler.topics import load_topics
+    from crawler.yamlconf import ConfigError
 
     try:
-        data = yaml.safe_load(Path(topics_file or DEFAULT_TOPICS_FILE).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return DEFAULT_QUERY
-    topics = data.get("topics") if isinstance(data, dict) else None
-    first = topics[0] if isinstance(topics, list) and topics else None
-    terms = first.get("terms") if isinstance(first, dict) else None
-    return _first_string(terms) or DEFAULT_QUERY
+        topic = load_topics(topics_file or DEFAULT_TOPICS_FILE)[0]
+    except (ConfigError, OSError, IndexError):
+        return {}
+    langs = {lang for concept in topic.concepts for lang in concept.terms}
+    out: dict[str, str] = {}
+    for lang in sorted(langs):
+        words = [(c.terms.get(lang) or c.terms.get("any") or [""])[0] for c in topic.concepts]
+        if all(words):
+            out[lang] = " ".join(words)
+    return out
 
 
-def _first_string(value: Any) -> str | None:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            found = _first_string(item)
-            if found:
-                return found
-    return None
+def query_for(source: Source, query: str | None = None, queries: Mapping[str, str] | None = None) -> str:
+    if query:
+        return query
+    queries = queries or {}
+    return queries.get(source.language) or queries.get("any") or DEFAULT_QUERY
 
 
 def targets(source: Source, query: str = DEFAULT_QUERY) -> list[tuple[str, str]]:
@@ -400,13 +402,17 @@ def _check_host(jobs: Sequence[tuple[int, Source, str, str]], robots: RobotsCach
 
 
 def check_sources(sources: Iterable[Source], *, timeout: float = DEFAULT_TIMEOUT,
-                  user_agent: str = DEFAULT_USER_AGENT, query: str | None = None, workers: int = 16,
+                  user_agent: str = DEFAULT_USER_AGENT, query: str | None = None,
+                  queries: Mapping[str, str] | None = None, workers: int = 16,
                   max_bytes: int = MAX_BODY) -> list[UrlCheck]:
-    """Rows for every discovery URL of ``sources``, in registry order; hosts run in parallel."""
-    query = query or DEFAULT_QUERY
+    """Rows for every discovery URL of ``sources``, in registry order; hosts run in parallel.
+
+    Search templates get ``query`` if given, else ``queries[source.language]`` (see
+    :func:`topic_queries`), else DEFAULT_QUERY.
+    """
     jobs: list[tuple[int, Source, str, str]] = []
     for source in sources:
-        for kind, url in targets(source, query):
+        for kind, url in targets(source, query_for(source, query, queries)):
             jobs.append((len(jobs), source, kind, url))
     by_host: dict[str, list[tuple[int, Source, str, str]]] = {}
     for job in jobs:
@@ -426,5 +432,5 @@ def check_sources(sources: Iterable[Source], *, timeout: float = DEFAULT_TIMEOUT
 
 
 def check_source(source: Source, *, timeout: float = DEFAULT_TIMEOUT, user_agent: str = DEFAULT_USER_AGENT,
-                 query: str | None = None) -> list[UrlCheck]:
-    return check_sources([source], timeout=timeout, user_agent=user_agent, query=query)
+                 query: str | None = None, queries: Mapping[str, str] | None = None) -> list[UrlCheck]:
+    return check_sources([source], timeout=timeout, user_agent=user_agent, query=query, queries=queries)

@@ -329,3 +329,36 @@ def test_size_cap_is_an_error_row(desk):
     rows = sourcecheck.check_sources([source], max_bytes=100)
     assert rows[0].status == 200 and rows[0].error == "body larger than 100 bytes"
     assert rows[0].items is None
+
+
+TOPICS = """\
+topics:
+  - name: two-capitals
+    concepts:
+      - name: Morocco
+        terms: {fr: [Maroc, marocain], ar: [المغرب], any: [Morocco]}
+      - name: Kazakhstan
+        terms: {fr: [Kazakhstan], ar: [كازاخستان], any: [Kazakhstan]}
+"""
+
+
+def test_search_words_default_to_the_first_topic_in_the_desk_language(desk, tmp_path):
+    topics = tmp_path / "topics.yaml"
+    topics.write_text(TOPICS, encoding="utf-8")
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"""\
+sources:
+  - {{name: desk-fr, language: fr, search: ["{desk.url}/search?s={{query}}"]}}
+  - {{name: desk-ar, language: ar, search: ["{desk.url}/search?s={{query}}&lang=ar"]}}
+  - {{name: desk-ru, language: ru, search: ["{desk.url}/search?s={{query}}&lang=ru"]}}
+""", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sources", "check", "--sources", str(path), "--topics", str(topics), "--json"])
+    assert result.exit_code == 0, result.output
+    urls = [row["url"].removeprefix(desk.url) for row in json.loads(result.output)]
+    assert urls == ["/search?s=Maroc+Kazakhstan", "/search?s=%D8%A7%D9%84%D9%85%D8%BA%D8%B1%D8%A8+"
+                    "%D9%83%D8%A7%D8%B2%D8%A7%D8%AE%D8%B3%D8%AA%D8%A7%D9%86&lang=ar",
+                    "/search?s=Morocco+Kazakhstan&lang=ru"]  # no Russian terms: the "any" ones
+    topics.write_text("topics: [", encoding="utf-8")  # unreadable topics never block a check
+    result = CliRunner().invoke(main, ["sources", "check", "--sources", str(path), "--topics", str(topics), "--json",
+                                       "--source", "desk-fr"])
+    assert json.loads(result.output)[0]["url"].endswith("/search?s=Kazakhstan")

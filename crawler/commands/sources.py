@@ -29,18 +29,24 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], title: str | None = None) -> None:
-    """rich on a terminal; aligned plain text otherwise (pipes, tests, logs)."""
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Aligned plain text (pipes, logs, narrow terminals); a rich table on a terminal wide enough.
+
+    A squeezed rich table folds URLs into unreadable slivers, so width decides, not taste.
+    """
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(*headers, title=title, show_lines=False)
-        for row in rows:
-            table.add_row(*row)
-        Console().print(table)
-        return
-    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+        console = Console()
+        if console.width >= sum(widths) + 3 * len(widths) + 1:
+            table = Table(*headers, show_lines=False)
+            for row in rows:
+                style = "red" if any("ERROR:" in cell for cell in row) else None
+                table.add_row(*row, style=style)
+            console.print(table)
+            return
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     click.echo("\n".join(lines))
@@ -80,8 +86,12 @@ def list_sources(sources_file: Path, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=10.0, show_default=True,
               help="Seconds allowed per URL.")
-@click.option("--query", default=None, help="Term filled into search URL templates (default: first topic term).")
-def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: float, query: str | None) -> None:
+@click.option("--query", default=None,
+              help="Words filled into search URL templates (default: the first topic's terms in each desk's language).")
+@click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Topics file the default search words come from.")
+def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: float, query: str | None,
+          topics_file: Path | None) -> None:
     """Fetch every feed, sitemap, search, section and homepage URL and report what answered.
 
     Unreachable URLs are reported as rows with an error; the exit status stays 0.
@@ -93,7 +103,8 @@ def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: fl
     except ConfigError as exc:
         _fail(str(exc))
     started = time.monotonic()
-    rows = sourcecheck.check_sources(selected, timeout=timeout, query=query or sourcecheck.default_query())
+    queries = {} if query else sourcecheck.topic_queries(topics_file)
+    rows = sourcecheck.check_sources(selected, timeout=timeout, query=query, queries=queries)
     elapsed = time.monotonic() - started
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in rows], ensure_ascii=False, indent=2))
