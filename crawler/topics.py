@@ -174,9 +174,15 @@ def _variants(term: str, lang: str | None) -> set[tuple[str, ...]]:
     elif lang in ("ru", "kk") and "\u0400" <= analysis.normalize(words[-1])[-1] <= "\u04ff":
         last = analysis.normalize(words[-1])
         head = " ".join(words[:-1])
+        base = last
+        if lang == "ru":  # Russian endings replace a final vowel/adjective ending: Астан-а, Астан-ой
+            for tail in ("ий", "ый", "ой", "ая", "яя", "ое", "ее", "ие", "ые", "а", "я", "о", "е", "ы", "и", "ь", "й"):
+                if base.endswith(tail) and len(base) - len(tail) >= 3:
+                    base = base[: -len(tail)]
+                    break
         for e in _RU_ENDINGS if lang == "ru" else _KK_ENDINGS:
-            seq = tuple(analysis.analyze(f"{head} {last}{e}", lang))
-            if seq and seq[-1] != last + e:  # the stemmer took the ending off: a real form
+            seq = tuple(analysis.analyze(f"{head} {base}{e}", lang))
+            if seq and seq[-1] != base + e:  # the stemmer took the ending off: a real form
                 seqs.add(seq)
     return {s for s in seqs if s}
 
