@@ -87,10 +87,16 @@ def test_unknown_timezone_is_an_error_naming_the_zone():
         parse_date("21 février 2025", "fr", "Mars/Olympus")
 
 
-def test_dateparser_fallback_still_reads_unusual_shapes():
-    # No fast-path shape covers a weekday-relative phrase; dateparser does.
-    parsed = parse_date("21 February 2025 noon", "en", "UTC", DEFAULT_BASE)
-    assert parsed is not None and parsed.value.isoformat().startswith("2025-02-21")
+def test_languages_outside_the_lexicon_fall_back_to_dateparser():
+    # German is not in lexicon.MONTHS: the fast path finds no shape, dateparser reads it, and
+    # the time of day is still detected from the text, then converted from Berlin time.
+    parsed = parse_date("Veröffentlicht am 21. Februar 2025, 14:30 Uhr", "de", "Europe/Berlin", DEFAULT_BASE)
+    assert parsed.iso() == "2025-02-21T13:30:00Z"
+    assert parse_date("21. Februar 2025", "de", "Europe/Berlin", DEFAULT_BASE).iso() == "2025-02-21"
+
+
+def test_month_without_day_is_not_a_date():
+    assert parse_date("février 2025", "fr", "Europe/Paris", DEFAULT_BASE) is None
 
 
 def test_no_time_written_means_no_time():

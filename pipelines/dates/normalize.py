@@ -401,12 +401,21 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
         "STRICT_PARSING": False,
     }
     languages = [ctx.lang, "en"] if ctx.lang in _DATEPARSER_LANGS and ctx.lang != "en" else ["en"]
-    try:
-        data = DateDataParser(languages=languages, settings=settings).get_date_data(text)
-    except Exception:  # dateparser raises assorted errors on odd input; a miss is a miss
-        return None
+    parser = DateDataParser(languages=languages, settings=settings)
+    # dateparser gives up on a leading byline word, so retry from the word before the first
+    # digit (a month name may precede it), then from the digit itself.
+    digit = _HAS_DIGIT.search(text).start()
+    word_start = text.rfind(" ", 0, max(text.rfind(" ", 0, digit), 0)) + 1
+    data = None
+    for candidate in dict.fromkeys((text, text[word_start:], text[digit:])):
+        try:
+            data = parser.get_date_data(candidate)
+        except Exception:  # dateparser raises assorted errors on odd input; a miss is a miss
+            continue
+        if data.date_obj is not None:
+            break
     dt = data.date_obj if data else None
-    if dt is None:
+    if dt is None or data.period not in ("day", "time"):  # "février 2025" names no day
         return None
     has_time = bool(TIME.search(s)) or data.period == "time"
     if not has_time:
