@@ -147,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
         global FIXTURES
         real, FIXTURES = FIXTURES, Path(tempfile.mkdtemp())
         fresh = freeze_articles() + freeze_non_articles()
-        stale = [p for p in fresh if (real / p.relative_to(FIXTURES)).read_bytes() != p.read_bytes()
-                 if (real / p.relative_to(FIXTURES)).exists()] + \
-                [p for p in fresh if not (real / p.relative_to(FIXTURES)).exists()]
+        stale = []
+        for path in fresh:
+            frozen = real / path.relative_to(FIXTURES)
+            if not frozen.exists() or frozen.read_bytes() != path.read_bytes():
+                stale.append(path)
         for p in stale:
             print(f"differs: {p.relative_to(FIXTURES)}")
         return 1 if stale else 0
