@@ -17,6 +17,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("sources", "sources"),
     ("extract", "extract_command"),
     ("parse_date", "parse_date_command"),
+    ("topics", "topics"),
 ]
 
 

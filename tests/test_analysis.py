@@ -1,0 +1,148 @@
+"""crawler.analysis: the forms a user would expect to meet, and the ones that must stay apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from crawler.analysis import LANGUAGES, Token, analyze, analyze_query_term, analyze_tokens, normalize, tokenize
+
+
+def one(word: str, lang: str | None) -> str:
+    terms = analyze(word, lang)
+    assert len(terms) == 1, terms
+    return terms[0]
+
+
+def test_languages_constant():
+    assert LANGUAGES == ("ar", "fr", "it", "en", "ru", "kk", "es")
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Éthiopie", "ethiopie"),
+    ("MARROQUÍ", "marroqui"),
+    ("Ёлка", "елка"),
+    ("мой", "мой"),                 # й is a letter, not и + breve
+    ("أستانا", "استانا"),            # hamza on alef
+    ("إسبانيا", "اسبانيا"),
+    ("آسيا", "اسيا"),
+    ("مصطفى", "مصطفي"),             # alef maqsura
+    ("المغربية", "المغربيه"),        # taa marbuta
+    ("المـــغرب", "المغرب"),         # tatweel
+    ("مُحَمَّدٌ", "محمد"),            # harakat
+    ("٢٠٢٥", "2025"),
+    ("۱۴۰۳", "1403"),
+    ("ﬁnance", "finance"),           # NFKC ligature
+    ("Қазақстан", "қазақстан"),      # Kazakh letters are kept
+])
+def test_normalize(raw, expected):
+    assert normalize(raw) == expected
+
+
+def test_tokenize_offsets_point_into_original_text_and_split_elision():
+    text = "À l'Ouzbékistan, dell’Italia et Morocco's"
+    toks = tokenize(text)
+    terms = [t.term for t in toks]
+    assert terms == ["a", "ouzbekistan", "italia", "et", "morocco"]
+    for t in toks:
+        assert normalize(text[t.start:t.end]) == t.term
+    assert isinstance(toks[0], Token)
+
+
+@pytest.mark.parametrize("variants", [
+    ["المغرب", "بالمغرب", "والمغرب", "للمغرب", "المغربي", "المغربية", "مغربي", "والمغربية", "المغربيين"],
+    ["كازاخستان", "وكازاخستان", "الكازاخستاني", "الكازاخستانية", "والكازاخستانيين"],
+    ["الرباط", "بالرباط", "والرباط"],
+    ["القمح", "للقمح", "والقمح"],
+])
+def test_arabic_clitics_and_suffixes_conflate(variants):
+    assert len({one(v, "ar") for v in variants}) == 1, {v: one(v, "ar") for v in variants}
+
+
+@pytest.mark.parametrize("word", ["وزير", "بلد", "لبنان", "فرنسا", "بريطانيا", "وزارة"])
+def test_arabic_stemmer_keeps_real_first_letters(word):
+    stem = one(word, "ar")
+    assert stem[0] == normalize(word)[0], stem
+
+
+@pytest.mark.parametrize("variants", [
+    ["Казахстан", "Казахстана", "Казахстане", "Казахстаном", "Казахстану"],
+    ["казахстанский", "казахстанского", "казахстанская", "казахстанской", "казахстанскими"],
+    ["Астана", "Астаны", "Астане", "Астаной"],
+    ["Рабат", "Рабата", "Рабате"],
+    ["казах", "казахи", "казахов"],
+])
+def test_russian_cases_conflate(variants):
+    assert len({one(v, "ru") for v in variants}) == 1, {v: one(v, "ru") for v in variants}
+
+
+@pytest.mark.parametrize("a, b", [("казахи", "казаки"), ("Астана", "Астанаев"), ("Казахстан", "Казань")])
+def test_russian_distinct_words_stay_apart(a, b):
+    assert one(a, "ru") != one(b, "ru")
+
+
+@pytest.mark.parametrize("variants", [
+    ["Қазақстан", "Қазақстанның", "Қазақстанға", "Қазақстанда", "Қазақстандағы", "Қазақстаннан",
+     "Қазақстанмен", "Қазақстанды", "қазақстандық", "қазақстандықтар"],
+    ["Марокко", "Марокконың", "Мароккоға", "Мароккода", "Мароккодағы", "Мароккомен", "марокколық"],
+    ["Рабат", "Рабатқа", "Рабатта", "Рабаттан"],
+    ["Алматы", "Алматыда", "Алматыға", "Алматының"],
+    ["Астана", "Астанада", "Астанаға", "Астананың"],
+    ["үкімет", "үкіметі", "үкіметті", "үкіметтің"],
+    ["министр", "министрлер", "министрлері", "министрлерінің"],
+])
+def test_kazakh_endings_conflate(variants):
+    assert len({one(v, "kk") for v in variants}) == 1, {v: one(v, "kk") for v in variants}
+
+
+@pytest.mark.parametrize("word", ["Алматы", "Астана", "Канада", "Түркістан", "Өзбекстан"])
+def test_kazakh_names_are_not_cut(word):
+    assert one(word, "kk") == normalize(word)
+
+
+@pytest.mark.parametrize("lang, variants", [
+    ("fr", ["marocain", "marocaine", "marocains", "Marocaines"]),
+    ("fr", ["kazakh", "kazakhe", "kazakhs", "kazakhes"]),
+    ("it", ["marocchino", "marocchina", "marocchini"]),
+    ("es", ["marroquí", "marroqui", "marroquíes"]),
+    ("en", ["Moroccan", "Moroccans"]),
+])
+def test_snowball_languages_after_folding(lang, variants):
+    assert len({one(v, lang) for v in variants}) == 1
+
+
+@pytest.mark.parametrize("lang, word, name", [
+    ("fr", "rabattement", "Rabat"),
+    ("en", "Moroccanoil", "Moroccan"),
+    ("es", "marroquinería", "marroquí"),
+    ("ru", "Астанаев", "Астана"),
+    ("ru", "казаки", "казахи"),
+    ("kk", "қазақы", "Қазақстан"),
+])
+def test_words_that_merely_contain_a_name_do_not_match_it(lang, word, name):
+    assert one(word, lang) != one(name, lang)
+
+
+def test_unknown_language_is_neutral():
+    assert analyze("Les Marocaines d'Astana", None) == ["les", "marocaines", "astana"]
+    assert analyze("x", "de") == ["x"]
+    assert analyze("Marocaines", "fr-FR") == analyze("Marocaines", "fr")
+
+
+def test_query_terms_analyze_like_documents():
+    doc = analyze("Le ministre marocain a reçu la partie kazakhe à l'ambassade", "fr")
+    for q in ("marocaine", "parties kazakhes", "ambassade"):
+        seq = analyze_query_term(q, "fr")
+        assert any(doc[i:i + len(seq)] == seq for i in range(len(doc))), q
+
+
+def test_analyze_tokens_keeps_offsets_and_matches_analyze():
+    text = "وقال الوزير إن المغرب وكازاخستان..."
+    toks = analyze_tokens(text, "ar")
+    assert [t.term for t in toks] == analyze(text, "ar")
+    assert text[toks[-1].start:toks[-1].end] == "وكازاخستان"
+
+
+def test_odd_input_never_crashes():
+    for text in ("", "   ", "'''", "’s", "\x00\u200f\ufeff", "🙂🙂", "a" * 10_000):
+        for lang in (*LANGUAGES, None):
+            analyze(text, lang)
