@@ -14,6 +14,10 @@ Knobs, per topic (the defaults suit news articles of a few paragraphs):
     concept up by ``booster_weight`` each, but a concept with no mention of its own (score < 1)
     never passes: leaders' names are never enough alone.
 ``title_weight`` (2.0), ``list_weight`` (0.25), ``booster_weight`` (1.0)
+``together_weight`` (1.0)
+    each sentence (or the title) that names every concept, outside enumerations, tops every
+    concept up by this much: "a Kazakh delegation visited the Moroccan port" is one mention of
+    each, but it states the relationship; "he once played in Kazakhstan" does not.
 ``min_score`` (0)
     optional floor on the total score (concept scores + boosters), for noisy topics.
 
@@ -102,6 +106,7 @@ class Topic(BaseModel):
     title_weight: float = Field(2.0, ge=0)
     list_weight: float = Field(0.25, ge=0)
     booster_weight: float = Field(1.0, ge=0)
+    together_weight: float = Field(1.0, ge=0)
     min_score: float = Field(0.0, ge=0)
 
     _indexes: dict[str | None, TermIndex] = PrivateAttr(default_factory=dict)

@@ -92,7 +92,12 @@ def _drop_repeated_title(title: str, text: str) -> str:
 
 
 def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> list[bool]:
-    """For each token: is it an item of an enumeration or of a table-like block of short lines?
+    """For each token: is it an item of an enumeration or of a table-like block of short lines?"""
+    return text_structure(text, spans, neutral)[0]
+
+
+def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> tuple[list[bool], list[int]]:
+    """Per token: (inside an enumeration or table-like block?, sentence number).
 
     An enumeration is a run of at least 4 consecutive segments of at most 3 words inside one
     sentence, segments being cut at commas, semicolons, pipes, slashes, "and"/"et"/"и"/"و"-joined
@@ -102,7 +107,7 @@ def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str
     n = len(spans)
     flags = [False] * n
     if not n:
-        return flags
+        return flags, []
     # lines and sentences
     line_of = [0] * n
     sent_of = [0] * n
@@ -171,7 +176,7 @@ def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str
             close_block(block)
             block = []
     close_block(block)
-    return flags
+    return flags, sent_of
 
 
 # --------------------------------------------------------------------------- matching
@@ -200,6 +205,7 @@ class _Part:
     neutral: list[str]
     stemmed: list[str]
     _flags: list[bool] | None = None
+    _sentences: list[int] | None = None
 
     @classmethod
     def of(cls, text: str, lang: str | None) -> _Part:
@@ -210,8 +216,12 @@ class _Part:
 
     def listy(self, i: int) -> bool:
         if self._flags is None:
-            self._flags = enumeration_flags(self.text, self.spans, self.neutral)
+            self._flags, self._sentences = text_structure(self.text, self.spans, self.neutral)
         return self._flags[i]
+
+    def sentence(self, i: int) -> int:
+        self.listy(i)
+        return self._sentences[i]  # type: ignore[index]
 
 
 def _best(table: dict[str, tuple[Entry, ...]], terms: list[str], i: int, floor: int) -> Entry | None:
@@ -247,6 +257,7 @@ def judge(topic: Topic, title: _Part, body: _Part, index: TermIndex) -> TopicMat
     scores = [0.0] * len(topic.concepts)
     per_concept: list[Counter[str]] = [Counter() for _ in topic.concepts]
     boosters: Counter[str] = Counter()
+    together: dict[tuple[bool, int], set[int]] = {}  # sentence → concepts mentioned in it
     for part, in_title in ((title, True), (body, False)):
         for entry, pos in scan(part, index):
             if entry.kind == EXCLUDE:
@@ -254,12 +265,17 @@ def judge(topic: Topic, title: _Part, body: _Part, index: TermIndex) -> TopicMat
             if entry.kind == BOOSTER:
                 boosters[entry.key] += 1
                 continue
-            weight = topic.title_weight if in_title else (topic.list_weight if part.listy(pos) else 1.0)
+            listy = not in_title and part.listy(pos)
+            weight = topic.title_weight if in_title else (topic.list_weight if listy else 1.0)
             scores[entry.kind] += weight
             per_concept[entry.kind][entry.key] += 1
-    boost = topic.booster_weight * sum(boosters.values())
+            if not listy:
+                together.setdefault((in_title, 0 if in_title else part.sentence(pos)), set()).add(entry.kind)
+    present = all(s >= 1.0 for s in scores)
+    joint = sum(1 for kinds in together.values() if len(kinds) == len(scores)) if len(scores) > 1 else 0
+    boost = topic.booster_weight * sum(boosters.values()) + topic.together_weight * joint
     total = sum(scores) + boost
-    relevant = (all(s >= 1.0 for s in scores)
+    relevant = (present
                 and all(s + boost >= topic.min_mentions for s in scores)
                 and total >= topic.min_score)
     concepts = {c.name: dict(per_concept[k]) for k, c in enumerate(topic.concepts)}

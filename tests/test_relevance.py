@@ -1,0 +1,193 @@
+"""Topic config validation, match evidence, the relevance stage and ``newsmon topics``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from scrapy.exceptions import DropItem
+
+from crawler.cli import main
+from crawler.items import Article
+from crawler.topics import load_topics
+from crawler.yamlconf import ConfigError
+from pipelines.relevance import RelevancePipeline, match_topics, strip_read_also
+
+TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
+
+
+@pytest.fixture(scope="module")
+def topics():
+    return load_topics(TOPICS_FILE)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "topics.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+# --------------------------------------------------------------------------- config
+@pytest.mark.parametrize("yaml_text, expected", [
+    ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms:\n          de: [Marokko]\n",
+     "topics.yaml:5: topics[t].concepts[A].terms: Value error, unknown language 'de'"),
+    ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: []}\n",
+     "topics.yaml:5: topics[t].concepts[A].terms: Value error, concept has no terms"),
+    ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: [x]}\n"
+     "  - name: t\n    concepts:\n      - name: B\n        terms: {en: [y]}\n",
+     "topics.yaml:6: topics[1].name: duplicate topic name 't'"),
+    ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: [x]}\n    min_mention: 3\n",
+     "topics.yaml:6: topics[t].min_mention: unknown key (misspelt?)"),
+    ("topics:\n  - name: t\n    concepts: []\n", "topics.yaml:3: topics[t].concepts: List should have at least 1 item"),
+    ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: ['!!']}\n",
+     "has no letters or digits"),
+    ("topics: [\n", "invalid YAML"),
+])
+def test_bad_topics_files_say_where_and_what(tmp_path, yaml_text, expected):
+    with pytest.raises(ConfigError) as err:
+        load_topics(write(tmp_path, yaml_text))
+    assert expected in str(err.value)
+
+
+def test_adding_a_topic_is_a_yaml_edit(tmp_path):
+    path = write(tmp_path, """
+topics:
+  - name: wheat-kazakhstan
+    concepts:
+      - name: Wheat
+        terms: {en: [wheat, grain], fr: [blé]}
+      - name: Kazakhstan
+        terms: {any: [Kazakhstan]}
+    min_mentions: 1
+""")
+    [topic] = load_topics(path)
+    [m] = match_topics("Le blé du Kazakhstan", "", "fr", [topic])
+    assert m.relevant and m.concepts == {"Wheat": {"blé": 1}, "Kazakhstan": {"Kazakhstan": 1}}
+
+
+# --------------------------------------------------------------------------- matching
+def test_evidence_counts_configured_terms(topics):
+    [m] = match_topics("Le Maroc et le Kazakhstan", "La partie kazakhe et les Marocains. Le Maroc à Astana.", "fr", topics)
+    assert m.relevant
+    assert m.concepts["Morocco"] == {"Maroc": 2, "marocain": 1}
+    assert m.concepts["Kazakhstan"] == {"Kazakhstan": 1, "kazakh": 1, "Astana": 1}
+    assert m.matched_terms["Maroc"] == 2
+    # mentions: title 2 + 2, body 4 x 1; plus 1 for each of the 3 sentences (title included) naming both
+    assert m.score == pytest.approx(8 + 3)
+
+
+def test_latin_name_counts_in_arabic_article(topics):
+    [m] = match_topics("وفد مغربي في Kazakhstan", "زار وفد مغربي Kazakhstan لبحث التعاون.", "ar", topics)
+    assert m.concepts["Kazakhstan"] == {"Kazakhstan": 2} and m.relevant
+
+
+def test_boosters_never_enough_alone(topics):
+    [m] = match_topics("Tokayev and Bourita", "Tokayev met Bourita. Tokayev praised Bourita.", "en", topics)
+    assert not m.relevant and m.concepts["boosters"] == {"Tokayev": 3, "Bourita": 3}
+
+
+def test_enumeration_mentions_weigh_little(topics):
+    text = "Buyers: Egypt, Morocco, Algeria, Kazakhstan, Turkey and Chile. Morocco grew. Kazakhstan too."
+    [m] = match_topics("Grain", text, "en", topics)
+    assert not m.relevant  # 0.25 + 1 per concept
+
+
+def test_exclusions_are_not_mentions(topics):
+    [m] = match_topics("Book sale", "An atlas in red morocco. A Kazakh buyer in Kazakhstan.", "en", topics)
+    assert m.concepts["Morocco"] == {} and not m.relevant
+
+
+def test_read_also_lines_are_dropped():
+    text = "Para one.\nRead also: Morocco and Kazakhstan\nPara two.\nLire aussi :\nLe Kazakhstan vote\nPara three."
+    assert strip_read_also(text) == "Para one.\nPara two.\nPara three."
+
+
+def test_language_unknown_uses_script(topics):
+    [m] = match_topics("Казахстан и Марокко", "Делегация Казахстана прибыла в Марокко.", None, topics)
+    assert m.relevant
+
+
+# --------------------------------------------------------------------------- pipeline
+def _item(**kw):
+    base = dict(url="https://x.test/a", title="", text="", lang="en",
+                fetched_at=datetime(2025, 1, 1, tzinfo=timezone.utc))
+    base.update(kw)
+    return Article(**base)
+
+
+class Stats:
+    def __init__(self):
+        self.values = {}
+
+    def inc_value(self, key, count=1, start=0):
+        self.values[key] = self.values.get(key, start) + count
+
+
+def test_pipeline_sets_fields_and_counts(topics):
+    stats = Stats()
+    pipe = RelevancePipeline(topics, stats=stats)
+    item = pipe.process_item(_item(title="Morocco and Kazakhstan sign deal", text="The Kazakh side met Moroccan officials."))
+    assert item["relevant"] is True and item["topics"] == ["morocco-kazakhstan"]
+    assert item["matched_terms"] == {"Morocco": 1, "Moroccan": 1, "Kazakhstan": 1, "Kazakh": 1}
+    assert item["relevance_score"] > 0
+    with pytest.raises(DropItem, match=r"not relevant: https://x.test/b"):
+        pipe.process_item(_item(url="https://x.test/b", title="Weather", text="Rain in Morocco."))
+    assert stats.values == {"newsmon/relevance/relevant": 1, "newsmon/relevance/irrelevant": 1}
+
+
+def test_pipeline_keep_all_keeps_evidence(topics):
+    item = RelevancePipeline(topics, keep_all=True).process_item(_item(title="Weather", text="Rain in Morocco."))
+    assert item["relevant"] is False and item["topics"] == [] and item["matched_terms"] == {"Morocco": 1}
+
+
+def test_pipeline_from_crawler_reads_settings(tmp_path):
+    from scrapy.utils.test import get_crawler
+
+    path = write(tmp_path, "topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: [apple]}\n")
+    crawler = get_crawler(settings_dict={"NEWSMON_TOPICS_FILE": str(path), "NEWSMON_KEEP_ALL": True})
+    pipe = RelevancePipeline.from_crawler(crawler)
+    assert [t.name for t in pipe.topics] == ["t"] and pipe.keep_all
+
+
+# --------------------------------------------------------------------------- sample site
+def test_every_sample_site_article_is_classified_right(topics):
+    catalog = pytest.importorskip("crawler.sample_site.catalog")
+    wrong = []
+    for a in catalog.load_articles():
+        [m] = match_topics(a.title, a.text, a.lang, topics)
+        if m.relevant != a.relevant:
+            wrong.append((a.slug, a.relevant, m.score, m.concepts))
+    assert not wrong
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_topics_list():
+    res = CliRunner().invoke(main, ["topics", "list"])
+    assert res.exit_code == 0, res.output
+    assert "morocco-kazakhstan" in res.output and "concept Kazakhstan" in res.output
+
+
+def test_cli_topics_test_on_a_file(tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text(
+        "<html lang='fr'><head><title>Le Maroc et le Kazakhstan</title></head><body><article>"
+        "<h1>Le Maroc et le Kazakhstan signent un accord</h1>"
+        "<p>La partie kazakhe et la partie marocaine ont signé un accord de coopération agricole mardi à Rabat. "
+        "Les deux pays veulent doubler leurs échanges de blé et d'engrais d'ici trois ans, selon les ministres.</p>"
+        "<p>Une commission mixte se réunira à Astana au printemps pour suivre la mise en oeuvre des projets.</p>"
+        "</article><aside class='comments'><p>Troll \x01 \u202e odd input</p></aside></body></html>",
+        encoding="utf-8")
+    res = CliRunner().invoke(main, ["topics", "test", str(page), "--topic", "morocco-kazakhstan"])
+    assert res.exit_code == 0, res.output
+    assert "morocco-kazakhstan: RELEVANT" in res.output
+    assert "concept Kazakhstan:" in res.output and "Astana x1" in res.output
+
+
+def test_cli_topics_test_errors_are_clear(tmp_path):
+    res = CliRunner().invoke(main, ["topics", "test", str(tmp_path / "missing.html")])
+    assert res.exit_code != 0 and "cannot read" in res.output
+    bad = write(tmp_path, "topics:\n  - name: t\n")
+    res = CliRunner().invoke(main, ["topics", "list", "--topics-file", str(bad)])
+    assert res.exit_code != 0 and "topics.yaml:2" in res.output
