@@ -37,9 +37,6 @@ LANGUAGES = ("ar", "fr", "it", "en", "ru", "kk", "es")
 
 _SNOWBALL = {"fr": "french", "it": "italian", "en": "english", "es": "spanish"}
 
-# A word: letters, marks and digits, possibly joined by apostrophes (l'Ouzbékistan, Morocco's).
-_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’ʼ`´][\p{L}\p{M}\p{N}]+)*")
-_APOS = regex.compile(r"['’ʼ`´]")
 
 # Elided articles/prepositions (fr, it) dropped before an apostrophe: l'Ouzbékistan, dell'Italia.
 _ELISIONS = frozenset(
@@ -81,36 +78,30 @@ class Token:
     end: int
 
 
-def _split_word(surface: str, start: int) -> list[tuple[str, int, int]]:
-    """Split an apostrophe-joined word, dropping elided articles and English clitics."""
-    if not _APOS.search(surface):
-        return [(surface, start, start + len(surface))]
-    parts: list[tuple[str, int, int]] = []
-    pos = 0
-    for m in _APOS.finditer(surface):
-        parts.append((surface[pos:m.start()], start + pos, start + m.start()))
-        pos = m.end()
-    parts.append((surface[pos:], start + pos, start + len(surface)))
-    out = []
-    last = len(parts) - 1
-    for i, (piece, s, e) in enumerate(parts):
-        low = piece.casefold()
-        if i < last and low in _ELISIONS:
-            continue
-        if i == last and i > 0 and low in _EN_CLITICS:
-            continue
-        out.append((piece, s, e))
-    return out or parts[-1:]
+_PLAIN_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_APOS_CHARS = frozenset("'’ʼ`´")
 
 
 def _words(text: str) -> list[tuple[str, int, int]]:
+    """Word surfaces with offsets; elided articles (l', dell') and English clitics ('s) dropped.
+
+    Words are split at apostrophes first, then the piece before/after one is dropped when it is an
+    elision or a clitic: one regex pass plus a couple of index checks per word, the hot path of
+    every article.
+    """
+    found = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(text)]
+    if not any(ch in text for ch in _APOS_CHARS):
+        return found
     out: list[tuple[str, int, int]] = []
-    for m in _WORD.finditer(text):
-        surface = m.group()
-        if "'" in surface or "’" in surface or "ʼ" in surface or "`" in surface or "´" in surface:
-            out.extend(_split_word(surface, m.start()))
-        else:
-            out.append((surface, m.start(), m.end()))
+    n = len(text)
+    for k, (w, s, e) in enumerate(found):
+        if (e < n and text[e] in _APOS_CHARS and k + 1 < len(found) and found[k + 1][1] == e + 1
+                and w.casefold() in _ELISIONS):
+            continue  # l'Ouzbékistan, dell'Italia
+        if (s >= 2 and text[s - 1] in _APOS_CHARS and out and out[-1][2] == s - 1
+                and w.casefold() in _EN_CLITICS and (e >= n or not text[e].isalnum())):
+            continue  # Morocco's, don't
+        out.append((w, s, e))
     return out
 
 
@@ -283,6 +274,16 @@ def _lang_key(lang: str | None) -> str | None:
         return None
     key = lang.lower().replace("_", "-").split("-")[0]
     return key if key in _STEMMERS else None
+
+
+def stemmer(lang: str | None):
+    """The cached word → stem function for ``lang`` (identity when unknown): hoist it out of loops."""
+    key = _lang_key(lang)
+    return _STEMMERS[key] if key else _identity
+
+
+def _identity(term: str) -> str:
+    return term
 
 
 def stem(term: str, lang: str | None) -> str:

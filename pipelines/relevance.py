@@ -56,6 +56,7 @@ _SENTENCE_END = re.compile(r"[.!?؟…。]")
 _SEPARATOR = re.compile(r"[,،;؛|•·/\t]")
 _CONJUNCTIONS = frozenset("and et e y i и және мен or ou o или или ve u ed".split())
 _HEADLINE_WORDS = 20
+_HAS_WORD = re.compile(r"[^\W_]")
 
 
 def strip_read_also(text: str) -> str:
@@ -116,7 +117,9 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
     for i in range(n):
         if i:
             gap = text[spans[i - 1][1]:spans[i][0]]
-            if "\n" in gap:
+            if gap == " ":
+                pass
+            elif "\n" in gap:
                 line += 1
                 sent += 1
             elif _SENTENCE_END.search(gap):
@@ -158,7 +161,7 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
         by_line.setdefault(line_of[i], []).append(i)
     ordered = sorted(by_line)
     # map our line counter (non-empty lines holding tokens) back to their text to see final stops
-    nonempty = [t for t in lines_text if analysis.words(t)]
+    nonempty = [t for t in lines_text if _HAS_WORD.search(t)]
     block: list[int] = []
 
     def close_block(block: list[int]) -> None:
@@ -210,8 +213,10 @@ class _Part:
     @classmethod
     def of(cls, text: str, lang: str | None) -> _Part:
         ws = analysis.words(text)
-        neutral = [analysis.normalize(w) for w, _, _ in ws]
-        stemmed = [analysis.stem(t, lang) for t in neutral] if lang else neutral
+        norm = analysis.normalize
+        neutral = [norm(w) for w, _, _ in ws]
+        st = analysis.stemmer(lang)
+        stemmed = [st(t) for t in neutral] if lang else neutral
         return cls(text, [(s, e) for _, s, e in ws], neutral, stemmed)
 
     def listy(self, i: int) -> bool:
