@@ -7,6 +7,7 @@ wrote it. Stages fill their own group of fields; the store keeps all but the raw
 from __future__ import annotations
 
 import scrapy
+from scrapy.exceptions import DropItem
 
 
 class Article(scrapy.Item):
@@ -24,6 +25,7 @@ class Article(scrapy.Item):
     discovered_via = scrapy.Field()   # feed | sitemap | news-sitemap | search | section | cli
     feed_date = scrapy.Field()        # ISO date/time string from the feed or sitemap (a hint)
     feed_title = scrapy.Field()
+    max_age_days = scrapy.Field()     # the source's age window (0/None: none), applied once dated
     # -- extract ---------------------------------------------------------------------------
     title = scrapy.Field()
     text = scrapy.Field()
@@ -46,3 +48,15 @@ class Article(scrapy.Item):
     # -- dedupe / store --------------------------------------------------------------------
     id = scrapy.Field()               # stable id derived from the canonical URL
     content_hash = scrapy.Field()
+
+
+class Dropped(DropItem):
+    """A stage's decision not to store a page, with a stable reason slug for the run's stats.
+
+    The message stays human ("not relevant: URL (why)"); ``reason`` is what gets counted
+    (``newsmon/source/<name>/dropped/<reason>``) and remembered so the page is not fetched again.
+    """
+
+    def __init__(self, reason: str, url: str | None, detail: str = "", message: str | None = None):
+        self.reason = reason
+        super().__init__(message or f"{reason.replace('_', ' ')}: {url}" + (f" ({detail})" if detail else ""))

@@ -37,9 +37,14 @@ def summarize(counts: dict[str, Any]) -> dict[str, int]:
 
 def run_status(counts: dict[str, Any]) -> str:
     summary = summarize(counts)
-    if summary["errors"] and not (summary["pages"] - summary["errors"] > 0 or summary["stored"]):
+    if summary["errors"] and not summary["pages"] and not summary["stored"]:  # nothing got through
         return "failed"
     return "partial" if summary["errors"] else "ok"
+
+
+# A page dropped for one of these reasons will be dropped again: remember it, so the next crawl
+# does not fetch it again. Transient failures (HTTP 5xx, timeouts, store errors) are not remembered.
+FINAL_DROP_REASONS = ("not_relevant", "not_an_article", "too_old", "too_short", "duplicate_content")
 
 
 class CrawlRuns:
@@ -80,8 +85,11 @@ class CrawlRuns:
             self._live.start()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
-        reason = re.sub(r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
+        reason = getattr(exception, "reason", None) or re.sub(
+            r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
+        if self.store is not None and reason.startswith(FINAL_DROP_REASONS):
+            self.store.mark_seen([item.get("url"), item.get("request_url")], item.get("source") or "?", reason)
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")

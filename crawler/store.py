@@ -128,8 +128,25 @@ def _m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_seen_pages(db: sqlite3.Connection) -> None:
+    """Pages fetched and judged not worth storing (off topic, not an article, too old)."""
+    _run_script(
+        db,
+        """
+        CREATE TABLE seen_pages (
+            key TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            source TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            seen_at TEXT NOT NULL
+        )
+        """,
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_seen_pages", _m002_seen_pages),
 ]
 
 
@@ -208,6 +225,21 @@ class Store:
         """The article id a URL already led to, if any."""
         row = self.db.execute("SELECT article_id FROM article_urls WHERE key = ?", (url_key(url),)).fetchone()
         return row[0] if row else None
+
+    def seen_outcome(self, url: str) -> str | None:
+        """Why an earlier crawl fetched ``url`` and stored nothing, if it did."""
+        row = self.db.execute("SELECT outcome FROM seen_pages WHERE key = ?", (url_key(url),)).fetchone()
+        return row[0] if row else None
+
+    def mark_seen(self, urls: list[str], source: str, outcome: str) -> None:
+        now = iso_utc(utcnow())
+        with self.transaction() as db:
+            for url in dict.fromkeys(u for u in urls if u):
+                db.execute(
+                    "INSERT INTO seen_pages (key, url, source, outcome, seen_at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET outcome = excluded.outcome, seen_at = excluded.seen_at",
+                    (url_key(url), url, source, outcome, now),
+                )
 
     def find_by_hash(self, content_hash: str) -> str | None:
         row = self.db.execute("SELECT id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)).fetchone()

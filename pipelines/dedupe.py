@@ -14,10 +14,9 @@ import re
 import unicodedata
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import Article
+from crawler.items import Article, Dropped
 from crawler.store import Store, article_id
 
 _SPACE = re.compile(r"\s+")
@@ -49,7 +48,7 @@ class DedupePipeline:
     def _drop(self, item: Article, reason: str) -> None:
         if self.stats:
             self.stats.inc_value(f"newsmon/dedupe/{reason}")
-        raise DropItem(f"{reason}: {item.get('url')}")
+        raise Dropped(reason, item.get("url"))
 
     def process_item(self, item: Article) -> Article:
         canonical = item.get("canonical_url") or item["url"]

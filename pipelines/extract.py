@@ -33,7 +33,7 @@ from scrapy.statscollectors import StatsCollector
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
-from crawler.items import Article
+from crawler.items import Article, Dropped
 from pipelines import cleaning
 
 MIN_TEXT_CHARS = 200
@@ -532,7 +532,8 @@ class ExtractPipeline:
 
     def _drop(self, outcome: str, reason: str, url: str) -> DropItem:
         self._count(outcome)
-        return DropItem(f"{reason}: {url}")
+        slug = re.sub(r"[^a-z0-9]+", "_", outcome.replace("not-article/", "not_an_article_")).strip("_")
+        return Dropped(slug, url, message=f"{reason}: {url}")
 
     def too_large(self, html: str) -> bool:
         """Byte size of the page, computed only when the character count makes it possible."""

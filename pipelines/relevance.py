@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.exceptions import NotConfigured
 
 from crawler import analysis
+from crawler.items import Dropped
 from crawler.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
 
 DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
@@ -339,5 +340,5 @@ class RelevancePipeline:
         if not hits and not self.keep_all:
             best = max(matches, key=lambda m: m.score, default=None)
             why = f"best {best.topic} score {best.score}, terms {best.matched_terms}" if best else "no topics"
-            raise DropItem(f"not relevant: {item.get('url')} ({why})")
+            raise Dropped("not_relevant", item.get("url"), why)
         return item

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.store import Store, StoreError, article_id
+from crawler.store import MIGRATIONS, Store, StoreError, article_id
 
 
 def record(url: str, text: str = "Le Maroc et le Kazakhstan.", **extra: object) -> dict:
@@ -61,7 +61,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     Store(tmp_path).close()
     Store(tmp_path).close()
     db = sqlite3.connect(tmp_path / "newsmon.db")
-    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == 1
+    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -78,3 +78,10 @@ def test_unusable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(StoreError, match=str(blocker)):
         Store(blocker / "data")
+
+
+def test_seen_pages_are_remembered(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.mark_seen(["https://a.ma/sport", None], "s", "not_relevant")
+        assert store.seen_outcome("https://a.ma/sport") == "not_relevant"
+        assert store.seen_outcome("https://a.ma/other") is None

@@ -175,6 +175,9 @@ class NewsSpider(scrapy.Spider):
             if self.store.known_url(entry.url):
                 self.inc(source.name, "skipped/known")
                 continue
+            if self.store.seen_outcome(entry.url):
+                self.inc(source.name, "skipped/seen")
+                continue
             self.requested.add(entry.url)
             # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop
             # would end silently in the dupefilter instead of being counted as an error.
@@ -210,6 +213,7 @@ class NewsSpider(scrapy.Spider):
             discovered_via=response.meta.get("via"),
             feed_date=response.meta.get("feed_date"),
             feed_title=response.meta.get("feed_title"),
+            max_age_days=self.max_age(source),
         )
 
     def on_error(self, failure: Failure) -> None:

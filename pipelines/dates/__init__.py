@@ -7,8 +7,10 @@ chooses the article's dates on a page. :class:`DatesPipeline` is the thin Scrapy
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
+
+from crawler.items import Dropped
 
 from .normalize import ParsedDate, parse_date
 from .page import PageDates, page_dates
@@ -49,8 +51,21 @@ class DatesPipeline:
         item["modified_at"] = dates.modified.iso() if dates.modified else None
         item["date_source"] = dates.source
         self._inc(f"source/{dates.source}" if dates.source else "missing")
+        window = item.get("max_age_days")
+        if window and dates.published and _older_than(dates.published.value, window, fetched_at):
+            # Search results and section pages carry no date before the fetch; the age window
+            # the feeds obey applies to what they find too, once the page has told its date.
+            self._inc("too_old")
+            raise Dropped("too_old", url, f"{item['published_at']}, window {window} days")
         return item
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(f"newsmon/dates/{key}")
+
+
+def _older_than(value: datetime | date, days: int, now: datetime) -> bool:
+    limit = now - timedelta(days=days)
+    if isinstance(value, datetime):
+        return value < limit
+    return value < limit.date()
