@@ -18,7 +18,7 @@ import pytest
 
 from crawler.demo import demo_max_age, demo_sources
 from crawler.sample_site.catalog import OUTLETS, load_articles
-from tests.conftest import Result, Served, run_newsmon, write_sources
+from tests.conftest import FAST, Result, Served, run_newsmon, write_sources
 
 # Outlets whose every current article is listed by the discovery method the demo uses for them
 # (feeds and sitemaps list all; site search and sections only what matches or is linked).
@@ -55,7 +55,7 @@ def sources_file(sample_site: Served, tmp_path_factory: pytest.TempPathFactory) 
 def crawl(sources_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Crawl:
     data = tmp_path_factory.mktemp("crawl") / "data"
     result = run_newsmon("crawl", "--sources", str(sources_file), "--data", str(data),
-                         "--max-age", str(demo_max_age()), "--json")
+                         "--max-age", str(demo_max_age()), "--json", *FAST)
     return Crawl(data, result)
 
 
@@ -173,7 +173,7 @@ def test_export_formats(crawl: Crawl) -> None:
 def test_second_crawl_is_incremental(crawl: Crawl, sources_file: Path) -> None:
     before = len(crawl.export())
     again = run_newsmon("crawl", "--sources", str(sources_file), "--data", str(crawl.data),
-                        "--max-age", str(demo_max_age()), "--json")
+                        "--max-age", str(demo_max_age()), "--json", *FAST)
     assert again.code == 0, again.stderr
     summary = {row["source"]: row for row in json.loads(again.stdout)}
     assert all(row["new"] == 0 for row in summary.values())
@@ -205,7 +205,7 @@ def test_unreachable_source_fails_alone(sample_site: Served, tmp_path: Path) -> 
     good = [s for s in demo_sources(sample_site.url) if s["name"] == "sample-steppe-ru"]
     dead = {**good[0], "name": "dead-site", "feeds": [f"http://127.0.0.1:{_closed_port()}/feed/"]}
     sources = write_sources(tmp_path / "s.yaml", good + [dead])
-    out = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"), "--max-age", "0", "--json")
+    out = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"), "--max-age", "0", "--json", *FAST)
     assert out.code == 1
     failed = [line for line in out.stderr.splitlines() if line.startswith("newsmon: source")]
     assert failed == [line for line in failed if "dead-site" in line] and len(failed) == 1

@@ -14,6 +14,17 @@ from crawler.runs import summarize
 from crawler.store import Store, StoreError
 
 
+def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs, as Scrapy's ``-s``; Scrapy's settings convert the strings on use."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip().isidentifier() or name.strip().upper() != name.strip():
+            raise click.BadParameter(f"{pair!r}: use NAME=VALUE with an upper-case setting name", param_hint="--set")
+        out[name.strip()] = value
+    return out
+
+
 def check_data_dir(data_dir: Path) -> None:
     """Fail before crawling, in one line, when the data directory cannot be written."""
     Store(data_dir).close()
@@ -60,11 +71,14 @@ def report_failures(summary: list[dict]) -> int:
 @click.option("--keep-all", is_flag=True, help="Store articles that match no topic too.")
 @click.option("--max-age", type=click.IntRange(min=0), default=None, metavar="DAYS",
               help="Skip feed/sitemap entries older than DAYS for every source (0: no limit, for a backfill).")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="Override a Scrapy/newsmon setting for this crawl (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.")
 @json_option
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @user_errors
 def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, topics_file: Path,
-          alerts_file: Path | None, keep_all: bool, max_age: int | None, as_json: bool, verbose: int) -> None:
+          alerts_file: Path | None, keep_all: bool, max_age: int | None, overrides: tuple[str, ...],
+          as_json: bool, verbose: int) -> None:
     """Crawl sources: discover, fetch, extract, date, match, store and index articles.
 
     Example: newsmon crawl --source hespress-fr --max-age 7
@@ -83,6 +97,7 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     options = CrawlOptions(
         data_dir=data_dir, topics_file=topics_file, keep_all=keep_all, max_age_days=max_age,
         progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
+        extra_settings=parse_overrides(overrides),
     )
     crawl_id = run_crawl(sources, options)
     summary = crawl_summary(data_dir, crawl_id)
