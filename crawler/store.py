@@ -163,7 +163,8 @@ def _migrate(db: sqlite3.Connection) -> None:
                 db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, iso_utc(utcnow())))
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
 
 
@@ -214,10 +215,13 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            # SQLite has already rolled back on some errors (disk full): a second ROLLBACK would
+            # replace the real error with "no transaction is active".
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     # -- articles --------------------------------------------------------------------------
 
