@@ -14,7 +14,8 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crawler.yamlconf import ConfigError, load_model
 
@@ -49,15 +50,47 @@ HttpUrl = Annotated[str, AfterValidator(_http_url)]
 SearchUrl = Annotated[str, AfterValidator(_search_url)]
 
 
+def _selector(value: str | None) -> str | None:
+    """A CSS selector, or an XPath expression when it starts with "/" or "(": compiled once here
+    so a typo is a config error at load time, not a silent miss on every page of the source."""
+    if value is None:
+        return None
+    from crawler.overrides import compile_selector
+
+    compile_selector(value)  # raises ValueError naming the problem
+    return value
+
+
+Selector = Annotated[str | None, AfterValidator(_selector)]
+
+
 class Overrides(BaseModel):
     """Per-source selectors applied before the generic extractors, where those fail on a site."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = None  # CSS selector, or XPath when it starts with "/" or "("
-    date: str | None = None
-    body: str | None = None
-    date_format: str | None = None  # strptime-style hint, e.g. "%d/%m/%Y %H:%M"
+    title: Selector = None  # CSS selector, or XPath when it starts with "/" or "("
+    date: Selector = None  # the element whose text is the publication date (the byline)
+    body: Selector = None  # the elements holding the article's paragraphs
+    date_format: str | None = None  # strptime-style hint, e.g. "%d/%m/%Y %H:%M", tried first
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from crawler.overrides import check_date_format
+
+        check_date_format(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Overrides":
+        if self.date_format and not self.date:
+            raise ValueError("date_format needs a date selector")
+        if not (self.title or self.date or self.body):
+            raise ValueError("give at least one of title, date or body")
+        return self
 
 
 class Source(BaseModel):
@@ -82,6 +115,12 @@ class Source(BaseModel):
     verified: date | None = None  # when the URLs were last checked against the live site
     notes: str = ""
     overrides: Overrides | None = None
+    # A news-search feed (Google News, Bing News): its links are redirects to publishers on any
+    # host; they are resolved first and the article is fetched from the publisher's host.
+    aggregator: bool = False
+    # Read the Sitemap: lines of robots.txt (at the homepage's, else the first URL's, origin).
+    # None: only when the homepage is the sole entry point and advertises no feed.
+    robots_sitemaps: bool | None = None
 
     @field_validator("name")
     @classmethod
@@ -110,7 +149,17 @@ class Source(BaseModel):
     def _has_entry_point(self) -> "Source":
         if not (self.feeds or self.sitemaps or self.search or self.sections or self.homepage):
             raise ValueError("give at least one of feeds, sitemaps, search, sections or homepage")
+        if self.robots_sitemaps and not self.homepage:
+            raise ValueError("robots_sitemaps needs a homepage (its robots.txt is read)")
         return self
+
+    @property
+    def robots_url(self) -> str | None:
+        """robots.txt at the homepage's origin (None without a homepage)."""
+        if not self.homepage:
+            return None
+        parts = urlsplit(self.homepage)
+        return f"{parts.scheme}://{parts.netloc}/robots.txt"
 
     @property
     def all_urls(self) -> list[str]:
@@ -137,10 +186,13 @@ class SourcesFile(BaseModel):
 
     @model_validator(mode="after")
     def _unique_names(self) -> "SourcesFile":
+        # Raised as a located ValidationError so the message points at the duplicate's own line.
         seen: set[str] = set()
-        for source in self.sources:
+        for i, source in enumerate(self.sources):
             if source.name in seen:
-                raise ValueError(f"duplicate source name {source.name!r}")
+                error = PydanticCustomError("duplicate", "duplicate source name '{name}'", {"name": source.name})
+                raise ValidationError.from_exception_data(
+                    "SourcesFile", [InitErrorDetails(type=error, loc=("sources", i, "name"), input=source.name)])
             seen.add(source.name)
         return self
 

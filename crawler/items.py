@@ -26,6 +26,7 @@ class Article(scrapy.Item):
     feed_date = scrapy.Field()        # ISO date/time string from the feed or sitemap (a hint)
     feed_title = scrapy.Field()
     max_age_days = scrapy.Field()     # the source's age window (0/None: none), applied once dated
+    overrides = scrapy.Field()        # the source's title/date/body selectors (dict) or None
     # -- extract ---------------------------------------------------------------------------
     title = scrapy.Field()
     text = scrapy.Field()

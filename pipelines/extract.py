@@ -10,6 +10,9 @@ Pages that are not articles (home, section, tag and search listings, bot challen
 walls, soft 404s) are recognised by :func:`classify` and dropped by :class:`ExtractPipeline`, as
 are bodies shorter than ``NEWSMON_MIN_TEXT_CHARS``, pages above ``NEWSMON_MAX_PAGE_BYTES`` and
 pages whose extraction exceeds ``NEWSMON_EXTRACT_TIMEOUT`` seconds.
+
+A source's ``overrides`` (title and body selectors, see :mod:`crawler.overrides`) are applied
+before the generic path, which still runs for whatever the overrides do not find.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import trafilatura
@@ -34,6 +38,7 @@ from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from crawler.items import Article, Dropped
+from crawler.overrides import apply_overrides
 from pipelines import cleaning
 
 MIN_TEXT_CHARS = 200
@@ -77,6 +82,8 @@ class Extracted:
     image: str | None
     html_lang: str | None
     page_kind: str  # "article" | "listing" | "search" | "tag" | "challenge" | "not-found" | "empty" | "non-html"
+    overridden: tuple[str, ...] = ()  # override kinds (title, body) that decided this result
+    override_missed: tuple[str, ...] = ()  # override kinds configured but not found on the page
 
 
 class ExtractTimeout(Exception):
@@ -450,15 +457,21 @@ def body_text(tree: HtmlElement, url: str) -> str:
     return text
 
 
-def extract(html: str, url: str) -> Extracted:
-    """Pure: page text and its URL → :class:`Extracted`. Never raises on bad markup."""
+def extract(html: str, url: str, overrides: Mapping[str, Any] | None = None) -> Extracted:
+    """Pure: page text and its URL → :class:`Extracted`. Never raises on bad markup.
+
+    ``overrides`` (a source's title/body selectors) win over the generic title and body when
+    they match; a page whose body selector matched is an article unless it is a challenge,
+    a 404, a search or a tag page.
+    """
     tree = parse(html)
     if tree is None:
         kind = "empty" if not html.strip() else "non-html"
         return Extracted(None, "", None, normalize_url(url), None, None, kind)
+    applied = apply_overrides(tree, overrides)  # before anything cleans the tree in place
     ld = json_ld(tree)
     ld_article = next((obj for obj in ld if _ld_types(obj) & ARTICLE_TYPES), None)
-    title = pick_title(tree, ld_article)
+    title = applied.title or pick_title(tree, ld_article)
     image = (_ld_image(ld_article.get("image")) if ld_article else None) or _meta(tree, "og:image", "twitter:image")
     result = Extracted(
         title=title,
@@ -468,9 +481,13 @@ def extract(html: str, url: str) -> Extracted:
         image=urljoin(url, image) if image else None,
         html_lang=_html_lang(tree),
         page_kind=classify(tree, url, ld, title),
+        overridden=tuple(k for k, v in (("title", applied.title), ("body", applied.text)) if v),
+        override_missed=applied.missed,
     )
+    if applied.text and result.page_kind in ("listing", "empty"):
+        result.page_kind = "article"
     if result.page_kind == "article":
-        result.text = _postprocess(body_text(tree, url), title)
+        result.text = _postprocess(applied.text or body_text(tree, url), title)
         if not result.text and not title:
             result.page_kind = "empty"
     return result
@@ -548,13 +565,18 @@ class ExtractPipeline:
             raise self._drop("too-large", f"page larger than {self.max_page_bytes} bytes", url)
         try:
             with time_limit(self.timeout):
-                result = extract(html, url)
+                overrides = item.get("overrides")
+                result = extract(html, url, overrides) if overrides else extract(html, url)
         except ExtractTimeout:
             raise self._drop("timeout", f"extraction exceeded {self.timeout:g}s", url) from None
         except Exception as err:  # noqa: BLE001 - one bad page must not stop a crawl
             raise self._drop("error", f"extraction failed ({type(err).__name__}: {err})", url) from err
         for field in ("title", "text", "author", "canonical_url", "image", "html_lang", "page_kind"):
             item[field] = getattr(result, field)
+        for kind in result.overridden:
+            self._count(f"override/{kind}")
+        for kind in result.override_missed:
+            self._count(f"override_missed/{kind}")
         if result.page_kind != "article":
             reason = {"empty": "empty page", "non-html": "not an HTML page"}.get(result.page_kind, f"not an article ({result.page_kind})")
             raise self._drop(f"not-article/{result.page_kind}", reason, url)

@@ -21,6 +21,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2_000_000
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one
+    "crawler.backoff.BackoffMiddleware": 560,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
@@ -29,7 +31,8 @@ EXTENSIONS = {
 FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
-    "pipelines.dates.DatesPipeline": 200,
+    # pipelines.dates.DatesPipeline, preferring a source's `overrides.date` (crawler/overrides.py)
+    "crawler.override_dates.OverrideDatesPipeline": 200,
     "pipelines.language.LanguagePipeline": 300,
     "pipelines.relevance.RelevancePipeline": 400,
     "pipelines.dedupe.DedupePipeline": 500,
@@ -47,6 +50,11 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring)"
 
 # -- newsmon -----------------------------------------------------------------------------------
+NEWSMON_BACKOFF_ENABLED = True  # pace retries of hosts answering 403/429 (503 + Retry-After); crawler/backoff.py
+NEWSMON_BACKOFF_BASE_DELAY = 10.0  # seconds before the first retry without Retry-After; doubles each retry
+NEWSMON_BACKOFF_HOST_GIVE_UP = 3  # after this many URLs of a host given up on in a row, skip the host's rest
+NEWSMON_BACKOFF_MAX_DELAY = 300.0  # longest pause; a Retry-After beyond it means: no retry in this crawl
+NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is counted as an error
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
 NEWSMON_DATA_DIR = "data"  # SQLite store and index; CLI: --data or env NEWSMON_DATA
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted

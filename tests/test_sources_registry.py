@@ -142,7 +142,6 @@ def test_duplicate_name_is_an_error(tmp_path):
     assert code == 2 and "duplicate" in output and "first-fr" in output
 
 
-@pytest.mark.xfail(strict=True, reason="config.SourcesFile reports duplicates at line 1; fix proposed to the lead")
 def test_duplicate_name_points_at_the_second_entry(tmp_path):
     _, output, path = _list(tmp_path, GOOD.replace("second-ar", "first-fr"))
     assert f"{path}:5:" in output

@@ -13,6 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
+from .blocking import HitLog
 from .site import Response, dispatch
 
 
@@ -25,7 +26,7 @@ class _Handler(BaseHTTPRequestHandler):
         host, port = self.server.server_address[:2]
         base_url = f"http://{host}:{port}"
         try:
-            resp = dispatch(self.path, base_url)
+            resp = dispatch(self.path, base_url, hits=getattr(self.server, "hits", None))
         except Exception as exc:  # a fixture bug must show up as a 500, not a hung client
             self.log_error("error serving %s: %r", self.path, exc)
             resp = Response(500, "text/plain; charset=UTF-8", f"fixture error: {exc!r}".encode())
@@ -65,6 +66,7 @@ def make_server(host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False
     handler = type("SampleHandler", (_Handler,), {"verbose": verbose})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
+    server.hits = HitLog()  # type: ignore[attr-defined]  # the site's only state (see .blocking)
     return server
 
 

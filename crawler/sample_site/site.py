@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import dates, render
+from . import blocking, dates, newsfeeds, quirks, render
+from .blocking import HitLog
 from .catalog import OUTLETS, SampleArticle, load_articles, outlet_articles
 
 HUGE_SIZE = 20 * 1024 * 1024
@@ -196,12 +197,31 @@ def _hostile(rest: str, query: dict[str, list[str]], now: datetime, base_url: st
 
 # -- main entry -----------------------------------------------------------------------------
 
-def dispatch(target: str, base_url: str, now: datetime | None = None) -> Response:
-    """Answer one GET for ``target`` (path plus query string)."""
+def _extra(path: str, query: str, base_url: str, hits: HitLog | None) -> Response | None:
+    """Pages outside the catalog: override fixtures, blocking endpoints, news-search imitations."""
+    found: tuple | None = None
+    if path.startswith("/quirks/"):
+        answer = quirks.answer(path[len("/quirks/"):], base_url)
+        found = answer + ([],) if answer else None
+    elif path.startswith("/blocked/"):
+        found = blocking.answer(path, query, base_url, hits)
+    elif path.startswith("/newsfeeds/"):
+        found = newsfeeds.answer(path, base_url)
+    if found is None:
+        return None
+    status, ctype, body, headers = found
+    return Response(status, ctype, body, list(headers))
+
+
+def dispatch(target: str, base_url: str, now: datetime | None = None, hits: HitLog | None = None) -> Response:
+    """Answer one GET for ``target`` (path plus query string); ``hits`` records blocked-page requests."""
     now = now or datetime.now(timezone.utc)
     parts = urlsplit(target)
     path = unquote(parts.path)
     query = parse_qs(parts.query, keep_blank_values=True)
+    extra = _extra(path, parts.query, base_url, hits)
+    if extra is not None:
+        return extra
     if path == "/robots.txt":
         return Response(200, "text/plain; charset=UTF-8", render.render_robots(base_url))
     if path == "/":

@@ -1,0 +1,194 @@
+"""What every discovery method shares: requests tagged with their source, the entry filter, articles.
+
+:class:`SpiderCore` is the base of the discovery mixins (``feeds``, ``sitemaps``, ``search``,
+``sections``, ``aggregators``) that :class:`crawler.spiders.news.NewsSpider` composes. Each
+mixin only turns fetched discovery pages into :class:`crawler.discovery.Entry` records; they
+all hand them to :meth:`SpiderCore.follow_entries`, the one place that decides whether an
+entry is worth an article request (age window, allowed host, already requested, stored, seen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler import discovery
+from crawler.config import Source
+from crawler.items import Article
+from crawler.store import Store
+
+
+def source_stat(source: str, key: str) -> str:
+    return f"newsmon/source/{source}/{key}"
+
+
+class SpiderCore(scrapy.Spider):
+    # set by NewsSpider.from_crawler
+    sources: list[Source]
+    by_name: dict[str, Source]
+    default_max_age: int
+    max_age_override: int | None
+    search_terms: dict[str, list[str]]
+    max_listing_pages: int
+    store: Store
+    now: datetime
+    requested: set[str]
+
+    def inc(self, source: str, key: str, count: int = 1) -> None:
+        self.crawler.stats.inc_value(source_stat(source, key), count)
+
+    def source_of(self, response: Response) -> Source:
+        return self.by_name[response.meta["source"]]
+
+    def max_age(self, source: Source) -> int:
+        if self.max_age_override is not None:
+            return self.max_age_override
+        return self.default_max_age if source.max_age_days is None else source.max_age_days
+
+    def _request(self, url: str, source: Source, callback: Any, dont_filter: bool = False, **meta: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=dont_filter,
+                              meta={"source": source.name, **meta})
+
+    # -- the one entry filter ----------------------------------------------------------------
+
+    def follow_entries(self, source: Source, entries: list[discovery.Entry], via: str,
+                       counted: bool = True) -> Iterator[scrapy.Request]:
+        """Article requests for the entries that pass; everything skipped is counted by reason.
+
+        ``counted=False`` for an entry already counted as discovered (a resolved redirect link).
+        """
+        max_age = self.max_age(source)
+        for entry in entries:
+            if counted:
+                self.inc(source.name, "discovered")
+            if discovery.is_too_old(entry.date, max_age, self.now):
+                self.inc(source.name, "skipped/too_old")
+                continue
+            if source.aggregator and (resolved := self.resolve_link(source, entry, via)) is not None:
+                yield from resolved  # a redirect link: its publisher URL goes through this filter
+                continue
+            host = urlsplit(entry.url).hostname or ""
+            if not source.aggregator and host not in source.allowed_hosts:
+                self.inc(source.name, "skipped/offsite")
+                continue
+            if entry.url in self.requested:
+                self.inc(source.name, "skipped/duplicate_link")
+                continue
+            if self.store.known_url(entry.url):
+                self.inc(source.name, "skipped/known")
+                continue
+            if self.store.seen_outcome(entry.url):
+                self.inc(source.name, "skipped/seen")
+                continue
+            self.requested.add(entry.url)
+            # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop
+            # would end silently in the dupefilter instead of being counted as an error. It also
+            # lets an aggregator's article through the offsite filter: its host is the publisher's.
+            yield self._request(
+                entry.url, source, self.parse_article, via=via, dont_filter=True,
+                feed_date=entry.date.isoformat() if entry.date else None, feed_title=entry.title,
+            )
+
+    def resolve_link(self, source: Source, entry: discovery.Entry, via: str) -> Iterator[scrapy.Request] | None:
+        """Hook for aggregator sources (see the aggregators mixin): None means fetch as is."""
+        return None
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Article]:
+        source = self.source_of(response)
+        self.inc(source.name, "pages")
+        self.inc(source.name, "articles_fetched")
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        if not isinstance(response, TextResponse) or not is_html(content_type, response.body):
+            self.inc(source.name, "skipped/non_html")
+            self.logger.info("%s: %s: not HTML (%s)", source.name, response.url, content_type)
+            return
+        from pipelines.extract import decode_html
+
+        yield Article(
+            url=response.url,
+            request_url=response.meta.get("redirect_urls", [response.url])[0],
+            source=source.name,
+            source_language=source.language,
+            source_locale=source.effective_locale,
+            source_timezone=source.timezone,
+            fetched_at=datetime.now(timezone.utc),
+            html=decode_html(response.body, content_type),
+            http_status=response.status,
+            content_type=content_type,
+            discovered_via=response.meta.get("via"),
+            feed_date=response.meta.get("feed_date"),
+            feed_title=response.meta.get("feed_title"),
+            max_age_days=self.max_age(source),
+            overrides=source.overrides.model_dump(exclude_none=True) if source.overrides else None,
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        name = request.meta.get("source", "?")
+        reason = failure_reason(failure)
+        if reason in ("robots", "offsite", "blocked_host"):
+            self.inc(name, f"skipped/{reason}")
+            return
+        self.inc(name, "errors")
+        self.inc(name, f"error/{reason}")
+        self.logger.warning("%s: %s: %s", name, request.url, failure_message(failure))
+
+
+def is_html(content_type: str | None, body: bytes) -> bool:
+    kind = (content_type or "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        return True
+    if kind in ("", "text/plain", "application/octet-stream"):
+        head = body[:1024].lstrip().lower()
+        return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+    return False
+
+
+def failure_reason(failure: Failure) -> str:
+    from scrapy.exceptions import IgnoreRequest
+
+    from crawler.backoff import HostBlocked
+
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}"
+    if isinstance(exc, HostBlocked):
+        return "blocked_host"
+    name = type(exc).__name__
+    text = str(exc)
+    if isinstance(exc, IgnoreRequest):
+        if "robots.txt" in text.lower() or "Forbidden by robots.txt" in text:
+            return "robots"
+        if "offsite" in text.lower():
+            return "offsite"
+        if "private" in text.lower():
+            return "private_address"
+        if "redirect" in text.lower():
+            return "redirect_loop"
+        return "ignored"
+    if "Timeout" in name or "timed out" in text.lower():
+        return "timeout"
+    if "ConnectionRefused" in name:
+        return "connection_refused"
+    if "DNSLookup" in name:
+        return "dns"
+    if "Cancelled" in name or "maxsize" in text.lower() or "larger than download max size" in text.lower():
+        return "too_large"
+    return name.lower()
+
+
+def failure_message(failure: Failure) -> str:
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"HTTP {exc.response.status}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,38 @@
+"""Discovery by section pages: category, tag or home pages walked to a depth limit.
+
+Article links are those in headings or ``<article>`` elements, or with an article-like path
+(:func:`crawler.discovery.listing_links`); pagination and section links on the source's hosts
+are followed ``section_depth`` levels deep, at most ``NEWSMON_MAX_LISTING_PAGES`` per page.
+Listings carry no dates: the age window applies once the article page has told its date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawler import discovery
+from crawler.config import Source
+from crawler.spiders.core import SpiderCore
+
+
+class SectionDiscovery(SpiderCore):
+    def section_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        for url in source.sections:
+            yield self._request(url, source, self.parse_listing, via="section", depth_left=source.section_depth)
+
+    def parse_listing(self, response: Response, count: bool = True) -> Iterator[scrapy.Request]:
+        source = self.source_of(response)
+        if count:
+            self.inc(source.name, "pages")
+        if not isinstance(response, TextResponse):
+            return
+        via = response.meta.get("via", "section")
+        articles, listings = discovery.listing_links(response.text, response.url, set(source.allowed_hosts))
+        yield from self.follow_entries(source, articles, via)
+        depth_left = int(response.meta.get("depth_left", 0))
+        if depth_left > 0:
+            for url in listings[: self.max_listing_pages]:
+                yield self._request(url, source, self.parse_listing, via=via, depth_left=depth_left - 1)

@@ -1,0 +1,74 @@
+"""Discovery by sitemaps: sitemap indexes, urlsets (plain or gzip), Google News sitemaps, robots.txt.
+
+Nested sitemaps and entries whose ``lastmod`` (or, in news sitemaps, ``news:publication_date``)
+is older than the source's age window are skipped before they are fetched. With
+``robots_sitemaps: true`` — or by default for a home page that advertises no feed — the
+``Sitemap:`` lines of the site's robots.txt are read; only sitemaps under the home page's path
+(or on the source's other domains) are used, so a source for one section of a shared host
+does not crawl its neighbours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+
+from crawler import discovery
+from crawler.config import Source
+from crawler.spiders.core import SpiderCore
+
+
+def sitemaps_for(source: Source, listed: list[str]) -> list[str]:
+    """The robots.txt sitemaps that belong to ``source``: under its home page, or on its domains."""
+    home = urlsplit(source.homepage or "")
+    prefix = f"{home.scheme}://{home.netloc}{home.path.rsplit('/', 1)[0]}/"
+    domains = {d.lower().lstrip(".") for d in source.domains}
+    return [u for u in listed if u.startswith(prefix) or (urlsplit(u).hostname or "") in domains]
+
+
+class SitemapDiscovery(SpiderCore):
+    def sitemap_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        for url in source.sitemaps:
+            yield self._request(url, source, self.parse_sitemap, via="sitemap")
+        if source.robots_sitemaps:
+            yield from self.robots_requests(source)
+
+    def robots_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        if source.robots_url:
+            yield self._request(source.robots_url, source, self.parse_robots, dont_filter=True, via="robots")
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self.source_of(response)
+        self.inc(source.name, "pages")
+        text = response.body[:500_000].decode("utf-8", "replace")
+        listed = discovery.robots_sitemaps(text, response.url)
+        mine = sitemaps_for(source, listed)
+        self.inc(source.name, "robots_sitemaps", len(mine))
+        for url in mine:
+            if url not in source.sitemaps:
+                yield self._request(url, source, self.parse_sitemap, via="sitemap")
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        source = self.source_of(response)
+        self.inc(source.name, "pages")
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            from scrapy.utils.gz import gunzip
+
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE") or 50_000_000)
+            except Exception:  # noqa: BLE001 - a corrupt or oversized archive is one source's problem
+                self.inc(source.name, "errors")
+                self.logger.warning("%s: %s: cannot gunzip sitemap", source.name, response.url)
+                return
+        entries = discovery.sitemap_entries(body, response.url)
+        for entry in (e for e in entries if e.kind == "sitemap"):
+            if discovery.is_too_old(entry.date, self.max_age(source), self.now):
+                self.inc(source.name, "skipped/too_old")
+                continue
+            yield self._request(entry.url, source, self.parse_sitemap, via="sitemap")
+        via = "news-sitemap" if b"google.com/schemas/sitemap-news" in body[:4000] else "sitemap"
+        yield from self.follow_entries(source, [e for e in entries if e.kind == "article"], via)
