@@ -43,6 +43,13 @@ def search_terms(topics: list[Any]) -> dict[str, list[str]]:
     return out
 
 
+def topics_fingerprint(path: Path) -> str:
+    """Changes whenever the topics file does: verdicts of "not relevant" are tied to it."""
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) -> dict[str, Any]:
     from crawler.topics import load_topics
 
@@ -66,6 +73,7 @@ def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) 
         "NEWSMON_PROGRESS": options.progress,
         "NEWSMON_CRAWL_ID": crawl_id,
         "NEWSMON_SEARCH_TERMS": search_terms(topics),
+        "NEWSMON_TOPICS_FINGERPRINT": topics_fingerprint(options.topics_file),
         "DOWNLOAD_SLOTS": slots,
         "LOG_LEVEL": options.log_level,
         **options.extra_settings,
@@ -88,6 +96,10 @@ def quiet_duplicate_loggers() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+class CrawlFailed(Exception):
+    """The crawl could not run at all (not: some sources failed); the message says why."""
+
+
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")
@@ -102,6 +114,10 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     process = CrawlerProcess(settings)
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
-    process.crawl(NewsSpider)
+    failures: list[str] = []
+    deferred = process.crawl(NewsSpider)
+    deferred.addErrback(lambda failure: failures.append(f"{type(failure.value).__name__}: {failure.value}"))
     process.start()
+    if failures:
+        raise CrawlFailed(f"crawl could not run: {failures[0]}")
     return crawl_id

@@ -25,7 +25,8 @@ def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def summarize(counts: dict[str, Any]) -> dict[str, int]:
-    skipped = sum(v for k, v in counts.items() if k.startswith(("skipped/", "dropped/")))
+    skipped = sum(v for k, v in counts.items()
+                  if k.startswith(("skipped/", "dropped/")) and k != "dropped/store_failed")
     return {
         "pages": int(counts.get("pages", 0)),
         "new": int(counts.get("new", 0)),
@@ -43,8 +44,10 @@ def run_status(counts: dict[str, Any]) -> str:
 
 
 # A page dropped for one of these reasons will be dropped again: remember it, so the next crawl
-# does not fetch it again. Transient failures (HTTP 5xx, timeouts, store errors) are not remembered.
-FINAL_DROP_REASONS = ("not_relevant", "not_an_article", "too_old", "too_short", "duplicate_content")
+# does not fetch it again (until NEWSMON_SEEN_TTL_DAYS pass). Not remembered: anything that may
+# be transient — bot challenges, consent walls, soft 404s, short bodies, HTTP errors, timeouts.
+# "not relevant" is remembered with the topics' fingerprint: editing topics.yaml re-opens it.
+FINAL_DROP_REASONS = ("not_relevant", "too_old", "duplicate_content")
 
 
 class CrawlRuns:
@@ -55,6 +58,7 @@ class CrawlRuns:
         self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
         self.data_dir = settings.get("NEWSMON_DATA_DIR")
         self.progress = settings.getbool("NEWSMON_PROGRESS", False)
+        self.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or ""
         self.run_ids: dict[str, int] = {}
         self.store: Store | None = None
         self._live: Any = None
@@ -88,8 +92,9 @@ class CrawlRuns:
         reason = getattr(exception, "reason", None) or re.sub(
             r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
-        if self.store is not None and reason.startswith(FINAL_DROP_REASONS):
-            self.store.mark_seen([item.get("url"), item.get("request_url")], item.get("source") or "?", reason)
+        if self.store is not None and reason in FINAL_DROP_REASONS:
+            outcome = f"not_relevant@{self.topics_fingerprint}" if reason == "not_relevant" else reason
+            self.store.mark_seen([item.get("url"), item.get("request_url")], item.get("source") or "?", outcome)
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")
@@ -127,7 +132,7 @@ class CrawlRuns:
         for name, run_id in self.run_ids.items():
             counts = source_counts(all_stats, name)
             summary = summarize(counts)
-            status = run_status(counts) if reason == "finished" else f"stopped:{reason}"
+            status = run_status(counts) if reason == "finished" else "interrupted"
             self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
                                   articles_stored=summary["stored"], skipped=summary["skipped"],
                                   errors=summary["errors"], stats=counts)

@@ -32,6 +32,8 @@ ARTICLE_COLUMNS = (
     "matched_terms", "relevance_score", "content_hash", "discovered_via",
 )
 JSON_COLUMNS = ("topics", "matched_terms")
+# A later fetch that misses one of these (a byline moved, an image gone) keeps the earlier value.
+KEEP_IF_MISSING = ("published_at", "author", "image", "date_source")
 
 
 class StoreError(Exception):
@@ -230,10 +232,19 @@ class Store:
         row = self.db.execute("SELECT article_id FROM article_urls WHERE key = ?", (url_key(url),)).fetchone()
         return row[0] if row else None
 
-    def seen_outcome(self, url: str) -> str | None:
-        """Why an earlier crawl fetched ``url`` and stored nothing, if it did."""
-        row = self.db.execute("SELECT outcome FROM seen_pages WHERE key = ?", (url_key(url),)).fetchone()
-        return row[0] if row else None
+    def seen_outcome(self, url: str, *, since: str | None = None, topics: str | None = None) -> str | None:
+        """Why an earlier crawl fetched ``url`` and stored nothing, if that verdict still holds.
+
+        A verdict older than ``since`` has expired; "not relevant" judged under other topics
+        (``not_relevant@<fingerprint>``) no longer holds once the topics file has changed.
+        """
+        row = self.db.execute("SELECT outcome, seen_at FROM seen_pages WHERE key = ?", (url_key(url),)).fetchone()
+        if row is None or (since and row[1] < since):
+            return None
+        outcome = row[0]
+        if topics is not None and outcome.startswith("not_relevant@") and outcome != f"not_relevant@{topics}":
+            return None
+        return outcome
 
     def mark_seen(self, urls: list[str], source: str, outcome: str) -> None:
         now = iso_utc(utcnow())
@@ -261,7 +272,10 @@ class Store:
             exists = db.execute("SELECT 1 FROM articles WHERE id = ?", (values["id"],)).fetchone() is not None
             cols = ", ".join(ARTICLE_COLUMNS)
             marks = ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
-            updates = ", ".join(f"{c} = excluded.{c}" for c in ARTICLE_COLUMNS if c != "id")
+            updates = ", ".join(
+                f"{c} = COALESCE(excluded.{c}, {c})" if c in KEEP_IF_MISSING else f"{c} = excluded.{c}"
+                for c in ARTICLE_COLUMNS if c != "id"
+            )
             db.execute(
                 f"INSERT INTO articles ({cols}, first_seen_at, updated_at, run_id) VALUES ({marks}, :now, :now, :run_id) "
                 f"ON CONFLICT(id) DO UPDATE SET {updates}, updated_at = :now, run_id = :run_id",

@@ -8,6 +8,7 @@ can never hold an article the store does not.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 
@@ -15,8 +16,10 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.items import Article
-from crawler.search_index import SearchIndex
+from crawler.search_index import IndexError_, SearchIndex
 from crawler.store import Store
+
+logger = logging.getLogger(__name__)
 
 
 def sync_outbox(store: Store, index: SearchIndex, batch: int = 500) -> int:
@@ -36,8 +39,16 @@ class IndexPipeline:
     def __init__(self, data_dir: str | Path, stats: StatsCollector | None = None,
                  every_items: int = 50, every_seconds: float = 10.0):
         self.store = Store(data_dir, readonly=False)
-        self.index = SearchIndex(Path(data_dir) / "index", writable=True)
         self.stats = stats
+        self.index: SearchIndex | None = None
+        try:
+            self.index = SearchIndex(Path(data_dir) / "index", writable=True)
+        except IndexError_ as exc:
+            # Locked by another writer (a concurrent crawl or reindex) or unreadable: the store
+            # still takes every article and the outbox keeps them for the next crawl or reindex.
+            logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
+            if stats:
+                stats.set_value("newsmon/index/unavailable", 1)
         self.every_items = every_items
         self.every_seconds = every_seconds
         self.pending = 0
@@ -59,6 +70,8 @@ class IndexPipeline:
         return item
 
     def _sync(self) -> None:
+        if self.index is None:
+            return
         indexed = sync_outbox(self.store, self.index)
         if self.stats and indexed:
             self.stats.inc_value("newsmon/index/indexed", indexed)
@@ -69,5 +82,6 @@ class IndexPipeline:
         try:
             self._sync()
         finally:
-            self.index.close()
+            if self.index is not None:
+                self.index.close()
             self.store.close()

@@ -26,6 +26,9 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # AutoThrottle with each source's `delay` as its hosts' floor (crawler/throttle.py)
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawler.throttle.SourceThrottle": 0,
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"
@@ -69,5 +72,7 @@ NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted t
 NEWSMON_MIN_TEXT_CHARS = 200  # shorter extracted bodies are counted, not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
+NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long
 NEWSMON_SOURCES = []  # validated sources (dicts); the CLI fills it from sources.yaml
-NEWSMON_TOPICS_FILE = None  # None: settings/topics.yaml
+NEWSMON_TOPICS_FILE = None
+NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use  # None: settings/topics.yaml

@@ -12,11 +12,12 @@ from typing import Any
 
 import click
 
+from crawler.crawl import CrawlFailed
 from crawler.search_index import IndexError_
 from crawler.store import StoreError
 from crawler.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed)
 
 
 def default_data_dir() -> Path:
