@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote_plus, urlsplit
-from urllib.request import Request, urlopen
+from urllib.request import HTTPRedirectHandler, Request, build_opener
 
 import lxml.etree
 import lxml.html
@@ -94,8 +94,35 @@ class FetchError(Exception):
 # --------------------------------------------------------------------------------------------
 
 
+class _GuardedRedirects(HTTPRedirectHandler):
+    """Follow redirects only to public addresses or to the source's own hosts.
+
+    The URLs in sources.yaml are trusted, the redirects a server sends are not: without this a
+    check would fetch (and report on) 127.0.0.1 or a cloud metadata address for a remote site.
+    """
+
+    def __init__(self, allowed_hosts: Iterable[str]) -> None:
+        self.allowed_hosts = {h.lower() for h in allowed_hosts}
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        host = (urlsplit(newurl).hostname or "").lower()
+        if host not in self.allowed_hosts and not _resolves_public(host):
+            raise FetchError(f"redirect to a private address refused: {newurl}", status=code)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _resolves_public(host: str) -> bool:
+    from crawler.middlewares import is_public
+
+    try:
+        addresses = [info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)]
+    except OSError:
+        return True  # the fetch itself will fail with a DNS error, reported as such
+    return bool(addresses) and all(is_public(a) for a in addresses)
+
+
 def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, user_agent: str = DEFAULT_USER_AGENT,
-          max_bytes: int = MAX_BODY) -> Fetched:
+          max_bytes: int = MAX_BODY, allowed_hosts: Iterable[str] = ()) -> Fetched:
     """GET ``url`` with a whole-request deadline and a size cap; gzip bodies come back gunzipped.
 
     ``timeout`` bounds each socket operation *and* the whole read, so a server dripping bytes
@@ -104,7 +131,8 @@ def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, user_agent: str = DEFAU
     request = Request(url, headers={"User-Agent": user_agent, "Accept": "*/*", "Accept-Encoding": "gzip"})
     deadline = time.monotonic() + timeout
     try:
-        with urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only, validated by config
+        opener = build_opener(_GuardedRedirects({urlsplit(url).hostname or "", *allowed_hosts}))
+        with opener.open(request, timeout=timeout) as response:  # http(s) only, validated by config
             content_type = response.headers.get("Content-Type", "") or ""
             body = _read_capped(response, max_bytes, deadline, timeout)
             status = response.status
@@ -345,7 +373,8 @@ def check_url(source: Source, kind: str, url: str, robots: RobotsCache, *, timeo
         return UrlCheck(**base, robots=verdict, error="disallowed by robots.txt (not fetched)")
     started = time.monotonic()
     try:
-        fetched = fetch(url, timeout=timeout, user_agent=user_agent, max_bytes=max_bytes)
+        fetched = fetch(url, timeout=timeout, user_agent=user_agent, max_bytes=max_bytes,
+                        allowed_hosts=source.allowed_hosts)
     except FetchError as exc:
         return UrlCheck(**base, error=str(exc), status=exc.status, content_type=exc.content_type,
                         robots=verdict, seconds=round(time.monotonic() - started, 3))

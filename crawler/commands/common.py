@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import json
 import os
 import sys
@@ -49,6 +50,16 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+# C0/C1 control characters (ANSI escapes, OSC title/hyperlink sequences, BEL) and the bidi
+# override/isolate characters ("Trojan source") from crawled text must not reach a terminal.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(value: Any) -> str:
+    """Crawled text made safe for a terminal: controls dropped, newlines and tabs kept."""
+    return _UNPRINTABLE.sub("", "" if value is None else str(value))
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
@@ -64,11 +75,12 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     if not console.is_terminal:
         click.echo("\t".join(columns))
         for row in rows:
-            click.echo("\t".join("" if c is None else str(c).replace("\t", " ").replace("\n", " ") for c in row))
+            click.echo("\t".join(printable(c).replace("\t", " ").replace("\n", " ") for c in row))
         return
     tbl = Table(title=title, title_justify="left")
     for col in columns:
         tbl.add_column(col, overflow="fold")
     for row in rows:
-        tbl.add_row(*[c if isinstance(c, Text) else Text("" if c is None else str(c)) for c in row])
+        # a Text cell was built by the caller from printable() parts; anything else is made safe here
+        tbl.add_row(*[c if isinstance(c, Text) else Text(printable(c)) for c in row])
     console.print(tbl)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, default_data_dir, user_errors
+from crawler.commands.common import data_option, default_data_dir, printable, user_errors
 
 
 @click.command("demo")
@@ -49,6 +49,6 @@ def demo(data_dir: Path | None, port: int | None) -> None:
         click.echo(f"search {query!r}: {len(hits)} hit(s)")
         for hit in hits:
             a = hit.article
-            click.echo(f"  [{a['lang']}] {a['published_at'] or '(no date)'}  {a['title']}")
-            click.echo(f"        {hit.snippet.plain('«', '»')[:160]}")
+            click.echo(printable(f"  [{a['lang']}] {a['published_at'] or '(no date)'}  {a['title']}"))
+            click.echo(printable(f"        {hit.snippet.plain('«', '»')[:160]}"))
     click.echo(f"\nstored in {data_dir}: try `newsmon search Kazakhstan --data {data_dir}` or `newsmon export`", err=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from crawler.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
+from crawler.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
+                                     user_errors)
 from crawler.search import search as run_search
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
@@ -50,7 +51,7 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
         a = hit.article
         snippet = Text()
         for part, is_match in hit.snippet.parts:
-            snippet.append(part, style="bold reverse" if is_match else None)
+            snippet.append(printable(part), style="bold reverse" if is_match else None)
         rows.append([f"{hit.score:.2f}", a["published_at"] or "", a["lang"] or "", a["source"],
                      a["title"] or "", snippet if _tty() else hit.snippet.plain(), a["url"]])
     table(["score", "published", "lang", "source", "title", "snippet", "url"], rows)

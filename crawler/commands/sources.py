@@ -15,6 +15,8 @@ from typing import NoReturn
 
 import click
 
+from crawler.commands.common import printable
+
 from crawler.config import DEFAULT_SOURCES_FILE, Source, SourcesFile, load_sources
 from crawler.yamlconf import ConfigError, load_model
 
@@ -41,14 +43,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
 
         console = Console()
         if console.width >= sum(widths) + 3 * len(widths) + 1:
+            from rich.text import Text
+
             table = Table(*headers, show_lines=False)
             for row in rows:
                 style = "red" if any("ERROR:" in cell for cell in row) else None
-                table.add_row(*row, style=style)
+                # cells hold what servers sent (content types, error text): never rich markup
+                table.add_row(*(Text(printable(cell)) for cell in row), style=style)
             console.print(table)
             return
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines += ["  ".join(printable(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     click.echo("\n".join(lines))
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from crawler.commands.common import printable
+
 from crawler.topics import BOOSTERS, Topic, load_topics
 from crawler.yamlconf import ConfigError
 
@@ -128,7 +130,7 @@ def test_page(source: str, only: str | None, lang: str | None, topics_file: str)
     title, text, html_lang = _extract(page, url)
     lang = lang or _detect_lang(title, text, html_lang)
     used = guess_lang(lang, f"{title}\n{text}")
-    click.echo(f"title: {title or '(none)'}")
+    click.echo(f"title: {printable(title) or '(none)'}")
     click.echo(f"text: {len(text)} characters, language: {used or 'unknown (language-neutral matching)'}")
     for m in match_topics(title, text, used, chosen):
         topic = next(t for t in chosen if t.name == m.topic)
