@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -146,9 +147,15 @@ def _m002_seen_pages(db: sqlite3.Connection) -> None:
     )
 
 
+def _m003_run_pid(db: sqlite3.Connection) -> None:
+    """Which process runs a crawl, so a concurrent crawl's rows are not taken for a dead one's."""
+    db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_initial", _m001_initial),
     ("002_seen_pages", _m002_seen_pages),
+    ("003_run_pid", _m003_run_pid),
 ]
 
 
@@ -341,7 +348,8 @@ class Store:
 
     def start_run(self, crawl_id: str, source: str) -> int:
         cur = self.db.execute(
-            "INSERT INTO runs (crawl_id, source, started_at) VALUES (?, ?, ?)", (crawl_id, source, iso_utc(utcnow()))
+            "INSERT INTO runs (crawl_id, source, started_at, pid) VALUES (?, ?, ?, ?)",
+            (crawl_id, source, iso_utc(utcnow()), os.getpid()),
         )
         return int(cur.lastrowid or 0)
 
@@ -355,9 +363,11 @@ class Store:
         )
 
     def close_stale_runs(self) -> int:
-        """Runs left 'running' by a crashed crawl are marked so, not left looking alive."""
-        cur = self.db.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-        return cur.rowcount
+        """Runs left 'running' by a crawl whose process is gone are marked 'interrupted'."""
+        rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
+        dead = [(row[0],) for row in rows if not _alive(row[1])]
+        self.db.executemany("UPDATE runs SET status = 'interrupted' WHERE id = ?", dead)
+        return len(dead)
 
     def runs(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
@@ -367,6 +377,18 @@ class Store:
             item["stats"] = json.loads(item["stats"] or "{}")
             out.append(item)
         return out
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid or pid == os.getpid():
+        return False  # no pid recorded, or our own: nothing of ours is running yet
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _article(row: sqlite3.Row) -> dict[str, Any]:

@@ -85,3 +85,21 @@ def test_seen_pages_are_remembered(tmp_path: Path) -> None:
         store.mark_seen(["https://a.ma/sport", None], "s", "not_relevant")
         assert store.seen_outcome("https://a.ma/sport") == "not_relevant"
         assert store.seen_outcome("https://a.ma/other") is None
+
+
+def test_a_concurrent_crawls_runs_are_not_marked_interrupted(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with Store(tmp_path) as store:
+            live = store.start_run("other", "src")
+            store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", (other.pid, live))
+            dead = store.start_run("dead", "src")
+            store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", (2**22 + 12345, dead))
+            assert store.close_stale_runs() == 1
+            status = {r["id"]: r["status"] for r in store.runs()}
+        assert status == {live: "running", dead: "interrupted"}
+    finally:
+        other.kill()
