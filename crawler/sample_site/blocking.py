@@ -8,10 +8,12 @@ not share counters):
   ``n`` requests, then the article;
 * ``unavailable/<n>/<seconds>/story.html`` — the same with 503 and ``Retry-After`` as an HTTP date;
 * ``forbidden/story.html`` — always 403, no ``Retry-After`` (a ban, or a bot wall);
-* ``hits?path=<path>`` — JSON list of the server-side times (epoch seconds) each path was
-  requested, so a test can check the gaps the crawler left.
+* ``hits?path=<path>`` — JSON list of the server-side times (epoch seconds) a path was
+  requested, or ``hits?prefix=<prefix>`` for every path under it, so a test can check the
+  gaps the crawler left.
 
-The only stateful part of the sample site: :class:`HitLog`, one per server.
+The only stateful part of the sample site: :class:`HitLog`, one per server, which the router
+feeds with every request.
 """
 
 from __future__ import annotations
@@ -48,16 +50,21 @@ class HitLog:
         self._lock = threading.Lock()
         self._hits: dict[str, list[float]] = {}
 
-    def hit(self, path: str) -> int:
-        """Record a request now; returns how many requests this path has had, this one included."""
+    def hit(self, path: str) -> None:
         with self._lock:
-            times = self._hits.setdefault(path, [])
-            times.append(time.time())
-            return len(times)
+            self._hits.setdefault(path, []).append(time.time())
+
+    def count(self, path: str) -> int:
+        with self._lock:
+            return len(self._hits.get(path, []))
 
     def times(self, path: str) -> list[float]:
         with self._lock:
             return list(self._hits.get(path, []))
+
+    def times_under(self, prefix: str) -> list[float]:
+        with self._lock:
+            return sorted(t for p, ts in self._hits.items() if p.startswith(prefix) for t in ts)
 
 
 def story_page(kind: str) -> bytes:
@@ -87,9 +94,13 @@ def answer(path: str, query: str, base_url: str, log: HitLog | None) -> tuple[in
     if kind == "feed":
         return 200, "application/rss+xml; charset=UTF-8", feed(base), []
     if kind == "hits":
-        wanted = parse_qs(query).get("path", [""])[0]
-        return 200, "application/json", json.dumps(log.times(wanted) if log else []).encode(), []
-    count = log.hit(path) if log else 1
+        q = parse_qs(query)
+        if "prefix" in q:
+            found = log.times_under(q["prefix"][0]) if log else []
+        else:
+            found = log.times(q.get("path", [""])[0]) if log else []
+        return 200, "application/json", json.dumps(found).encode(), []
+    count = log.count(path) if log else 1  # the router has recorded this request already
     if kind == "forbidden":
         return 403, HTML, b"<html><body><h1>403 Forbidden</h1><p>Access denied.</p></body></html>", []
     if kind in ("ratelimited", "unavailable") and len(parts) == 6:

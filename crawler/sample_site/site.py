@@ -219,6 +219,8 @@ def dispatch(target: str, base_url: str, now: datetime | None = None, hits: HitL
     parts = urlsplit(target)
     path = unquote(parts.path)
     query = parse_qs(parts.query, keep_blank_values=True)
+    if hits is not None:
+        hits.hit(path)
     extra = _extra(path, parts.query, base_url, hits)
     if extra is not None:
         return extra
