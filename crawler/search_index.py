@@ -18,13 +18,13 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
 from pathlib import Path
 from typing import Any
 
 import tantivy
 
 from crawler import analysis
+from crawler.discovery import parse_iso
 from crawler.query import And, MatchAll, Node, Not, Or, Term, parse
 
 SCHEMA_VERSION = "1"
@@ -54,20 +54,6 @@ def _schema() -> tantivy.Schema:
 
 def _analyzer() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-
-
-def parse_when(value: str | None) -> datetime | None:
-    """'2025-02-21' or an ISO instant → aware UTC datetime (dates at midnight UTC)."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(0), tzinfo=timezone.utc)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 @dataclass
@@ -123,7 +109,7 @@ class SearchIndex:
         lang = (article.get("lang") or "").lower()
         doc.add_text("lang", lang)
         doc.add_text("url", article.get("canonical_url") or article.get("url") or "")
-        when = parse_when(article.get("published_at")) or parse_when(article.get("fetched_at"))
+        when = parse_iso(article.get("published_at")) or parse_iso(article.get("fetched_at"))
         if when:
             doc.add_date("date", when)
         title = article.get("title") or ""
@@ -163,7 +149,7 @@ class SearchIndex:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", lang.lower())))
         if source:
             clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", source)))
-        lower, upper = parse_when(since), parse_when(until)
+        lower, upper = parse_iso(since), parse_iso(until)
         if until and upper and len(until.strip()) == 10:
             upper = upper.replace(hour=23, minute=59, second=59)  # --until 2025-02-21 includes that day
         if lower or upper:

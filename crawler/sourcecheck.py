@@ -37,6 +37,7 @@ from scrapy.utils.gz import gunzip
 from crawler import discovery
 from crawler.config import Source
 from crawler.discovery import Entry
+from crawler.store import iso_utc as store_iso_utc
 
 DEFAULT_USER_AGENT = "newsmon/0.1 (+source check; polite news monitor)"
 DEFAULT_QUERY = "Kazakhstan"
@@ -202,7 +203,7 @@ def describe_error(exc: BaseException, timeout: float) -> str:
 
 
 def iso_utc(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    return store_iso_utc(value) if value else None
 
 
 def sniff_format(body: bytes) -> str:

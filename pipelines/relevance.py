@@ -27,10 +27,10 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from crawler import analysis
+from crawler.config import DEFAULT_TOPICS_FILE
 from crawler.items import Dropped
 from crawler.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
 
-DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
 
 
 @dataclass

@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 
 from crawler.commands.common import printable
+from crawler.config import DEFAULT_TOPICS_FILE
 
 from crawler.topics import BOOSTERS, Topic, load_topics
 from crawler.yamlconf import ConfigError
 
-DEFAULT_TOPICS_FILE = Path(__file__).resolve().parents[2] / "settings" / "topics.yaml"
 
 topics_file_option = click.option(
     "--topics-file", type=click.Path(dir_okay=False), default=str(DEFAULT_TOPICS_FILE), show_default=True,
