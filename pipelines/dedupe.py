@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
@@ -21,6 +22,29 @@ from crawler.store import Store, article_id
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def trusted_canonical(canonical: str | None, url: str) -> str:
+    """The canonical URL a page declares, when it can be believed; else the fetched URL.
+
+    A page's ``rel=canonical`` is the page's own claim: believed, a page on host B could replace
+    host A's stored article (same id), and a theme that points every article's canonical at its
+    section ("/news/") would collapse a whole site into one row. So the claim must stay on the
+    page's own host (www. aside) and must not be an ancestor of the page's own path.
+    """
+    if not canonical or canonical == url:
+        return url
+    if _host(canonical) != _host(url):
+        return url
+    own, claimed = urlsplit(url).path.rstrip("/"), urlsplit(canonical).path.rstrip("/")
+    if claimed != own and own.startswith(claimed + "/") or not claimed:
+        return url
+    return canonical
 
 
 def content_hash(title: str | None, text: str) -> str:
@@ -51,7 +75,10 @@ class DedupePipeline:
         raise Dropped(reason, item.get("url"))
 
     def process_item(self, item: Article) -> Article:
-        canonical = item.get("canonical_url") or item["url"]
+        canonical = trusted_canonical(item.get("canonical_url"), item["url"])
+        if canonical != item.get("canonical_url") and self.stats:
+            self.stats.inc_value("newsmon/dedupe/canonical_refused")
+        item["canonical_url"] = canonical
         item["id"] = article_id(canonical)
         item["content_hash"] = content_hash(item.get("title"), item.get("text") or "")
         if item["id"] in self.seen_ids:

@@ -1,0 +1,58 @@
+"""Dedupe: one article, one row — without letting a page's canonical claim overwrite others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from crawler.items import Article
+from crawler.store import Store, article_id
+from pipelines.dedupe import DedupePipeline, content_hash, trusted_canonical
+
+URL = "https://atlas.example/2025/03/05/maroc-kazakhstan/"
+
+
+@pytest.mark.parametrize(
+    ("canonical", "expected"),
+    [
+        (None, URL),
+        ("https://atlas.example/2025/03/05/maroc-kazakhstan/?amp", "https://atlas.example/2025/03/05/maroc-kazakhstan/?amp"),
+        ("https://www.atlas.example/2025/03/05/maroc-kazakhstan/", "https://www.atlas.example/2025/03/05/maroc-kazakhstan/"),
+        ("https://atlas.example/news/123-maroc-kazakhstan.html", "https://atlas.example/news/123-maroc-kazakhstan.html"),
+        ("https://other.example/2025/03/05/maroc-kazakhstan/", URL),  # another host: refused
+        ("https://atlas.example/", URL),                               # the home page: refused
+        ("https://atlas.example/2025/03/", URL),                       # a section above the page: refused
+    ],
+)
+def test_trusted_canonical(canonical: str | None, expected: str) -> None:
+    assert trusted_canonical(canonical, URL) == expected
+
+
+def item(url: str, text: str, canonical: str | None = None) -> Article:
+    return Article(url=url, canonical_url=canonical or url, title="Titre", text=text, source="s")
+
+
+def test_same_canonical_twice_in_a_run_is_dropped(tmp_path: Path) -> None:
+    stage = DedupePipeline(Store(tmp_path))
+    first = stage.process_item(item(URL, "Le Maroc et le Kazakhstan."))
+    assert first["id"] == article_id(URL)
+    with pytest.raises(DropItem, match="duplicate in run"):
+        stage.process_item(item(URL + "?utm_source=rss", "Le Maroc et le Kazakhstan.", canonical=URL))
+
+
+def test_republished_text_is_dropped_but_a_theme_wide_canonical_is_not(tmp_path: Path) -> None:
+    stage = DedupePipeline(Store(tmp_path))
+    stage.process_item(item(URL, "Texte de l'agence sur le blé kazakh."))
+    with pytest.raises(DropItem, match="duplicate content"):
+        stage.process_item(item("https://partner.example/blé", "Texte de l'agence  sur le blé kazakh !"))
+    # every article of a theme pointing its canonical at "/" keeps its own identity
+    other = stage.process_item(item("https://atlas.example/2025/03/06/autre/", "Un autre article.",
+                                    canonical="https://atlas.example/"))
+    assert other["id"] == article_id("https://atlas.example/2025/03/06/autre/")
+
+
+def test_content_hash_ignores_spacing_case_and_punctuation() -> None:
+    assert content_hash("Titre", "Le  Maroc, et le\nKazakhstan.") == content_hash("titre", "le maroc et le kazakhstan")
+    assert content_hash("Titre", "Le Maroc") != content_hash("Titre", "Le Kazakhstan")
