@@ -65,6 +65,7 @@ def interstitial_target(html: str, page_url: str) -> str | None:
         target = _http(urljoin(page_url, el.get("data-n-au")))
         if target and not _is_aggregator_link(target):
             return target
-    outbound = {u for u in (_http(urljoin(page_url, a.get("href") or "")) for a in doc.iter("a")) if u
-                and not _is_aggregator_link(u)}
-    return outbound.pop() if len(outbound) == 1 else None
+    own = urlsplit(page_url).hostname
+    outbound = {u for u in (_http(urljoin(page_url, a.get("href") or "")) for a in doc.iter("a"))
+                if u and not _is_aggregator_link(u) and urlsplit(u).hostname != own}
+    return outbound.pop() if len(outbound) == 1 else None  # one link off the aggregator: the article

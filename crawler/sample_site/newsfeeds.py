@@ -77,7 +77,8 @@ def bing_feed(base_url: str) -> bytes:
 def interstitial(target: str | None) -> bytes:
     link = f'<c-wiz data-n-au="{html.escape(target)}"></c-wiz>' if target else ""
     return (f'<!DOCTYPE html><html><head><title>Google News</title></head><body>{link}'
-            f'<p>Opening the article…</p><a href="/newsfeeds/google/">Google News</a></body></html>').encode()
+            f'<p>Opening the article…</p><a href="https://news.google.com/">Google News</a>'
+            f'<a href="/newsfeeds/google/rss/search?q=more">More</a></body></html>').encode()
 
 
 def answer(path: str, base_url: str) -> tuple[int, str, bytes, list[tuple[str, str]]] | None:
