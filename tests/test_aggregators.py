@@ -88,3 +88,22 @@ def test_resolutions_and_refusals_are_counted(crawl):
     # the article both aggregators list was fetched once: the second finding is a known link
     both = google.get("skipped/duplicate_link", 0) + bing.get("skipped/duplicate_link", 0)
     assert both >= 1
+
+
+# -- robots.txt sitemaps (the other discovery path without configured feed or sitemap URLs) ------
+
+def test_robots_sitemaps_crawl_stays_within_the_source(sample_site: Served, tmp_path: Path):
+    from crawler.demo import demo_max_age
+    from crawler.sample_site.catalog import outlet_articles
+
+    sources = write_sources(tmp_path / "s.yaml", [{
+        "name": "levant-robots", "language": "ar", "locale": "ar-LB", "timezone": "Asia/Beirut", "delay": 0,
+        "homepage": f"{sample_site.url}/levant-ar/", "robots_sitemaps": True}])
+    out = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"),
+                      "--max-age", str(demo_max_age()), "--json")
+    assert out.code == 0, out.stderr
+    (stats,) = [r["stats"] for r in json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)]
+    assert stats["robots_sitemaps"] == 1  # robots.txt lists every outlet's index; only levant-ar's is used
+    stored = [json.loads(line) for line in run_newsmon("export", "--data", str(tmp_path / "d")).stdout.splitlines()]
+    assert stored and all(urlsplit(a["url"]).path.startswith("/levant-ar/") for a in stored)
+    assert {a["title"] for a in stored} == {a.title for a in outlet_articles("levant-ar") if a.relevant}
