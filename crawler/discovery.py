@@ -29,7 +29,11 @@ NON_ARTICLE_PATH = re.compile(
     r"register|contact|about|privacy|cookies?|sitemap|rss|amp/?$)(?:/|$|\?)|[?&](?:s|q|replytocom|share)=",
     re.I,
 )
-ARTICLE_HINT = re.compile(r"/\d{4}/\d{1,2}/|/\d{4,}[-/]|\d{5,}|-[a-z0-9]+-[a-z0-9]+.*[a-z]|\.html?$", re.I)
+# No unbounded ".*" here: hrefs are crawled content, and a backtracking pattern over a 64 KB
+# href cost seconds per link. "-word-word" followed by a letter anywhere later is the same test
+# as "-word-word" (the second word ends in a letter or digit), so the tail is dropped.
+ARTICLE_HINT = re.compile(r"/\d{4}/\d{1,2}/|/\d{4,}[-/]|\d{5,}|-[a-z0-9]+-[a-z]|\.html?$", re.I)
+MAX_URL_CHARS = 2083  # longer hrefs are junk or attacks; browsers and servers reject them too
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,8 @@ def listing_links(html: str, page_url: str, hosts: set[str]) -> tuple[list[Entry
     articles: dict[str, Entry] = {}
     listings: dict[str, None] = {}
     for a in doc.iter("a"):
+        if len(a.get("href") or "") > MAX_URL_CHARS:
+            continue
         url = clean_url(a.get("href") or "", page_url)
         if not url or (urlsplit(url).hostname or "") not in hosts or url.rstrip("/") == page_url.rstrip("/"):
             continue

@@ -183,6 +183,7 @@ def _migrate(db: sqlite3.Connection) -> None:
 class UpsertResult:
     article_id: str
     created: bool  # False when an existing row was updated
+    unchanged: bool = False  # same content as stored: no new outbox event
 
 
 class Store:
@@ -239,6 +240,14 @@ class Store:
         row = self.db.execute("SELECT article_id FROM article_urls WHERE key = ?", (url_key(url),)).fetchone()
         return row[0] if row else None
 
+    def known_fetched_at(self, url: str) -> str | None:
+        """When the article a URL already led to was last fetched (None: the URL is new)."""
+        row = self.db.execute(
+            "SELECT a.fetched_at FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE u.key = ?",
+            (url_key(url),),
+        ).fetchone()
+        return row[0] if row else None
+
     def seen_outcome(self, url: str, *, since: str | None = None, topics: str | None = None) -> str | None:
         """Why an earlier crawl fetched ``url`` and stored nothing, if that verdict still holds.
 
@@ -276,7 +285,9 @@ class Store:
         values["relevant"] = 1 if values["relevant"] else 0
         values["relevance_score"] = float(values["relevance_score"] or 0)
         with self.transaction() as db:
-            exists = db.execute("SELECT 1 FROM articles WHERE id = ?", (values["id"],)).fetchone() is not None
+            old = db.execute("SELECT content_hash FROM articles WHERE id = ?", (values["id"],)).fetchone()
+            exists = old is not None
+            unchanged = exists and old[0] is not None and old[0] == values["content_hash"]
             cols = ", ".join(ARTICLE_COLUMNS)
             marks = ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
             updates = ", ".join(
@@ -294,11 +305,12 @@ class Store:
                     "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
                     (url_key(url), url, values["id"]),
                 )
-            db.execute(
-                "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
-                (values["id"], "updated" if exists else "created", now),
-            )
-        return UpsertResult(values["id"], created=not exists)
+            if not unchanged:
+                db.execute(
+                    "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
+                    (values["id"], "updated" if exists else "created", now),
+                )
+        return UpsertResult(values["id"], created=not exists, unchanged=unchanged)
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT * FROM articles WHERE id = ?", (article_id,)).fetchone()

@@ -113,7 +113,17 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     cp1251 pages as other single-byte code pages, declarations are rarely wrong.
     """
     _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
-    return text
+    return strip_controls(text)
+
+
+# C0 controls (but tab, newline, carriage return) and C1 controls have no place in a page's
+# text; worse, lxml stops at some of them and trafilatura then returns an empty body, so a
+# single stray ESC or BEL in a CMS export cost the whole article.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
 
 
 # -- parsing and metadata -------------------------------------------------------------------------
@@ -123,7 +133,7 @@ def _clean_space(text: str | None) -> str:
 
 def parse(html: str) -> HtmlElement | None:
     """Lenient lxml parse; None when the text holds no markup at all."""
-    html = html.lstrip("\ufeff")
+    html = strip_controls(html.lstrip("\ufeff"))
     if not re.search(r"<[a-zA-Z!/]", html[:100_000]):
         return None
     html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an encoding declaration

@@ -48,7 +48,7 @@ class StorePipeline:
                 self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")
             raise DropItem(f"store failed: {item.get('url')}: {exc}") from None
         if self.stats:
-            outcome = "created" if result.created else "updated"
+            outcome = "created" if result.created else ("unchanged" if result.unchanged else "updated")
             self.stats.inc_value(f"newsmon/store/{outcome}")
             self.stats.inc_value(f"newsmon/source/{item.get('source')}/stored")
             if result.created:

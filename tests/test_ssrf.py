@@ -53,3 +53,21 @@ def test_sources_check_refuses_redirect_to_another_private_host() -> None:
     finally:
         server.shutdown()
     assert row.error and "private address refused" in row.error and "127.0.0.2" in row.error
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a9fe:a9fe", "2002:7f00:1::", "::127.0.0.1", "::ffff:10.0.0.1"])
+def test_ipv4_hidden_in_ipv6_is_judged_as_ipv4(address: str) -> None:
+    from crawler.middlewares import is_public
+
+    assert not is_public(address)
+
+
+def test_listing_links_are_linear_on_hostile_hrefs() -> None:
+    import time
+
+    from crawler.discovery import listing_links
+
+    html = "<html><body>" + "".join(f'<a href="/{"a-" * 20000}{i}!">x</a>' for i in range(3)) + "</body></html>"
+    start = time.perf_counter()
+    listing_links(html, "https://atlas.example/", {"atlas.example"})
+    assert time.perf_counter() - start < 1.0

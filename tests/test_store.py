@@ -103,3 +103,28 @@ def test_a_concurrent_crawls_runs_are_not_marked_interrupted(tmp_path: Path) -> 
         assert status == {live: "running", dead: "interrupted"}
     finally:
         other.kill()
+
+
+def test_unchanged_refetch_is_not_queued_again_and_keeps_known_fields(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        rid = store.upsert_article(record("https://a.ma/u", content_hash="h1", author="A. Auteur"), ["https://a.ma/u"]).article_id
+        store.mark_indexed([i for i, _ in store.pending_index()])
+        again = store.upsert_article(record("https://a.ma/u", content_hash="h1", author=None, published_at=None,
+                                            fetched_at="2025-03-01T00:00:00Z"), ["https://a.ma/u"])
+        assert again.unchanged and not store.pending_index()
+        got = store.get_article(rid)
+        assert got["author"] == "A. Auteur" and got["published_at"] == "2025-02-21T17:42:00Z"
+        assert store.known_fetched_at("https://a.ma/u") == "2025-03-01T00:00:00Z"
+        assert store.known_fetched_at("https://a.ma/new") is None
+        edited = store.upsert_article(record("https://a.ma/u", content_hash="h2"), [])
+        assert not edited.unchanged and len(store.pending_index()) == 1
+
+
+def test_seen_verdicts_expire_and_follow_the_topics(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.mark_seen(["https://a.ma/foot"], "s", "not_relevant@abc")
+        store.mark_seen(["https://a.ma/old"], "s", "too_old")
+        assert store.seen_outcome("https://a.ma/foot", topics="abc") == "not_relevant@abc"
+        assert store.seen_outcome("https://a.ma/foot", topics="def") is None  # topics edited since
+        assert store.seen_outcome("https://a.ma/old", topics="def") == "too_old"
+        assert store.seen_outcome("https://a.ma/old", since="2999-01-01T00:00:00Z") is None  # expired

@@ -40,6 +40,8 @@ class SpiderCore(scrapy.Spider):
     store: Store
     now: datetime
     requested: set[str]
+    seen_since: str  # verdicts older than this have expired (NEWSMON_SEEN_TTL_DAYS)
+    topics_fingerprint: str | None
 
     def inc(self, source: str, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(source_stat(source, key), count)
@@ -81,10 +83,13 @@ class SpiderCore(scrapy.Spider):
             if entry.url in self.requested:
                 self.inc(source.name, "skipped/duplicate_link")
                 continue
-            if self.store.known_url(entry.url):
-                self.inc(source.name, "skipped/known")
-                continue
-            if self.store.seen_outcome(entry.url):
+            fetched_at = self.store.known_fetched_at(entry.url)
+            if fetched_at is not None:
+                if not (entry.date and entry.date > discovery.parse_iso(fetched_at)):
+                    self.inc(source.name, "skipped/known")
+                    continue
+                self.inc(source.name, "refetch/updated")  # the feed or sitemap says it changed since
+            elif self.store.seen_outcome(entry.url, since=self.seen_since, topics=self.topics_fingerprint):
                 self.inc(source.name, "skipped/seen")
                 continue
             self.requested.add(entry.url)

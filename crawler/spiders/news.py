@@ -18,7 +18,7 @@ window, or whose URL already led to a stored article, is skipped before any arti
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import scrapy
@@ -30,7 +30,7 @@ from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
 from crawler.spiders.sitemaps import SitemapDiscovery
-from crawler.store import Store
+from crawler.store import Store, iso_utc
 
 
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):
@@ -55,6 +55,9 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         spider.store = Store(settings.get("NEWSMON_DATA_DIR"), readonly=False)
         spider.now = datetime.now(timezone.utc)
         spider.requested = set()
+        ttl = settings.getint("NEWSMON_SEEN_TTL_DAYS", 30)
+        spider.seen_since = iso_utc(spider.now - timedelta(days=ttl))
+        spider.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or None
         return spider
 
     def closed(self, reason: str) -> None:

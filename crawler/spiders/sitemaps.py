@@ -20,6 +20,9 @@ from crawler import discovery
 from crawler.config import Source
 from crawler.spiders.core import SpiderCore
 
+# The sitemap protocol allows 50 MB uncompressed per file; pages keep DOWNLOAD_MAXSIZE (5 MB).
+SITEMAP_MAX_BYTES = 50 * 1024 * 1024
+
 
 def sitemaps_for(source: Source, listed: list[str]) -> list[str]:
     """The robots.txt sitemaps that belong to ``source``: under its home page, or on its domains."""
@@ -32,7 +35,7 @@ def sitemaps_for(source: Source, listed: list[str]) -> list[str]:
 class SitemapDiscovery(SpiderCore):
     def sitemap_requests(self, source: Source) -> Iterator[scrapy.Request]:
         for url in source.sitemaps:
-            yield self._request(url, source, self.parse_sitemap, via="sitemap")
+            yield self._request(url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
         if source.robots_sitemaps:
             yield from self.robots_requests(source)
 
@@ -49,7 +52,7 @@ class SitemapDiscovery(SpiderCore):
         self.inc(source.name, "robots_sitemaps", len(mine))
         for url in mine:
             if url not in source.sitemaps:
-                yield self._request(url, source, self.parse_sitemap, via="sitemap")
+                yield self._request(url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         source = self.source_of(response)
@@ -59,7 +62,7 @@ class SitemapDiscovery(SpiderCore):
             from scrapy.utils.gz import gunzip
 
             try:
-                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE") or 50_000_000)
+                body = gunzip(body, max_size=SITEMAP_MAX_BYTES)
             except Exception:  # noqa: BLE001 - a corrupt or oversized archive is one source's problem
                 self.inc(source.name, "errors")
                 self.logger.warning("%s: %s: cannot gunzip sitemap", source.name, response.url)
@@ -69,6 +72,6 @@ class SitemapDiscovery(SpiderCore):
             if discovery.is_too_old(entry.date, self.max_age(source), self.now):
                 self.inc(source.name, "skipped/too_old")
                 continue
-            yield self._request(entry.url, source, self.parse_sitemap, via="sitemap")
+            yield self._request(entry.url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
         via = "news-sitemap" if b"google.com/schemas/sitemap-news" in body[:4000] else "sitemap"
         yield from self.follow_entries(source, [e for e in entries if e.kind == "article"], via)
