@@ -8,7 +8,7 @@ source and line, and they are applied *before* the generic path; when an overrid
 nothing on a page, the generic path runs as if there were none (and the miss is counted).
 
 * title and body: :func:`apply_overrides`, called by the extract stage;
-* date: :func:`override_date`, used by :class:`crawler.override_dates.OverrideDatesPipeline`,
+* date: :func:`override_date`, used by :class:`pipelines.dates.DatesPipeline`,
   the dates stage with the override's text as the preferred byline (``date_format`` tried first with ``datetime.strptime`` in the source's
   timezone, then the multilingual ``parse_date``).
 """

@@ -51,8 +51,8 @@ def build_stages(topics: list | None = None, keep_all: bool = True, stats: Any =
         topics = load_topics(DEFAULT_TOPICS)
     return [
         extract or ExtractPipeline(stats=stats),
-        DatesPipeline(),
         LanguagePipeline(stats=stats),
+        DatesPipeline(),
         RelevancePipeline(topics, keep_all, stats),
     ]
 

@@ -34,9 +34,8 @@ EXTENSIONS = {
 FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
-    # pipelines.dates.DatesPipeline, preferring a source's `overrides.date` (crawler/overrides.py)
-    "crawler.override_dates.OverrideDatesPipeline": 200,
-    "pipelines.language.LanguagePipeline": 300,
+    "pipelines.language.LanguagePipeline": 200,  # before dates: they read the page's own language
+    "pipelines.dates.DatesPipeline": 300,  # prefers a source's `overrides.date` when it has one
     "pipelines.relevance.RelevancePipeline": 400,
     "pipelines.dedupe.DedupePipeline": 500,
     "pipelines.store.StorePipeline": 600,

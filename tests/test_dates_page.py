@@ -164,3 +164,16 @@ def test_sample_site_articles_get_their_published_at(days_after):
         if got != article.expected()["published_at"]:
             wrong.append((article.slug, got, article.expected()["published_at"], dates.source))
     assert wrong == []
+
+
+def test_pipeline_reads_bylines_in_the_pages_own_language():
+    """A source declared Russian publishes an Arabic page: the byline is read as Arabic."""
+    from datetime import datetime, timezone
+
+    from crawler.items import Article
+
+    html = ("<html><body><article><h1>عنوان</h1><div class='byline'>نشر في: 12 مارس 2025 - 09:30</div>"
+            "<p>نص المقال.</p></article></body></html>")
+    base = dict(html=html, url="https://steppe.example/ar/1", source_language="ru", source_locale="ru-KZ",
+                source_timezone="UTC", fetched_at=datetime(2025, 3, 13, tzinfo=timezone.utc))
+    assert DatesPipeline().process_item(Article(base, lang="ar"))["published_at"] == "2025-03-12T09:30:00Z"

@@ -16,7 +16,7 @@ import pytest
 
 from crawler.config import Source
 from crawler.items import Article
-from crawler.override_dates import OverrideDatesPipeline
+from pipelines.dates import DatesPipeline
 from crawler.overrides import apply_overrides, compile_selector, parse_override_date
 from crawler.sample_site.quirks import QUIRKS, TIMEZONE, render_page
 from pipelines.extract import extract, parse
@@ -35,7 +35,7 @@ def dated(kind: str, overrides: dict | None) -> Article:
     html, url = page(kind)
     item = Article(url=url, html=html, source_language="en", source_timezone=TIMEZONE, fetched_at=FETCHED,
                    overrides=overrides, max_age_days=None)
-    return OverrideDatesPipeline().process_item(item)
+    return DatesPipeline().process_item(item)
 
 
 def test_title_override_finds_the_headline_the_generic_path_misses():
@@ -62,8 +62,8 @@ def test_date_override_applies_the_age_window_to_its_own_date():
     item = Article(url=url, html=html, source_language="en", source_timezone=TIMEZONE, fetched_at=FETCHED,
                    overrides=None, max_age_days=60)
     with pytest.raises(Dropped, match="too_old|too old"):
-        OverrideDatesPipeline().process_item(item)  # without the override: 2019, dropped
-    kept = OverrideDatesPipeline().process_item(Article(item, overrides=QUIRKS["date"].overrides))
+        DatesPipeline().process_item(item)  # without the override: 2019, dropped
+    kept = DatesPipeline().process_item(Article(item, overrides=QUIRKS["date"].overrides))
     assert kept["published_at"].startswith("2025-06-12")
 
 

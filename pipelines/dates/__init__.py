@@ -39,8 +39,15 @@ class DatesPipeline:
         url = item.get("url") or ""
         fetched_at = item.get("fetched_at") or datetime.now(timezone.utc)
         tz = item.get("source_timezone") or "UTC"
-        args = (item.get("html") or "", url, item.get("source_language"))
-        kwargs = {"hint": item.get("feed_date"), "locale": item.get("source_locale")}
+        # The page's detected language (the language stage runs first) beats the source's
+        # declaration: a Russian-language source may publish an Arabic page. The source's locale
+        # (ar-MA month names…) only applies when it is a locale of that language.
+        lang = item.get("lang") or item.get("source_language")
+        locale = item.get("source_locale")
+        if locale and lang and not locale.lower().startswith(lang.lower()):
+            locale = None
+        args = (item.get("html") or "", url, lang)
+        kwargs = {"hint": item.get("feed_date"), "locale": locale}
         try:
             dates = page_dates(*args, tz, fetched_at, **kwargs)
         except ValueError as exc:  # unknown zone in sources.yaml: say which page, read as UTC
@@ -50,14 +57,30 @@ class DatesPipeline:
         item["published_at"] = dates.published.iso() if dates.published else None
         item["modified_at"] = dates.modified.iso() if dates.modified else None
         item["date_source"] = dates.source
-        self._inc(f"source/{dates.source}" if dates.source else "missing")
+        published = dates.published
+        override = self._override(item)
+        if override is not None:  # a source's overrides.date wins over the generic evidence
+            published = override
+            item["published_at"], item["date_source"] = override.iso(), "override"
+        self._inc(f"source/{item['date_source']}" if item["date_source"] else "missing")
         window = item.get("max_age_days")
-        if window and dates.published and _older_than(dates.published.value, window, fetched_at):
+        if window and published and _older_than(published.value, window, fetched_at):
             # Search results and section pages carry no date before the fetch; the age window
             # the feeds obey applies to what they find too, once the page has told its date.
             self._inc("too_old")
             raise Dropped("too_old", url, f"{item['published_at']}, window {window} days")
         return item
+
+    def _override(self, item: Any) -> ParsedDate | None:
+        """The date a source's ``overrides.date`` selector finds on the page, if it finds one."""
+        spec = item.get("overrides") or {}
+        if not spec.get("date"):
+            return None
+        from crawler.overrides import override_date  # late: keeps this package free of crawler imports
+
+        parsed = override_date(item, spec)
+        self._inc("override" if parsed is not None else "override_missed")
+        return parsed
 
     def _inc(self, key: str) -> None:
         if self.stats is not None:
