@@ -17,7 +17,6 @@ before the generic path, which still runs for whatever the overrides do not find
 
 from __future__ import annotations
 
-import json
 import re
 import signal
 import threading
@@ -35,11 +34,11 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 from trafilatura.settings import Extractor
-from w3lib.encoding import html_to_unicode, resolve_encoding
+from w3lib.encoding import html_to_unicode
 
 from crawler.items import Article, Dropped
 from crawler.overrides import apply_overrides
-from pipelines import cleaning
+from pipelines import cleaning, jsonld
 
 MIN_TEXT_CHARS = 200
 MAX_PAGE_BYTES = 5_000_000
@@ -48,8 +47,7 @@ LISTING_MAX_PARAGRAPH = 300  # teaser excerpts are shorter; nearly every article
 
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
 
-ARTICLE_TYPES = {"article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
-                 "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "report", "liveblogposting"}
+ARTICLE_TYPES = jsonld.ARTICLE_TYPES
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|igshid|ref_src|amp;utm_\w+)$", re.I)
 
 NOT_FOUND = re.compile(
@@ -152,33 +150,12 @@ def _meta(tree: HtmlElement, *names: str) -> str | None:
     return None
 
 
-def _walk_ld(node: object) -> Iterator[dict]:
-    if isinstance(node, list):
-        for child in node:
-            yield from _walk_ld(child)
-    elif isinstance(node, dict):
-        yield node
-        for key in ("@graph", "mainEntity", "itemListElement"):
-            if key in node:
-                yield from _walk_ld(node[key])
-
-
 def json_ld(tree: HtmlElement) -> list[dict]:
-    """Every JSON-LD object on the page; broken blocks (common) are skipped, not fatal."""
-    found: list[dict] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        raw = (script.text or "").strip().removeprefix("<!--").removesuffix("-->")
-        try:
-            found.extend(_walk_ld(json.loads(raw)))
-        except (ValueError, RecursionError):
-            continue
-    return found
+    """The page's JSON-LD main entities (see :mod:`pipelines.jsonld`)."""
+    return jsonld.objects(tree)
 
 
-def _ld_types(obj: dict) -> set[str]:
-    kind = obj.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {str(k).lower() for k in kinds if k}
+_ld_types = jsonld.types
 
 
 def _ld_name(value: object) -> str | None:

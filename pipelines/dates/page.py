@@ -12,7 +12,6 @@ The fetch time is never used as a publication date: an undated page gets ``publi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,15 +20,12 @@ from datetime import date, datetime, timedelta, timezone
 from lxml import etree
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
 
+from pipelines import jsonld
+
 from .normalize import ParsedDate, parse
 
 EARLIEST = date(1995, 1, 1)
 
-ARTICLE_TYPES = {
-    "article", "newsarticle", "blogposting", "reportagenews", "analysisnewsarticle",
-    "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle", "askpublicnewsarticle",
-    "scholarlyarticle", "liveblogposting", "socialmediaposting", "techarticle", "report",
-}
 # JSON-LD keys whose nodes are other things' dates: related posts, comments, breadcrumbs.
 LD_SKIP_KEYS = {
     "comment", "comments", "review", "reviews", "itemlistelement", "relatedlink",
@@ -207,39 +203,17 @@ def _modified_candidates(tree, ctx: _Ctx) -> Iterator[tuple[str, ParsedDate]]:
 
 def _jsonld_values(tree, url: str, key: str) -> Iterator[str]:
     """Dates of article nodes first (the one naming this URL before others), then any node."""
-    nodes: list[tuple[int, dict]] = []
-    for script in tree.iterfind(".//script"):
-        if "ld+json" not in (script.get("type") or "").lower() or not script.text:
+    nodes: list[tuple[int, str]] = []
+    for node in jsonld.objects(tree, descend=lambda k: k not in LD_SKIP_KEYS):
+        value = next((v for k, v in node.items() if k.lower() == key), None)
+        if not isinstance(value, str):
             continue
-        try:
-            data = json.loads(script.text.strip().removeprefix("<![CDATA[").removesuffix("]]>"), strict=False)
-        except ValueError:
-            continue
-        for node in _ld_nodes(data):
-            value = next((v for k, v in node.items() if k.lower() == key), None)
-            if not isinstance(value, str):
-                continue
-            types = node.get("@type")
-            types = {t.lower() for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)}
-            rank = 2
-            if types & ARTICLE_TYPES:
-                rank = 0 if url and _names_url(node, url) else 1
-            nodes.append((rank, value))
+        rank = 2
+        if jsonld.is_article(node):
+            rank = 0 if url and _names_url(node, url) else 1
+        nodes.append((rank, value))
     for _, value in sorted(nodes, key=lambda n: n[0]):
         yield value
-
-
-def _ld_nodes(data: object) -> Iterator[dict]:
-    if isinstance(data, list):
-        for item in data:
-            yield from _ld_nodes(item)
-    elif isinstance(data, dict):
-        yield data
-        for key, value in data.items():
-            if key.lower() in LD_SKIP_KEYS:
-                continue
-            if isinstance(value, (dict, list)):
-                yield from _ld_nodes(value)
 
 
 def _names_url(node: dict, url: str) -> bool:
