@@ -171,6 +171,16 @@ def is_ad_markup(el: HtmlElement) -> bool:
     return any(word in AD_WORDS or any(part in AD_WORDS for part in _SPLIT.split(word)) for word in _words(el))
 
 
+CONSENT_WORDS = frozenset({"cookie", "cookies", "consent", "gdpr", "cmp"})
+
+
+def is_consent_markup(el: HtmlElement) -> bool:
+    """A cookie/consent notice: its sentence is prose, but never the article's."""
+    if (el.get("role") or "").lower() in ("dialog", "alertdialog"):
+        return True
+    return any(word in CONSENT_WORDS or any(p in CONSENT_WORDS for p in _SPLIT.split(word)) for word in _words(el))
+
+
 def find_body(tree: HtmlElement) -> HtmlElement | None:
     """The element holding the article body, by the usual theme markers, or None."""
     for xpath in BODY_XPATH:
@@ -244,7 +254,7 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     for el in doomed:
         if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
             continue
-        if is_ad_markup(el) and holds_prose(el):
+        if is_ad_markup(el) and holds_prose(el) and not is_consent_markup(el):  # a "cookie-banner" is no ad wrapper
             _unwrap(el)
         else:
             _remove(el)

@@ -68,7 +68,7 @@ NEWSMON_MAX_AGE_DAYS = 30  # default age window for feed/sitemap entries; 0 = no
 NEWSMON_MAX_AGE_OVERRIDE = None  # CLI --max-age: overrides every source's window
 NEWSMON_MAX_LISTING_PAGES = 50  # listing pages followed per section page and depth level
 NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted too_large)
-NEWSMON_MIN_TEXT_CHARS = 200  # shorter extracted bodies are counted, not stored
+NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
 NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long

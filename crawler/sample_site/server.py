@@ -61,10 +61,21 @@ class _Handler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients hanging up mid-response (a crawler cancelling the 20 MB page) are normal here."""
+
+    def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
+        import sys as _sys
+
+        if isinstance(_sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 def make_server(host: str = "127.0.0.1", port: int = 0, *, verbose: bool = False) -> ThreadingHTTPServer:
     """A bound, not yet serving, server; request threads are daemons so shutdown never hangs."""
     handler = type("SampleHandler", (_Handler,), {"verbose": verbose})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _QuietServer((host, port), handler)
     server.daemon_threads = True
     server.hits = HitLog()  # type: ignore[attr-defined]  # the site's only state (see .blocking)
     return server
