@@ -52,12 +52,13 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring)"
 
 # -- newsmon -----------------------------------------------------------------------------------
-NEWSMON_BACKOFF_ENABLED = True  # pace retries of hosts answering 403/429 (503 + Retry-After); crawler/backoff.py
 NEWSMON_BACKOFF_BASE_DELAY = 10.0  # seconds before the first retry without Retry-After; doubles each retry
+NEWSMON_BACKOFF_ENABLED = True  # pace retries of hosts answering 403/429 (503 + Retry-After); crawler/backoff.py
 NEWSMON_BACKOFF_HOST_GIVE_UP = 3  # after this many URLs of a host given up on in a row, skip the host's rest
 NEWSMON_BACKOFF_MAX_DELAY = 300.0  # longest pause; a Retry-After beyond it means: no retry in this crawl
 NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is counted as an error
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
+NEWSMON_CRAWL_ID = None  # set by the CLI: tags this crawl's rows in `runs`
 NEWSMON_DATA_DIR = "data"  # SQLite store and index; CLI: --data or env NEWSMON_DATA
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted
 NEWSMON_INDEX_EVERY_ITEMS = 50  # commit the search index after this many stored articles …
@@ -73,5 +74,5 @@ NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
 NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long
 NEWSMON_SOURCES = []  # validated sources (dicts); the CLI fills it from sources.yaml
-NEWSMON_TOPICS_FILE = None
-NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use  # None: settings/topics.yaml
+NEWSMON_TOPICS_FILE = None  # None: settings/topics.yaml (CLI: --topics)
+NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use
