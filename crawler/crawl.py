@@ -86,6 +86,7 @@ DUPLICATE_LOGGERS = (
     "scrapy.downloadermiddlewares.retry",
     "scrapy.core.downloader.handlers.http11",
     "scrapy.spidermiddlewares.httperror",
+    "scrapy.downloadermiddlewares.robotstxt",  # a failed robots.txt fetch: the page's own fetch reports it
 )
 
 

@@ -80,3 +80,45 @@ class PrivateAddressGuard:
             if self.stats:
                 self.stats.inc_value("newsmon/blocked/private_address")
             raise IgnoreRequest(f"private address refused: {request.url}")
+
+
+class HostUnreachable(IgnoreRequest):
+    """A request not sent because its host already failed to resolve or refused connections."""
+
+
+# Failures that say "this host is not there", not "this page failed": DNS, refused, unreachable.
+UNREACHABLE_ERRORS = ("DNSLookupError", "CannotResolveHostError", "ConnectionRefusedError",
+                      "NoRouteError", "ConnectError", "TCPTimedOutError")
+
+
+class UnreachableHosts:
+    """After a host's first DNS or connection failure, its other requests fail at once.
+
+    A dead site otherwise costs every one of its URLs, each retried, each logged: minutes of
+    waiting and a screen of identical lines. Here it costs one attempt (with Scrapy's retries)
+    and one line; the rest are counted as ``skipped/unreachable``. Timeouts are not included:
+    a slow page says nothing about the rest of the site.
+    """
+
+    def __init__(self, stats: StatsCollector | None = None):
+        self.stats = stats
+        self.dead: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "UnreachableHosts":
+        return cls(crawler.stats)
+
+    def process_request(self, request: Request) -> None:
+        host = (urlsplit(request.url).hostname or "").lower()
+        if host in self.dead:
+            raise HostUnreachable(f"host unreachable ({self.dead[host]}): {request.url}")
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        # Exceptions reach us only after RetryMiddleware (550) has given up on the request: when
+        # it retries, the chain stops there. So the first one we see is the host's verdict.
+        if type(exception).__name__ in UNREACHABLE_ERRORS:
+            host = (urlsplit(request.url).hostname or "").lower()
+            if host not in self.dead and self.stats:
+                self.stats.inc_value("newsmon/unreachable_hosts")
+            self.dead.setdefault(host, type(exception).__name__)
+        return None

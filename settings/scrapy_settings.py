@@ -21,6 +21,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2_000_000
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # before RetryMiddleware (550) in request order; sees exceptions after it has retried
+    "crawler.middlewares.UnreachableHosts": 540,
     # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one
     "crawler.backoff.BackoffMiddleware": 560,
 }

@@ -203,7 +203,9 @@ def _closed_port() -> int:
 
 def test_unreachable_source_fails_alone(sample_site: Served, tmp_path: Path) -> None:
     good = [s for s in demo_sources(sample_site.url) if s["name"] == "sample-steppe-ru"]
-    dead = {**good[0], "name": "dead-site", "feeds": [f"http://127.0.0.1:{_closed_port()}/feed/"]}
+    port = _closed_port()
+    dead = {**good[0], "name": "dead-site", "feeds": [f"http://127.0.0.1:{port}/feed/", f"http://127.0.0.1:{port}/atom"],
+            "sitemaps": [f"http://127.0.0.1:{port}/sitemap.xml"], "search": [f"http://127.0.0.1:{port}/?s={{query}}"]}
     sources = write_sources(tmp_path / "s.yaml", good + [dead])
     out = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"), "--max-age", "0", "--json", *FAST)
     assert out.code == 1
@@ -211,6 +213,9 @@ def test_unreachable_source_fails_alone(sample_site: Served, tmp_path: Path) -> 
     assert failed == [line for line in failed if "dead-site" in line] and len(failed) == 1
     summary = {r["source"]: r for r in json.loads(out.stdout)}
     assert summary["dead-site"]["status"] == "failed" and summary["sample-steppe-ru"]["new"] > 0
+    # a dead host costs one error and one log line, not one per URL (its other URLs are not tried)
+    assert summary["dead-site"]["errors"] == 1 and summary["dead-site"]["skipped"] >= 3
+    assert sum("dead-site" in line for line in out.stderr.splitlines()) == 2  # the warning + the verdict
 
 
 def test_unknown_source_is_one_line(sources_file: Path, tmp_path: Path) -> None:

@@ -40,6 +40,7 @@ class SpiderCore(scrapy.Spider):
     store: Store
     now: datetime
     requested: set[str]
+    reported_unreachable: set[tuple[str, str]]
     seen_since: str  # verdicts older than this have expired (NEWSMON_SEEN_TTL_DAYS)
     topics_fingerprint: str | None
 
@@ -140,6 +141,18 @@ class SpiderCore(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         name = request.meta.get("source", "?")
         reason = failure_reason(failure)
+        if reason in HOST_DOWN_REASONS:
+            # the first request a dead host costs a source is its one error and one log line;
+            # the host's other requests were never sent and are counted as skipped
+            host = urlsplit(request.url).hostname or ""
+            if (name, host) not in self.reported_unreachable:
+                self.reported_unreachable.add((name, host))
+                self.inc(name, "errors")
+                self.inc(name, f"error/{reason}")
+                self.logger.warning("%s: %s", name, failure_message(failure))
+            else:
+                self.inc(name, "skipped/unreachable")
+            return
         if reason in ("robots", "offsite", "blocked_host"):
             self.inc(name, f"skipped/{reason}")
             return
@@ -158,16 +171,23 @@ def is_html(content_type: str | None, body: bytes) -> bool:
     return False
 
 
+# Failures that condemn the host, not the page: counted (and logged) once per source and host.
+HOST_DOWN_REASONS = ("unreachable", "dns", "connection_refused")
+
+
 def failure_reason(failure: Failure) -> str:
     from scrapy.exceptions import IgnoreRequest
 
     from crawler.backoff import HostBlocked
+    from crawler.middlewares import HostUnreachable
 
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, HostBlocked):
         return "blocked_host"
+    if isinstance(exc, HostUnreachable):
+        return "unreachable"
     name = type(exc).__name__
     text = str(exc)
     if isinstance(exc, IgnoreRequest):
@@ -184,7 +204,7 @@ def failure_reason(failure: Failure) -> str:
         return "timeout"
     if "ConnectionRefused" in name:
         return "connection_refused"
-    if "DNSLookup" in name:
+    if "DNSLookup" in name or "CannotResolveHost" in name:
         return "dns"
     if "Cancelled" in name or "maxsize" in text.lower() or "larger than download max size" in text.lower():
         return "too_large"

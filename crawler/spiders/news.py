@@ -55,6 +55,7 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         spider.store = Store(settings.get("NEWSMON_DATA_DIR"), readonly=False)
         spider.now = datetime.now(timezone.utc)
         spider.requested = set()
+        spider.reported_unreachable = set()
         ttl = settings.getint("NEWSMON_SEEN_TTL_DAYS", 30)
         spider.seen_since = iso_utc(spider.now - timedelta(days=ttl))
         spider.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or None
