@@ -315,6 +315,29 @@ def analyze_query_term(term: str, lang: str | None) -> list[str]:
     return analyze(term, lang)
 
 
+# Single-letter Arabic proclitics (ب ل ك ف, also after و) that the Arabic analyzer deliberately
+# keeps: stripping them in the index would wreck real words (بلد, لبنان, فرنسا, كندا). A query
+# word is therefore also looked for with them attached. It matches only words that literally
+# are that prefix plus the query word; the rare price is a short word that is itself the tail
+# of another (بنان also finds لبنان).
+AR_PROCLITICS = ("ب", "ل", "ك", "ف", "وب", "ول", "وك", "فب", "فل")
+MIN_AR_EXPANDABLE = 3
+
+
+def query_variants(term: str, lang: str | None) -> list[list[str]]:
+    """Every term sequence a query word or phrase should match in ``lang``: its analysis first,
+    then (Arabic, one word) the forms with a single-letter proclitic glued on."""
+    base = analyze_query_term(term, lang)
+    variants = [base] if base else []
+    if lang == "ar" and len(base) == 1 and len(base[0]) >= MIN_AR_EXPANDABLE and _is_arabic(base[0]):
+        variants += [[p + base[0]] for p in AR_PROCLITICS]
+    return variants
+
+
+def _is_arabic(word: str) -> bool:
+    return all("\u0600" <= ch <= "\u06ff" for ch in word)
+
+
 def words(text: str) -> list[tuple[str, int, int]]:
     """Raw word surfaces with offsets (elision handled) — for callers that analyze lazily."""
     return _words(text)

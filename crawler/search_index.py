@@ -214,18 +214,16 @@ class SearchIndex:
         kinds = ("title", "text") if term.field is None else (term.field,)
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for family in FAMILIES:
-            terms = analysis.analyze_query_term(term.text, None if family == "any" else family)
-            if not terms:
-                continue
-            for kind in kinds:
-                name = f"{kind}_{family}"
-                if len(terms) == 1:
-                    q = tantivy.Query.term_query(self.schema, name, terms[0])
-                else:
-                    q = tantivy.Query.phrase_query(self.schema, name, terms)
-                if kind == "title":
-                    q = tantivy.Query.boost_query(q, TITLE_BOOST)
-                should.append((tantivy.Occur.Should, q))
+            for terms in analysis.query_variants(term.text, None if family == "any" else family):
+                for kind in kinds:
+                    name = f"{kind}_{family}"
+                    if len(terms) == 1:
+                        q = tantivy.Query.term_query(self.schema, name, terms[0])
+                    else:
+                        q = tantivy.Query.phrase_query(self.schema, name, terms)
+                    if kind == "title":
+                        q = tantivy.Query.boost_query(q, TITLE_BOOST)
+                    should.append((tantivy.Occur.Should, q))
         if not should:
             return None
         return tantivy.Query.boolean_query(should)

@@ -33,8 +33,8 @@ class Snippet:
 def query_terms(terms: list[Term], lang: str | None) -> set[str]:
     wanted: set[str] = set()
     for term in terms:
-        wanted.update(analysis.analyze_query_term(term.text, lang))
-        wanted.update(analysis.analyze_query_term(term.text, None))
+        for variant in (*analysis.query_variants(term.text, lang), *analysis.query_variants(term.text, None)):
+            wanted.update(variant)
     return wanted
 
 
