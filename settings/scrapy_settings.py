@@ -15,6 +15,7 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"  # refuses private addresses at connect time
 DOWNLOAD_DELAY = 0.5
 DOWNLOAD_MAXSIZE = 5_000_000  # bytes; bigger pages are cancelled and counted (error/too_large)
 DOWNLOAD_TIMEOUT = 30

@@ -71,3 +71,31 @@ def test_listing_links_are_linear_on_hostile_hrefs() -> None:
     start = time.perf_counter()
     listing_links(html, "https://atlas.example/", {"atlas.example"})
     assert time.perf_counter() - start < 1.0
+
+
+def test_resolver_refuses_private_answers_at_connect_time() -> None:
+    from crawler.resolver import GuardedResolver, PrivateAddressRefused
+
+    assert GuardedResolver._check("93.184.216.34", "example.org") == "93.184.216.34"
+    with pytest.raises(PrivateAddressRefused, match="127.0.0.1"):
+        GuardedResolver._check("127.0.0.1", "rebound.example")
+
+
+def test_crawl_without_the_early_guard_is_still_refused_by_the_resolver(sample_site, tmp_path) -> None:
+    """The Bing imitation links to a publisher on localhost: with the early middleware switched
+    off, the connect-time resolver alone must keep the crawl off that private address."""
+    import json
+
+    from tests.conftest import FAST, run_newsmon, write_sources
+
+    sources = write_sources(tmp_path / "s.yaml", [
+        {"name": "bing-test", "language": "en", "aggregator": True, "delay": 0,
+         "search": [sample_site.url + "/newsfeeds/bing/search?q={query}&format=rss"]}])
+    out = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"), "--max-age", "0", "--json",
+                      *FAST, "-s", 'DOWNLOADER_MIDDLEWARES={"crawler.middlewares.PrivateAddressGuard": null}')
+    assert out.code == 0, out.stderr
+    assert "refused: localhost resolves to private address 127.0.0.1" in out.stderr
+    (run,) = json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)
+    assert run["stats"]["errors"] >= 1  # the localhost link failed (Twisted calls it a DNS failure)
+    stored = run_newsmon("export", "--data", str(tmp_path / "d")).stdout
+    assert stored and "localhost" not in stored  # the public-looking links were stored, that one not

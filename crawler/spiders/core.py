@@ -200,6 +200,8 @@ def failure_reason(failure: Failure) -> str:
         if "redirect" in text.lower():
             return "redirect_loop"
         return "ignored"
+    if name == "PrivateAddressRefused" or "private address" in text.lower():
+        return "private_address"
     if "Timeout" in name or "timed out" in text.lower():
         return "timeout"
     if "ConnectionRefused" in name:
