@@ -16,7 +16,7 @@ import copy
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def main() -> None:
         relevance.process_item(item)
 
     def renumber(work: list[Article], round_: int) -> None:
-        for i, item in enumerate(work):
+        for item in work:
             item["canonical_url"] = f"{item['url']}?r={round_}"
             item["text"] = f"{item['text']}\n{round_}"
 
