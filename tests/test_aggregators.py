@@ -107,3 +107,21 @@ def test_robots_sitemaps_crawl_stays_within_the_source(sample_site: Served, tmp_
     stored = [json.loads(line) for line in run_newsmon("export", "--data", str(tmp_path / "d")).stdout.splitlines()]
     assert stored and all(urlsplit(a["url"]).path.startswith("/levant-ar/") for a in stored)
     assert {a["title"] for a in stored} == {a.title for a in outlet_articles("levant-ar") if a.relevant}
+
+
+def test_google_links_are_not_resolved_again_on_the_next_crawl(sample_site: Served, tmp_path: Path):
+    sources = write_sources(tmp_path / "s.yaml", [
+        {"name": "google-news-en-test", "language": "en", "aggregator": True, "delay": 0,
+         "search": [sample_site.url + "/newsfeeds/google/rss/search?q={query}&hl=en-US&gl=US&ceid=US:en"]}])
+    data = tmp_path / "data"
+
+    def crawl_stats() -> dict:
+        out = run_newsmon("crawl", "--sources", str(sources), "--data", str(data), "--max-age", "0", "--json")
+        assert out.code == 0, out.stderr
+        return json.loads(run_newsmon("runs", "--json", "--limit", "1", "--data", str(data)).stdout)[0]["stats"]
+
+    first = crawl_stats()
+    assert first["resolved/redirect"] >= 2
+    second = crawl_stats()
+    assert "resolved/redirect" not in second and "articles_fetched" not in second
+    assert second["skipped/known"] >= first["resolved/redirect"] - first.get("dropped/not_relevant", 0)

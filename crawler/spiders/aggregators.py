@@ -35,6 +35,13 @@ class AggregatorLinks(SpiderCore):
         if entry.url in self.requested:
             self.inc(source.name, "skipped/duplicate_link")
             return iter(())
+        # a link resolved by an earlier crawl is remembered with its article (or verdict)
+        if self.store.known_fetched_at(entry.url) is not None:
+            self.inc(source.name, "skipped/known")
+            return iter(())
+        if self.store.seen_outcome(entry.url, since=self.seen_since, topics=self.topics_fingerprint):
+            self.inc(source.name, "skipped/seen")
+            return iter(())
         self.requested.add(entry.url)
         request = self._request(
             entry.url, source, self.parse_redirect, dont_filter=True, via=via, dont_redirect=True,
@@ -56,4 +63,5 @@ class AggregatorLinks(SpiderCore):
             return
         self.inc(source.name, f"resolved/{how}")
         entry = Entry(target, response.meta.get("entry_date"), response.meta.get("entry_title"))
-        yield from self.follow_entries(source, [entry], response.meta.get("via") or "search", counted=False)
+        yield from self.follow_entries(source, [entry], response.meta.get("via") or "search", counted=False,
+                                       discovered_url=response.url)

@@ -62,10 +62,12 @@ class SpiderCore(scrapy.Spider):
     # -- the one entry filter ----------------------------------------------------------------
 
     def follow_entries(self, source: Source, entries: list[discovery.Entry], via: str,
-                       counted: bool = True) -> Iterator[scrapy.Request]:
+                       counted: bool = True, discovered_url: str | None = None) -> Iterator[scrapy.Request]:
         """Article requests for the entries that pass; everything skipped is counted by reason.
 
-        ``counted=False`` for an entry already counted as discovered (a resolved redirect link).
+        ``counted=False`` for an entry already counted as discovered (a resolved redirect link);
+        ``discovered_url`` is that redirect link, remembered with the article so the next crawl
+        recognises the link without resolving it again.
         """
         max_age = self.max_age(source)
         for entry in entries:
@@ -100,6 +102,7 @@ class SpiderCore(scrapy.Spider):
             yield self._request(
                 entry.url, source, self.parse_article, via=via, dont_filter=True,
                 feed_date=entry.date.isoformat() if entry.date else None, feed_title=entry.title,
+                discovered_url=discovered_url,
             )
 
     def resolve_link(self, source: Source, entry: discovery.Entry, via: str) -> Iterator[scrapy.Request] | None:
@@ -121,7 +124,7 @@ class SpiderCore(scrapy.Spider):
 
         yield Article(
             url=response.url,
-            request_url=response.meta.get("redirect_urls", [response.url])[0],
+            request_url=response.meta.get("discovered_url") or response.meta.get("redirect_urls", [response.url])[0],
             source=source.name,
             source_language=source.language,
             source_locale=source.effective_locale,
