@@ -320,16 +320,17 @@ def analyze_query_term(term: str, lang: str | None) -> list[str]:
 # word is therefore also looked for with them attached. It matches only words that literally
 # are that prefix plus the query word; the rare price is a short word that is itself the tail
 # of another (بنان also finds لبنان).
-AR_PROCLITICS = ("ب", "ل", "ك", "ف", "وب", "ول", "وك", "فب", "فل")
-MIN_AR_EXPANDABLE = 3
+AR_PROCLITICS = ("ب", "ل", "وب", "ول")  # not ك/ف: كامل, كبير, فساد, فيلم are words of their own
+MIN_AR_EXPANDABLE = 4
 
 
-def query_variants(term: str, lang: str | None) -> list[list[str]]:
+def query_variants(term: str, lang: str | None, expand: bool = True) -> list[list[str]]:
     """Every term sequence a query word or phrase should match in ``lang``: its analysis first,
-    then (Arabic, one word) the forms with a single-letter proclitic glued on."""
+    then (Arabic, one word, ``expand``) the forms with a single-letter proclitic glued on.
+    Callers pass ``expand=False`` under a negation, where a wider match would exclude more."""
     base = analyze_query_term(term, lang)
     variants = [base] if base else []
-    if lang == "ar" and len(base) == 1 and len(base[0]) >= MIN_AR_EXPANDABLE and _is_arabic(base[0]):
+    if expand and lang == "ar" and len(base) == 1 and len(base[0]) >= MIN_AR_EXPANDABLE and _is_arabic(base[0]):
         variants += [[p + base[0]] for p in AR_PROCLITICS]
     return variants
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -19,6 +20,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
 from crawler.config import sources_from_dicts
+from crawler.failures import classify, host_down
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
@@ -86,39 +88,54 @@ class HostUnreachable(IgnoreRequest):
     """A request not sent because its host already failed to resolve or refused connections."""
 
 
-# Failures that say "this host is not there", not "this page failed": DNS, refused, unreachable.
-UNREACHABLE_ERRORS = ("DNSLookupError", "CannotResolveHostError", "ConnectionRefusedError",
-                      "NoRouteError", "ConnectError", "TCPTimedOutError")
-
-
 class UnreachableHosts:
-    """After a host's first DNS or connection failure, its other requests fail at once.
+    """Once a host has shown it is not there, its other requests fail at once.
 
     A dead site otherwise costs every one of its URLs, each retried, each logged: minutes of
-    waiting and a screen of identical lines. Here it costs one attempt (with Scrapy's retries)
-    and one line; the rest are counted as ``skipped/unreachable``. Timeouts are not included:
-    a slow page says nothing about the rest of the site.
+    waiting and a screen of identical lines. The verdict needs evidence, though: two different
+    URLs of that host and port failing with DNS or connection-refused errors, each after
+    Scrapy's retries, and it expires after ``NEWSMON_DEAD_HOST_MINUTES`` so a short outage
+    does not cost a long crawl. Timeouts never count: a slow page says nothing of the rest.
     """
 
-    def __init__(self, stats: StatsCollector | None = None):
+    def __init__(self, stats: StatsCollector | None = None, minutes: float = 10.0, evidence: int = 2):
         self.stats = stats
-        self.dead: dict[str, str] = {}
+        self.ttl = minutes * 60
+        self.evidence = evidence
+        self.failed_urls: dict[tuple[str, int], set[str]] = {}
+        self.dead: dict[tuple[str, int], tuple[float, str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "UnreachableHosts":
-        return cls(crawler.stats)
+        return cls(crawler.stats, crawler.settings.getfloat("NEWSMON_DEAD_HOST_MINUTES", 10.0))
+
+    @staticmethod
+    def _key(url: str) -> tuple[str, int]:
+        parts = urlsplit(url)
+        return (parts.hostname or "").lower(), parts.port or (443 if parts.scheme == "https" else 80)
 
     def process_request(self, request: Request) -> None:
-        host = (urlsplit(request.url).hostname or "").lower()
-        if host in self.dead:
-            raise HostUnreachable(f"host unreachable ({self.dead[host]}): {request.url}")
+        key = self._key(request.url)
+        verdict = self.dead.get(key)
+        if verdict is None:
+            return
+        since, why = verdict
+        if time.monotonic() - since > self.ttl:
+            del self.dead[key]
+            self.failed_urls.pop(key, None)
+            return
+        raise HostUnreachable(f"host unreachable ({why}): {request.url}")
 
     def process_exception(self, request: Request, exception: BaseException) -> None:
         # Exceptions reach us only after RetryMiddleware (550) has given up on the request: when
-        # it retries, the chain stops there. So the first one we see is the host's verdict.
-        if type(exception).__name__ in UNREACHABLE_ERRORS:
-            host = (urlsplit(request.url).hostname or "").lower()
-            if host not in self.dead and self.stats:
+        # it retries, the chain stops there.
+        if not host_down(exception):
+            return None
+        key = self._key(request.url)
+        urls = self.failed_urls.setdefault(key, set())
+        urls.add(request.url)
+        if len(urls) >= self.evidence and key not in self.dead:
+            self.dead[key] = (time.monotonic(), classify(exception) or type(exception).__name__)
+            if self.stats:
                 self.stats.inc_value("newsmon/unreachable_hosts")
-            self.dead.setdefault(host, type(exception).__name__)
         return None

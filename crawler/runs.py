@@ -92,6 +92,11 @@ class CrawlRuns:
         reason = getattr(exception, "reason", None) or re.sub(
             r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
+        if self.store is not None and item.get("url"):
+            for url in (item.get("request_url"), item.get("url")):
+                if url and self.store.known_url(url):
+                    self.store.touch_fetched(url)
+                    break
         if self.store is not None and reason in FINAL_DROP_REASONS:
             outcome = f"not_relevant@{self.topics_fingerprint}" if reason == "not_relevant" else reason
             self.store.mark_seen([item.get("url"), item.get("request_url")], item.get("source") or "?", outcome)

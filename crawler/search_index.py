@@ -172,14 +172,14 @@ class SearchIndex:
         self.index.reload()
         return self.index.searcher().num_docs
 
-    def _compile(self, node: Node) -> tantivy.Query | None:
+    def _compile(self, node: Node, expand: bool = True) -> tantivy.Query | None:
         """Translate the query tree; None means "no constraint" (e.g. a word of pure punctuation)."""
         if isinstance(node, MatchAll):
             return None
         if isinstance(node, Term):
-            return self._term(node)
+            return self._term(node, expand)
         if isinstance(node, Not):
-            inner = self._compile(node.child)
+            inner = self._compile(node.child, expand=False)
             if inner is None:
                 return None
             return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
@@ -188,11 +188,11 @@ class SearchIndex:
             clauses = []
             for child in node.children:
                 if isinstance(child, Not):
-                    inner = self._compile(child.child)
+                    inner = self._compile(child.child, expand=False)
                     if inner is not None:
                         clauses.append((tantivy.Occur.MustNot, inner))
                     continue
-                compiled = self._compile(child)
+                compiled = self._compile(child, expand)
                 if compiled is not None:
                     clauses.append((tantivy.Occur.Must, compiled))
             if not clauses:
@@ -201,20 +201,20 @@ class SearchIndex:
                 clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
             return tantivy.Query.boolean_query(clauses)
         if isinstance(node, Or):
-            compiled_children = [self._compile(c) for c in node.children]
+            compiled_children = [self._compile(c, expand) for c in node.children]
             if any(c is None for c in compiled_children):
                 return None  # one branch matches everything
             return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in compiled_children])
         raise TypeError(f"unknown query node {node!r}")
 
-    def _term(self, term: Term) -> tantivy.Query | None:
+    def _term(self, term: Term, expand: bool = True) -> tantivy.Query | None:
         if term.field in ("source", "lang", "url"):
             value = term.text.lower() if term.field == "lang" else term.text
             return tantivy.Query.term_query(self.schema, term.field, value)
         kinds = ("title", "text") if term.field is None else (term.field,)
         should: list[tuple[tantivy.Occur, tantivy.Query]] = []
         for family in FAMILIES:
-            for terms in analysis.query_variants(term.text, None if family == "any" else family):
+            for terms in analysis.query_variants(term.text, None if family == "any" else family, expand):
                 for kind in kinds:
                     name = f"{kind}_{family}"
                     if len(terms) == 1:

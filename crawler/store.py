@@ -33,8 +33,13 @@ ARTICLE_COLUMNS = (
     "matched_terms", "relevance_score", "content_hash", "discovered_via",
 )
 JSON_COLUMNS = ("topics", "matched_terms")
+# Verdicts (seen_pages.outcome) that stay true until they expire; see crawler/runs.py.
+LASTING_VERDICTS = ("not_relevant@", "too_old", "duplicate_content")
 # A later fetch that misses one of these (a byline moved, an image gone) keeps the earlier value.
 KEEP_IF_MISSING = ("published_at", "author", "image", "date_source")
+# What the index and alerts show: a re-fetch that changes none of these queues nothing.
+SHOWN_COLUMNS = ("content_hash", "title", "lang", "published_at", "modified_at", "canonical_url", "source",
+                 "relevant", "topics")
 
 
 class StoreError(Exception):
@@ -258,9 +263,19 @@ class Store:
         if row is None or (since and row[1] < since):
             return None
         outcome = row[0]
-        if topics is not None and outcome.startswith("not_relevant@") and outcome != f"not_relevant@{topics}":
+        if not outcome.startswith(LASTING_VERDICTS):
+            return None  # written by an older newsmon for a reason no longer taken as lasting
+        if topics is not None and outcome.startswith("not_relevant") and outcome != f"not_relevant@{topics}":
             return None
         return outcome
+
+    def touch_fetched(self, url: str) -> None:
+        """A re-fetch of a stored article that was dropped (say, now too old) still counts as a
+        fetch: without this, its feed date would keep looking newer and trigger it every crawl."""
+        self.db.execute(
+            "UPDATE articles SET fetched_at = ? WHERE id = (SELECT article_id FROM article_urls WHERE key = ?)",
+            (iso_utc(utcnow()), url_key(url)),
+        )
 
     def mark_seen(self, urls: list[str], source: str, outcome: str) -> None:
         now = iso_utc(utcnow())
@@ -285,9 +300,13 @@ class Store:
         values["relevant"] = 1 if values["relevant"] else 0
         values["relevance_score"] = float(values["relevance_score"] or 0)
         with self.transaction() as db:
-            old = db.execute("SELECT content_hash FROM articles WHERE id = ?", (values["id"],)).fetchone()
+            cols = ", ".join(SHOWN_COLUMNS)
+            old = db.execute(f"SELECT {cols} FROM articles WHERE id = ?", (values["id"],)).fetchone()
             exists = old is not None
-            unchanged = exists and old[0] is not None and old[0] == values["content_hash"]
+            unchanged = exists and values["content_hash"] is not None and all(
+                old[i] == (values[c] if values[c] is not None or c not in KEEP_IF_MISSING else old[i])
+                for i, c in enumerate(SHOWN_COLUMNS)
+            )
             cols = ", ".join(ARTICLE_COLUMNS)
             marks = ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
             updates = ", ".join(

@@ -120,8 +120,11 @@ def decode_html(body: bytes, content_type: str | None) -> str:
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
+_SEPARATORS = str.maketrans({c: " " for c in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"})  # Word's soft break, FF, NEL…
+
+
 def strip_controls(text: str) -> str:
-    return _CONTROLS.sub("", text)
+    return _CONTROLS.sub("", text.translate(_SEPARATORS))
 
 
 # -- parsing and metadata -------------------------------------------------------------------------

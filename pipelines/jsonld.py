@@ -10,11 +10,14 @@ stack. Stages differ only in which keys they descend into (see :func:`objects`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 
 from lxml.html import HtmlElement
 
 MAX_DEPTH = 32
+# <!-- … -->, <![CDATA[ … ]]>, //<![CDATA[ … //]]>, /*<![CDATA[*/ … /*]]>*/ around the JSON
+_WRAPPER = re.compile(r"^(?:<!--|(?://|/\*)?\s*<!\[CDATA\[\s*(?:\*/)?)|(?:-->|(?://|/\*)?\s*\]\]>\s*(?:\*/)?)$")
 
 ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -32,9 +35,7 @@ def blocks(tree: HtmlElement) -> list[object]:
     for script in tree.iterfind(".//script"):
         if "ld+json" not in (script.get("type") or "").lower() or not script.text:
             continue
-        raw = script.text.strip()
-        for start, end in (("<!--", "-->"), ("<![CDATA[", "]]>"), ("//<![CDATA[", "//]]>")):
-            raw = raw.removeprefix(start).removesuffix(end).strip()
+        raw = _WRAPPER.sub("", script.text.strip())
         try:
             found.append(json.loads(raw, strict=False))
         except (ValueError, RecursionError):

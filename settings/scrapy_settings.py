@@ -63,6 +63,7 @@ NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is cou
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
 NEWSMON_CRAWL_ID = None  # set by the CLI: tags this crawl's rows in `runs`
 NEWSMON_DATA_DIR = "data"  # SQLite store and index; CLI: --data or env NEWSMON_DATA
+NEWSMON_DEAD_HOST_MINUTES = 10.0  # a host that failed DNS/connect on 2 URLs is skipped this long
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted
 NEWSMON_INDEX_EVERY_ITEMS = 50  # commit the search index after this many stored articles …
 NEWSMON_INDEX_EVERY_SECONDS = 10.0  # … or this many seconds, whichever comes first

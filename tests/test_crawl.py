@@ -215,6 +215,10 @@ def test_unreachable_source_fails_alone(sample_site: Served, tmp_path: Path) -> 
     assert summary["dead-site"]["status"] == "failed" and summary["sample-steppe-ru"]["new"] > 0
     # a dead host costs one error and one log line, not one per URL (its other URLs are not tried)
     assert summary["dead-site"]["errors"] == 1 and summary["dead-site"]["skipped"] >= 3
+    (dead_run,) = [r for r in json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)
+                   if r["source"] == "dead-site"]
+    assert dead_run["stats"]["error/connection_refused"] == 1
+    assert dead_run["stats"].get("skipped/unreachable", 0) >= 1  # requests never sent, once the host was judged
     assert sum("dead-site" in line for line in out.stderr.splitlines()) == 2  # the warning + the verdict
 
 

@@ -177,3 +177,15 @@ def test_pipeline_reads_bylines_in_the_pages_own_language():
     base = dict(html=html, url="https://steppe.example/ar/1", source_language="ru", source_locale="ru-KZ",
                 source_timezone="UTC", fetched_at=datetime(2025, 3, 13, tzinfo=timezone.utc))
     assert DatesPipeline().process_item(Article(base, lang="ar"))["published_at"] == "2025-03-12T09:30:00Z"
+
+
+def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_no_lexicon():
+    from datetime import datetime, timezone
+
+    from crawler.items import Article
+
+    html = ("<html><body><article><h1>Заголовок</h1><p class='byline'>Опубликовано: 5 марта 2025 г., 14:30</p>"
+            "<p>Текст статьи.</p></article></body></html>")
+    item = Article(html=html, url="https://steppe.example/ru/2", lang="uk", source_language="ru",
+                   source_timezone="Asia/Almaty", fetched_at=datetime(2025, 3, 6, tzinfo=timezone.utc))
+    assert DatesPipeline().process_item(item)["published_at"] == "2025-03-05T09:30:00Z"

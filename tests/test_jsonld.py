@@ -44,3 +44,9 @@ def test_graph_and_types() -> None:
     block = '{"@graph": [{"@type": "WebPage"}, {"@type": ["NewsArticle", "Thing"], "headline": "X"}]}'
     objs = jsonld.objects(document_fromstring(page(block)))
     assert [jsonld.is_article(o) for o in objs] == [False, False, True]
+
+
+def test_script_comment_cdata_wrappers() -> None:
+    for wrapped in (f"//<![CDATA[\n{ARTICLE}\n//]]>", f"/*<![CDATA[*/{ARTICLE}/*]]>*/"):
+        objs = jsonld.objects(document_fromstring(page(wrapped)))
+        assert [o["@type"] for o in objs] == ["NewsArticle"], wrapped

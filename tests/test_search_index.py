@@ -106,3 +106,12 @@ def test_arabic_query_finds_words_with_single_letter_proclitics(tmp_path: Path) 
     assert ids(ix, "لبنان") == {"x"}  # the index strips no real first letters (ولبنان → لبنان)
     snip = make_snippet("صادرات لكازاخستان من الفوسفاط", "ar", positive_terms(parse("كازاخستان")))
     assert snip.plain() == "صادرات [لكازاخستان] من الفوسفاط"
+
+
+def test_arabic_expansion_is_narrow_and_never_widens_a_negation(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "neg", writable=True)
+    ix.add([{"id": "k", "source": "s", "lang": "ar", "title": "كازاخستان", "text": "قال كمال إن كازاخستان شريك",
+             "published_at": "2025-01-01"}])
+    ix.commit()
+    assert ids(ix, "مال") == set()  # كمال is not ك + مال
+    assert ids(ix, "كازاخستان -مال") == {"k"}

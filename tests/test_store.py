@@ -82,9 +82,12 @@ def test_unusable_data_dir_is_one_clear_error(tmp_path: Path) -> None:
 
 def test_seen_pages_are_remembered(tmp_path: Path) -> None:
     with Store(tmp_path) as store:
-        store.mark_seen(["https://a.ma/sport", None], "s", "not_relevant")
-        assert store.seen_outcome("https://a.ma/sport") == "not_relevant"
+        store.mark_seen(["https://a.ma/sport", None], "s", "not_relevant@t1")
+        assert store.seen_outcome("https://a.ma/sport") == "not_relevant@t1"
         assert store.seen_outcome("https://a.ma/other") is None
+        store.mark_seen(["https://a.ma/old-verdict"], "s", "not_relevant")  # as an older newsmon wrote it
+        store.mark_seen(["https://a.ma/wall"], "s", "not_an_article_challenge")
+        assert store.seen_outcome("https://a.ma/old-verdict") is None and store.seen_outcome("https://a.ma/wall") is None
 
 
 def test_a_concurrent_crawls_runs_are_not_marked_interrupted(tmp_path: Path) -> None:
@@ -118,6 +121,9 @@ def test_unchanged_refetch_is_not_queued_again_and_keeps_known_fields(tmp_path: 
         assert store.known_fetched_at("https://a.ma/new") is None
         edited = store.upsert_article(record("https://a.ma/u", content_hash="h2"), [])
         assert not edited.unchanged and len(store.pending_index()) == 1
+        store.mark_indexed([i for i, _ in store.pending_index()])
+        redated = store.upsert_article(record("https://a.ma/u", content_hash="h2", published_at="2025-03-01"), [])
+        assert not redated.unchanged and len(store.pending_index()) == 1  # same text, new date: re-indexed
 
 
 def test_seen_verdicts_expire_and_follow_the_topics(tmp_path: Path) -> None:
@@ -128,3 +134,10 @@ def test_seen_verdicts_expire_and_follow_the_topics(tmp_path: Path) -> None:
         assert store.seen_outcome("https://a.ma/foot", topics="def") is None  # topics edited since
         assert store.seen_outcome("https://a.ma/old", topics="def") == "too_old"
         assert store.seen_outcome("https://a.ma/old", since="2999-01-01T00:00:00Z") is None  # expired
+
+
+def test_touch_fetched_moves_a_stored_articles_fetch_time(tmp_path: Path) -> None:
+    with Store(tmp_path) as store:
+        store.upsert_article(record("https://a.ma/t"), ["https://a.ma/t?ref=feed"])
+        store.touch_fetched("https://a.ma/t?ref=feed")
+        assert store.known_fetched_at("https://a.ma/t?ref=feed") > "2025-02-22T08:00:00Z"

@@ -182,6 +182,7 @@ def failure_reason(failure: Failure) -> str:
     from scrapy.exceptions import IgnoreRequest
 
     from crawler.backoff import HostBlocked
+    from crawler.failures import classify
     from crawler.middlewares import HostUnreachable
 
     exc = failure.value
@@ -203,16 +204,9 @@ def failure_reason(failure: Failure) -> str:
         if "redirect" in text.lower():
             return "redirect_loop"
         return "ignored"
-    if name == "PrivateAddressRefused" or "private address" in text.lower():
-        return "private_address"
-    if "Timeout" in name or "timed out" in text.lower():
-        return "timeout"
-    if "ConnectionRefused" in name:
-        return "connection_refused"
-    if "DNSLookup" in name or "CannotResolveHost" in name:
-        return "dns"
-    if "Cancelled" in name or "maxsize" in text.lower() or "larger than download max size" in text.lower():
-        return "too_large"
+    known = classify(exc)
+    if known:
+        return known
     return name.lower()
 
 

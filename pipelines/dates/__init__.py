@@ -19,6 +19,10 @@ __all__ = ["DatesPipeline", "PageDates", "ParsedDate", "page_dates", "parse_date
 
 logger = logging.getLogger(__name__)
 
+# Languages whose words the normalizer knows; for any other detected page language (say uk or
+# bg, taken for a Russian page) the source's declared language reads the byline better.
+DATE_LANGUAGES = frozenset({"ar", "fr", "it", "en", "ru", "kk", "es"})
+
 
 class DatesPipeline:
     """Fill ``published_at``/``modified_at``/``date_source``; never substitutes the fetch time.
@@ -42,7 +46,7 @@ class DatesPipeline:
         # The page's detected language (the language stage runs first) beats the source's
         # declaration: a Russian-language source may publish an Arabic page. The source's locale
         # (ar-MA month names…) only applies when it is a locale of that language.
-        lang = item.get("lang") or item.get("source_language")
+        lang = item.get("lang") if item.get("lang") in DATE_LANGUAGES else item.get("source_language")
         locale = item.get("source_locale")
         if locale and lang and not locale.lower().startswith(lang.lower()):
             locale = None
