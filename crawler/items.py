@@ -13,7 +13,8 @@ from scrapy.exceptions import DropItem
 class Article(scrapy.Item):
     # -- set by the spider ---------------------------------------------------------------
     url = scrapy.Field()              # final URL after redirects
-    request_url = scrapy.Field()      # URL as discovered (feed/sitemap/search link)
+    request_url = scrapy.Field()      # URL as discovered (feed/sitemap/search link, or aggregator link)
+    origin_url = scrapy.Field()       # URL first requested, before any HTTP redirect
     source = scrapy.Field()           # Source.name from sources.yaml
     source_language = scrapy.Field()  # hint; the page's own language wins
     source_locale = scrapy.Field()    # e.g. ar-MA, for region-specific month names

@@ -99,7 +99,8 @@ class CrawlRuns:
                     break
         if self.store is not None and reason in FINAL_DROP_REASONS:
             outcome = f"not_relevant@{self.topics_fingerprint}" if reason == "not_relevant" else reason
-            self.store.mark_seen([item.get("url"), item.get("request_url")], item.get("source") or "?", outcome)
+            self.store.mark_seen([item.get("url"), item.get("request_url"), item.get("origin_url")],
+                                 item.get("source") or "?", outcome)
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")

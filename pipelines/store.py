@@ -37,7 +37,7 @@ class StorePipeline:
 
     def process_item(self, item: Article) -> Article:
         record = article_record(item)
-        urls = [item.get("url"), item.get("request_url"), record["canonical_url"]]
+        urls = [item.get("url"), item.get("request_url"), item.get("origin_url"), record["canonical_url"]]
         try:
             result = self.store.upsert_article(record, urls)
         except StoreError as exc:

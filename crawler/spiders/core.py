@@ -125,6 +125,7 @@ class SpiderCore(scrapy.Spider):
         yield Article(
             url=response.url,
             request_url=response.meta.get("discovered_url") or response.meta.get("redirect_urls", [response.url])[0],
+            origin_url=response.meta.get("redirect_urls", [response.url])[0],
             source=source.name,
             source_language=source.language,
             source_locale=source.effective_locale,
