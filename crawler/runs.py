@@ -25,7 +25,7 @@ def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
 
 
 def summarize(counts: dict[str, Any]) -> dict[str, int]:
-    skipped = sum(v for k, v in counts.items()
+    skipped = sum(v for k, v in counts.items() if isinstance(v, int)
                   if k.startswith(("skipped/", "dropped/")) and k != "dropped/store_failed")
     return {
         "pages": int(counts.get("pages", 0)),

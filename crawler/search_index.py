@@ -65,9 +65,27 @@ class Hit:
 class SearchIndex:
     """Open (or create) the index under ``path``; ``writable`` takes tantivy's single-writer lock."""
 
-    def __init__(self, path: str | Path, writable: bool = False):
+    def __init__(self, path: str | Path, writable: bool = False, recreate: bool = False):
+        """``recreate`` (reindex only): an index that cannot be opened is deleted and started anew —
+        it holds nothing the store does not."""
         self.path = Path(path)
         self.schema = _schema()
+        try:
+            self._open(writable)
+        except IndexError_:
+            if not recreate or not self.path.exists():
+                raise
+            shutil.rmtree(self.path)
+            self._open(writable)
+        self.index.register_tokenizer(TOKENIZER, _analyzer())
+        self._writer: Any = None
+        if writable:
+            try:
+                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
+            except ValueError as exc:
+                raise IndexError_(f"{self.path}: index is locked by another writer ({exc})") from None
+
+    def _open(self, writable: bool) -> None:
         version_file = self.path / "NEWSMON_SCHEMA"
         try:
             if self.path.exists() and version_file.exists() and version_file.read_text().strip() != SCHEMA_VERSION:
@@ -78,16 +96,10 @@ class SearchIndex:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
             version_file.write_text(SCHEMA_VERSION) if writable or not version_file.exists() else None
         except ValueError as exc:
-            raise IndexError_(f"{self.path}: cannot open index: {exc}") from None
+            first = str(exc).strip().splitlines()[0][:200]
+            raise IndexError_(f"{self.path}: cannot open index ({first}); `newsmon reindex` rebuilds it") from None
         except OSError as exc:
             raise IndexError_(f"{self.path}: cannot open index: {exc.strerror or exc}") from None
-        self.index.register_tokenizer(TOKENIZER, _analyzer())
-        self._writer: Any = None
-        if writable:
-            try:
-                self._writer = self.index.writer(heap_size=WRITER_HEAP, num_threads=1)
-            except ValueError as exc:
-                raise IndexError_(f"{self.path}: index is locked by another writer ({exc})") from None
 
     # -- writing ---------------------------------------------------------------------------
 

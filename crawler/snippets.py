@@ -30,26 +30,46 @@ class Snippet:
         return "".join(f"<mark>{html.escape(t)}</mark>" if m else html.escape(t) for t, m in self.parts)
 
 
-def query_terms(terms: list[Term], lang: str | None) -> set[str]:
-    wanted: set[str] = set()
+def query_sequences(terms: list[Term], lang: str | None) -> set[tuple[str, ...]]:
+    """Every analyzed term sequence the query looks for: one-word ones and whole phrases."""
+    wanted: set[tuple[str, ...]] = set()
     for term in terms:
         for variant in (*analysis.query_variants(term.text, lang), *analysis.query_variants(term.text, None)):
-            wanted.update(variant)
+            if variant:
+                wanted.add(tuple(variant))
     return wanted
+
+
+def match_spans(text: str, lang: str | None, terms: list[Term]) -> list[tuple[int, int]]:
+    """Character spans of the text that the query matched: a phrase only where its words stand
+    together, in order, never its words scattered (a phrase's "le" is not a match)."""
+    wanted = query_sequences(terms, lang)
+    if not wanted:
+        return []
+    spans: set[tuple[int, int]] = set()
+    for tokens in (analysis.analyze_tokens(text, lang), analysis.analyze_tokens(text, None)):
+        terms_only = [t.term for t in tokens]
+        for sequence in wanted:
+            n = len(sequence)
+            for i in range(len(tokens) - n + 1):
+                if tuple(terms_only[i:i + n]) == sequence:
+                    spans.add((tokens[i].start, tokens[i + n - 1].end))
+    return sorted(_merge(sorted(spans)))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def make_snippet(text: str, lang: str | None, terms: list[Term], width: int = WINDOW_CHARS) -> Snippet:
     text = text or ""
-    wanted = query_terms(terms, lang)
-    spans: list[tuple[int, int]] = []
-    if wanted:
-        seen = set()
-        for analyzed in (analysis.analyze_tokens(text, lang), analysis.analyze_tokens(text, None)):
-            for tok in analyzed:
-                if tok.term in wanted and (tok.start, tok.end) not in seen:
-                    seen.add((tok.start, tok.end))
-                    spans.append((tok.start, tok.end))
-        spans.sort()
+    spans = match_spans(text, lang, terms)
     start = 0
     if spans:  # densest window: the start position covering the most matches within `width`
         best, j = (0, spans[0][0]), 0

@@ -90,7 +90,7 @@ def validation_message(exc: ValidationError, name: str, lines: dict[LinePath, in
         line = line_for(lines, loc)
         where = f"{name}:{line}" if line else name
         label = _describe(loc, data)
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key (misspelt?)"
         parts.append(f"{where}: {label}: {msg}" if label else f"{where}: {msg}")

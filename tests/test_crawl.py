@@ -219,7 +219,9 @@ def test_unreachable_source_fails_alone(sample_site: Served, tmp_path: Path) -> 
                    if r["source"] == "dead-site"]
     assert dead_run["stats"]["error/connection_refused"] == 1
     assert dead_run["stats"].get("skipped/unreachable", 0) >= 1  # requests never sent, once the host was judged
-    assert sum("dead-site" in line for line in out.stderr.splitlines()) == 2  # the warning + the verdict
+    # one line on stderr for the dead source, naming the URL and the reason
+    assert [line for line in out.stderr.splitlines() if "dead-site" in line] == failed
+    assert f"127.0.0.1:{port}" in failed[0] and "refused" in failed[0]
 
 
 def test_unknown_source_is_one_line(sources_file: Path, tmp_path: Path) -> None:
@@ -250,3 +252,24 @@ def test_commands_on_an_empty_data_dir_explain(tmp_path: Path) -> None:
     for args in (["search", "x"], ["export"], ["runs"]):
         out = run_newsmon(*args, "--data", str(tmp_path / "empty"))
         assert out.code == 2 and "newsmon demo" in out.stderr, args
+
+
+def test_interrupted_crawl_exits_non_zero(sample_site: Served, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    sources = write_sources(tmp_path / "s.yaml", [
+        {"name": "hanging", "language": "en", "sections": [f"{sample_site.url}/hostile/slow?delay=8"]}])
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(sources), "--data",
+                             str(tmp_path / "d"), "--json", *FAST, "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)  # Scrapy lets the page in flight finish, then stops
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "crawl interrupted" in err
+    (run,) = json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)
+    assert run["status"] == "interrupted"

@@ -32,9 +32,9 @@ def write(tmp_path: Path, text: str) -> Path:
 # --------------------------------------------------------------------------- config
 @pytest.mark.parametrize("yaml_text, expected", [
     ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms:\n          de: [Marokko]\n",
-     "topics.yaml:5: topics[t].concepts[A].terms: Value error, unknown language 'de'"),
+     "topics.yaml:5: topics[t].concepts[A].terms: unknown language 'de'"),
     ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: []}\n",
-     "topics.yaml:5: topics[t].concepts[A].terms: Value error, concept has no terms"),
+     "topics.yaml:5: topics[t].concepts[A].terms: concept has no terms"),
     ("topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: [x]}\n"
      "  - name: t\n    concepts:\n      - name: B\n        terms: {en: [y]}\n",
      "topics.yaml:6: topics[1].name: duplicate topic name 't'"),

@@ -115,3 +115,25 @@ def test_arabic_expansion_is_narrow_and_never_widens_a_negation(tmp_path: Path) 
     ix.commit()
     assert ids(ix, "مال") == set()  # كمال is not ك + مال
     assert ids(ix, "كازاخستان -مال") == {"k"}
+
+
+def test_a_corrupt_index_is_reported_and_rebuilt_by_reindex(tmp_path: Path) -> None:
+    from crawler.search_index import IndexError_
+
+    path = tmp_path / "corrupt"
+    ix = SearchIndex(path, writable=True)
+    ix.add([DOCS[0]])
+    ix.close()
+    (path / "meta.json").write_text("{ not json")
+    with pytest.raises(IndexError_, match="newsmon reindex"):
+        SearchIndex(path)
+    rebuilt = SearchIndex(path, writable=True, recreate=True)
+    rebuilt.add([DOCS[0]])
+    rebuilt.commit()
+    assert ids(rebuilt, "Kazakhstan") == {"fr1"}
+
+
+def test_phrase_highlights_only_the_phrase() -> None:
+    text = "Les ressortissants et le Royaume : le Maroc et le Kazakhstan ont signé."
+    snip = make_snippet(text, "fr", positive_terms(parse('"Maroc et le Kazakhstan"')))
+    assert snip.plain() == "Les ressortissants et le Royaume : le [Maroc et le Kazakhstan] ont signé."

@@ -25,6 +25,16 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("NEWSMON_DATA") or "data")
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+
+
+def date_option_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--since/--until: a date or ISO instant, refused (not silently matched as text) otherwise."""
+    if value is not None and not _DATE.match(value):
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time")
+    return value
+
+
 def data_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

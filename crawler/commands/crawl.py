@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
+from crawler.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
+                                     user_errors)
 from crawler.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
 from crawler.crawl import CrawlOptions, run_crawl
 from crawler.runs import summarize
@@ -40,7 +41,8 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
     with Store(data_dir, readonly=True) as store:
         rows = [r for r in store.runs(limit=10_000) if r["crawl_id"] == crawl_id]
     rows.sort(key=lambda r: r["source"])
-    return [{"source": r["source"], "status": r["status"], **summarize(r["stats"])} for r in rows]
+    return [{"source": r["source"], "status": r["status"], **summarize(r["stats"]),
+             **({"first_error": r["stats"]["first_error"]} if "first_error" in r["stats"] else {})} for r in rows]
 
 
 def print_summary(summary: list[dict], as_json: bool, machine_readable_when_piped: bool = True) -> None:
@@ -53,9 +55,16 @@ def print_summary(summary: list[dict], as_json: bool, machine_readable_when_pipe
 
 
 def report_failures(summary: list[dict]) -> int:
+    """One line per failed source, with its first error; exit status 1 if any failed, 130 if the
+    crawl was interrupted (Ctrl-C, SIGTERM) — a script must not take either for success."""
     failed = [r for r in summary if r["status"] == "failed"]
     for r in failed:
-        click.echo(f"newsmon: source {r['source']}: failed ({r['errors']} errors; see `newsmon runs`)", err=True)
+        errors = f"{r['errors']} error{'s' if r['errors'] != 1 else ''}"
+        why = r.get("first_error") or f"{errors}; see `newsmon runs`"
+        click.echo(printable(f"newsmon: source {r['source']}: failed: {why}"), err=True)
+    if any(r["status"] == "interrupted" for r in summary):
+        click.echo("newsmon: crawl interrupted; what was stored is kept (see `newsmon runs`)", err=True)
+        return 130
     return 1 if failed else 0
 
 

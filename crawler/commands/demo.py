@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
 import click
 
 from crawler.commands.common import data_option, default_data_dir, printable, user_errors
+
+
+DEMO_SHOWN = 3
 
 
 @click.command("demo")
@@ -31,7 +35,9 @@ def demo(data_dir: Path | None, port: int | None) -> None:
     check_data_dir(data_dir)
     try:
         site = start_in_thread(port=DEMO_PORT if port is None else port)
-    except OSError:
+    except OSError as exc:
+        if port is not None:  # the user asked for this port: say so rather than pick another
+            raise click.ClickException(f"cannot serve the sample site on port {port}: {exc.strerror or exc}") from None
         site = start_in_thread(port=0)  # the usual port is taken: any free one will do
     with site:
         click.echo(f"sample news site on {site.url}", err=True)
@@ -45,10 +51,12 @@ def demo(data_dir: Path | None, port: int | None) -> None:
     print_summary(crawl_summary(data_dir, crawl_id), as_json=False, machine_readable_when_piped=False)
     click.echo("")
     for query in DEMO_SEARCHES:
-        hits = search(data_dir, query, limit=3)
-        click.echo(f"search {query!r}: {len(hits)} hit(s)")
-        for hit in hits:
+        hits = search(data_dir, query, limit=1000)
+        shown = f" (first {DEMO_SHOWN})" if len(hits) > DEMO_SHOWN else ""
+        click.echo(f"search {query!r}: {len(hits)} hit{'s' if len(hits) != 1 else ''}{shown}")
+        for hit in hits[:DEMO_SHOWN]:
             a = hit.article
             click.echo(printable(f"  [{a['lang']}] {a['published_at'] or '(no date)'}  {a['title']}"))
             click.echo(printable(f"        {hit.snippet.plain('«', '»')[:160]}"))
-    click.echo(f"\nstored in {data_dir}: try `newsmon search Kazakhstan --data {data_dir}` or `newsmon export`", err=True)
+    cli = "newsmon" if shutil.which("newsmon") else ".venv/bin/newsmon"
+    click.echo(f"\nstored in {data_dir}: try `{cli} search Kazakhstan --data {data_dir}` or `{cli} export`", err=True)

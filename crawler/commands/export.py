@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, default_data_dir, user_errors
+from crawler.commands.common import data_option, date_option_value, default_data_dir, user_errors
 from crawler.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
@@ -19,7 +19,8 @@ EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang"
 @click.command("export")
 @data_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--since", default=None, help="Only articles published (or fetched) on or after this date.")
+@click.option("--since", default=None, callback=date_option_value,
+              help="Only articles published (or fetched) on or after this date (YYYY-MM-DD).")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file (default stdout).")
 @user_errors
 def export(data_dir: Path | None, fmt: str, since: str | None, output) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from crawler.store import iso_utc
 from scrapy.exceptions import DropItem
 
 from pipelines.extract import MAX_PAGE_BYTES
@@ -65,7 +67,9 @@ def parse_fetched_at(value: str | None) -> datetime | None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
+    if isinstance(value, datetime):
+        return iso_utc(value)  # as the store writes it
+    if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (set, tuple)):
         return list(value)

@@ -27,7 +27,8 @@ def _base(value: str | None) -> datetime | None:
 @click.command("parse-date")
 @click.argument("text", required=False, default="-")
 @click.option("--lang", "lang", default=None, help="Language of the text (ar, fr, it, en, ru, kk, es, ...).")
-@click.option("--locale", default=None, help="Region, e.g. ar-MA or en-US (numeric D/M order, month names).")
+@click.option("--locale", default=None,
+              help="Region, e.g. ar-MA or en-US (numeric D/M order, month names). Default: --lang, as in a crawl.")
 @click.option("--tz", "tz", default="UTC", show_default=True, help="IANA zone for times written without an offset.")
 @click.option("--base", default=None, help="Fetch time that relative dates count from (ISO 8601; default now, UTC if naive).")
 def parse_date_command(text: str, lang: str | None, locale: str | None, tz: str, base: str | None) -> None:
@@ -42,6 +43,7 @@ def parse_date_command(text: str, lang: str | None, locale: str | None, tz: str,
       2025-02-21T13:30:00Z
     """
     base_dt = _base(base)
+    locale = locale or lang  # the same default a crawl uses (Source.effective_locale)
     try:
         parse_date("", lang, tz)  # validate the zone once, before reading anything
     except ValueError as exc:

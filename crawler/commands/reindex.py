@@ -21,7 +21,7 @@ def reindex(data_dir: Path | None) -> None:
     """
     data_dir = data_dir or default_data_dir()
     with Store(data_dir) as store:
-        index = SearchIndex(data_dir / "index", writable=True)
+        index = SearchIndex(data_dir / "index", writable=True, recreate=True)
         try:
             count = rebuild(index, store.iter_articles())
             pending = store.pending_index(1_000_000)

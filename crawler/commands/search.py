@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 from rich.text import Text
 
-from crawler.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
-                                     user_errors)
+from crawler.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
+                                     printable, table, user_errors)
 from crawler.search import search as run_search
-
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
-
-
-def _date(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not DATE.match(value):
-        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time")
-    return value
-
 
 @click.command("search")
 @click.argument("query", required=False, default="")
 @data_option
 @click.option("--lang", default=None, help="Only articles in this language (e.g. fr).")
 @click.option("--source", default=None, help="Only articles from this source.")
-@click.option("--since", default=None, callback=_date, help="Published on or after (YYYY-MM-DD).")
-@click.option("--until", default=None, callback=_date, help="Published on or before (YYYY-MM-DD).")
+@click.option("--since", default=None, callback=date_option_value, help="Published on or after (YYYY-MM-DD).")
+@click.option("--until", default=None, callback=date_option_value, help="Published on or before (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @json_option
 @user_errors
@@ -37,6 +27,8 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
     field:value (title, text, source, lang, url), parentheses.
 
     Example: newsmon search 'Kazakhstan (blé OR wheat OR قمح)' --since 2025-01-01
+
+    A query that starts with "-" goes last, after "--": newsmon search --limit 5 -- '-football Kazakhstan'
     """
     hits = run_search(data_dir or default_data_dir(), query, lang=lang, source=source, since=since,
                       until=until, limit=limit)
@@ -46,15 +38,34 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
     if not hits:
         click.echo("no matches", err=True)
         return
-    rows = []
-    for hit in hits:
+    if not _tty():  # pipes and scripts: one tab-separated row per hit, a header first
+        table(["score", "published", "lang", "source", "title", "snippet", "url"],
+              [[f"{h.score:.2f}", h.article["published_at"] or "", h.article["lang"] or "", h.article["source"],
+                h.article["title"] or "", h.snippet.plain(), h.article["url"]] for h in hits])
+        return
+    _print_hits(hits)
+
+
+def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
+    """On a terminal, one block per hit: a table would fold URLs and dates into slivers."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    for number, hit in enumerate(hits, 1):
         a = hit.article
-        snippet = Text()
+        head = Text()
+        head.append(f"{number:>3}. ", style="dim")
+        head.append(printable(a["title"] or "(no title)"), style="bold")
+        console.print(head)
+        meta = " · ".join(x for x in (a["published_at"] or "undated", a["lang"] or "?", a["source"],
+                                      f"score {hit.score:.2f}") if x)
+        console.print(Text("     " + printable(meta), style="dim"))
+        snippet = Text("     ")
         for part, is_match in hit.snippet.parts:
             snippet.append(printable(part), style="bold reverse" if is_match else None)
-        rows.append([f"{hit.score:.2f}", a["published_at"] or "", a["lang"] or "", a["source"],
-                     a["title"] or "", snippet if _tty() else hit.snippet.plain(), a["url"]])
-    table(["score", "published", "lang", "source", "title", "snippet", "url"], rows)
+        console.print(snippet)
+        console.print(Text("     " + printable(a["url"]), style="cyan"), soft_wrap=True)
+        console.print()
 
 
 def _tty() -> bool:

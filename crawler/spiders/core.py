@@ -153,7 +153,10 @@ class SpiderCore(scrapy.Spider):
                 self.reported_unreachable.add((name, host))
                 self.inc(name, "errors")
                 self.inc(name, f"error/{reason}")
-                self.logger.warning("%s: %s", name, failure_message(failure))
+                # the crawl's verdict line for the source carries this; here only with -v
+                self.crawler.stats.set_value(source_stat(name, "first_error"),
+                                             f"{request.url}: {failure_message(failure)}")
+                self.logger.info("%s: %s: %s", name, request.url, failure_message(failure))
             else:
                 self.inc(name, "skipped/unreachable")
             return
