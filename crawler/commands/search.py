@@ -47,25 +47,32 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
 
 
 def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
-    """On a terminal, one block per hit: a table would fold URLs and dates into slivers."""
+    """On a terminal, a table whose last column holds title, snippet and URL on their own
+    lines: spread over seven columns they fold into slivers at ordinary widths."""
+    from rich import box
     from rich.console import Console
+    from rich.table import Table
 
-    console = Console(highlight=False)
+    tbl = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True)
+    tbl.add_column("#", justify="right", no_wrap=True)
+    tbl.add_column("published", no_wrap=True)
+    tbl.add_column("lang", no_wrap=True)
+    tbl.add_column("source", no_wrap=True, max_width=24, overflow="ellipsis")
+    tbl.add_column("score", justify="right", no_wrap=True)
+    tbl.add_column("title · snippet · url", ratio=1, overflow="fold")
     for number, hit in enumerate(hits, 1):
         a = hit.article
-        head = Text()
-        head.append(f"{number:>3}. ", style="dim")
-        head.append(printable(a["title"] or "(no title)"), style="bold")
-        console.print(head)
-        meta = " · ".join(x for x in (a["published_at"] or "undated", a["lang"] or "?", a["source"],
-                                      f"score {hit.score:.2f}") if x)
-        console.print(Text("     " + printable(meta), style="dim"))
-        snippet = Text("     ")
+        cell = Text(printable(a["title"] or "(no title)"), style="bold")
+        cell.append("\n")
         for part, is_match in hit.snippet.parts:
-            snippet.append(printable(part), style="bold reverse" if is_match else None)
-        console.print(snippet)
-        console.print(Text("     " + printable(a["url"]), style="cyan"), soft_wrap=True)
-        console.print()
+            cell.append(printable(part), style="bold reverse" if is_match else None)
+        cell.append("\n")
+        cell.append(printable(a["url"]), style="cyan")
+        published = a["published_at"] or "undated"
+        if len(published) == 20:  # 2025-02-21T17:42:00Z → 2025-02-21 17:42Z (UTC, like everywhere)
+            published = f"{published[:10]} {published[11:16]}Z"
+        tbl.add_row(str(number), published, a["lang"] or "?", printable(a["source"]), f"{hit.score:.2f}", cell)
+    Console(highlight=False).print(tbl)
 
 
 def _tty() -> bool:
