@@ -35,6 +35,19 @@ def date_option_value(ctx: click.Context, param: click.Parameter, value: str | N
     return value
 
 
+def timezone_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An IANA zone, checked up front: a typo must not quietly turn into UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if value is None:
+        return value
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown timezone {value!r} (use an IANA name like Africa/Casablanca)") from None
+    return value
+
+
 def data_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

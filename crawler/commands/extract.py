@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from crawler.commands.common import timezone_value
 from crawler.store import iso_utc
 from scrapy.exceptions import DropItem
 
@@ -94,7 +95,8 @@ def _select_topics(name: str | None) -> list | None:
 @click.command("extract")
 @click.argument("source", metavar="FILE|URL")
 @click.option("--url", help="Address of the page when FILE is a local copy (dates and canonical URL use it).")
-@click.option("--tz", default="UTC", show_default=True, help="Source timezone for dates written without one.")
+@click.option("--tz", default="UTC", show_default=True, callback=timezone_value,
+              help="Source timezone for dates written without one.")
 @click.option("--lang", help="Language hint (the source's declared language).")
 @click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
 @click.option("--topic", help="Match only this topic from settings/topics.yaml.")
