@@ -42,6 +42,12 @@ class Entry:
     date: datetime | None = None  # aware UTC when known
     title: str | None = None
     kind: str = "article"  # article | sitemap (a nested sitemap to fetch)
+    updated: datetime | None = None  # last edit, when the feed or sitemap says (Atom updated, lastmod)
+
+    @property
+    def changed(self) -> datetime | None:
+        """When the entry last changed, for deciding whether a stored copy is stale."""
+        return max((d for d in (self.date, self.updated) if d), default=None)
 
 
 def _aware(moment: datetime | None) -> datetime | None:
@@ -87,7 +93,9 @@ def feed_entries(body: bytes, base_url: str) -> list[Entry]:
             continue
         stamp = item.get("published_parsed") or item.get("updated_parsed")
         date = datetime.fromtimestamp(calendar.timegm(stamp), timezone.utc) if stamp else None
-        out.append(Entry(url, date, item.get("title")))
+        edited = dict.get(item, "updated_parsed")  # not item.get: feedparser maps it to published_parsed
+        updated = datetime.fromtimestamp(calendar.timegm(edited), timezone.utc) if edited else None
+        out.append(Entry(url, date, item.get("title"), updated=updated))
     return out
 
 
@@ -140,12 +148,27 @@ def sitemap_entries(body: bytes, base_url: str) -> list[Entry]:
                     fields[key] = child.text.strip()
             url = clean_url(fields.get("loc", ""), base_url)
             if url:
-                date = parse_iso(fields.get("publication_date")) or parse_iso(fields.get("lastmod"))
-                out.append(Entry(url, date, fields.get("title"), "sitemap" if name == "sitemap" else "article"))
+                lastmod = parse_iso(fields.get("lastmod"))
+                date = parse_iso(fields.get("publication_date")) or lastmod
+                out.append(Entry(url, date, fields.get("title"), "sitemap" if name == "sitemap" else "article",
+                                 updated=lastmod))
             elem.clear()
     except lxml.etree.XMLSyntaxError:
         pass
     return out
+
+
+def without_blanket_lastmod(entries: list[Entry], share: float = 0.5, minimum: int = 10) -> list[Entry]:
+    """Drop ``updated`` when most entries share one lastmod: a sitemap stamped with its own
+    generation time says nothing about the articles, and believing it would re-fetch them all."""
+    stamps = [e.updated for e in entries if e.updated]
+    if len(stamps) < minimum:
+        return entries
+    common = max(set(stamps), key=stamps.count)
+    if stamps.count(common) / len(entries) <= share:
+        return entries
+    return [Entry(e.url, e.date if e.date != common else None, e.title, e.kind) if e.updated == common else e
+            for e in entries]
 
 
 def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:

@@ -96,3 +96,20 @@ def test_age_window() -> None:
     assert not discovery.is_too_old(datetime(2025, 3, 1, tzinfo=timezone.utc), 30, now)
     assert not discovery.is_too_old(None, 30, now)
     assert not discovery.is_too_old(datetime(2019, 1, 1, tzinfo=timezone.utc), 0, now)
+
+
+def test_entries_keep_their_last_edit_apart_from_their_publication() -> None:
+    (entry,) = discovery.feed_entries(ATOM, BASE)
+    assert entry.date == datetime(2025, 3, 4, 8, tzinfo=timezone.utc)
+    assert entry.changed == datetime(2025, 3, 5, 8, tzinfo=timezone.utc)  # an edit after publication
+    a, _ = discovery.sitemap_entries(NEWS_SITEMAP, BASE)
+    assert a.date == datetime(2025, 3, 5, 9, tzinfo=timezone.utc) and a.changed == datetime(2025, 3, 9, tzinfo=timezone.utc)
+
+
+def test_a_sitemap_stamped_with_its_own_generation_time_is_not_believed() -> None:
+    stamp = datetime(2025, 3, 10, 12, tzinfo=timezone.utc)
+    blanket = [discovery.Entry(f"https://x.ma/{i}", stamp, updated=stamp) for i in range(20)]
+    cleaned = discovery.without_blanket_lastmod(blanket)
+    assert all(e.changed is None for e in cleaned)
+    varied = [discovery.Entry(f"https://x.ma/{i}", None, updated=stamp.replace(day=1 + i)) for i in range(20)]
+    assert discovery.without_blanket_lastmod(varied) == varied

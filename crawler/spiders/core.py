@@ -88,7 +88,7 @@ class SpiderCore(scrapy.Spider):
                 continue
             fetched_at = self.store.known_fetched_at(entry.url)
             if fetched_at is not None:
-                if not (entry.date and entry.date > discovery.parse_iso(fetched_at)):
+                if not (entry.changed and entry.changed > discovery.parse_iso(fetched_at)):
                     self.inc(source.name, "skipped/known")
                     continue
                 self.inc(source.name, "refetch/updated")  # the feed or sitemap says it changed since

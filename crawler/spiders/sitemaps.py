@@ -67,7 +67,7 @@ class SitemapDiscovery(SpiderCore):
                 self.inc(source.name, "errors")
                 self.logger.warning("%s: %s: cannot gunzip sitemap", source.name, response.url)
                 return
-        entries = discovery.sitemap_entries(body, response.url)
+        entries = discovery.without_blanket_lastmod(discovery.sitemap_entries(body, response.url))
         for entry in (e for e in entries if e.kind == "sitemap"):
             if discovery.is_too_old(entry.date, self.max_age(source), self.now):
                 self.inc(source.name, "skipped/too_old")
