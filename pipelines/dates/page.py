@@ -166,19 +166,7 @@ def _refine(value: ParsedDate, candidates, ctx: _Ctx) -> tuple[str, ParsedDate] 
 # --- candidates -----------------------------------------------------------------------------
 def _published_candidates(tree, url: str, hint: str | None, ctx: _Ctx) -> Iterator[tuple[str, ParsedDate]]:
     if tree is not None:
-        for text in _jsonld_values(tree, url, "datepublished"):
-            if (p := ctx.read(text)):
-                yield "jsonld", p
-        for text in _meta_values(tree, PUBLISHED_META):
-            if (p := ctx.read(text)):
-                yield "meta", p
-        scope = _article_scope(tree)
-        for text in _time_values(scope, modified=False):
-            if (p := ctx.read(text)):
-                yield "time", p
-        for text in _byline_texts(scope, modified=False):
-            if (p := ctx.read(text, fallback=False)):
-                yield "byline", p
+        yield from _page_candidates(tree, url, ctx, modified=False)
     if (p := _url_date(url, ctx)):
         yield "url", p
     if hint and (p := ctx.read(hint)):
@@ -186,17 +174,23 @@ def _published_candidates(tree, url: str, hint: str | None, ctx: _Ctx) -> Iterat
 
 
 def _modified_candidates(tree, ctx: _Ctx) -> Iterator[tuple[str, ParsedDate]]:
-    for text in _jsonld_values(tree, "", "datemodified"):
+    yield from _page_candidates(tree, "", ctx, modified=True)
+
+
+def _page_candidates(tree, url: str, ctx: _Ctx, *, modified: bool) -> Iterator[tuple[str, ParsedDate]]:
+    """The page's own evidence, most machine-readable first: JSON-LD, meta, <time>, byline."""
+    key, names = ("datemodified", MODIFIED_META) if modified else ("datepublished", PUBLISHED_META)
+    for text in _jsonld_values(tree, url, key):
         if (p := ctx.read(text)):
             yield "jsonld", p
-    for text in _meta_values(tree, MODIFIED_META):
+    for text in _meta_values(tree, names):
         if (p := ctx.read(text)):
             yield "meta", p
     scope = _article_scope(tree)
-    for text in _time_values(scope, modified=True):
+    for text in _time_values(scope, modified=modified):
         if (p := ctx.read(text)):
             yield "time", p
-    for text in _byline_texts(scope, modified=True):
+    for text in _byline_texts(scope, modified=modified):
         if (p := ctx.read(text, fallback=False)):
             yield "byline", p
 
