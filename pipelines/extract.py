@@ -110,8 +110,37 @@ def decode_html(body: bytes, content_type: str | None) -> str:
     Declared charsets win over detection on purpose: detection misreads short windows-1256 or
     cp1251 pages as other single-byte code pages, declarations are rarely wrong.
     """
-    _, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
+    better = _undeclared_truth(encoding, body, text)
+    if better:
+        text = body.decode(better, errors="replace")
     return strip_controls(text)
+
+
+def _undeclared_truth(declared: str, body: bytes, text: str) -> str | None:
+    """The real encoding when the declared one is plainly wrong, else None.
+
+    Sites do lie: a CMS template says utf-8 over windows-1256 content, or a proxy adds
+    ``charset=windows-1256`` to a UTF-8 page. Two cheap, safe tells: non-ASCII bytes that form
+    valid UTF-8 are UTF-8 (single-byte text almost never does), and a decode that produced
+    replacement characters throughout was the wrong code page.
+    """
+    declared = (declared or "").lower().replace("_", "-")
+    if declared not in ("utf-8", "utf8"):
+        sample = body[:200_000]
+        if any(b >= 0x80 for b in sample):
+            try:
+                sample.decode("utf-8")
+                return "utf-8"
+            except UnicodeDecodeError as err:
+                if err.start > len(sample) - 4:
+                    return "utf-8"
+        return None
+    bad = text.count("\ufffd")
+    if bad > max(3, len(text) // 200):
+        guess = _detect(body)
+        return guess if guess and guess.lower() not in ("utf-8", "utf8") else None
+    return None
 
 
 # C0 controls (but tab, newline, carriage return) and C1 controls have no place in a page's
