@@ -273,3 +273,14 @@ def test_interrupted_crawl_exits_non_zero(sample_site: Served, tmp_path: Path) -
     assert proc.returncode == 130 and "crawl interrupted" in err
     (run,) = json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)
     assert run["status"] == "interrupted"
+
+
+@pytest.mark.parametrize(("setting", "message"), [
+    ("NOSUCH_SETTING=1", "no such setting"), ("DOWNLOAD_TIMEOUT=abc", "expected a number"),
+    ("ROBOTSTXT_OBEY=maybe", "expected true or false"), ("lowercase=1", "upper-case"),
+])
+def test_bad_setting_overrides_are_refused_before_crawling(sources_file: Path, tmp_path: Path,
+                                                           setting: str, message: str) -> None:
+    out = run_newsmon("crawl", "--sources", str(sources_file), "--data", str(tmp_path / "d"), "-s", setting)
+    assert out.code == 2 and message in out.stderr
+    assert not (tmp_path / "d").exists()  # refused before anything was written

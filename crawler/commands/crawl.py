@@ -16,13 +16,32 @@ from crawler.store import Store, StoreError
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``NAME=VALUE`` pairs, as Scrapy's ``-s``; Scrapy's settings convert the strings on use."""
+    """``NAME=VALUE`` pairs, as Scrapy's ``-s``: the name must be a setting Scrapy or newsmon
+    knows, and a number or flag must parse, so a typo fails here and not mid-crawl."""
+    from scrapy.settings import default_settings
+
+    from settings import scrapy_settings
+
+    known = {n: getattr(m, n) for m in (default_settings, scrapy_settings) for n in dir(m) if n.isupper()}
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not name.strip().isidentifier() or name.strip().upper() != name.strip():
+        name = name.strip()
+        if not sep or not name.isidentifier() or name.upper() != name:
             raise click.BadParameter(f"{pair!r}: use NAME=VALUE with an upper-case setting name", param_hint="--set")
-        out[name.strip()] = value
+        if name not in known:
+            raise click.BadParameter(f"{name}: no such setting (see settings/scrapy_settings.py)", param_hint="--set")
+        default = known[name]
+        try:
+            if isinstance(default, bool):
+                if value.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
+                    raise ValueError
+            elif isinstance(default, (int, float)):
+                float(value)
+        except ValueError:
+            expected = "true or false" if isinstance(default, bool) else "a number"
+            raise click.BadParameter(f"{name}={value!r}: expected {expected}", param_hint="--set") from None
+        out[name] = value
     return out
 
 
@@ -102,11 +121,12 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
         load_yaml(alerts_file)
     if not sources:
         raise click.UsageError(f"{sources_file}: no enabled sources")
+    extra = parse_overrides(overrides)
     check_data_dir(data_dir)
     options = CrawlOptions(
         data_dir=data_dir, topics_file=topics_file, keep_all=keep_all, max_age_days=max_age,
         progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
-        extra_settings=parse_overrides(overrides),
+        extra_settings=extra,
     )
     crawl_id = run_crawl(sources, options)
     summary = crawl_summary(data_dir, crawl_id)

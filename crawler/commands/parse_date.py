@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 
 import click
 
+from crawler.config import LANGUAGE_CODES
+
 from pipelines.dates.normalize import parse_date
 
 
@@ -26,7 +28,8 @@ def _base(value: str | None) -> datetime | None:
 
 @click.command("parse-date")
 @click.argument("text", required=False, default="-")
-@click.option("--lang", "lang", default=None, help="Language of the text (ar, fr, it, en, ru, kk, es, ...).")
+@click.option("--lang", "lang", default=None, type=click.Choice(sorted(LANGUAGE_CODES)), metavar="LANG",
+              help="Language of the text (ar, fr, it, en, ru, kk, es, ...).")
 @click.option("--locale", default=None,
               help="Region, e.g. ar-MA or en-US (numeric D/M order, month names). Default: --lang, as in a crawl.")
 @click.option("--tz", "tz", default="UTC", show_default=True, help="IANA zone for times written without an offset.")
