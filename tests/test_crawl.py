@@ -154,6 +154,8 @@ def test_search_table_and_filters(crawl: Crawl) -> None:
     assert 1 <= len(table.stdout.splitlines()) - 1 <= 5
     none = crawl.newsmon("search", "Kazakhstan", "--until", "1999-12-31", "--json")
     assert json.loads(none.stdout) == []
+    typo = crawl.newsmon("search", "Kazakhstan", "--source", "sample-atlas-frr")
+    assert typo.code == 0 and "no stored article comes from a source named 'sample-atlas-frr'" in typo.stderr
     bad = crawl.newsmon("search", "x", "--since", "yesterday")
     assert bad.code == 2 and "YYYY-MM-DD" in bad.stderr
 

@@ -36,7 +36,7 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
         print_json([h.to_json() for h in hits])
         return
     if not hits:
-        click.echo("no matches", err=True)
+        click.echo("no matches" + _unknown_filters(data_dir or default_data_dir(), source, lang), err=True)
         return
     if not _tty():  # pipes and scripts: one tab-separated row per hit, a header first
         table(["score", "published", "lang", "source", "title", "snippet", "url"],
@@ -73,6 +73,19 @@ def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
             published = f"{published[:10]} {published[11:16]}Z"
         tbl.add_row(str(number), published, a["lang"] or "?", printable(a["source"]), f"{hit.score:.2f}", cell)
     Console(highlight=False).print(tbl)
+
+
+def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> str:
+    """Say so when a filter names something the store has never seen (a typo, usually)."""
+    from crawler.store import Store
+
+    notes = []
+    with Store(data_dir, readonly=True) as store:
+        if source and not store.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", (source,)).fetchone():
+            notes.append(f"no stored article comes from a source named {source!r}")
+        if lang and not store.db.execute("SELECT 1 FROM articles WHERE lang = ? LIMIT 1", (lang.lower(),)).fetchone():
+            notes.append(f"no stored article is in language {lang!r}")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _tty() -> bool:
