@@ -95,7 +95,7 @@ def report_failures(summary: list[dict]) -> int:
 @click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_TOPICS_FILE, show_default=True, help="Topics file.")
 @click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Alert rules file (validated as YAML; delivery arrives with `newsmon alerts`).")
+              help="Alert rules file (only checked to be valid YAML: alert delivery is not built yet).")
 @click.option("--keep-all", is_flag=True, help="Store articles that match no topic too.")
 @click.option("--max-age", type=click.IntRange(min=0), default=None, metavar="DAYS",
               help="Skip feed/sitemap entries older than DAYS for every source (0: no limit, for a backfill).")
