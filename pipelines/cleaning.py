@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, fragment_fromstring
 
 # -- markup evidence ----------------------------------------------------------------------------
 # Elements that never hold article text. <header> is not here: many themes put the headline and
@@ -40,7 +40,7 @@ CLUTTER_WORDS = frozenset("""
     more-stories post-components td_block_related_posts inline-related
     comment comments commentlist comment-list comment-respond respond disqus disqus_thread reactions
     share shares sharing sharedaddy addtoany a2a social social-links share-buttons td-post-sharing
-    newsletter subscribe subscription signup mc4wp optin
+    newsletter subscribe subscription signup mc4wp optin boletin bulletin infolettre
     breadcrumb breadcrumbs sidebar widget widgets widget-area menu main-menu topbar top-bar navbar nav
     navigation post-navigation post-meta entry-meta meta-info td-module-meta-info post-views td-post-views
     td-post-comments reading-time
@@ -52,7 +52,7 @@ CLUTTER_WORDS = frozenset("""
 CLUTTER_PARTS = frozenset({
     "ad", "ads", "advert", "advertisement", "adsbygoogle", "banner", "sponsor", "sponsored",
     "publicite", "related", "comment", "comments", "commentlist", "share", "sharing", "social",
-    "newsletter", "subscribe", "breadcrumb", "breadcrumbs", "sidebar", "menu", "weather",
+    "newsletter", "boletin", "infolettre", "subscribe", "breadcrumb", "breadcrumbs", "sidebar", "menu", "weather",
     "disqus", "popup", "modal", "cookie", "consent", "gdpr", "pagination", "signup",
 })
 _SPLIT = re.compile(r"[-_]")
@@ -138,7 +138,13 @@ def is_read_also(text: str) -> bool:
     if norm in READ_ALSO_LABELS:
         return True
     head = re.split(r"\s*[:：»›|]\s*", norm, maxsplit=1)[0].strip(_LABEL_TRAIL)
-    return head != norm and head in READ_ALSO_LABELS
+    if head == norm:
+        return False
+    if head in READ_ALSO_LABELS:
+        return True
+    # a known label plus one word: "Potrebbe interessarti anche:", "Lisez aussi :", "Read more also:"
+    words = head.split()
+    return len(words) >= 2 and " ".join(words[:-1]) in READ_ALSO_LABELS
 
 
 def is_comment_heading(text: str) -> bool:
@@ -191,8 +197,13 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
 
 
 def _protected(tree: HtmlElement, body: HtmlElement | None) -> set[HtmlElement]:
-    """The body and all its ancestors: removing any of them would remove the article."""
-    keep: set[HtmlElement] = {tree}
+    """The body and all its ancestors: removing any of them would remove the article.
+
+    ``<html>`` and ``<body>`` are always kept, container found or not: themes put words like
+    "sidebar-second" or "off-canvas-menu" on ``<body>``, and matching them as clutter emptied
+    whole pages of unfamiliar CMSs.
+    """
+    keep: set[HtmlElement] = {tree, *tree.iter("body")}
     node = body
     while node is not None:
         keep.add(node)
@@ -251,8 +262,16 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         elif is_clutter_markup(el):
             doomed.append(el)
     doomed_set = set(doomed)
+    page_chars = len(text_of(tree)) or 1
     for el in doomed:
         if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
+            continue
+        if len(text_of(el)) > PAGE_WRAPPER_SHARE * page_chars:
+            # Most of the page's text is inside: a page-wide wrapper (an ASP.NET WebForms <form>,
+            # a layout div named "main-menu-wrapper"), not clutter. Drop only the tag; the
+            # clutter inside is judged on its own (its ancestor is gone from the doomed set).
+            doomed_set.discard(el)
+            el.drop_tag()
             continue
         if is_ad_markup(el) and holds_prose(el) and not is_consent_markup(el):  # a "cookie-banner" is no ad wrapper
             _unwrap(el)
@@ -262,7 +281,8 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     return removed
 
 
-BOX_MAX_CHARS = 600  # a "read also" box is a label and one to five headlines, not a section
+BOX_MAX_CHARS = 600
+PAGE_WRAPPER_SHARE = 0.5  # an element holding more than this share of the page's text is no clutter  # a "read also" box is a label and one to five headlines, not a section
 
 
 def _box_for_label(label: HtmlElement, keep: set[HtmlElement]) -> HtmlElement:
@@ -342,10 +362,50 @@ def drop_clutter_lines(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         if el.getparent() is None or el in keep:
             continue
         own = text_of(el)
-        if own and len(own) <= 40 and normalize_label(own) in CLUTTER_LINE_LABELS:
+        if own and len(own) <= 40 and (normalize_label(own) in CLUTTER_LINE_LABELS or is_weather_line(own)):
             _remove(el)
             removed += 1
     return removed
+
+
+# A weather widget's whole text: "23 C Marrakech", "مراكش: 22 درجة، غائم جزئيا", "Алматы +5°".
+_WEATHER = re.compile(r"[-+−]?\d{1,2}\s*(?:°\s*[CF]?|º|C\b|درجة|градус|gradi|grados|degrés|degrees)", re.I)
+WEATHER_MAX_CHARS = 40
+
+
+def is_weather_line(text: str) -> bool:
+    return len(text) <= WEATHER_MAX_CHARS and bool(_WEATHER.search(text))
+
+
+_DOUBLE_BREAK = re.compile(r"(?:<br\s*/?>\s*){2,}", re.I)
+_BLOCKS = frozenset({"p", "div", "section", "article", "ul", "ol", "table", "blockquote", "h1", "h2", "h3", "h4"})
+
+
+def paragraphs_from_breaks(tree: HtmlElement) -> int:
+    """Give ``<br><br>``-separated text real paragraphs.
+
+    Old CMSs (ASP.NET WebForms, early Joomla) emit an article as one ``<span>`` of text broken
+    by double ``<br>``; with no paragraphs, trafilatura's precision mode passes it over. Only
+    inline-only containers with several double breaks are rebuilt.
+    """
+    count = 0
+    for el in list(tree.iter("span", "div", "td", "font")):
+        if len(el.findall("br")) < 4 or any(child.tag in _BLOCKS for child in el):
+            continue
+        inner = (el.text or "") + "".join(etree.tostring(c, encoding="unicode", with_tail=True) for c in el)
+        chunks = [c.strip() for c in _DOUBLE_BREAK.split(inner) if c.strip()]
+        if len(chunks) < 3:
+            continue
+        try:
+            rebuilt = fragment_fromstring("<div>" + "".join(f"<p>{c}</p>" for c in chunks) + "</div>")
+        except (etree.ParserError, ValueError):
+            continue
+        el.tag, el.text = "div", None
+        for child in list(el):
+            el.remove(child)
+        el.extend(list(rebuilt))
+        count += 1
+    return count
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> int:
@@ -373,6 +433,7 @@ def preclean(tree: HtmlElement) -> dict[str, int]:
     body = find_body(tree)
     keep = _protected(tree, body)
     return {
+        "break_paragraphs": paragraphs_from_breaks(tree),
         "layout_tables": unwrap_layout_tables(tree),
         "markup": drop_by_markup(tree, keep),
         "read_also": drop_read_also(tree, keep),

@@ -1,0 +1,40 @@
+"""Generic pre-cleaning rules found by the held-out pages: none of them may cost the article."""
+
+from __future__ import annotations
+
+from pipelines.cleaning import is_read_also, is_weather_line
+from pipelines.extract import extract
+
+PARAS = "".join(f"<p>Le Maroc et le Kazakhstan renforcent leur coopération dans le domaine numéro {i}, "
+                "selon un communiqué publié ce lundi par les deux ministères des affaires étrangères.</p>"
+                for i in range(6))
+
+
+def test_a_body_class_that_looks_like_clutter_does_not_empty_the_page() -> None:
+    html = (f'<html lang="fr"><head><title>Accord - Site</title></head><body class="one-sidebar sidebar-second '
+            f'off-canvas-menu-init"><div class="node"><h1>Accord</h1>{PARAS}</div></body></html>')
+    assert len(extract(html, "https://d.example/node/1").text) > 500
+
+
+def test_a_page_wide_form_is_a_wrapper_not_clutter() -> None:
+    html = (f'<html lang="fr"><head><title>Accord - Site</title></head><body><form id="form1">'
+            f'<div class="menu"><a href="/">Accueil</a></div><div class="NewsText"><h1>Accord</h1>{PARAS}</div>'
+            f'</form></body></html>')
+    text = extract(html, "https://d.example/News.aspx?id=1").text
+    assert len(text) > 500 and "Accueil" not in text
+
+
+def test_double_breaks_become_paragraphs() -> None:
+    body = "<br /><br />".join(f"Paragraphe {i} : le Maroc et le Kazakhstan signent un accord sur le blé et les engrais."
+                               for i in range(5))
+    html = (f'<html lang="fr"><head><title>Accord - Site</title></head><body><table><tr><td><h1>Accord</h1>'
+            f'<span id="lblDetails">{body}</span></td></tr></table></body></html>')
+    text = extract(html, "https://d.example/News.aspx?id=2").text
+    assert text.count("\n") >= 4 and "Paragraphe 4" in text
+
+
+def test_labels_and_widgets() -> None:
+    assert is_read_also("Potrebbe interessarti anche: La biblioteca riapre")
+    assert not is_read_also("Potrebbe interessarti sapere che il Marocco esporta fosfati")
+    assert is_weather_line("مراكش: 22 درجة، غائم جزئيا") and is_weather_line("23 C Marrakech")
+    assert not is_weather_line("Le thermomètre a dépassé 45 degrés à Marrakech ce mardi après-midi")
