@@ -164,11 +164,21 @@ def _words(el: HtmlElement) -> Iterator[str]:
                 yield word
 
 
+# Long, unambiguous clutter stems also found inside run-together or CamelCase names
+# ("NewsLetterBox", "relatedPostsWidget", "commentsArea"): matched as substrings.
+CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relatedarticle", "relatednews",
+                 "commentlist", "commentsarea", "commentsblock", "sharebutton", "socialshare", "breadcrumb",
+                 "cookiebanner", "cookieconsent")
+
+
 def is_clutter_markup(el: HtmlElement) -> bool:
     for word in _words(el):
         if word in CLUTTER_WORDS:
             return True
         if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
+            return True
+        flat = word.replace("-", "").replace("_", "")
+        if any(stem in flat for stem in CLUTTER_STEMS):
             return True
     return False
 

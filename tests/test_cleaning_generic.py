@@ -38,3 +38,11 @@ def test_labels_and_widgets() -> None:
     assert not is_read_also("Potrebbe interessarti sapere che il Marocco esporta fosfati")
     assert is_weather_line("مراكش: 22 درجة، غائم جزئيا") and is_weather_line("23 C Marrakech")
     assert not is_weather_line("Le thermomètre a dépassé 45 degrés à Marrakech ce mardi après-midi")
+
+
+def test_camelcase_clutter_names_are_recognised() -> None:
+    html = (f'<html lang="fr"><head><title>Accord - Site</title></head><body><div class="ArticleBody">'
+            f'<h1>Accord</h1>{PARAS}</div><div class="SideBox NewsLetterBox"><div class="BoxTitle">Lettre</div>'
+            f'<p>Recevez chaque matin le résumé des nouvelles de Casablanca dans votre boîte mail.</p></div>'
+            f'</body></html>')
+    assert "Recevez chaque matin" not in extract(html, "https://d.example/a").text

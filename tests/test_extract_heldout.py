@@ -52,11 +52,7 @@ TITLE_XFAIL = {
                   "'Il Taccuino di Torino: <post title>'; ':' is not in SITE_SEPARATORS and there is no "
                   "og:site_name, so og:title / h3.post-title lose",
 }
-LEAK_XFAIL = {
-    "aspnet-ar": "the side cell's newsletter box (heading 'النشرة الإخبارية', then the <p> 'اشترك ليصلك ملخص…') "
-                 "has no class or id naming it and no label list has that heading; once the layout table becomes "
-                 "<div>s, trafilatura keeps the paragraph after the article",
-}
+LEAK_XFAIL: dict[str, str] = {}  # aspnet-ar's "NewsLetterBox" fixed by CamelCase clutter stems
 
 
 def _params(xfails: dict[str, str]) -> list:
