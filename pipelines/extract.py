@@ -208,7 +208,7 @@ def _ld_image(value: object) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-SITE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " • ", " · ")
+SITE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " • ", " · ", ": ")
 
 
 def strip_site_name(title: str, site: str | None) -> str:
@@ -221,6 +221,14 @@ def strip_site_name(title: str, site: str | None) -> str:
         if title.startswith(site + sep):
             return title[len(site + sep):].strip()
     return title
+
+
+def _is_site_prefix(norm: str, page: str, declared: list[str]) -> bool:
+    """An <h1> that ``<title>`` merely starts with (a long remainder after it) and that the
+    declared headlines (JSON-LD, og:title; at least one needed) do not contain names the site,
+    not the article. Without a declared headline the case is ambiguous and left alone."""
+    return (bool(declared) and page.startswith(norm + " ") and len(page) - len(norm) > 15
+            and not any(norm in d for d in declared))
 
 
 def _norm_title(text: str) -> str:
@@ -243,6 +251,11 @@ def pick_title(tree: HtmlElement, ld_article: dict | None) -> str | None:
     others = [_norm_title(strip_site_name(t, site)) for t in (ld, og, page) if t]
     for h1 in h1s:
         norm = _norm_title(h1)
+        if norm and not site and _is_site_prefix(norm, _norm_title(page), [_norm_title(t) for t in (ld, og) if t]):
+            # Blogger-style: the only <h1> is the blog's name and <title> is "Blog: Post title".
+            site = h1
+            others = [_norm_title(strip_site_name(t, site)) for t in (ld, og, page) if t]
+            continue
         if norm and any(norm == other or (len(norm) > 15 and norm in other) for other in others):
             return h1
     for candidate in (ld, og, page):

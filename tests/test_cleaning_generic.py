@@ -46,3 +46,13 @@ def test_camelcase_clutter_names_are_recognised() -> None:
             f'<p>Recevez chaque matin le résumé des nouvelles de Casablanca dans votre boîte mail.</p></div>'
             f'</body></html>')
     assert "Recevez chaque matin" not in extract(html, "https://d.example/a").text
+
+
+def test_a_blog_name_h1_is_not_the_headline_but_an_ambiguous_one_is_kept() -> None:
+    blog = (f"<html><head><meta property='og:title' content='Un accord sur le blé entre Rabat et Astana'/>"
+            f"<title>Le Carnet de Rabat: Un accord sur le blé entre Rabat et Astana</title></head><body>"
+            f"<h1>Le Carnet de Rabat</h1><div class='post-body'>{PARAS}</div></body></html>")
+    assert extract(blog, "https://b.example/p").title == "Un accord sur le blé entre Rabat et Astana"
+    plain = (f"<html><head><title>Maroc et Kazakhstan : la feuille de route signée à Rabat</title></head><body>"
+             f"<article><h1>Maroc et Kazakhstan</h1>{PARAS}</article></body></html>")
+    assert extract(plain, "https://b.example/q").title == "Maroc et Kazakhstan"

@@ -46,12 +46,9 @@ TOLERANCE = 0.01
 # <br><br> text gets paragraphs (aspnet-ar), weather lines, "label + one word" read-also labels
 # (blogger-it), Spanish/French newsletter class words (amp-es).
 TEXT_XFAIL: dict[str, str] = {}
-TITLE_XFAIL = {
-    "blogger-it": "pick_title returns the blog name 'Il Taccuino di Torino': Blogger's only <h1> is the blog header "
-                  "and it counts as confirmed because its normalized text (over 15 chars) is contained in <title> "
-                  "'Il Taccuino di Torino: <post title>'; ':' is not in SITE_SEPARATORS and there is no "
-                  "og:site_name, so og:title / h3.post-title lose",
-}
+TITLE_XFAIL: dict[str, str] = {}  # blogger-it: a blog-name <h1> that only prefixes <title> is the site name
+
+
 LEAK_XFAIL: dict[str, str] = {}  # aspnet-ar's "NewsLetterBox" fixed by CamelCase clutter stems
 
 
