@@ -32,15 +32,8 @@ class AggregatorLinks(SpiderCore):
             return self.follow_entries(source, [Entry(target, entry.date, entry.title)], via, counted=False)
         if not aggregators.is_google_news_link(entry.url):
             return None
-        if entry.url in self.requested:
-            self.inc(source.name, "skipped/duplicate_link")
-            return iter(())
         # a link resolved by an earlier crawl is remembered with its article (or verdict)
-        if self.store.known_fetched_at(entry.url) is not None:
-            self.inc(source.name, "skipped/known")
-            return iter(())
-        if self.store.seen_outcome(entry.url, since=self.seen_since, topics=self.topics_fingerprint):
-            self.inc(source.name, "skipped/seen")
+        if self.already_have(source, entry, refetch_when_newer=False):
             return iter(())
         self.requested.add(entry.url)
         request = self._request(

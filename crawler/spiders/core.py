@@ -83,17 +83,7 @@ class SpiderCore(scrapy.Spider):
             if not source.aggregator and host not in source.allowed_hosts:
                 self.inc(source.name, "skipped/offsite")
                 continue
-            if entry.url in self.requested:
-                self.inc(source.name, "skipped/duplicate_link")
-                continue
-            fetched_at = self.store.known_fetched_at(entry.url)
-            if fetched_at is not None:
-                if not (entry.changed and entry.changed > discovery.parse_iso(fetched_at)):
-                    self.inc(source.name, "skipped/known")
-                    continue
-                self.inc(source.name, "refetch/updated")  # the feed or sitemap says it changed since
-            elif self.store.seen_outcome(entry.url, since=self.seen_since, topics=self.topics_fingerprint):
-                self.inc(source.name, "skipped/seen")
+            if self.already_have(source, entry):
                 continue
             self.requested.add(entry.url)
             # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop
@@ -104,6 +94,25 @@ class SpiderCore(scrapy.Spider):
                 feed_date=entry.date.isoformat() if entry.date else None, feed_title=entry.title,
                 discovered_url=discovered_url,
             )
+
+    def already_have(self, source: Source, entry: discovery.Entry, refetch_when_newer: bool = True) -> bool:
+        """True (and counted why) when ``entry.url`` needs no request: requested in this crawl,
+        stored and not changed since (or stored at all, without ``refetch_when_newer``), or
+        judged not worth storing by an earlier crawl."""
+        if entry.url in self.requested:
+            self.inc(source.name, "skipped/duplicate_link")
+            return True
+        fetched_at = self.store.known_fetched_at(entry.url)
+        if fetched_at is not None:
+            if not (refetch_when_newer and entry.changed and entry.changed > discovery.parse_iso(fetched_at)):
+                self.inc(source.name, "skipped/known")
+                return True
+            self.inc(source.name, "refetch/updated")  # the feed or sitemap says it changed since
+            return False
+        if self.store.seen_outcome(entry.url, since=self.seen_since, topics=self.topics_fingerprint):
+            self.inc(source.name, "skipped/seen")
+            return True
+        return False
 
     def resolve_link(self, source: Source, entry: discovery.Entry, via: str) -> Iterator[scrapy.Request] | None:
         """Hook for aggregator sources (see the aggregators mixin): None means fetch as is."""
