@@ -23,18 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.demo import demo_max_age, write_demo_sources  # noqa: E402
+from newsmon.demo import demo_max_age, write_demo_sources  # noqa: E402
 
 
 def main() -> None:
-    site = subprocess.Popen([sys.executable, "-m", "crawler.sample_site.server", "--port", "0"], cwd=ROOT,
+    site = subprocess.Popen([sys.executable, "-m", "newsmon.sample_site.server", "--port", "0"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     url = site.stdout.readline().strip()  # type: ignore[union-attr]
     try:
         with tempfile.TemporaryDirectory() as tmp:
             sources = write_demo_sources(url, Path(tmp) / "sources.yaml")
             start = time.perf_counter()
-            out = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(sources),
+            out = subprocess.run([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources),
                                   "--data", f"{tmp}/data", "--max-age", str(demo_max_age()), "--json",
                                   "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0"],
                                  cwd=ROOT, capture_output=True, text=True)

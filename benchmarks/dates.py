@@ -83,7 +83,7 @@ def page_bench() -> None:
     pages = [(p.read_text(encoding="utf-8"), f"https://x.example/{p.stem}") for p in sorted(PAGES.glob("*.html"))]
     label = f"{len(pages)} trap pages"
     try:
-        from crawler.sample_site import catalog
+        from newsmon.sample_site import catalog
         from pipelines.extract import decode_html
 
         for article in catalog.load_articles():

@@ -23,17 +23,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.extract import load_corpus, machine  # noqa: E402
-from crawler.items import Article  # noqa: E402
-from crawler.search_index import SearchIndex  # noqa: E402
-from crawler.store import Store  # noqa: E402
+from pipelines.items import Article  # noqa: E402
+from newsmon.search_index import SearchIndex  # noqa: E402
+from newsmon.store import Store  # noqa: E402
 from pipelines.dates import DatesPipeline  # noqa: E402
 from pipelines.dedupe import DedupePipeline  # noqa: E402
 from pipelines.extract import ExtractPipeline, decode_html  # noqa: E402
 from pipelines.language import LanguagePipeline  # noqa: E402
 from pipelines.relevance import RelevancePipeline  # noqa: E402
 from pipelines.store import StorePipeline  # noqa: E402
-from crawler.config import DEFAULT_TOPICS_FILE  # noqa: E402
-from crawler.topics import load_topics  # noqa: E402
+from newsmon.config import DEFAULT_TOPICS_FILE  # noqa: E402
+from pipelines.topics import load_topics  # noqa: E402
 
 ROUNDS = 5
 

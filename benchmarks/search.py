@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from crawler.sample_site.catalog import load_articles  # noqa: E402
-from crawler.search_index import SearchIndex  # noqa: E402
+from newsmon.sample_site.catalog import load_articles  # noqa: E402
+from newsmon.search_index import SearchIndex  # noqa: E402
 
 QUERIES = ["Kazakhstan", "marocaines", "Казахстане", "كازاخستان", "بالمغرب", "Қазақстан", "Kazajistán",
            "Kazakistan grano", '"Casablanca"', "Maroc OR Марокко", "Kazakhstan NOT football",

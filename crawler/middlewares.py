@@ -19,7 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from crawler.config import sources_from_dicts
+from newsmon.config import sources_from_dicts
 from crawler.failures import classify, host_down
 
 

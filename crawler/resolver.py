@@ -16,7 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from crawler.config import sources_from_dicts
+from newsmon.config import sources_from_dicts
 from crawler.middlewares import is_public
 
 

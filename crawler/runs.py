@@ -15,8 +15,8 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.config import sources_from_dicts
-from crawler.store import Store
+from newsmon.config import sources_from_dicts
+from newsmon.store import Store
 
 
 def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Scrapy's AutoThrottle lowers a slot's delay towards the server's latency but nev
 *global* DOWNLOAD_DELAY, so a site the registry says to visit every 5 seconds would be visited
 every 0.5 s after a few quick answers — and a local test site configured with delay 0 could not
 go faster than the global floor. Here the floor of a host is the ``delay`` its source sets
-(DOWNLOAD_SLOTS, filled from sources.yaml by :func:`crawler.crawl.crawl_settings`), else the
+(DOWNLOAD_SLOTS, filled from sources.yaml by :func:`newsmon.crawl.crawl_settings`), else the
 global one; the policy is otherwise AutoThrottle's, including its ceiling.
 """
 

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import Article, Dropped
-from crawler.store import Store, article_id
+from pipelines.items import Article, Dropped
+from newsmon.store import Store, article_id
 
 _SPACE = re.compile(r"\s+")
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)

@@ -11,7 +11,7 @@ walls, soft 404s) are recognised by :func:`classify` and dropped by :class:`Extr
 are bodies shorter than ``NEWSMON_MIN_TEXT_CHARS``, pages above ``NEWSMON_MAX_PAGE_BYTES`` and
 pages whose extraction exceeds ``NEWSMON_EXTRACT_TIMEOUT`` seconds.
 
-A source's ``overrides`` (title and body selectors, see :mod:`crawler.overrides`) are applied
+A source's ``overrides`` (title and body selectors, see :mod:`pipelines.overrides`) are applied
 before the generic path, which still runs for whatever the overrides do not find.
 """
 
@@ -36,8 +36,8 @@ from scrapy.statscollectors import StatsCollector
 from trafilatura.settings import Extractor
 from w3lib.encoding import html_to_unicode
 
-from crawler.items import Article, Dropped
-from crawler.overrides import apply_overrides
+from pipelines.items import Article, Dropped
+from pipelines.overrides import apply_overrides
 from pipelines import cleaning, jsonld
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length

@@ -15,9 +15,9 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import Article
-from crawler.search_index import IndexError_, SearchIndex
-from crawler.store import Store
+from pipelines.items import Article
+from newsmon.search_index import IndexError_, SearchIndex
+from newsmon.store import Store
 
 logger = logging.getLogger(__name__)
 

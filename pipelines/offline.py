@@ -1,7 +1,7 @@
 """Run one page through the crawl's own stages, without a crawler.
 
 ``newsmon extract``, the extraction benchmark and tests must see exactly the record a crawl would
-store, so this module holds no logic of its own: it builds the :class:`crawler.items.Article` the
+store, so this module holds no logic of its own: it builds the :class:`pipelines.items.Article` the
 spider would build and passes it through the same stage classes, constructed directly, in the
 order ``settings`` gives them (extract → dates → language → relevance).
 """
@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from scrapy.exceptions import DropItem
 
-from crawler.items import Article
+from pipelines.items import Article
 from pipelines.extract import ExtractPipeline, decode_html
 
 DEFAULT_TOPICS = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
@@ -46,7 +46,7 @@ def build_stages(topics: list | None = None, keep_all: bool = True, stats: Any =
     from pipelines.relevance import RelevancePipeline
 
     if topics is None:
-        from crawler.topics import load_topics
+        from pipelines.topics import load_topics
 
         topics = load_topics(DEFAULT_TOPICS)
     return [

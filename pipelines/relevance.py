@@ -13,7 +13,7 @@ the extracted title and body, and inside the body it
 
 Every stored article keeps its evidence: ``topics``, ``matched_terms`` (configured term → count)
 and ``relevance_score``. Term matching itself (stemming, elision, Arabic clitics) comes from
-:mod:`crawler.analysis` through each topic's compiled :class:`crawler.topics.TermIndex`.
+:mod:`pipelines.analysis` through each topic's compiled :class:`pipelines.topics.TermIndex`.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from crawler import analysis
-from crawler.config import DEFAULT_TOPICS_FILE
-from crawler.items import Dropped
-from crawler.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
+from pipelines import analysis
+from newsmon.config import DEFAULT_TOPICS_FILE
+from pipelines.items import Dropped
+from pipelines.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
 
 
 

@@ -8,8 +8,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.statscollectors import StatsCollector
 
-from crawler.items import Article
-from crawler.store import ARTICLE_COLUMNS, Store, StoreError, iso_utc
+from pipelines.items import Article
+from newsmon.store import ARTICLE_COLUMNS, Store, StoreError, iso_utc
 
 
 def article_record(item: Article) -> dict:

@@ -14,7 +14,7 @@ charset handling is tested too) beside ``<name>.json`` with:
   (widget labels, today/weather, comment texts, related headlines), minus any that the article
   itself contains.
 
-Pages are rendered in-process through the site's router (``crawler.sample_site.site.dispatch``),
+Pages are rendered in-process through the site's router (``newsmon.sample_site.site.dispatch``),
 at a fixed base URL and a fixed fetch time, so re-running is byte-for-byte stable and any change
 shows up as a reviewable diff. Files under ``extra/`` are hand-written and left alone.
 """
@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.sample_site import render, site  # noqa: E402
-from crawler.sample_site.catalog import OUTLETS, SampleArticle, load_articles  # noqa: E402
+from newsmon.sample_site import render, site  # noqa: E402
+from newsmon.sample_site.catalog import OUTLETS, SampleArticle, load_articles  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "extract"
 BASE_URL = "http://127.0.0.1:8765"

@@ -28,7 +28,7 @@ class Served:
 
 @pytest.fixture(scope="session")
 def sample_site() -> Iterator[Served]:
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.sample_site.server", "--port", "0"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.sample_site.server", "--port", "0"], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
@@ -47,7 +47,7 @@ class Result:
 
 def run_newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> Result:
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "crawler.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    proc = subprocess.run([sys.executable, "-m", "newsmon.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           env=full_env, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

@@ -14,9 +14,9 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from crawler.aggregators import bing_target, interstitial_target, is_google_news_link
-from crawler.sample_site.newsfeeds import picks
+from newsmon.sample_site.newsfeeds import picks
 from crawler.spiders.sitemaps import sitemaps_for
-from crawler.config import Source
+from newsmon.config import Source
 from tests.conftest import Served, run_newsmon, write_sources
 
 
@@ -93,8 +93,8 @@ def test_resolutions_and_refusals_are_counted(crawl):
 # -- robots.txt sitemaps (the other discovery path without configured feed or sitemap URLs) ------
 
 def test_robots_sitemaps_crawl_stays_within_the_source(sample_site: Served, tmp_path: Path):
-    from crawler.demo import demo_max_age
-    from crawler.sample_site.catalog import outlet_articles
+    from newsmon.demo import demo_max_age
+    from newsmon.sample_site.catalog import outlet_articles
 
     sources = write_sources(tmp_path / "s.yaml", [{
         "name": "levant-robots", "language": "ar", "locale": "ar-LB", "timezone": "Asia/Beirut", "delay": 0,

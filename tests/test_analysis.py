@@ -1,10 +1,10 @@
-"""crawler.analysis: the forms a user would expect to meet, and the ones that must stay apart."""
+"""pipelines.analysis: the forms a user would expect to meet, and the ones that must stay apart."""
 
 from __future__ import annotations
 
 import pytest
 
-from crawler.analysis import LANGUAGES, Token, analyze, analyze_query_term, analyze_tokens, normalize, tokenize
+from pipelines.analysis import LANGUAGES, Token, analyze, analyze_query_term, analyze_tokens, normalize, tokenize
 
 
 def one(word: str, lang: str | None) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import load_sources
-from crawler.yamlconf import ConfigError
+from newsmon.config import load_sources
+from newsmon.yamlconf import ConfigError
 
 GOOD = """\
 sources:

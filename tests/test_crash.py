@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from crawler.demo import demo_max_age, demo_sources
-from crawler.store import Store
+from newsmon.demo import demo_max_age, demo_sources
+from newsmon.store import Store
 from pipelines.store import StorePipeline
 from tests.conftest import FAST, ROOT, Served, run_newsmon, write_sources
 
@@ -26,7 +26,7 @@ def test_killed_crawl_is_marked_interrupted_and_repaired(sample_site: Served, tm
     data = tmp_path / "data"
     args = ["crawl", "--sources", str(sources), "--data", str(data), "--max-age", str(demo_max_age()), "--json", *FAST]
     first = ["crawl", "--sources", str(hanging), *args[3:], "-s", "DOWNLOAD_TIMEOUT=60"]
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", *first], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", *first], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     db = data / "newsmon.db"
     deadline = time.monotonic() + 60
@@ -66,7 +66,7 @@ def test_full_disk_drops_the_article_and_counts_it(tmp_path: Path) -> None:
     from scrapy.statscollectors import MemoryStatsCollector
     from scrapy.utils.test import get_crawler
 
-    from crawler.items import Article
+    from pipelines.items import Article
 
     pipeline.stats = MemoryStatsCollector(get_crawler())
     item = Article(url="https://a.ma/x", canonical_url="https://a.ma/x", id="x1", source="s", title="T",

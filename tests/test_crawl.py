@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demo import demo_max_age, demo_sources
-from crawler.sample_site.catalog import OUTLETS, load_articles
+from newsmon.demo import demo_max_age, demo_sources
+from newsmon.sample_site.catalog import OUTLETS, load_articles
 from tests.conftest import FAST, Result, Served, run_newsmon, write_sources
 
 # Outlets whose every current article is listed by the discovery method the demo uses for them
@@ -266,7 +266,7 @@ def test_interrupted_crawl_exits_non_zero(sample_site: Served, tmp_path: Path) -
 
     sources = write_sources(tmp_path / "s.yaml", [
         {"name": "hanging", "language": "en", "sections": [f"{sample_site.url}/hostile/slow?delay=8"]}])
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(sources), "--data",
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",
                              str(tmp_path / "d"), "--json", *FAST, "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(3)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
+from newsmon.cli import main
 from pipelines.dates import DatesPipeline
 from pipelines.dates.page import page_dates
 
@@ -145,7 +145,7 @@ def test_cli_rejects_bad_zone_and_base():
 
 # --- the sample news site ---------------------------------------------------------------------
 def _sample_catalog():
-    return pytest.importorskip("crawler.sample_site.catalog")
+    return pytest.importorskip("newsmon.sample_site.catalog")
 
 
 @pytest.mark.parametrize("days_after", [0.05, 2, 40])
@@ -170,7 +170,7 @@ def test_pipeline_reads_bylines_in_the_pages_own_language():
     """A source declared Russian publishes an Arabic page: the byline is read as Arabic."""
     from datetime import datetime, timezone
 
-    from crawler.items import Article
+    from pipelines.items import Article
 
     html = ("<html><body><article><h1>عنوان</h1><div class='byline'>نشر في: 12 مارس 2025 - 09:30</div>"
             "<p>نص المقال.</p></article></body></html>")
@@ -182,7 +182,7 @@ def test_pipeline_reads_bylines_in_the_pages_own_language():
 def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_no_lexicon():
     from datetime import datetime, timezone
 
-    from crawler.items import Article
+    from pipelines.items import Article
 
     html = ("<html><body><article><h1>Заголовок</h1><p class='byline'>Опубликовано: 5 марта 2025 г., 14:30</p>"
             "<p>Текст статьи.</p></article></body></html>")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from scrapy.exceptions import DropItem
 
-from crawler.items import Article
-from crawler.store import Store, article_id
+from pipelines.items import Article
+from newsmon.store import Store, article_id
 from pipelines.dedupe import DedupePipeline, content_hash, trusted_canonical
 
 URL = "https://atlas.example/2025/03/05/maroc-kazakhstan/"

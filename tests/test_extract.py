@@ -9,7 +9,7 @@ from scrapy.exceptions import DropItem
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawler.items import Article
+from pipelines.items import Article
 from pipelines import extract as extract_mod
 from pipelines.extract import ExtractPipeline, canonical_url, decode_html, extract, normalize_url, parse
 

@@ -112,7 +112,7 @@ def test_100kb_page_extracts_fast_enough():
 
 def test_pipeline_records_dates_and_language():
     pytest.importorskip("pipelines.relevance", reason="relevance stage not merged yet")
-    pytest.importorskip("crawler.topics", reason="topics loader not merged yet")
+    pytest.importorskip("pipelines.topics", reason="topics loader not merged yet")
     from datetime import datetime
 
     from pipelines.offline import build_stages, process_page

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from crawler.demo import demo_sources
+from newsmon.demo import demo_sources
 from tests.conftest import FAST, Served, run_newsmon, write_sources
 
 

@@ -1,6 +1,6 @@
 """Per-source overrides: each kind fixes a sample page the generic path gets wrong.
 
-The quirky pages (crawler/sample_site/quirks.py) each defeat the generic extractors in one way:
+The quirky pages (newsmon/sample_site/quirks.py) each defeat the generic extractors in one way:
 the headline is not in the <h1>, the first date on the page is stale, the body is outside the
 theme's content block. Each is read with and without its override; one real crawl shows the
 overrides travel from sources.yaml through the spider to the stored article.
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler.config import Source
-from crawler.items import Article
+from newsmon.config import Source
+from pipelines.items import Article
 from pipelines.dates import DatesPipeline
-from crawler.overrides import apply_overrides, compile_selector, parse_override_date
-from crawler.sample_site.quirks import QUIRKS, TIMEZONE, render_page
+from pipelines.overrides import apply_overrides, compile_selector, parse_override_date
+from newsmon.sample_site.quirks import QUIRKS, TIMEZONE, render_page
 from pipelines.extract import extract, parse
 from tests.conftest import Served, run_newsmon, write_sources
 
@@ -56,7 +56,7 @@ def test_date_override_beats_a_stale_meta_date():
 
 
 def test_date_override_applies_the_age_window_to_its_own_date():
-    from crawler.items import Dropped
+    from pipelines.items import Dropped
 
     html, url = page("date")
     item = Article(url=url, html=html, source_language="en", source_timezone=TIMEZONE, fetched_at=FETCHED,

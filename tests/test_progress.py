@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawler.demo import demo_sources
+from newsmon.demo import demo_sources
 from tests.conftest import FAST, ROOT, Served, write_sources
 
 
@@ -18,7 +18,7 @@ def test_terminal_shows_progress_and_summary_table(sample_site: Served, tmp_path
     path = write_sources(tmp_path / "s.yaml", sources)
     master, slave = pty.openpty()
     env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "--sources", str(path), "--data",
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(path), "--data",
                              str(tmp_path / "d"), "--max-age", "0", *FAST], cwd=ROOT, stdin=subprocess.DEVNULL,
                             stdout=slave, stderr=slave, env=env)
     os.close(slave)

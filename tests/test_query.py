@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.query import And, MatchAll, Not, Or, Term, parse, positive_terms
+from newsmon.query import And, MatchAll, Not, Or, Term, parse, positive_terms
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,10 @@ import pytest
 from click.testing import CliRunner
 from scrapy.exceptions import DropItem
 
-from crawler.cli import main
-from crawler.items import Article
-from crawler.topics import load_topics
-from crawler.yamlconf import ConfigError
+from newsmon.cli import main
+from pipelines.items import Article
+from pipelines.topics import load_topics
+from newsmon.yamlconf import ConfigError
 from pipelines.relevance import RelevancePipeline, match_topics, strip_read_also
 
 TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
@@ -153,7 +153,7 @@ def test_pipeline_from_crawler_reads_settings(tmp_path):
 
 # --------------------------------------------------------------------------- sample site
 def test_every_sample_site_article_is_classified_right(topics):
-    catalog = pytest.importorskip("crawler.sample_site.catalog")
+    catalog = pytest.importorskip("newsmon.sample_site.catalog")
     wrong = []
     for a in catalog.load_articles():
         [m] = match_topics(a.title, a.text, a.lang, topics)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawler.topics import Topic, load_topics
+from pipelines.topics import Topic, load_topics
 from pipelines.relevance import match_topics
 
 FIXTURES = Path(__file__).parent / "fixtures" / "relevance"

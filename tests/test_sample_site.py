@@ -22,9 +22,9 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
-from crawler.sample_site.dates import words
-from crawler.sample_site.catalog import OUTLETS, load_articles, outlet_articles, render_article
-from crawler.sample_site.server import start_in_thread
+from newsmon.sample_site.dates import words
+from newsmon.sample_site.catalog import OUTLETS, load_articles, outlet_articles, render_article
+from newsmon.sample_site.server import start_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)   # a Monday
@@ -132,7 +132,7 @@ def test_boilerplate_and_hard_negatives_are_on_the_pages():
 # -- served over HTTP ------------------------------------------------------------------------
 
 def test_module_prints_its_url_first_and_serves():
-    proc = subprocess.Popen([sys.executable, "-m", "crawler.sample_site.server", "--port", "0"],
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.sample_site.server", "--port", "0"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = proc.stdout.readline().strip()
@@ -297,7 +297,7 @@ def test_huge_page_is_20_mb_streamed(site):
     while chunk := resp.read(1 << 16):
         total += len(chunk)
     assert total == 20 * 1024 * 1024
-    sizes = [p.stat().st_size for p in (ROOT / "crawler" / "sample_site").rglob("*") if p.is_file()]
+    sizes = [p.stat().st_size for p in (ROOT / "newsmon" / "sample_site").rglob("*") if p.is_file()]
     assert max(sizes) < 1_000_000   # generated on the fly, not stored
 
 

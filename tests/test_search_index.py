@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.query import parse, positive_terms
-from crawler.search_index import SearchIndex
-from crawler.snippets import make_snippet
+from newsmon.query import parse, positive_terms
+from newsmon.search_index import SearchIndex
+from newsmon.snippets import make_snippet
 
 DOCS = [
     {"id": "fr1", "source": "atlas-fr", "lang": "fr", "published_at": "2025-02-21T10:00:00Z",
@@ -118,7 +118,7 @@ def test_arabic_expansion_is_narrow_and_never_widens_a_negation(tmp_path: Path) 
 
 
 def test_a_corrupt_index_is_reported_and_rebuilt_by_reindex(tmp_path: Path) -> None:
-    from crawler.search_index import IndexError_
+    from newsmon.search_index import IndexError_
 
     path = tmp_path / "corrupt"
     ix = SearchIndex(path, writable=True)

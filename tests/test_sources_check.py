@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from crawler import sourcecheck
-from crawler.cli import main
-from crawler.config import Source
+from newsmon import sourcecheck
+from newsmon.cli import main
+from newsmon.config import Source
 
 pytestmark = pytest.mark.timeout(60)
 

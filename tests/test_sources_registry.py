@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
-from crawler.config import DEFAULT_SOURCES_FILE, SourcesFile, load_sources
-from crawler.yamlconf import load_model
+from newsmon.cli import main
+from newsmon.config import DEFAULT_SOURCES_FILE, SourcesFile, load_sources
+from newsmon.yamlconf import load_model
 
 # Desks the issue names; each must be in the shipped file.
 EXPECTED_DESKS = {

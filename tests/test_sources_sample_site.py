@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import main
-from crawler.sample_site import render, server
-from crawler.sample_site.catalog import OUTLETS, outlet_articles
+from newsmon.cli import main
+from newsmon.sample_site import render, server
+from newsmon.sample_site.catalog import OUTLETS, outlet_articles
 
 pytestmark = pytest.mark.timeout(60)
 QUERY = "Kazakhstan"

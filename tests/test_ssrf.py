@@ -10,9 +10,9 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.config import Source
+from newsmon.config import Source
 from crawler.middlewares import PrivateAddressGuard
-from crawler.sourcecheck import check_url, RobotsCache
+from newsmon.sourcecheck import check_url, RobotsCache
 
 
 @pytest.mark.parametrize("url", [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.store import MIGRATIONS, Store, StoreError, article_id
+from newsmon.store import MIGRATIONS, Store, StoreError, article_id
 
 
 def record(url: str, text: str = "Le Maroc et le Kazakhstan.", **extra: object) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.commands.common import printable
+from newsmon.commands.common import printable
 
 
 def test_printable_drops_controls_and_bidi_overrides_keeps_text() -> None:

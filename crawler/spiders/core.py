@@ -20,9 +20,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import discovery
-from crawler.config import Source
-from crawler.items import Article
-from crawler.store import Store
+from newsmon.config import Source
+from pipelines.items import Article
+from newsmon.store import Store
 
 
 def source_stat(source: str, key: str) -> str:

@@ -23,14 +23,14 @@ from typing import Any
 
 import scrapy
 
-from crawler.config import Source, sources_from_dicts
+from newsmon.config import Source, sources_from_dicts
 from crawler.spiders.aggregators import AggregatorLinks
 from crawler.spiders.core import failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
 from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
 from crawler.spiders.sitemaps import SitemapDiscovery
-from crawler.store import Store, iso_utc
+from newsmon.store import Store, iso_utc
 
 
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):

@@ -1,7 +1,7 @@
 """Discovery by site search: a source's ``search`` URL templates, filled with the topics' terms.
 
 One request per template and term (terms in the source's language, see
-:func:`crawler.crawl.search_terms`). The answer decides how it is read: WordPress REST JSON
+:func:`newsmon.crawl.search_terms`). The answer decides how it is read: WordPress REST JSON
 (``/wp-json/wp/v2/posts?search=``), an RSS/Atom feed (news-search aggregators such as Google
 News and Bing News, whose links :mod:`.aggregators` resolves), or an HTML results page
 (WordPress ``?s=``) read like a section page without following its pagination.
@@ -16,7 +16,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import discovery
-from crawler.config import Source
+from newsmon.config import Source
 from crawler.spiders.core import SpiderCore
 
 

@@ -10,7 +10,7 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from crawler.items import Dropped
+from pipelines.items import Dropped
 
 from .normalize import ParsedDate, parse_date
 from .page import PageDates, page_dates
@@ -80,7 +80,7 @@ class DatesPipeline:
         spec = item.get("overrides") or {}
         if not spec.get("date"):
             return None
-        from crawler.overrides import override_date  # late: keeps this package free of crawler imports
+        from pipelines.overrides import override_date  # late: keeps this package free of crawler imports
 
         parsed = override_date(item, spec)
         self._inc("override" if parsed is not None else "override_missed")

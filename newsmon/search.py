@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crawler.query import parse, positive_terms
-from crawler.search_index import SearchIndex
-from crawler.snippets import Snippet, make_snippet
-from crawler.store import Store, StoreError
+from newsmon.query import parse, positive_terms
+from newsmon.search_index import SearchIndex
+from newsmon.snippets import Snippet, make_snippet
+from newsmon.store import Store, StoreError
 
 
 @dataclass

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
-from crawler.store import Store
+from newsmon.commands.common import data_option, default_data_dir, json_option, print_json, table, user_errors
+from newsmon.store import Store
 
 
 @click.command("runs")

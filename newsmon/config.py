@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from crawler.yamlconf import ConfigError, load_model
+from newsmon.yamlconf import ConfigError, load_model
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES_FILE = PACKAGE_ROOT / "settings" / "sources.yaml"
@@ -55,7 +55,7 @@ def _selector(value: str | None) -> str | None:
     so a typo is a config error at load time, not a silent miss on every page of the source."""
     if value is None:
         return None
-    from crawler.overrides import compile_selector
+    from pipelines.overrides import compile_selector
 
     compile_selector(value)  # raises ValueError naming the problem
     return value
@@ -79,7 +79,7 @@ class Overrides(BaseModel):
     def _date_format(cls, value: str | None) -> str | None:
         if value is None:
             return None
-        from crawler.overrides import check_date_format
+        from pipelines.overrides import check_date_format
 
         check_date_format(value)
         return value

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, date_option_value, default_data_dir, user_errors
-from crawler.store import Store
+from newsmon.commands.common import data_option, date_option_value, default_data_dir, user_errors
+from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
                  "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",

@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from crawler.crawl import CrawlFailed
-from crawler.search_index import IndexError_
-from crawler.store import StoreError
-from crawler.yamlconf import ConfigError
+from newsmon.crawl import CrawlFailed
+from newsmon.search_index import IndexError_
+from newsmon.store import StoreError
+from newsmon.yamlconf import ConfigError
 
 USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed)
 

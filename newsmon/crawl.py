@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.config import DEFAULT_TOPICS_FILE, Source, sources_to_dicts
+from newsmon.config import DEFAULT_TOPICS_FILE, Source, sources_to_dicts
 
 
 @dataclass
@@ -51,7 +51,7 @@ def topics_fingerprint(path: Path) -> str:
 
 
 def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) -> dict[str, Any]:
-    from crawler.topics import load_topics
+    from pipelines.topics import load_topics
 
     topics = load_topics(options.topics_file)
     slots = {}

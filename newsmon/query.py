@@ -10,7 +10,7 @@ means the same thing on Elasticsearch and in an alert rule:
     title:Kazakhstan                 only in the title (fields: title, text, source, lang, url)
     (Maroc OR Morocco) AND blé
 
-Words are analyzed later, per language, by crawler.analysis; this module only builds the tree.
+Words are analyzed later, per language, by pipelines.analysis; this module only builds the tree.
 Malformed input (an unclosed quote or parenthesis, a dangling operator) is repaired leniently
 rather than rejected: users paste queries from elsewhere and expect results, not a syntax error.
 """

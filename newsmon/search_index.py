@@ -1,8 +1,8 @@
-"""The embedded search index: tantivy over terms produced by crawler.analysis.
+"""The embedded search index: tantivy over terms produced by pipelines.analysis.
 
 tantivy's own analyzers have no Kazakh stemmer and fold Arabic differently from our topic
 matcher, so we do not let tantivy analyze anything. Every text field uses the whitespace
-tokenizer and receives the output of ``crawler.analysis.analyze``; queries go through the same
+tokenizer and receives the output of ``pipelines.analysis.analyze``; queries go through the same
 function. A word therefore means the same thing here, in topic matching, in alert rules and on
 Elasticsearch (which receives the same tokens).
 
@@ -23,9 +23,9 @@ from typing import Any
 
 import tantivy
 
-from crawler import analysis
+from pipelines import analysis
 from crawler.discovery import parse_iso
-from crawler.query import And, MatchAll, Node, Not, Or, Term, parse
+from newsmon.query import And, MatchAll, Node, Not, Or, Term, parse
 
 SCHEMA_VERSION = "1"
 TOKENIZER = "newsmon_ws"

@@ -1,4 +1,4 @@
-"""The ``newsmon`` command: one click group; each command is a thin wrapper in crawler/commands/."""
+"""The ``newsmon`` command: one click group; each command is a thin wrapper in newsmon/commands/."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-# (module under crawler.commands, attribute): each module defines one click command or group.
+# (module under newsmon.commands, attribute): each module defines one click command or group.
 COMMANDS: list[tuple[str, str]] = [
     ("demo", "demo"),
     ("crawl", "crawl"),
@@ -28,7 +28,7 @@ def main() -> None:
 
 
 for _module, _attr in COMMANDS:
-    main.add_command(getattr(importlib.import_module(f"crawler.commands.{_module}"), _attr))
+    main.add_command(getattr(importlib.import_module(f"newsmon.commands.{_module}"), _attr))
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,7 @@
 
 A topic is relevant when every concept is mentioned (``morocco-kazakhstan`` = Morocco AND
 Kazakhstan). Each concept lists its terms per language: names, demonyms, adjectives, capital.
-Terms are compiled once per language into token sequences with :mod:`crawler.analysis`, so "the
+Terms are compiled once per language into token sequences with :mod:`pipelines.analysis`, so "the
 Moroccan side", "الجانب المغربي" and "марокканской стороны" reach the same concept as the
 country name, and a multi-word term ("المملكة المغربية") matches as a contiguous sequence.
 
@@ -34,8 +34,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from crawler import analysis
-from crawler.yamlconf import ConfigError, line_for, load_yaml, validate
+from pipelines import analysis
+from newsmon.yamlconf import ConfigError, line_for, load_yaml, validate
 
 ANY = "any"
 TERM_LANGS = (*analysis.LANGUAGES, ANY)

@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from crawler.commands.common import timezone_value
-from crawler.store import iso_utc
+from newsmon.commands.common import timezone_value
+from newsmon.store import iso_utc
 from scrapy.exceptions import DropItem
 
 from pipelines.extract import MAX_PAGE_BYTES
@@ -81,7 +81,7 @@ def _select_topics(name: str | None) -> list | None:
     """All topics of settings/topics.yaml, or just the one named by ``--topic``."""
     if name is None:
         return None
-    from crawler.topics import load_topics
+    from pipelines.topics import load_topics
     from pipelines.offline import DEFAULT_TOPICS
 
     topics = load_topics(DEFAULT_TOPICS)

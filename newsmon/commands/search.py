@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 from rich.text import Text
 
-from crawler.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
+from newsmon.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
                                      printable, table, user_errors)
-from crawler.search import search as run_search
+from newsmon.search import search as run_search
 
 @click.command("search")
 @click.argument("query", required=False, default="")
@@ -77,7 +77,7 @@ def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
 
 def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> str:
     """Say so when a filter names something the store has never seen (a typo, usually)."""
-    from crawler.store import Store
+    from newsmon.store import Store
 
     notes = []
     with Store(data_dir, readonly=True) as store:

@@ -1,6 +1,6 @@
 """Serve the sample site over HTTP on 127.0.0.1 (stdlib ThreadingHTTPServer, like Scrapy's mockserver).
 
-``python -m crawler.sample_site.server [--port N]`` prints the base URL as its first stdout line,
+``python -m newsmon.sample_site.server [--port N]`` prints the base URL as its first stdout line,
 so a parent process can start it on port 0 and read where it landed.
 """
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
+from newsmon.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
                                      user_errors)
-from crawler.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
-from crawler.crawl import CrawlOptions, run_crawl
+from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
+from newsmon.crawl import CrawlOptions, run_crawl
 from crawler.runs import summarize
-from crawler.store import Store, StoreError
+from newsmon.store import Store, StoreError
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -111,8 +111,8 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
 
     Example: newsmon crawl --source hespress-fr --max-age 7
     """
-    from crawler.topics import load_topics
-    from crawler.yamlconf import load_yaml
+    from pipelines.topics import load_topics
+    from newsmon.yamlconf import load_yaml
 
     data_dir = data_dir or default_data_dir()
     sources = load_sources(sources_file, names)

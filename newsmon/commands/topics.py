@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import printable
-from crawler.config import DEFAULT_TOPICS_FILE
+from newsmon.commands.common import printable
+from newsmon.config import DEFAULT_TOPICS_FILE
 
-from crawler.topics import BOOSTERS, Topic, load_topics
-from crawler.yamlconf import ConfigError
+from pipelines.topics import BOOSTERS, Topic, load_topics
+from newsmon.yamlconf import ConfigError
 
 
 topics_file_option = click.option(

@@ -1,7 +1,7 @@
 """Snippets with the matched words marked, built from the stored text with the shared analyzer.
 
 The index holds analyzed terms, not text, so highlighting is done here: the article text is
-analyzed with offsets (crawler.analysis), the tokens whose terms the query asked for are the
+analyzed with offsets (pipelines.analysis), the tokens whose terms the query asked for are the
 matches, and the densest window of them becomes the snippet. Being computed from the same
 analysis, a highlight is exactly what made the document match ("marocaines" highlights
 "marocain"), in any language.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from crawler import analysis
-from crawler.query import Term
+from pipelines import analysis
+from newsmon.query import Term
 
 WINDOW_CHARS = 220
 

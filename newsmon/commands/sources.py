@@ -15,10 +15,10 @@ from typing import NoReturn
 
 import click
 
-from crawler.commands.common import printable
+from newsmon.commands.common import printable
 
-from crawler.config import DEFAULT_SOURCES_FILE, Source, SourcesFile, load_sources
-from crawler.yamlconf import ConfigError, load_model
+from newsmon.config import DEFAULT_SOURCES_FILE, Source, SourcesFile, load_sources
+from newsmon.yamlconf import ConfigError, load_model
 
 _SOURCES_OPTION = click.option(
     "--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_SOURCES_FILE,
@@ -101,7 +101,7 @@ def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: fl
 
     Unreachable URLs are reported as rows with an error; the exit status stays 0.
     """
-    from crawler import sourcecheck
+    from newsmon import sourcecheck
 
     try:
         selected: list[Source] = load_sources(sources_file, names)

@@ -35,9 +35,9 @@ from protego import Protego
 from scrapy.utils.gz import gunzip
 
 from crawler import discovery
-from crawler.config import Source
+from newsmon.config import Source
 from crawler.discovery import Entry
-from crawler.store import iso_utc as store_iso_utc
+from newsmon.store import iso_utc as store_iso_utc
 
 DEFAULT_USER_AGENT = "newsmon/0.1 (+source check; polite news monitor)"
 DEFAULT_QUERY = "Kazakhstan"
@@ -328,9 +328,9 @@ def topic_queries(topics_file: str | Path | None = None) -> dict[str, str]:
     mention both sides, in the desk's own language. An unreadable topics file gives {} (the
     check then searches for DEFAULT_QUERY) — checking sources must not depend on topics.
     """
-    from crawler.config import DEFAULT_TOPICS_FILE
-    from crawler.topics import load_topics
-    from crawler.yamlconf import ConfigError
+    from newsmon.config import DEFAULT_TOPICS_FILE
+    from pipelines.topics import load_topics
+    from newsmon.yamlconf import ConfigError
 
     try:
         topic = load_topics(topics_file or DEFAULT_TOPICS_FILE)[0]

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 import click
 
-from crawler.config import LANGUAGE_CODES
+from newsmon.config import LANGUAGE_CODES
 
 from pipelines.dates.normalize import parse_date
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from crawler.commands.common import data_option, default_data_dir, user_errors
-from crawler.search_index import SearchIndex, rebuild
-from crawler.store import Store
+from newsmon.commands.common import data_option, default_data_dir, user_errors
+from newsmon.search_index import SearchIndex, rebuild
+from newsmon.store import Store
 
 
 @click.command("reindex")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from crawler.sample_site.catalog import OUTLETS
+from newsmon.sample_site.catalog import OUTLETS
 
 DEMO_PORT = 8765
 DEMO_SEARCHES = ["Kazakhstan", "Maroc", "كازاخستان", "Марокко", "Қазақстан", "Kazakistan", "Marruecos"]
