@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -72,108 +72,28 @@ def _run_script(db: sqlite3.Connection, script: str) -> None:
             db.execute(statement)
 
 
-def _m001_initial(db: sqlite3.Connection) -> None:
-    _run_script(
-        db,
-        """
-        CREATE TABLE articles (
-            id TEXT PRIMARY KEY,
-            url TEXT NOT NULL,
-            canonical_url TEXT NOT NULL,
-            source TEXT NOT NULL,
-            title TEXT,
-            text TEXT NOT NULL,
-            lang TEXT,
-            author TEXT,
-            image TEXT,
-            published_at TEXT,
-            modified_at TEXT,
-            date_source TEXT,
-            fetched_at TEXT NOT NULL,
-            relevant INTEGER NOT NULL DEFAULT 0,
-            topics TEXT NOT NULL DEFAULT '[]',
-            matched_terms TEXT NOT NULL DEFAULT '{}',
-            relevance_score REAL NOT NULL DEFAULT 0,
-            content_hash TEXT,
-            discovered_via TEXT,
-            first_seen_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            run_id INTEGER
-        );
-        CREATE INDEX articles_published ON articles(published_at);
-        CREATE INDEX articles_source ON articles(source);
-        CREATE INDEX articles_hash ON articles(content_hash);
-        CREATE TABLE article_urls (
-            key TEXT PRIMARY KEY,
-            url TEXT NOT NULL,
-            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE
-        );
-        CREATE INDEX article_urls_article ON article_urls(article_id);
-        CREATE TABLE runs (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            crawl_id TEXT NOT NULL,
-            source TEXT NOT NULL,
-            started_at TEXT NOT NULL,
-            finished_at TEXT,
-            status TEXT NOT NULL DEFAULT 'running',
-            pages_fetched INTEGER NOT NULL DEFAULT 0,
-            articles_stored INTEGER NOT NULL DEFAULT 0,
-            skipped INTEGER NOT NULL DEFAULT 0,
-            errors INTEGER NOT NULL DEFAULT 0,
-            stats TEXT NOT NULL DEFAULT '{}'
-        );
-        CREATE INDEX runs_crawl ON runs(crawl_id);
-        CREATE TABLE outbox (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            article_id TEXT NOT NULL,
-            event TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            indexed_at TEXT,
-            alerted_at TEXT
-        );
-        CREATE INDEX outbox_pending_index ON outbox(indexed_at);
-        """
-    )
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def _m002_seen_pages(db: sqlite3.Connection) -> None:
-    """Pages fetched and judged not worth storing (off topic, not an article, too old)."""
-    _run_script(
-        db,
-        """
-        CREATE TABLE seen_pages (
-            key TEXT PRIMARY KEY,
-            url TEXT NOT NULL,
-            source TEXT NOT NULL,
-            outcome TEXT NOT NULL,
-            seen_at TEXT NOT NULL
-        )
-        """,
-    )
+def migrations() -> list[tuple[str, str]]:
+    """Numbered ``.sql`` files in ``newsmon/migrations``, in order: (name, script).
 
-
-def _m003_run_pid(db: sqlite3.Connection) -> None:
-    """Which process runs a crawl, so a concurrent crawl's rows are not taken for a dead one's."""
-    db.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
-
-
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("001_initial", _m001_initial),
-    ("002_seen_pages", _m002_seen_pages),
-    ("003_run_pid", _m003_run_pid),
-]
+    A new table or column is a new file with the next number; a file is never edited once
+    released, because its name is what ``_migrations`` records as applied.
+    """
+    return [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))]
 
 
 def _migrate(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
     applied = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    for name, fn in MIGRATIONS:
+    for name, script in migrations():
         if name in applied:
             continue
         db.execute("BEGIN IMMEDIATE")
         try:
             if name not in {row[0] for row in db.execute("SELECT name FROM _migrations")}:
-                fn(db)
+                _run_script(db, script)
                 db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, iso_utc(utcnow())))
             db.execute("COMMIT")
         except BaseException:

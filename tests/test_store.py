@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.store import MIGRATIONS, Store, StoreError, article_id
+from newsmon.store import Store, migrations, StoreError, article_id
 
 
 def record(url: str, text: str = "Le Maroc et le Kazakhstan.", **extra: object) -> dict:
@@ -61,7 +61,7 @@ def test_migrations_apply_once(tmp_path: Path) -> None:
     Store(tmp_path).close()
     Store(tmp_path).close()
     db = sqlite3.connect(tmp_path / "newsmon.db")
-    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(MIGRATIONS)
+    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(migrations())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
