@@ -84,7 +84,7 @@ def page_bench() -> None:
     label = f"{len(pages)} trap pages"
     try:
         from newsmon.sample_site import catalog
-        from pipelines.extract import decode_html
+        from pipelines.html import decode_html
 
         for article in catalog.load_articles():
             body, ctype = catalog.render_article(article.slug, article.published + timedelta(days=1))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-import re
 import json
+import re
 import os
 import sys
 from collections.abc import Callable
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from newsmon.crawl import CrawlFailed
+from newsmon.errors import CrawlFailed
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
