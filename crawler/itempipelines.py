@@ -73,6 +73,14 @@ class PagePipeline:
         return result.article
 
 
+def crawl_store(crawler: Crawler) -> CrawlStore:
+    """The store the application handed to the spider for this crawl."""
+    store = getattr(crawler.spider, "store", None)
+    if store is None:
+        raise NotConfigured("the spider has no store: crawls run through `newsmon crawl`")
+    return store
+
+
 class _StoreStep:
     def __init__(self, store: CrawlStore, stats: Any):
         self.store = store
@@ -80,7 +88,7 @@ class _StoreStep:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
-        return cls(crawler.spider.store, crawler.stats)  # type: ignore[union-attr]
+        return cls(crawl_store(crawler), crawler.stats)
 
     def inc(self, key: str, count: int = 1) -> None:
         self.stats.inc_value(key, count)
@@ -89,8 +97,8 @@ class _StoreStep:
 class DedupePipeline(_StoreStep):
     """Sets ``id`` and ``content_hash``; drops a second copy within the crawl or of a stored text."""
 
-    def __init__(self, store: CrawlStore | None, stats: Any):
-        super().__init__(store, stats)  # type: ignore[arg-type]
+    def __init__(self, store: CrawlStore, stats: Any):
+        super().__init__(store, stats)
         self.seen_ids: set[str] = set()
         self.seen_hashes: dict[str, str] = {}
 
@@ -105,7 +113,7 @@ class DedupePipeline(_StoreStep):
         if item["id"] in self.seen_ids:
             self._drop(item, "duplicate_in_run")
         twin = self.seen_hashes.get(item["content_hash"])
-        if twin is None and self.store is not None:
+        if twin is None:
             twin = self.store.find_by_hash(item["content_hash"])
         if twin is not None and twin != item["id"]:
             self._drop(item, "duplicate_content")
@@ -152,8 +160,8 @@ class IndexPipeline(_StoreStep):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "IndexPipeline":
         s = crawler.settings
-        return cls(crawler.spider.store, crawler.stats,  # type: ignore[union-attr]
-                   s.getint("NEWSMON_INDEX_EVERY_ITEMS", 50), s.getfloat("NEWSMON_INDEX_EVERY_SECONDS", 10.0))
+        return cls(crawl_store(crawler), crawler.stats,
+                   s.getint("NEWSMON_INDEX_EVERY_ITEMS"), s.getfloat("NEWSMON_INDEX_EVERY_SECONDS"))
 
     def open_spider(self) -> None:
         self._sync()  # leftovers from a crawl that died before indexing

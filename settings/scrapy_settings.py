@@ -26,12 +26,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.UnreachableHosts": 540,
     # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one
     "crawler.backoff.BackoffMiddleware": 560,
+    # each source's `delay` kept as its hosts' minimum gap, whatever AutoThrottle decides
+    "crawler.throttle.SourceDelay": 570,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    # AutoThrottle with each source's `delay` as its hosts' floor (crawler/throttle.py)
-    "scrapy.extensions.throttle.AutoThrottle": None,
-    "crawler.throttle.SourceThrottle": 0,
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"

@@ -9,6 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from newsmon.cli import main
+from newsmon.sample_site import catalog, render
+from pipelines.html import decode_html
 from pipelines.dates import DatesStage
 from pipelines.dates.page import page_dates
 
@@ -133,20 +135,13 @@ def test_cli_rejects_bad_zone_and_base():
 
 
 # --- the sample news site ---------------------------------------------------------------------
-def _sample_catalog():
-    return pytest.importorskip("newsmon.sample_site.catalog")
-
-
 @pytest.mark.parametrize("days_after", [0.05, 2, 40])
 def test_sample_site_articles_get_their_published_at(days_after):
-    catalog = _sample_catalog()
-    from pipelines.html import decode_html
-
     wrong = []
     for article in catalog.load_articles():
         outlet = catalog.OUTLETS[article.outlet]
         now = article.published + timedelta(days=days_after)
-        body, ctype = catalog.render_article(article.slug, now)
+        body, ctype = render.render_article(article.slug, now)
         dates = page_dates(decode_html(body, ctype), "http://127.0.0.1:8000" + article.path, article.lang,
                            str(outlet.tz), now, locale=outlet.locale)
         got = dates.published.iso() if dates.published else None

@@ -154,7 +154,7 @@ class SpiderCore(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
+        request: scrapy.Request = getattr(failure, "request")  # set by Scrapy on every errback failure
         name = request.meta.get("source", "?")
         reason = failure_reason(failure)
         if reason in HOST_DOWN_REASONS:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 
 from crawler.sources import Source
 from crawler.store import CrawlStore
@@ -45,7 +46,7 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         self._sources_arg = sources
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "NewsSpider":  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "NewsSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.sources = spider._sources_arg or list(settings.getlist("NEWSMON_SOURCES"))

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -37,8 +38,6 @@ def date_option_value(ctx: click.Context, param: click.Parameter, value: str | N
 
 def timezone_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An IANA zone, checked up front: a typo must not quietly turn into UTC."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     if value is None:
         return value
     try:

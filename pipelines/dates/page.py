@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 from lxml.html import HtmlElement
 
@@ -143,8 +144,6 @@ def _first(candidates: Iterator[tuple[str, ParsedDate]]) -> tuple[str, ParsedDat
 
 
 def _refine(value: ParsedDate, candidates, ctx: _Ctx) -> tuple[str, ParsedDate] | None:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(ctx.tz)
     for source, other in candidates:
         if other.has_time and other.value.astimezone(zone).date() == value.value:
