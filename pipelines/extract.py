@@ -273,6 +273,90 @@ def _headline_is_site_name(tree: HtmlElement, title: str | None) -> bool:
     return (site is not None and norm == _norm_title(site)) or (len(parts) == 1 and norm in parts and page != title)
 
 
+SEARCH_PATH = re.compile(r"/(search|recherche|ricerca|buscar|poisk|بحث)(/|$)")
+TAG_PATH = re.compile(r"/(tag|tags|etiquette|etiqueta|tema|teg|وسم)/")
+LISTING_PATH = re.compile(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)")
+LISTING_CLASSES = {"home", "blog", "archive", "category", "author", "date"}
+ARTICLE_CLASSES = {"single", "single-post", "postid"}
+
+
+@dataclass
+class _Evidence:
+    """What :func:`classify` reads of a page, gathered once."""
+
+    tree: HtmlElement
+    title: str | None
+    classes: set[str]
+    head_text: str
+    body_text: str
+    path: str
+    query: dict[str, str]
+    types: set[str]
+    is_article: bool
+
+    @classmethod
+    def of(cls, tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> "_Evidence":
+        classes = _body_classes(tree)
+        body = tree.find(".//body")
+        parts = urlsplit(url)
+        types = set().union(*(_ld_types(obj) for obj in ld)) if ld else set()
+        is_article = bool(types & ARTICLE_TYPES) or (_meta(tree, "og:type") or "").lower() == "article" \
+            or bool(ARTICLE_CLASSES & classes) or any(c.startswith("postid-") for c in classes)
+        return cls(tree, title, classes, " ".join(filter(None, [tree.findtext(".//title"), title])),
+                   _clean_space(body.text_content()) if body is not None else "", parts.path.lower(),
+                   dict(parse_qsl(parts.query)), types, is_article)
+
+    def markup(self) -> str:
+        body = self.tree.find(".//body")
+        return etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
+
+
+def _is_empty(e: _Evidence) -> bool:
+    return not e.body_text and not e.head_text.strip()
+
+
+def _is_challenge(e: _Evidence) -> bool:
+    return bool(CHALLENGE.search(e.head_text) or (len(e.body_text) < 3000 and CHALLENGE.search(e.markup())))
+
+
+def _is_not_found(e: _Evidence) -> bool:
+    return "error404" in e.classes or bool(NOT_FOUND.search(e.head_text))
+
+
+def _is_search(e: _Evidence) -> bool:
+    return bool({"search", "search-results"} & e.classes or {"s", "q"} & e.query.keys()
+                or SEARCH_PATH.search(e.path) or SEARCH_TITLE.search(e.head_text))
+
+
+def _is_tag(e: _Evidence) -> bool:
+    return bool({"tag", "tag-template"} & e.classes or TAG_PATH.search(e.path))
+
+
+def _is_listing(e: _Evidence) -> bool:
+    """A page of teasers: told by its template, its address, or its shape (never an article's)."""
+    if e.is_article:
+        return False
+    if LISTING_CLASSES & e.classes or _headline_is_site_name(e.tree, e.title):  # a home page: its only headline is the site's name
+        return True
+    if e.path in ("", "/") or LISTING_PATH.search(e.path) or e.types & {"collectionpage", "itemlist"}:
+        return True
+    if len(e.tree.xpath("//article")) >= 4:
+        return True  # one <article> per teaser
+    linked_headlines = len(e.tree.xpath("//*[self::h2 or self::h3][a][not(ancestor::aside or ancestor::nav or ancestor::footer)]"))
+    body = cleaning.find_body(e.tree)
+    if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
+        return True
+    longest = max((len(_clean_space(p.text_content())) for p in e.tree.iter("p")), default=0)
+    return linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH  # several headlines, teaser-sized paragraphs
+
+
+# Checked in order: the first kind whose test holds is the page's kind; else it is an article.
+PAGE_KINDS = (
+    ("empty", _is_empty), ("challenge", _is_challenge), ("not-found", _is_not_found),
+    ("search", _is_search), ("tag", _is_tag), ("listing", _is_listing),
+)
+
+
 def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> str:
     """Decide what kind of page this is, before extraction.
 
@@ -280,47 +364,8 @@ def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> 
     ``error404``), schema.org / og types, URL shapes (``?s=``, ``/tag/``), and the shape of the
     page (many teaser headlines and no article body).
     """
-    classes = _body_classes(tree)
-    head_text = " ".join(filter(None, [tree.findtext(".//title"), title]))
-    body = tree.find(".//body")
-    body_text = _clean_space(body.text_content()) if body is not None else ""
-    if not body_text and not head_text.strip():
-        return "empty"
-    markup = etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
-    if CHALLENGE.search(head_text) or (len(body_text) < 3000 and CHALLENGE.search(markup)):
-        return "challenge"
-    if "error404" in classes or NOT_FOUND.search(head_text):
-        return "not-found"
-    parts = urlsplit(url)
-    path = parts.path.lower()
-    query = dict(parse_qsl(parts.query))
-    if "search" in classes or "search-results" in classes or "s" in query or "q" in query \
-            or re.search(r"/(search|recherche|ricerca|buscar|poisk|بحث)(/|$)", path) or SEARCH_TITLE.search(head_text):
-        return "search"
-    if {"tag", "tag-template"} & classes or re.search(r"/(tag|tags|etiquette|etiqueta|tema|teg|وسم)/", path):
-        return "tag"
-    types = set().union(*(_ld_types(obj) for obj in ld)) if ld else set()
-    og_type = (_meta(tree, "og:type") or "").lower()
-    is_article = bool(types & ARTICLE_TYPES) or og_type == "article" or bool({"single", "single-post", "postid"} & classes) \
-        or any(c.startswith("postid-") for c in classes)
-    if {"home", "blog", "archive", "category", "author", "date"} & classes and not is_article:
-        return "listing"
-    if not is_article and _headline_is_site_name(tree, title):
-        return "listing"  # a home page: its only headline is the site's name
-    if not is_article:
-        if path in ("", "/") or re.search(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)", path) \
-                or types & {"collectionpage", "itemlist"}:
-            return "listing"
-        if len(tree.xpath("//article")) >= 4:
-            return "listing"  # one <article> per teaser
-        linked_headlines = len(tree.xpath("//*[self::h2 or self::h3][a][not(ancestor::aside or ancestor::nav or ancestor::footer)]"))
-        body = cleaning.find_body(tree)
-        if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
-            return "listing"
-        longest = max((len(_clean_space(p.text_content())) for p in tree.iter("p")), default=0)
-        if linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH:
-            return "listing"  # several linked headlines and only teaser-sized paragraphs
-    return "article"
+    evidence = _Evidence.of(tree, url, ld, title)
+    return next((kind for kind, holds in PAGE_KINDS if holds(evidence)), "article")
 
 
 # -- text ---------------------------------------------------------------------------------------
