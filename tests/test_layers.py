@@ -61,6 +61,13 @@ def test_no_import_points_up(layer: str, forbidden: set[str]) -> None:
     assert not {m: n for m, n in wrong.items() if n}
 
 
+def test_only_the_application_opens_a_database() -> None:
+    """The crawl's one writer comes from the application; the lower layers never open one."""
+    wrong = {mod: sorted(n for n in names if top(n) in ("sqlite3", "tantivy", "elasticsearch", "redis"))
+             for mod, names in GRAPH.items() if top(mod) in ("crawler", "pipelines")}
+    assert not {m: n for m, n in wrong.items() if n}
+
+
 def test_only_the_crawler_and_the_crawl_entries_import_scrapy() -> None:
     users = {str(p.relative_to(ROOT)) for p in FILES
              if any(top(n) in ("scrapy", "twisted") for n in GRAPH[module_name(p)])}
