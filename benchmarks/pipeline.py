@@ -87,6 +87,7 @@ def main() -> None:
         batches = {r: [dedupe.process_item(i) for i in fresh(r + 100)] for r in range(ROUNDS + 1)}
         rows.append(("dedupe", best_of(lambda r: [DedupePipeline(sink, stats).process_item(i) for i in fresh(r)])))
         rows.append(("store (SQLite)", best_of(lambda r: [store.process_item(i) for i in batches[r]])))
+        sink.sync_index()  # what the store rounds queued
         best = float("inf")
         for round_ in range(ROUNDS + 1):  # each round indexes a freshly stored batch from the outbox
             for item in fresh(round_ + 200):
