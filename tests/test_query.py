@@ -65,8 +65,9 @@ def test_the_tree_keeps_positions() -> None:
                          "first, e.g. '(a b) OR c' or 'a (b OR c)'"),
         ("Maroc blé OR wheat", "query: column 11, near 'OR wheat': AND and OR mixed without parentheses; say "
                                "which goes first, e.g. '(a b) OR c' or 'a (b OR c)'"),
-        ("date:2025 Maroc", "query: column 1, near 'date:2025 Maroc': unknown field 'date' (fields: title, text, "
-                            "source, lang, url); use --since/--until for dates; a word with \":\" in it must be quoted"),
+        ("date:2025 Maroc", "query: column 1, near 'date:2025 Maroc': unknown field 'date' (fields: title, "
+                            "text, source, lang, url); use --since/--until for dates; a word with \":\" in it "
+                            "must be quoted"),
         ("https://example.ma/x", "query: column 1, near 'https://example.ma/x': unknown field 'https' (fields: "
                                  "title, text, source, lang, url); to find one address write url:\"https://…\"; "
                                  "a word with \":\" in it must be quoted"),
