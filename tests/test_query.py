@@ -118,7 +118,7 @@ def test_parsing_is_thread_safe() -> None:
     results: dict[int, Any] = {}
 
     def work(k: int) -> None:
-        for _ in range(25):
+        for _ in range(5):
             for i, q in enumerate(queries):
                 if parse(q) != expected[i]:
                     results[k] = q
