@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +15,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from newsmon.errors import CrawlFailed
+from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError)
 
 
 def default_data_dir() -> Path:
@@ -59,7 +60,7 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Configuration, store and index problems become one line on stderr and exit status 2."""
+    """Configuration, store, index and query problems become one line on stderr and exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
