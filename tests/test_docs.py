@@ -16,7 +16,9 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 def command_paths(cmd: click.Command = main, prefix: tuple[str, ...] = ("newsmon",)) -> list[tuple[str, ...]]:
     if isinstance(cmd, click.Group):
-        return [p for name, sub in sorted(cmd.commands.items()) for p in command_paths(sub, prefix + (name,))]
+        ctx = click.Context(cmd)  # list_commands/get_command: what a lazily loading group answers to
+        return [p for name in sorted(cmd.list_commands(ctx))
+                for p in command_paths(cmd.get_command(ctx, name), prefix + (name,))]
     return [prefix]
 
 
