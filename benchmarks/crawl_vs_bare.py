@@ -60,7 +60,7 @@ WORDS = {
         "circ": ["entre le Maroc et le Kazakhstan", "lors d'une visite officielle à Astana",
                  "à Rabat ce mardi", "pour les trois prochaines années", "devant la presse",
                  "en marge du sommet régional", "avec le soutien des deux gouvernements"],
-        "title": "Maroc et Kazakhstan : {obj} ({n})",
+        "title": "Maroc et Kazakhstan : {obj} (dossier {n:05d})",
     },
     "it": {
         "subj": ["Il ministro degli Esteri marocchino", "Una delegazione del Kazakistan",
@@ -74,7 +74,7 @@ WORDS = {
         "circ": ["tra il Marocco e il Kazakistan", "durante una visita ufficiale ad Astana",
                  "a Rabat martedì", "per i prossimi tre anni", "davanti alla stampa",
                  "a margine del vertice regionale", "con il sostegno dei due governi"],
-        "title": "Marocco e Kazakistan: {obj} ({n})",
+        "title": "Marocco e Kazakistan: {obj} (dossier {n:05d})",
     },
     "ar": {
         "subj": ["وزير الخارجية المغربي", "وفد من كازاخستان", "الشركات المغربية", "الرئيس الكازاخي",
@@ -84,20 +84,23 @@ WORDS = {
                 "منتدى اقتصاديا", "خارطة طريق للطاقة", "مذكرة تفاهم في السياحة"],
         "circ": ["بين المغرب وكازاخستان", "خلال زيارة رسمية إلى أستانا", "في الرباط يوم الثلاثاء",
                  "للسنوات الثلاث المقبلة", "أمام الصحافة", "على هامش القمة الإقليمية", "بدعم من الحكومتين"],
-        "title": "المغرب وكازاخستان: {obj} ({n})",
+        "title": "المغرب وكازاخستان: {obj} (ملف {n:05d})",
     },
 }
 
 
 def article(n: int, lang: str) -> tuple[str, str]:
-    """(title, paragraphs) of article ``n``: random but reproducible, distinct for every n."""
+    """(title, paragraphs) of article ``n``: random but reproducible, distinct for every n.
+
+    The number in the title is zero-padded: a title saying "(404)" is (rightly) taken for a
+    soft 404 page by extraction's page-kind test."""
     rnd = random.Random(n * 7919 + 17)
     w = WORDS[lang]
     paragraphs = []
     for _ in range(rnd.randint(4, 7)):
         sentences = []
         for _ in range(rnd.randint(2, 4)):
-            figure = rnd.randint(2, 950)
+            figure = rnd.choice((rnd.randint(2, 403), rnd.randint(405, 950)))  # a bare "404" reads as a soft 404
             sentences.append(f"{rnd.choice(w['subj'])} {rnd.choice(w['verb'])} {rnd.choice(w['obj'])} "
                              f"{rnd.choice(w['circ'])} ({figure}).")
         paragraphs.append(" ".join(sentences))
@@ -251,9 +254,10 @@ def sources_yaml(site: Site, path: Path) -> Path:
     return path
 
 
-def run_newsmon(site: Site, tmp: Path, extra: list[str]) -> tuple[int, float, float, float]:
+def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | None = None) -> tuple[int, float, float, float]:
+    """One `newsmon crawl`; ``python`` replaces the interpreter's path (a profiler wrapping it)."""
     data = tmp / f"data-{os.urandom(4).hex()}"
-    cmd = [sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources_yaml(site, tmp / "sources.yaml")),
+    cmd = [*(python or [sys.executable]), "-m", "newsmon.cli", "crawl", "--sources", str(sources_yaml(site, tmp / "sources.yaml")),
            "--data", str(data), "--keep-all", "--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
            "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False", *extra]
     stdout, cpu, rss, wall = measured(cmd)
@@ -277,6 +281,22 @@ def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
     return my - slope * mx, slope
 
 
+def profile(out: Path, size: int, extra: list[str]) -> None:
+    """One newsmon crawl of ``size`` articles under py-spy (``.svg``) or cProfile (``.prof``)."""
+    out = out.resolve()
+    if out.suffix == ".prof":
+        python = [sys.executable, "-m", "cProfile", "-o", str(out)]
+    else:
+        spy = Path(sys.executable).with_name("py-spy")
+        python = [str(spy if spy.exists() else "py-spy"), "record", "--rate", "250", "--subprocesses", "--nonblocking",
+                "--format", "speedscope" if out.suffix == ".json" else "flamegraph", "-o", str(out), "--", sys.executable]
+    with tempfile.TemporaryDirectory() as tmpdir, Site(size) as site:
+        got, cpu, rss, wall = run_newsmon(site, Path(tmpdir), extra, python)
+    if got != size:
+        raise SystemExit(f"profiled crawl stored {got} of {size} articles")
+    print(f"profiled {size} articles: {cpu:.2f} s CPU (profiler included), {rss:.0f} MiB; profile in {out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[150, 600, 2400])
@@ -284,12 +304,18 @@ def main() -> None:
     parser.add_argument("--only", choices=["newsmon", "bare"], help="run one side only (no ratio)")
     parser.add_argument("-s", "--set", dest="extra", action="append", default=[], metavar="NAME=VALUE",
                         help="extra setting for the newsmon crawl (repeatable)")
+    parser.add_argument("--profile", metavar="OUT", type=Path,
+                        help="instead: one newsmon crawl of the first size under a profiler; OUT.svg: py-spy "
+                             "flame graph (needs ptrace), OUT.prof: cProfile (read with pstats or snakeviz)")
     parser.add_argument("--bare-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
         bare_child(args.bare_child)
         return
     extra = [x for pair in args.extra for x in ("-s", pair)]
+    if args.profile:
+        profile(args.profile, args.sizes[0], extra)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
