@@ -285,7 +285,7 @@ def profile(out: Path, size: int, extra: list[str]) -> None:
     """One newsmon crawl of ``size`` articles under py-spy (``.svg``) or cProfile (``.prof``)."""
     out = out.resolve()
     if out.suffix == ".prof":
-        python = [sys.executable, "-m", "cProfile", "-o", str(out)]
+        python = [sys.executable, str(Path(__file__).with_name("cpu_profile.py")), str(out)]
     else:
         spy = Path(sys.executable).with_name("py-spy")
         python = [str(spy if spy.exists() else "py-spy"), "record", "--rate", "250", "--subprocesses", "--nonblocking",
