@@ -74,20 +74,33 @@ def _model_key(model: Path) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _save_decoded(identifier: Any, path: Path) -> None:
-    """The restricted model as plain arrays, written atomically (concurrent crawls may race)."""
-    arrays = {"ptc": np.ascontiguousarray(identifier.nb_ptc), "pc": np.asarray(identifier.nb_pc),
-              "classes": np.asarray(identifier.nb_classes), "nextmove": np.asarray(identifier.tk_nextmove),
-              "row": np.asarray(identifier.tk_row), "output": np.asarray(identifier.tk_output, dtype=np.int32)}
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _write_atomic(path: Path, write: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _save_decoded(identifier: Any, path: Path) -> None:
+    """The restricted model as plain arrays, written atomically (concurrent crawls may race).
+
+    The DFA's transition table (~40 MB) is a raw ``.npy`` so that later processes map it instead
+    of reading it: only the pages a crawl's texts touch are resident. It is written first; the
+    ``.npz`` with the rest marks the cache complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(_nextmove_path(path), lambda f: np.save(f, np.asarray(identifier.tk_nextmove)))
+    arrays = {"ptc": np.ascontiguousarray(identifier.nb_ptc), "pc": np.asarray(identifier.nb_pc),
+              "classes": np.asarray(identifier.nb_classes), "row": np.asarray(identifier.tk_row),
+              "output": np.asarray(identifier.tk_output, dtype=np.int32)}
+    _write_atomic(path, lambda f: np.savez(f, **arrays))
+
+
+def _nextmove_path(path: Path) -> Path:
+    return path.with_name(path.stem + "-nextmove.npy")
 
 
 @cache
@@ -95,8 +108,8 @@ def load_identifier() -> Any:
     """py3langid restricted to :data:`CANDIDATES`, once per process.
 
     The packaged model is LZMA-compressed: decoding it costs ~0.6 s of CPU at every start. The
-    first process decodes it and keeps the restricted model (a few MB) uncompressed in
-    :func:`cache_dir`; later ones read that in milliseconds. A cache that cannot be written or
+    first process decodes it and keeps the restricted model uncompressed in :func:`cache_dir`
+    (~45 MB); later ones read the small tables and map the large one, in milliseconds. A cache that cannot be written or
     read is ignored: the packaged model is always the fallback, and both give the same scores.
     """
     from array import array
@@ -107,13 +120,16 @@ def load_identifier() -> Any:
     cached = cache_dir() / f"langid-{_model_key(model)}.npz"
     try:
         with np.load(cached, allow_pickle=False) as data:
-            nextmove, row = data["nextmove"], data["row"]
+            row = data["row"]
+            nextmove = np.load(_nextmove_path(cached), mmap_mode="r", allow_pickle=False)
+            if nextmove.ndim != 1 or nextmove.dtype.char not in "HI":
+                raise ValueError(f"{cached}: unexpected transition table")
             identifier = LanguageIdentifier(
                 data["ptc"], data["pc"], data["classes"].tolist(),
-                array(nextmove.dtype.char, nextmove.tobytes()), data["output"].tolist(), norm_probs=True,
+                memoryview(nextmove), data["output"].tolist(), norm_probs=True,  # type: ignore[arg-type]
                 tk_row=array(row.dtype.char, row.tobytes()))
         return identifier
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, ValueError, TypeError):
         pass
     identifier = LanguageIdentifier.from_modelpath(model, norm_probs=True)
     identifier.set_languages(list(CANDIDATES))
