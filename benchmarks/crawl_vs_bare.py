@@ -23,6 +23,7 @@ CPU time against N.
 
     .venv/bin/python benchmarks/crawl_vs_bare.py                 # 150, 600, 2400 articles, 2 runs each
     .venv/bin/python benchmarks/crawl_vs_bare.py --sizes 600 --repeat 3
+    .venv/bin/python benchmarks/crawl_vs_bare.py --sizes 600 --profile /tmp/crawl.prof   # see benchmarks/README.md
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -229,8 +231,6 @@ def same_scrapy_settings() -> dict:
 # -- measuring -------------------------------------------------------------------------------------
 def measured(cmd: list[str], env: dict | None = None) -> tuple[str, float, float, float]:
     """Run ``cmd``; (stdout, CPU seconds user+sys, peak RSS MiB, wall seconds) of that child alone."""
-    import time
-
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=env)
