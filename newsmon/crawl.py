@@ -6,6 +6,7 @@ the tests start crawls as child processes (``newsmon crawl``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -122,6 +123,10 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     try:
         deferred = process.crawl(NewsSpider, store=store)
         deferred.addErrback(lambda failure: failures.append(failure.value))
+        # Everything built so far (modules, the language model, compiled topics, Scrapy's
+        # components) lives as long as the crawl: keep it out of every later collection.
+        gc.collect()
+        gc.freeze()
         process.start()
     finally:
         store.close()

@@ -129,11 +129,14 @@ class SearchIndex:
             doc.add_date("date", when)
         title = article.get("title") or ""
         text = article.get("text") or ""
+        # one pass over the words gives both the stemmed and the language-neutral terms
+        title_lang, title_any = analysis.analyze_twice(title, lang if lang in INDEX_LANGS else None)
+        text_lang, text_any = analysis.analyze_twice(text, lang if lang in INDEX_LANGS else None)
         if lang in INDEX_LANGS:
-            doc.add_text(f"title_{lang}", " ".join(analysis.analyze(title, lang)))
-            doc.add_text(f"text_{lang}", " ".join(analysis.analyze(text, lang)))
-        doc.add_text("title_any", " ".join(analysis.analyze(title, None)))
-        doc.add_text("text_any", " ".join(analysis.analyze(text, None)))
+            doc.add_text(f"title_{lang}", " ".join(title_lang))
+            doc.add_text(f"text_{lang}", " ".join(text_lang))
+        doc.add_text("title_any", " ".join(title_any))
+        doc.add_text("text_any", " ".join(text_any))
         return doc
 
     def commit(self) -> None:

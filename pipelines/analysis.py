@@ -312,6 +312,17 @@ def analyze(text: str, lang: str | None) -> list[str]:
     return [st(normalize(w)) for w, _, _ in _words(text)]
 
 
+def analyze_twice(text: str, lang: str | None) -> tuple[list[str], list[str]]:
+    """``(analyze(text, lang), analyze(text, None))`` from one pass over the words: what the
+    index stores in a language's fields and in the language-neutral ones."""
+    neutral = [normalize(w) for w, _, _ in _words(text)]
+    key = _lang_key(lang)
+    if key is None:
+        return neutral, neutral
+    st = _STEMMERS[key]
+    return [st(n) for n in neutral], neutral
+
+
 def analyze_query_term(term: str, lang: str | None) -> list[str]:
     """A user's word or phrase → exactly the term sequence :func:`analyze` gives it in ``lang``."""
     return analyze(term, lang)

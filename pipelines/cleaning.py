@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
@@ -438,9 +439,15 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
     return count
 
 
-def preclean(tree: HtmlElement) -> dict[str, int]:
-    """Run every pass on ``tree`` in place; returns how many elements each pass removed."""
-    body = find_body(tree)
+_UNSET: Any = object()
+
+
+def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET) -> dict[str, int]:
+    """Run every pass on ``tree`` in place; returns how many elements each pass removed.
+
+    ``body``: :func:`find_body` of ``tree`` when the caller already has it (it is searched once)."""
+    if body is _UNSET:
+        body = find_body(tree)
     keep = _protected(tree, body)
     return {
         "break_paragraphs": paragraphs_from_breaks(tree),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.analysis import LANGUAGES, Token, analyze, analyze_query_term, analyze_tokens, normalize, tokenize
+from pipelines.analysis import (LANGUAGES, Token, analyze, analyze_query_term, analyze_tokens, analyze_twice, normalize,
+                                tokenize)
 
 
 def one(word: str, lang: str | None) -> str:
@@ -146,3 +147,9 @@ def test_odd_input_never_crashes():
     for text in ("", "   ", "'''", "’s", "\x00\u200f\ufeff", "🙂🙂", "a" * 10_000):
         for lang in (*LANGUAGES, None):
             analyze(text, lang)
+
+
+@pytest.mark.parametrize("lang", [*LANGUAGES, None, "xx"])
+def test_analyze_twice_is_both_analyses_in_one_pass(lang):
+    text = "L'ambassadeur marocain à Astana — Казахстане, Қазақстан, بالمغرب والكازاخستانية, it's dell'Italia 2025"
+    assert analyze_twice(text, lang) == (analyze(text, lang), analyze(text, None))

@@ -181,6 +181,9 @@ TEASERS = "".join(f'<article class="post"><h2><a href="/a{i}/">Titre {i}</a></h2
     (page("<h1>Страница не найдена</h1>", title="Страница не найдена", body_class=""), "https://c.example/x/", "not-found"),
     (page('<div id="challenge-form">Checking your browser</div>', title="Just a moment...", body_class=""), "https://c.example/a/", "challenge"),
     (page('<div class="consent-wall"><h2>Avant de continuer</h2><button>Accepter</button></div>', title="Le Courrier", body_class=""), "https://c.example/a/", "challenge"),
+    # the challenge test lower-cases before matching: any case in markup or title still counts
+    (page('<div class="G-RECAPTCHA">Please wait</div>', title="Le Courrier", body_class=""), "https://c.example/a/", "challenge"),
+    (page("<p>Un instant.</p>", title="JUST A MOMENT...", body_class=""), "https://c.example/a/", "challenge"),
     ("", "https://c.example/a/", "empty"),
     ("%PDF-1.7 binary stream endobj", "https://c.example/a.pdf", "non-html"),
 ])

@@ -9,8 +9,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = (ROOT / "settings" / "scrapy_settings.py").read_text(encoding="utf-8")
 
 
-# Names that look like settings but are not: an environment variable and a file name.
-NOT_SETTINGS = {"NEWSMON_DATA", "NEWSMON_SCHEMA"}
+# Names that look like settings but are not: environment variables and a file name.
+NOT_SETTINGS = {"NEWSMON_DATA", "NEWSMON_CACHE_DIR", "NEWSMON_SCHEMA"}
 
 
 def used_settings() -> set[str]:

@@ -1,0 +1,65 @@
+"""The decoded language model is cached on disk and gives the same answers as the packaged one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipelines import language
+
+TEXTS = ["Le Maroc et le Kazakhstan ont signé un accord de coopération agricole à Astana.",
+         "وقع المغرب وكازاخستان اتفاقية للتعاون الفلاحي في أستانا",
+         "Il Marocco e il Kazakistan hanno firmato un accordo di cooperazione agricola."]
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(tmp_path))
+    language.load_identifier.cache_clear()
+    yield tmp_path
+    language.load_identifier.cache_clear()
+
+
+def test_first_load_writes_cache_and_second_reads_it_with_same_scores(cache_dir):
+    decoded = language.load_identifier()
+    files = list(cache_dir.glob("langid-*.npz"))
+    assert len(files) == 1
+    language.load_identifier.cache_clear()
+    cached = language.load_identifier()
+    assert cached is not decoded
+    for text in TEXTS:
+        assert cached.rank(text) == decoded.rank(text)
+    assert [language.LanguageDetector().detect(t) for t in TEXTS] == ["fr", "ar", "it"]
+
+
+def test_corrupt_cache_falls_back_to_packaged_model_and_is_rewritten(cache_dir):
+    language.load_identifier()
+    [path] = cache_dir.glob("langid-*.npz")
+    path.write_bytes(b"not a model")
+    language.load_identifier.cache_clear()
+    assert language.load_identifier().rank(TEXTS[0])[0][0] == "fr"
+    assert path.stat().st_size > 1_000_000  # decoded again and saved
+
+
+def test_unwritable_cache_dir_still_detects(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("NEWSMON_CACHE_DIR", str(blocker / "sub"))  # a path under a file: cannot be created
+    language.load_identifier.cache_clear()
+    try:
+        assert language.load_identifier().rank(TEXTS[1])[0][0] == "ar"
+    finally:
+        language.load_identifier.cache_clear()
+
+
+def test_a_fresh_process_starts_faster_from_the_cache(cache_dir):
+    code = ("import resource, time; from pipelines import language as l; "
+            "r0 = resource.getrusage(resource.RUSAGE_SELF); l.load_identifier(); "
+            "r1 = resource.getrusage(resource.RUSAGE_SELF); "
+            "print((r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime))")
+    env = {"NEWSMON_CACHE_DIR": str(cache_dir), "PATH": "/usr/bin:/bin"}
+    cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    assert warm < cold / 2, (cold, warm)
