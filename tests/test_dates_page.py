@@ -9,8 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from newsmon.cli import main
+from newsmon.sample_site import catalog
 from pipelines.dates import DatesPipeline
 from pipelines.dates.page import page_dates
+from pipelines.extract import decode_html
 
 PAGES = Path(__file__).parent / "fixtures" / "dates" / "pages"
 FETCHED = datetime(2025, 3, 21, 10, 0, tzinfo=timezone.utc)
@@ -144,14 +146,8 @@ def test_cli_rejects_bad_zone_and_base():
 
 
 # --- the sample news site ---------------------------------------------------------------------
-def _sample_catalog():
-    return pytest.importorskip("newsmon.sample_site.catalog")
-
-
 @pytest.mark.parametrize("days_after", [0.05, 2, 40])
 def test_sample_site_articles_get_their_published_at(days_after):
-    catalog = _sample_catalog()
-    from pipelines.extract import decode_html
 
     wrong = []
     for article in catalog.load_articles():

@@ -12,11 +12,13 @@ import importlib.util
 import json
 import statistics
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from pipelines.extract import decode_html, extract
+from pipelines.offline import build_stages, process_page
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_extract", ROOT / "benchmarks" / "extract.py")
@@ -111,12 +113,6 @@ def test_100kb_page_extracts_fast_enough():
 
 
 def test_pipeline_records_dates_and_language():
-    pytest.importorskip("pipelines.relevance", reason="relevance stage not merged yet")
-    pytest.importorskip("pipelines.topics", reason="topics loader not merged yet")
-    from datetime import datetime
-
-    from pipelines.offline import build_stages, process_page
-
     stages = build_stages()
     for page in ARTICLES:
         record = process_page(page.body, page.url, page.meta["content_type"], tz=page.meta["timezone"],

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from scrapy.exceptions import DropItem
 
 from newsmon.cli import main
+from newsmon.sample_site import catalog
 from pipelines.items import Article
 from pipelines.topics import load_topics
 from newsmon.yamlconf import ConfigError
@@ -153,7 +154,6 @@ def test_pipeline_from_crawler_reads_settings(tmp_path):
 
 # --------------------------------------------------------------------------- sample site
 def test_every_sample_site_article_is_classified_right(topics):
-    catalog = pytest.importorskip("newsmon.sample_site.catalog")
     wrong = []
     for a in catalog.load_articles():
         [m] = match_topics(a.title, a.text, a.lang, topics)
