@@ -6,6 +6,7 @@ crawler would decide and store (terms found per concept, score, verdict).
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _read(source: str, timeout: float = 20.0) -> tuple[str, str]:
                 ctype = resp.headers.get("Content-Type")
                 url = resp.geturl()
         except OSError as exc:
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()  # it holds the response and its socket
             raise click.ClickException(f"{source}: cannot fetch: {exc}") from None
         return _decode(body, ctype), url
     path = Path(source)
