@@ -27,6 +27,9 @@ DOWNLOADER_MIDDLEWARES = {
     # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one
     "crawler.backoff.BackoffMiddleware": 560,
 }
+# No console into a running crawl: Scrapy 2.19's remote control opens an HTTP port that runs
+# code, and leaves a job file in ~/.local/state/scrapy/job_files for every crawl that is killed.
+REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     # AutoThrottle with each source's `delay` as its hosts' floor (crawler/throttle.py)
