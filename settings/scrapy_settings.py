@@ -32,6 +32,9 @@ DOWNLOADER_MIDDLEWARES = {
     # each source's `delay` kept as its hosts' minimum gap, whatever AutoThrottle decides
     "crawler.throttle.SourceDelay": 570,
 }
+# No console into a running crawl: Scrapy 2.19's remote control opens an HTTP port that runs
+# code, and leaves a job file in ~/.local/state/scrapy/job_files for every crawl that is killed.
+REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
     "crawler.runs.CrawlRuns": 10,

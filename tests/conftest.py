@@ -33,9 +33,12 @@ def sample_site() -> Iterator[Served]:
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     assert url.startswith("http://127.0.0.1:"), f"sample site did not start: {url!r}"
-    yield Served(url, proc)
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield Served(url, proc)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
 
 
 @dataclass

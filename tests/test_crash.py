@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 from newsmon.demo import demo_max_age, demo_sources
@@ -32,7 +33,7 @@ def test_killed_crawl_is_marked_interrupted_and_repaired(sample_site: Served, tm
     while time.monotonic() < deadline:  # wait until some articles are stored, then kill hard
         time.sleep(0.05)
         try:
-            with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
                 if conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0] >= 3:
                     break
         except sqlite3.Error:

@@ -11,14 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from newsmon.demo import demo_max_age, demo_sources
 from newsmon.sample_site.catalog import OUTLETS, load_articles
-from tests.conftest import FAST, Result, Served, run_newsmon, write_sources
+from tests.conftest import FAST, ROOT, Result, Served, run_newsmon, write_sources
 
 # Outlets whose every current article is listed by the discovery method the demo uses for them
 # (feeds and sitemaps list all; site search and sections only what matches or is linked).
@@ -256,25 +262,80 @@ def test_commands_on_an_empty_data_dir_explain(tmp_path: Path) -> None:
         assert out.code == 2 and "newsmon demo" in out.stderr, args
 
 
-def test_interrupted_crawl_exits_non_zero(sample_site: Served, tmp_path: Path) -> None:
-    import signal
-    import subprocess
-    import sys
-    import time
+class _HeldPage(BaseHTTPRequestHandler):
+    """Serves one section page, but only once the test says so; tells the test when it is asked."""
 
-    from tests.conftest import ROOT
+    asked: threading.Event
+    release: threading.Event
 
-    sources = write_sources(tmp_path / "s.yaml", [
-        {"name": "hanging", "language": "en", "sections": [f"{sample_site.url}/hostile/slow?delay=8"]}])
-    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",
-                             str(tmp_path / "d"), "--json", *FAST, "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
-    proc.send_signal(signal.SIGINT)  # Scrapy lets the page in flight finish, then stops
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130 and "crawl interrupted" in err
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        if self.path != "/news/":
+            self.send_error(404)
+            return
+        self.asked.set()
+        self.release.wait(60)
+        body = b"<html><head><title>News</title></head><body><p>Nothing new.</p></body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def held_page() -> Iterator[tuple[str, threading.Event, threading.Event]]:
+    asked, release = threading.Event(), threading.Event()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Held", (_HeldPage,), {"asked": asked, "release": release}))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/news/", asked, release
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(10)
+
+
+def test_interrupted_crawl_exits_130_and_its_run_is_marked_interrupted(held_page, tmp_path: Path) -> None:
+    # No timing guesses: Ctrl-C is sent once the crawl's request has reached the server (which
+    # holds the answer), and the answer is let go only once the crawl has logged the signal.
+    url, asked, release = held_page
+    sources = write_sources(tmp_path / "s.yaml", [{"name": "held", "language": "en", "sections": [url]}])
+    err_lines: list[str] = []
+    signal_logged = threading.Event()
+    with subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",
+                           str(tmp_path / "d"), "--json", "-v", *FAST, "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+
+        def read_stderr() -> None:
+            for line in proc.stderr:
+                err_lines.append(line)
+                if "Received SIGINT" in line:
+                    signal_logged.set()
+
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        try:
+            assert asked.wait(120), "the crawl never requested the page"
+            proc.send_signal(signal.SIGINT)
+            assert signal_logged.wait(60), "the crawl did not acknowledge Ctrl-C"
+            release.set()  # Scrapy lets the page in flight finish, then stops
+            out = proc.stdout.read()
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            reader.join(10)  # before the pipes close on leaving the block
+    err = "".join(err_lines)
+    assert proc.returncode == 130, err
+    assert "crawl interrupted" in err
+    assert [r["status"] for r in json.loads(out)] == ["interrupted"]
     (run,) = json.loads(run_newsmon("runs", "--json", "--data", str(tmp_path / "d")).stdout)
-    assert run["status"] == "interrupted"
+    assert run["status"] == "interrupted" and run["source"] == "held"
 
 
 @pytest.mark.parametrize(("setting", "message"), [

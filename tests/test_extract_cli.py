@@ -11,10 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("pipelines.relevance", reason="relevance stage not merged yet")
-pytest.importorskip("pipelines.topics", reason="topics loader not merged yet")
-
-from newsmon.cli import main  # noqa: E402
+from newsmon.cli import main
 
 CORPUS = Path(__file__).parent / "fixtures" / "extract"
 FIELDS = {"title", "text", "lang", "published_at", "modified_at", "date_source", "canonical_url",

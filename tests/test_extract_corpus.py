@@ -12,12 +12,15 @@ import importlib.util
 import json
 import statistics
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from newsmon.config import load_topics
 from pipelines.extract import extract
 from pipelines.html import decode_html
+from pipelines.page import Hints, PageProcessor
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_extract", ROOT / "benchmarks" / "extract.py")
@@ -112,13 +115,6 @@ def test_100kb_page_extracts_fast_enough():
 
 
 def test_pipeline_records_dates_and_language():
-    pytest.importorskip("pipelines.relevance", reason="relevance stage not merged yet")
-    pytest.importorskip("pipelines.topics", reason="topics loader not merged yet")
-    from datetime import datetime
-
-    from newsmon.config import load_topics
-    from pipelines.page import Hints, PageProcessor
-
     process = PageProcessor(load_topics(), keep_all=True)
     for page in ARTICLES:
         hints = Hints(content_type=page.meta["content_type"], timezone=page.meta["timezone"], locale=page.meta["locale"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from newsmon.demo import demo_sources
@@ -24,12 +25,12 @@ def test_an_article_updated_since_its_fetch_is_fetched_again(sample_site: Served
     first = _crawl(sources, data)
     assert first["new"] >= 3
     # pretend one article was fetched long ago: its feed date is now newer than our copy
-    with sqlite3.connect(data / "newsmon.db") as db:
+    with closing(sqlite3.connect(data / "newsmon.db")) as db, db:  # closed, and committed
         db.execute("UPDATE articles SET fetched_at = '2000-01-01T00:00:00Z' WHERE rowid = "
                    "(SELECT MIN(rowid) FROM articles)")
     second = _crawl(sources, data)
     assert second["refetch/updated"] == 1 and second["articles_fetched"] == 1
     assert second["skipped/known"] == first["new"] - 1
     assert "new" not in second  # same text: updated in place, not duplicated
-    with sqlite3.connect(data / "newsmon.db") as db:
+    with closing(sqlite3.connect(data / "newsmon.db")) as db:
         assert db.execute("SELECT COUNT(*) FROM articles WHERE fetched_at < '2001'").fetchone()[0] == 0

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from pipelines.items import Dropped
 
 from newsmon.cli import main
+from newsmon.sample_site import catalog
 from pipelines.items import Article
 from newsmon.config import load_topics
 from newsmon.yamlconf import ConfigError
@@ -144,7 +145,6 @@ def test_pipeline_keep_all_keeps_evidence(topics):
 
 # --------------------------------------------------------------------------- sample site
 def test_every_sample_site_article_is_classified_right(topics):
-    catalog = pytest.importorskip("newsmon.sample_site.catalog")
     wrong = []
     for a in catalog.load_articles():
         [m] = match_topics(a.title, a.text, a.lang, topics)

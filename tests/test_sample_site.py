@@ -14,6 +14,8 @@ import urllib.error
 import urllib.request
 import urllib.robotparser
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -45,15 +47,20 @@ def get(url: str, timeout: float = 10) -> tuple[int, dict[str, str], bytes]:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
+        with err:
+            return err.code, dict(err.headers), err.read()
 
 
-def raw(site, path: str, method: str = "GET") -> http.client.HTTPResponse:
-    """One request without following redirects."""
+@contextmanager
+def raw(site, path: str, method: str = "GET") -> Iterator[http.client.HTTPResponse]:
+    """One request without following redirects; the connection is closed on leaving."""
     parts = urlsplit(site.url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    conn.request(method, path)
-    return conn.getresponse()
+    try:
+        conn.request(method, path)
+        yield conn.getresponse()
+    finally:
+        conn.close()
 
 
 # -- catalog ------------------------------------------------------------------------------
@@ -198,8 +205,8 @@ def test_sitemaps_lead_to_every_article(site, name):
             assert len(list(tree.iter(NEWS + "title"))) == len(dates)
     assert found == {site.url + a.path for a in outlet_articles(name, archive=None)}
     for url in found:
-        resp = raw(site, urlsplit(url).path, "HEAD")
-        assert resp.status == 200, url
+        with raw(site, urlsplit(url).path, "HEAD") as resp:
+            assert resp.status == 200, url
 
 
 def test_atlas_fr_index_points_to_a_gzipped_sitemap(site):
@@ -258,14 +265,14 @@ def test_hostile_endpoints_do_what_they_claim(site):
     assert get(site.url + "/hostile/404")[0] == 404
     assert get(site.url + "/hostile/500")[0] == 500
     assert get(site.url + "/no/such/page")[0] == 404
-    first = raw(site, "/hostile/redirect")
-    second = raw(site, first.getheader("Location"))
-    assert (first.status, second.status) == (301, 302)
+    with raw(site, "/hostile/redirect") as first, raw(site, first.getheader("Location")) as second:
+        assert (first.status, second.status) == (301, 302)
     status, _, body = get(site.url + "/hostile/redirect")
     moved = next(a for a in load_articles() if a.slug == "moved-story")
     assert status == 200 and moved.title.encode() in body
-    with pytest.raises(urllib.error.HTTPError, match="redirect"):
+    with pytest.raises(urllib.error.HTTPError, match="redirect") as loop:
         urllib.request.urlopen(site.url + "/hostile/loop", timeout=10)
+    loop.value.close()
     status, headers, body = get(site.url + "/hostile/report.pdf")
     assert headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF-")
     soft = get(site.url + "/hostile/soft404")
@@ -291,12 +298,12 @@ def test_slow_endpoint_waits(site):
 
 
 def test_huge_page_is_20_mb_streamed(site):
-    resp = raw(site, "/hostile/huge")
-    assert resp.status == 200
-    assert int(resp.getheader("Content-Length")) == 20 * 1024 * 1024
-    total = 0
-    while chunk := resp.read(1 << 16):
-        total += len(chunk)
+    with raw(site, "/hostile/huge") as resp:
+        assert resp.status == 200
+        assert int(resp.getheader("Content-Length")) == 20 * 1024 * 1024
+        total = 0
+        while chunk := resp.read(1 << 16):
+            total += len(chunk)
     assert total == 20 * 1024 * 1024
     sizes = [p.stat().st_size for p in (ROOT / "newsmon" / "sample_site").rglob("*") if p.is_file()]
     assert max(sizes) < 1_000_000   # generated on the fly, not stored

@@ -52,6 +52,7 @@ def test_sources_check_refuses_redirect_to_another_private_host() -> None:
         row = check_url(source, "feed", source.feeds[0], RobotsCache(timeout=2, user_agent="t"), timeout=3)
     finally:
         server.shutdown()
+        server.server_close()
     assert row.error and "private address refused" in row.error and "127.0.0.2" in row.error
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,9 @@ def test_runs_and_stale_runs(tmp_path: Path) -> None:
 def test_migrations_apply_once(tmp_path: Path) -> None:
     Store(tmp_path).close()
     Store(tmp_path).close()
-    db = sqlite3.connect(tmp_path / "newsmon.db")
-    assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(migrations())
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with closing(sqlite3.connect(tmp_path / "newsmon.db")) as db:
+        assert db.execute("SELECT COUNT(*) FROM _migrations").fetchone()[0] == len(migrations())
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_readonly_refuses_writes_and_missing_db(tmp_path: Path) -> None:
@@ -106,6 +107,7 @@ def test_a_concurrent_crawls_runs_are_not_marked_interrupted(tmp_path: Path) -> 
         assert status == {live: "running", dead: "interrupted"}
     finally:
         other.kill()
+        other.wait()
 
 
 def test_unchanged_refetch_is_not_queued_again_and_keeps_known_fields(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ def fetch(url: str, max_bytes: int = MAX_PAGE_BYTES) -> tuple[bytes, str | None,
                 raise PageError(f"page larger than {max_bytes} bytes: {url}")
             return body, response.headers.get("Content-Type"), response.geturl()
     except urllib.error.HTTPError as err:
+        err.close()  # it holds the response and its socket
         raise PageError(f"HTTP {err.code}: {url}") from None
     except (urllib.error.URLError, OSError, ValueError) as err:
         raise PageError(f"cannot fetch ({getattr(err, 'reason', err)}): {url}") from None

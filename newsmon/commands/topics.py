@@ -6,6 +6,7 @@ crawler would decide and store (terms found per concept, score, verdict).
 
 from __future__ import annotations
 
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def _read(source: str, timeout: float = 20.0) -> tuple[bytes, str | None, str]:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-given URL
                 return resp.read(10_000_000), resp.headers.get("Content-Type"), resp.geturl()
         except OSError as exc:
+            if isinstance(exc, urllib.error.HTTPError):
+                exc.close()  # it holds the response and its socket
             raise click.ClickException(f"{source}: cannot fetch: {exc}") from None
     path = Path(source)
     try:
