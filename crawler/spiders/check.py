@@ -12,8 +12,9 @@ Failures are rows, told apart by exception *type* (:func:`classify_failure`): HT
 addresses (:class:`crawler.middlewares.PrivateAddressBlocked`, or the resolver's
 :class:`crawler.resolver.PrivateAddressRefused` under Scrapy's DNS error), hosts given up on
 (:class:`crawler.middlewares.HostUnreachable`), and Scrapy's download errors via
-:func:`crawler.failures.classify`. A redirect the crawl would drop (to another site, or to a URL
-already requested) is caught by the ``request_dropped`` signal, so nothing vanishes silently.
+:func:`crawler.failures.classify`. A redirect the crawl would drop silently is caught by its signal: off the sources' hosts
+(``request_scheduled``, judged by Scrapy's offsite middleware) it is a row's failure; to a URL
+already requested (``request_dropped``) it is asked again, so the row gets its own answer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -253,6 +255,7 @@ class CheckSpider(scrapy.Spider):
         spider.allowed_domains = sorted({h for s in spider.sources for h in s.allowed_hosts})
         crawler.signals.connect(spider.headers_received, signal=signals.headers_received)
         crawler.signals.connect(spider.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
@@ -324,14 +327,27 @@ class CheckSpider(scrapy.Spider):
             elif request.url != row.url:
                 row.final_url = request.url
 
-    def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
-        """A redirect Scrapy's scheduler refused: off the sources' hosts, or already requested."""
-        host = (urlsplit(request.url).hostname or "").lower()
-        offsite = not any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+    def request_scheduled(self, request: scrapy.Request, spider: Any) -> None:
+        """A redirect off the sources' hosts: Scrapy's offsite middleware drops it here, without
+        an errback, and a crawl would lose the URL; the row says so, by the middleware's own rule."""
+        if not request.meta.get("redirect_urls") or not self._rows(request):
+            return
+        if request.dont_filter or request.meta.get("allow_offsite"):
+            return
+        offsite = next((m for m in self.crawler.engine.downloader.middleware.middlewares  # type: ignore[union-attr]
+                        if isinstance(m, OffsiteMiddleware)), None)
+        if offsite is None or offsite.should_follow(request, self):
+            return
+        host = urlsplit(request.url).hostname or ""
         for row in self._rows(request):
             row.final_url = request.url
             row.seconds = self._seconds(request)
-            if offsite:
-                row.failure, row.error = "offsite", f"redirects off the source's hosts, to {host} (a crawl drops it)"
-            else:
-                row.failure, row.error = "duplicate", "redirects to a URL already requested (a crawl drops it)"
+            row.failure, row.error = "offsite", f"redirects off the source's hosts, to {host} (a crawl drops it)"
+
+    def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
+        """A redirect to a URL already requested, dropped by the duplicate filter: asked again,
+        unfiltered, so that the row gets its own answer."""
+        if self._rows(request) and not request.meta.get("check_refetch"):
+            retry = request.replace(dont_filter=True)
+            retry.meta["check_refetch"] = True
+            self.crawler.engine.crawl(retry)  # type: ignore[union-attr]
