@@ -46,10 +46,7 @@ from crawler.spiders.sitemaps import SITEMAP_MAX_BYTES
 from newsmon.config import Source, sources_from_dicts
 from newsmon.store import iso_utc
 
-KINDS = ("feed", "sitemap", "search", "section", "homepage")
-# Failure classes a row can carry; the CLI and the docs list them.
-HOST_DOWN = ("dns", "connection_refused")
-URL_KEY = "check_url"
+URL_KEY = "check_url"  # request meta: the configured URL a request (and its redirects) answers for
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +74,8 @@ class UrlCheck:
     robots: str = "unknown"  # allowed | disallowed | unknown (robots.txt could not be read)
     seconds: float | None = None  # download time, redirects included; None when nothing was sent
     final_url: str | None = None  # where redirects led, when elsewhere
-    failure: str | None = "not_checked"
-    error: str | None = "not checked (the check was interrupted)"
+    failure: str | None = "not_checked"  # until an answer or an error arrives (Ctrl-C stops before)
+    error: str | None = "not checked"
 
     @property
     def ok(self) -> bool:
