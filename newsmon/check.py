@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class CheckOptions:
     query: str | None = None  # fills every search template instead of the crawl's terms
     timeout: float | None = None  # DOWNLOAD_TIMEOUT; None: the crawl's
     log_level: str = "WARNING"
+    progress: Callable[[int, int], None] | None = None  # (URLs done, URLs in all), as answers arrive
     extra_settings: dict[str, Any] = field(default_factory=dict)  # -s NAME=VALUE, applied last
 
 
@@ -87,7 +89,7 @@ def run_check(sources: list[Source], options: CheckOptions) -> CheckResult:
     rows: list[UrlCheck] = []
     crawler = process.create_crawler(CheckSpider)
     failures: list[str] = []
-    deferred = process.crawl(crawler, rows=rows)
+    deferred = process.crawl(crawler, rows=rows, progress=options.progress)
     deferred.addErrback(lambda failure: failures.append(f"{type(failure.value).__name__}: {failure.value}"))
     started = time.monotonic()
     process.start()

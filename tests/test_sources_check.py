@@ -409,6 +409,27 @@ sources:
     assert all(line.split("\t")[2:5] == ["200", "text/html", "2"] for line in lines[1:])
 
 
+def test_a_narrow_terminal_gets_one_record_per_url_with_the_whole_url(desk, tmp_path):
+    path = tmp_path / "sources.yaml"
+    path.write_text(f"""\
+sources:
+  - {{name: desk-ar, language: ar, delay: 0, feeds: ["{desk.url}/atom.xml", "{desk.url}/page.html"],
+      search: ["{desk.url}/search?s={{query}}&lang=ar"]}}
+""", encoding="utf-8")
+    # rich treats the output as an 80-column terminal; NO_COLOR keeps escape codes out of it
+    out = run_newsmon("sources", "check", "--sources", str(path), "--query", "المغرب كازاخستان",
+                      env={"TTY_COMPATIBLE": "1", "COLUMNS": "80", "NO_COLOR": "1"})
+    assert out.code == 1, out.stderr
+    lines = out.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines if not line.startswith("  http"))
+    assert lines[0].startswith(f"desk-ar  feed  200  application/atom+xml  2 items  newest {ATOM_NEWEST}")
+    assert f"  {desk.url}/atom.xml" in lines
+    page = lines.index(f"  {desk.url}/page.html")
+    assert lines[page + 1] == "  not a feed (text/html)"
+    assert f"  {desk.url}/search?s=المغرب+كازاخستان&lang=ar" in lines  # whole, decoded, never folded
+    assert out.stderr.strip().splitlines()[-1].startswith("newsmon: 1 of 3 URLs failed")
+
+
 def test_display_url_decodes_text_but_not_delimiters_or_controls():
     assert display_url("https://x.test/%D0%BA%D0%B0%D0%B7?q=%D8%A7+b") == "https://x.test/каз?q=ا+b"
     assert display_url("https://x.test/a%2Fb?q=%26%3D") == "https://x.test/a%2Fb?q=%26%3D"  # meaning kept

@@ -20,7 +20,7 @@ already requested (``request_dropped``) it is asked again, so the row gets its o
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -229,9 +229,11 @@ def classify_failure(exc: BaseException, timeout: float, maxsize: int = 0) -> tu
 class CheckSpider(scrapy.Spider):
     name = "check"
 
-    def __init__(self, rows: list[UrlCheck] | None = None, **kwargs: Any):
+    def __init__(self, rows: list[UrlCheck] | None = None,
+                 progress: Callable[[int, int], None] | None = None, **kwargs: Any):
         super().__init__(**kwargs)
         self.rows: list[UrlCheck] = rows if rows is not None else []
+        self.progress = progress  # called with (rows done, rows in all) as answers come in
         self.close_reason: str | None = None
 
     @classmethod
@@ -279,6 +281,10 @@ class CheckSpider(scrapy.Spider):
 
     # -- outcomes ------------------------------------------------------------------------------
 
+    def _tick(self) -> None:
+        if self.progress is not None:
+            self.progress(sum(r.failure != "not_checked" for r in self.rows), len(self.rows))
+
     def _rows(self, request: scrapy.Request) -> list[UrlCheck]:
         url = request.meta.get(URL_KEY)
         return [self.rows[i] for i in self.rows_by_url.get(url, [])] if url else []
@@ -305,6 +311,7 @@ class CheckSpider(scrapy.Spider):
                 continue
             row.newest = iso_utc(newest) if newest else None
             row.failure = row.error = None
+        self._tick()
 
     def failed(self, failure: Failure) -> None:
         exc = failure.value
@@ -323,6 +330,7 @@ class CheckSpider(scrapy.Spider):
                 row.seconds = float(request.meta.get("download_timeout") or self.timeout)
             elif request.url != row.url:
                 row.final_url = request.url
+        self._tick()
 
     def request_scheduled(self, request: scrapy.Request, spider: Any) -> None:
         """A redirect off the sources' hosts: Scrapy's offsite middleware drops it here, without
@@ -340,6 +348,7 @@ class CheckSpider(scrapy.Spider):
             row.final_url = request.url
             row.seconds = self._seconds(request)
             row.failure, row.error = "offsite", f"redirects off the source's hosts, to {host} (a crawl drops it)"
+        self._tick()
 
     def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
         """A redirect to a URL already requested, dropped by the duplicate filter: asked again,

@@ -10,14 +10,18 @@ from __future__ import annotations
 import json
 import re
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import click
 
-from newsmon.check import CheckOptions, CheckResult, run_check
+from rich.console import Console
+from rich.text import Text
+
+from newsmon.check import CheckOptions, CheckResult, UrlCheck, run_check
 from newsmon.commands.common import print_json, printable, table, user_errors
 from newsmon.commands.crawl import parse_overrides
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, Source, SourcesFile, load_sources
@@ -152,17 +156,74 @@ def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: fl
     options = CheckOptions(topics_file=topics_file, query=query, timeout=timeout,
                            log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
                            extra_settings=parse_overrides(overrides))
-    result = run_check(selected, options)
+    with CheckProgress() as options.progress:
+        result = run_check(selected, options)
     rows = result.rows
     if as_json:
         print_json([r.as_dict() for r in rows])
     else:
-        table(["source", "kind", "status", "type", "items", "newest", "robots", "time", "url", "problem"],
-              [[r.source, r.kind, "-" if r.status is None else r.status, r.content_type or "-",
-                "-" if r.items is None else r.items, r.newest or "-", r.robots,
-                "-" if r.seconds is None else f"{r.seconds:.2f}s", display_url(r.url), r.error or ""]
-               for r in rows])
+        print_rows(rows)
     sys.exit(report(result, len(selected)))
+
+
+CHECK_COLUMNS = ["source", "kind", "status", "type", "items", "newest", "robots", "time", "url", "problem"]
+
+
+def print_rows(rows: Sequence[UrlCheck]) -> None:
+    """A table when it fits (tab-separated when piped); on a narrower terminal one short record
+    per URL, so that no URL is folded into slivers: its facts, then the whole URL, then the
+    problem."""
+    cells = [[r.source, r.kind, "-" if r.status is None else str(r.status), r.content_type or "-",
+              "-" if r.items is None else str(r.items), r.newest or "-", r.robots,
+              "-" if r.seconds is None else f"{r.seconds:.2f}s", display_url(r.url), r.error or ""] for r in rows]
+    console = Console(soft_wrap=False)
+    widths = [max([len(h), *(len(printable(c[i])) for c in cells)]) for i, h in enumerate(CHECK_COLUMNS)]
+    if not console.is_terminal or console.width >= sum(widths) + 3 * len(widths) + 1:
+        table(CHECK_COLUMNS, cells)
+        return
+    for r, c in zip(rows, cells):
+        facts = "  ".join([c[0], c[1], *([c[2], c[3]] if r.status is not None else []),
+                           *([f"{c[4]} items"] if r.items is not None else []),
+                           *([f"newest {c[5]}"] if r.newest else []), f"robots {c[6]}",
+                           *([c[7]] if r.seconds is not None else [])])
+        console.print(Text(printable(facts), style=None if r.ok else "bold"))
+        console.print(Text("  " + printable(c[8])), soft_wrap=True)
+        if not r.ok:
+            console.print(Text("  " + printable(c[9]), style="red"), soft_wrap=True)
+
+
+class CheckProgress:
+    """A progress bar on a terminal (stderr); elsewhere a line every ``every`` seconds, so a long
+    check in a log or a pipe is never silent for long."""
+
+    def __init__(self, every: float = 30.0):
+        self.every = every
+        self.started = self.last_line = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> "CheckProgress":
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.task = self.bar.add_task("checking URLs", total=None)
+            self.bar.start()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=done, total=total)
+            return
+        now = time.monotonic()
+        if now - self.last_line >= self.every and done < total:
+            self.last_line = now
+            click.echo(f"newsmon: checked {done} of {total} URLs ({now - self.started:.0f}s)", err=True)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def report(result: CheckResult, sources: int) -> int:
