@@ -244,6 +244,10 @@ sources:
     language: kk
     delay: 0
     feeds: ["http://desk.invalid/rss/", "http://desk.invalid/rss/2/"]
+  - name: tls-en
+    language: en
+    delay: 0
+    feeds: ["{base.replace("http:", "https:")}/tls/feed/"]
 {silent_yaml}""", encoding="utf-8")
     return path
 
@@ -284,7 +288,7 @@ def checked(tmp_path_factory, worker_id) -> dict:
                 result = run()
                 shared.write_text(json.dumps(result), encoding="utf-8")
     result["rows"] = {(r["source"], urlsplit(r["url"]).path): r for r in result["list"]}
-    assert len(result["rows"]) == len(result["list"]) == 32
+    assert len(result["rows"]) == len(result["list"]) == 33
     return result
 
 
@@ -327,6 +331,8 @@ def test_failures_are_classified_by_type(checked):
     assert "/private/feed/" not in checked["seen"]  # disallowed URLs are reported, not fetched
     slow = rows[("slow-en", "/slow/1")]
     assert (slow["failure"], slow["error"], slow["status"]) == ("timeout", "timeout after 1s", None)
+    tls = rows[("tls-en", "/tls/feed/")]  # https to a server that speaks plain HTTP
+    assert (tls["failure"], tls["error"], tls["status"]) == ("tls", "TLS handshake failed", None)
     # robots.txt and one URL failing DNS condemn the host, so the other may not be asked at all
     nowhere = [rows[("nowhere-kk", "/rss/")], rows[("nowhere-kk", "/rss/2/")]]
     assert ("dns", "DNS lookup failed") in [(r["failure"], r["error"]) for r in nowhere]
@@ -370,7 +376,7 @@ def test_failing_urls_make_the_exit_status_1_with_a_count(checked):
     failed = sum(r["failure"] is not None for r in checked["list"])
     assert sum(r["failure"] is None for r in checked["list"]) == 7  # what should work on the live desks
     assert checked["code"] == 1
-    assert checked["stderr"].strip().splitlines()[-1].startswith(f"newsmon: {failed} of 32 URLs failed (")
+    assert checked["stderr"].strip().splitlines()[-1].startswith(f"newsmon: {failed} of 33 URLs failed (")
 
 
 TOPICS = """\

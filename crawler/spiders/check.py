@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from OpenSSL.SSL import Error as TLSError  # Twisted's TLS (pyOpenSSL, a Scrapy dependency)
 from scrapy import signals
 from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest
@@ -187,12 +188,6 @@ def _causes(exc: BaseException) -> Iterable[BaseException]:
     return seen
 
 
-def _is_tls(exc: BaseException) -> bool:
-    from OpenSSL.SSL import Error as TLSError  # pyOpenSSL is Twisted's TLS, a Scrapy dependency
-
-    return isinstance(exc, TLSError)
-
-
 def classify_failure(exc: BaseException, timeout: float, maxsize: int = 0) -> tuple[str, str]:
     """(failure class, short phrase) for a request that got no usable answer, by exception type."""
     causes = list(_causes(exc))
@@ -215,7 +210,7 @@ def classify_failure(exc: BaseException, timeout: float, maxsize: int = 0) -> tu
         return known, f"timeout after {timeout:g}s"
     if known == "too_large":
         return known, f"body larger than {maxsize / 1e6:g} MB" if maxsize else "body larger than the size limit"
-    if any(_is_tls(c) for c in causes):
+    if any(isinstance(c, TLSError) for c in causes):
         return "tls", "TLS handshake failed"
     if isinstance(exc, IgnoreRequest):
         return "ignored", f"not fetched ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
