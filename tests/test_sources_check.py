@@ -521,6 +521,16 @@ def test_unknown_source_name_is_a_config_error(desk, tmp_path):
     assert "unknown source 'desk-it'" in result.output and "desk-fr" in result.output
 
 
+def test_a_broken_topics_file_is_a_config_error(desk, tmp_path):
+    """The search terms are the crawl's, so a topics file the crawl would refuse is refused here."""
+    topics = tmp_path / "topics.yaml"
+    topics.write_text("topics: [", encoding="utf-8")
+    path = write_sources(tmp_path / "sources.yaml", desk.url, closed_port_url())
+    result = CliRunner().invoke(main, ["sources", "check", "--sources", str(path), "--topics", str(topics)])
+    assert result.exit_code == 2 and result.output.startswith("newsmon: error:") and str(topics) in result.output
+    assert result.output.strip().count("\n") == 0
+
+
 def test_a_bad_setting_override_is_refused_before_checking(desk, tmp_path):
     path = write_sources(tmp_path / "sources.yaml", desk.url, closed_port_url())
     result = CliRunner().invoke(main, ["sources", "check", "--sources", str(path), "-s", "DOWNLOAD_TIMEOUT=soon"])
