@@ -20,7 +20,8 @@ already requested (``request_dropped``) it is asked again, so the row gets its o
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -242,6 +243,7 @@ class CheckSpider(scrapy.Spider):
         terms = {k: list(v) for k, v in (settings.getdict("NEWSMON_SEARCH_TERMS") or {}).items()}
         spider.targets = [t for s in spider.sources for t in targets(s, terms)]
         spider.rows[:] = [UrlCheck(t.source, t.kind, t.url, t.term) for t in spider.targets]
+        spider.pending: dict[str, deque[str]] = {}
         spider.rows_by_url: dict[str, list[int]] = {}
         for index, target in enumerate(spider.targets):
             spider.rows_by_url.setdefault(target.url, []).append(index)
@@ -253,12 +255,34 @@ class CheckSpider(scrapy.Spider):
         crawler.signals.connect(spider.request_dropped, signal=signals.request_dropped)
         return spider
 
+    # -- one URL per host at a time ------------------------------------------------------------
+    # A host's next URL is requested when its previous one has answered or failed. Politeness
+    # spaces a host's downloads anyway; this way the dead-host middleware, which can only stop
+    # requests that have not yet passed it, sees each failure before the next request does.
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url, indexes in self.rows_by_url.items():
-            meta: dict[str, Any] = {URL_KEY: url, "source": self.rows[indexes[0]].source}
-            if any(self.rows[i].kind == "sitemap" for i in indexes):
-                meta["download_maxsize"] = SITEMAP_MAX_BYTES  # as the crawl's sitemap requests
-            yield scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
+        for url in self.rows_by_url:
+            self.pending.setdefault(urlsplit(url).hostname or "", deque()).append(url)
+        for host in list(self.pending):
+            if (request := self._next(host)) is not None:
+                yield request
+
+    def _next(self, host: str) -> scrapy.Request | None:
+        queue = self.pending.get(host)
+        if not queue:
+            return None
+        url = queue.popleft()
+        indexes = self.rows_by_url[url]
+        meta: dict[str, Any] = {URL_KEY: url, "source": self.rows[indexes[0]].source}
+        if any(self.rows[i].kind == "sitemap" for i in indexes):
+            meta["download_maxsize"] = SITEMAP_MAX_BYTES  # as the crawl's sitemap requests
+        return scrapy.Request(url, callback=self.parse, errback=self.failed, meta=meta)
+
+    def _after(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """The next URL of the host ``request`` (before any redirect) belongs to."""
+        self._tick()
+        if (follow := self._next(urlsplit(request.meta.get(URL_KEY, "")).hostname or "")) is not None:
+            yield follow
 
     def closed(self, reason: str) -> None:
         self.close_reason = reason
@@ -292,7 +316,7 @@ class CheckSpider(scrapy.Spider):
         seconds = request.meta.get("check_seconds")
         return None if seconds is None else round(seconds, 3)
 
-    def parse(self, response: Response) -> None:
+    def parse(self, response: Response) -> Iterator[scrapy.Request]:
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1").split(";")[0].strip() or None
         for row in self._rows(response.request):  # type: ignore[arg-type]
             row.status, row.content_type = response.status, content_type
@@ -306,9 +330,9 @@ class CheckSpider(scrapy.Spider):
                 continue
             row.newest = iso_utc(newest) if newest else None
             row.failure = row.error = None
-        self._tick()
+        yield from self._after(response.request)  # type: ignore[arg-type]
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         exc = failure.value
         request: scrapy.Request = exc.response.request if isinstance(exc, HttpError) else failure.request  # type: ignore[attr-defined]
         klass, phrase = classify_failure(exc, float(request.meta.get("download_timeout") or self.timeout),
@@ -325,7 +349,7 @@ class CheckSpider(scrapy.Spider):
                 row.seconds = float(request.meta.get("download_timeout") or self.timeout)
             elif request.url != row.url:
                 row.final_url = request.url
-        self._tick()
+        yield from self._after(request)
 
     def request_scheduled(self, request: scrapy.Request, spider: Any) -> None:
         """A redirect off the sources' hosts: Scrapy's offsite middleware drops it here, without
@@ -343,7 +367,8 @@ class CheckSpider(scrapy.Spider):
             row.final_url = request.url
             row.seconds = self._seconds(request)
             row.failure, row.error = "offsite", f"redirects off the source's hosts, to {host} (a crawl drops it)"
-        self._tick()
+        for follow in self._after(request):
+            self.crawler.engine.crawl(follow)  # type: ignore[union-attr]
 
     def request_dropped(self, request: scrapy.Request, spider: Any) -> None:
         """A redirect to a URL already requested, dropped by the duplicate filter: asked again,
