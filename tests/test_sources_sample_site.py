@@ -8,12 +8,13 @@ Google News dates, search pages and robots.txt were all read right.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import pytest
 
-from newsmon.sample_site import render
+from newsmon.sample_site import render, server
 from newsmon.sample_site.catalog import OUTLETS, outlet_articles
 from tests.conftest import FAST, run_newsmon
 
@@ -27,8 +28,10 @@ def utc(value: datetime | str) -> str:
 
 
 @pytest.fixture(scope="module")
-def site(sample_site) -> object:
-    return sample_site
+def site() -> Iterator[object]:
+    running = server.start_in_thread()
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="module")
