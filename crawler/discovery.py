@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote_plus, urljoin, urlsplit
 
 import feedparser
 import lxml.etree
@@ -183,6 +183,11 @@ def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
 
 
 # -- search and section pages -------------------------------------------------------------
+
+def search_url(template: str, term: str) -> str:
+    """A source's search template with ``{query}`` filled by ``term`` (form-encoded, spaces as +)."""
+    return template.replace("{query}", quote_plus(term))
+
 
 def wp_json_entries(body: bytes, base_url: str) -> list[Entry]:
     """WordPress REST search results: ``/wp-json/wp/v2/posts?search=``."""

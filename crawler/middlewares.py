@@ -44,6 +44,10 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+class PrivateAddressBlocked(IgnoreRequest):
+    """A request refused because its host resolves to a private or loopback address."""
+
+
 class PrivateAddressGuard:
     def __init__(self, allowed_hosts: set[str], stats: StatsCollector | None = None):
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
@@ -80,7 +84,7 @@ class PrivateAddressGuard:
         if not await self._allowed(host, port):
             if self.stats:
                 self.stats.inc_value("newsmon/blocked/private_address")
-            raise IgnoreRequest(f"private address refused: {request.url}")
+            raise PrivateAddressBlocked(f"private address refused: {request.url}")
 
 
 class HostUnreachable(IgnoreRequest):
