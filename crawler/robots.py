@@ -6,8 +6,8 @@ in ``request.meta["robots"]`` (``allowed``, ``disallowed``, or ``unknown`` when 
 not be fetched and Scrapy therefore allows everything) and raises :class:`RobotsDisallowed`, an
 ``IgnoreRequest`` subclass, so a caller can tell a robots.txt refusal by its type instead of by
 the words of its message. It also gives every request waiting for the same robots.txt the parsed
-rules (see :meth:`RobotsVerdict.robot_parser`). ``newsmon sources check`` uses it in place of
-Scrapy's.
+rules (see :meth:`RobotsVerdict.robot_parser`). Every crawl, and ``newsmon sources check``,
+uses it in place of Scrapy's (settings ``DOWNLOADER_MIDDLEWARES``).
 """
 
 from __future__ import annotations

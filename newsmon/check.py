@@ -4,9 +4,7 @@ The check is a crawl mode (:class:`crawler.spiders.check.CheckSpider`): the sett
 crawl's own (:func:`newsmon.crawl.crawl_settings`: user agent, download timeout, retries,
 per-source politeness, the private-address guard and resolver, the dead-host middleware, the
 crawl's search terms), with only what a check must not do switched off — no item pipelines, no
-``runs`` rows, no store — and three changes that make it a quick report rather than a crawl:
-robots.txt verdicts are recorded (:class:`crawler.robots.RobotsVerdict` in place of Scrapy's
-middleware, same parser and user agent), a host answering 403/429 is reported at once instead
+``runs`` rows, no store — and two changes that make it a quick report rather than a crawl: a host answering 403/429 is reported at once instead
 of being waited out (``NEWSMON_BACKOFF_MAX_RETRIES = 0``), and a DNS failure is not retried.
 
 As for a crawl, Twisted's reactor runs once per process: call :func:`run_check` once.
@@ -61,9 +59,6 @@ def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, An
     # extension are off), but crawl_settings wants one.
     crawl = crawl_settings(sources, CrawlOptions(data_dir=Path(os.devnull), topics_file=options.topics_file,
                                                  max_age_days=0, log_level=options.log_level), crawl_id="check")
-    middlewares = {**base.getdict("DOWNLOADER_MIDDLEWARES"),
-                   "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-                   "crawler.robots.RobotsVerdict": 100}  # Scrapy's own slot for robots.txt
     extensions = {**base.getdict("EXTENSIONS"), "crawler.runs.CrawlRuns": None}
     # A name that does not resolve is not asked again: with DNS errors retried, every URL of a
     # host that does not exist costs three tries, interleaved, before the host is given up on
@@ -74,7 +69,6 @@ def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, An
         **crawl,
         "ITEM_PIPELINES": {},
         "EXTENSIONS": extensions,
-        "DOWNLOADER_MIDDLEWARES": middlewares,
         "NEWSMON_BACKOFF_MAX_RETRIES": 0,
         "RETRY_EXCEPTIONS": retried,
     }

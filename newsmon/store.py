@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.dedupe import article_id  # noqa: F401 (the id of a stored article)
+from pipelines.dates.normalize import iso_utc  # noqa: F401 (how the store writes instants)
 
 DB_NAME = "newsmon.db"
 
@@ -50,10 +51,6 @@ class StoreError(Exception):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def iso_utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def url_key(url: str) -> str:

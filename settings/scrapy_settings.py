@@ -25,6 +25,10 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_WARNSIZE = 2_000_000
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressGuard": 50,
+    # Scrapy's robots.txt check in its own slot, without 2.19's gap: requests that wait for the
+    # same robots.txt as the first one were let through unchecked (crawler/robots.py)
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.RobotsVerdict": 100,
     # before RetryMiddleware (550) in request order; sees exceptions after it has retried
     "crawler.middlewares.UnreachableHosts": 540,
     # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one

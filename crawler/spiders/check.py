@@ -45,8 +45,8 @@ from crawler.middlewares import HostUnreachable, PrivateAddressBlocked
 from crawler.resolver import PrivateAddressRefused
 from crawler.robots import RobotsDisallowed, VERDICT_KEY
 from crawler.spiders.sitemaps import SITEMAP_MAX_BYTES
-from newsmon.config import Source, sources_from_dicts
-from newsmon.store import iso_utc
+from crawler.sources import Source
+from pipelines.dates.normalize import iso_utc
 
 URL_KEY = "check_url"  # request meta: the configured URL a request (and its redirects) answers for
 
@@ -236,7 +236,7 @@ class CheckSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "CheckSpider":  # type: ignore[no-untyped-def]
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.sources = sources_from_dicts(settings.getlist("NEWSMON_SOURCES"))
+        spider.sources = list(settings.getlist("NEWSMON_SOURCES"))
         spider.by_name = {s.name: s for s in spider.sources}
         spider.timeout = settings.getfloat("DOWNLOAD_TIMEOUT", 180)
         spider.maxsize = settings.getint("DOWNLOAD_MAXSIZE", 0)

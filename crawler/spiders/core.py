@@ -23,7 +23,9 @@ from twisted.python.failure import Failure
 from crawler import discovery
 from crawler.backoff import HostBlocked
 from crawler.failures import classify
-from crawler.middlewares import HostUnreachable
+from crawler.middlewares import HostUnreachable, PrivateAddressBlocked
+from crawler.resolver import PrivateAddressRefused
+from crawler.robots import RobotsDisallowed
 from crawler.sources import Source
 from crawler.store import CrawlStore
 from pipelines.html import decode_html, is_html
@@ -192,15 +194,16 @@ def failure_reason(failure: Failure) -> str:
         return "blocked_host"
     if isinstance(exc, HostUnreachable):
         return "unreachable"
+    if isinstance(exc, RobotsDisallowed):
+        return "robots"
+    if isinstance(exc, (PrivateAddressBlocked, PrivateAddressRefused)):
+        return "private_address"
     name = type(exc).__name__
     text = str(exc)
     if isinstance(exc, IgnoreRequest):
-        if "robots.txt" in text.lower() or "Forbidden by robots.txt" in text:
-            return "robots"
+        # the rest are Scrapy's own refusals, which carry no type of their own
         if "offsite" in text.lower():
             return "offsite"
-        if "private" in text.lower():
-            return "private_address"
         if "redirect" in text.lower():
             return "redirect_loop"
         return "ignored"

@@ -33,6 +33,7 @@ from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
 from crawler.spiders.sitemaps import SitemapDiscovery
+from pipelines.dates.normalize import iso_utc
 
 
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):
@@ -61,7 +62,7 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         spider.requested = set()
         spider.reported_unreachable = set()
         ttl = settings.getint("NEWSMON_SEEN_TTL_DAYS", 30)
-        spider.seen_since = (spider.now - timedelta(days=ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        spider.seen_since = iso_utc(spider.now - timedelta(days=ttl))
         spider.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or None
         return spider
 

@@ -30,6 +30,11 @@ UTC = timezone.utc
 HIJRI_MARK = "\ue001"
 
 
+
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as the store writes instants: UTC, to the second, with a ``Z``."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
 @dataclass(frozen=True)
 class ParsedDate:
     """A parsed date: an aware UTC datetime when a time of day was written, else a date."""
