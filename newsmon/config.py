@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from newsmon.schedule.spec import parse_duration, parse_schedule
 from newsmon.yamlconf import ConfigError, load_model
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -107,7 +108,10 @@ class Source(BaseModel):
     sections: list[HttpUrl] = Field(default_factory=list)
     section_depth: int = Field(default=1, ge=0, le=5)
     domains: list[str] = Field(default_factory=list)  # extra domains articles may live on
-    schedule: str | None = None  # "every 30m" or a 5-field cron line
+    schedule: str | None = None  # "every 30m" or a 5-field cron line; None: NEWSMON_SCHEDULE_DEFAULT
+    # `newsmon schedule` kills a crawl of this source running longer (seconds, or "20m");
+    # None: NEWSMON_SCHEDULE_TIMEOUT_SECONDS
+    crawl_timeout: float | None = None
     max_age_days: int | None = Field(default=None, ge=0)  # None: the crawl's default; 0: no limit
     delay: float | None = Field(default=None, ge=0)  # seconds between requests to this source
     concurrency: int | None = Field(default=None, ge=1, le=32)
@@ -135,6 +139,18 @@ class Source(BaseModel):
         if value not in LANGUAGE_CODES:
             raise ValueError(f"unknown language {value!r} (expected one of {', '.join(sorted(LANGUAGE_CODES))})")
         return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return parse_schedule(value).text  # raises ScheduleError (a ValueError) naming the problem
+
+    @field_validator("crawl_timeout", mode="before")
+    @classmethod
+    def _crawl_timeout(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
 
     @field_validator("timezone")
     @classmethod
