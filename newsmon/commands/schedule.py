@@ -12,7 +12,6 @@ import click
 from newsmon.commands.common import data_option, default_data_dir, user_errors
 from newsmon.commands.crawl import parse_overrides
 from newsmon.config import DEFAULT_SOURCES_FILE, load_sources
-from newsmon.schedule.service import ScheduleConfig, SchedulerService, ScheduleSettings
 from newsmon.yamlconf import load_yaml
 from pipelines.topics import load_topics
 
@@ -39,6 +38,10 @@ def schedule(sources_file: Path, data_dir: Path | None, topics_file: Path | None
 
     Example: newsmon schedule --sources settings/sources.yaml --data /var/lib/newsmon
     """
+    # APScheduler and SQLAlchemy are imported here, not at the top: every other command would pay
+    # for them at start-up, since the CLI group imports all command modules.
+    from newsmon.schedule.service import ScheduleConfig, SchedulerService, ScheduleSettings
+
     data_dir = (data_dir or default_data_dir()).resolve()
     load_sources(sources_file)  # a broken file is a one-line error now, not at the first run
     if topics_file is not None:
