@@ -69,6 +69,21 @@ def job_id(source: str) -> str:
 
 # -- settings ----------------------------------------------------------------------------------
 
+SETTING_NAMES = {
+    "default": "NEWSMON_SCHEDULE_DEFAULT",
+    "jitter_seconds": "NEWSMON_SCHEDULE_JITTER_SECONDS",
+    "kill_after_seconds": "NEWSMON_SCHEDULE_KILL_AFTER_SECONDS",
+    "max_concurrent": "NEWSMON_SCHEDULE_MAX_CONCURRENT",
+    "misfire_grace_seconds": "NEWSMON_SCHEDULE_MISFIRE_GRACE_SECONDS",
+    "reload_seconds": "NEWSMON_SCHEDULE_RELOAD_SECONDS",
+    "stop_grace_seconds": "NEWSMON_SCHEDULE_STOP_GRACE_SECONDS",
+    "timeout_seconds": "NEWSMON_SCHEDULE_TIMEOUT_SECONDS",
+    "timezone": "NEWSMON_SCHEDULE_TIMEZONE",
+}
+# Settings of the scheduler and of `newsmon status`: not passed on to the crawls.
+NOT_FOR_CRAWLS = frozenset(SETTING_NAMES.values()) | {"NEWSMON_STATUS_SILENT_HOURS", "NEWSMON_STATUS_WINDOW_DAYS"}
+
+
 @dataclass
 class ScheduleSettings:
     """The ``NEWSMON_SCHEDULE_*`` settings (settings/scrapy_settings.py), after ``-s`` overrides."""
@@ -85,19 +100,8 @@ class ScheduleSettings:
 
     @classmethod
     def load(cls, overrides: dict[str, str] | None = None) -> "ScheduleSettings":
-        names = {
-            "default": "NEWSMON_SCHEDULE_DEFAULT",
-            "jitter_seconds": "NEWSMON_SCHEDULE_JITTER_SECONDS",
-            "kill_after_seconds": "NEWSMON_SCHEDULE_KILL_AFTER_SECONDS",
-            "max_concurrent": "NEWSMON_SCHEDULE_MAX_CONCURRENT",
-            "misfire_grace_seconds": "NEWSMON_SCHEDULE_MISFIRE_GRACE_SECONDS",
-            "reload_seconds": "NEWSMON_SCHEDULE_RELOAD_SECONDS",
-            "stop_grace_seconds": "NEWSMON_SCHEDULE_STOP_GRACE_SECONDS",
-            "timeout_seconds": "NEWSMON_SCHEDULE_TIMEOUT_SECONDS",
-            "timezone": "NEWSMON_SCHEDULE_TIMEZONE",
-        }
         values: dict[str, Any] = {}
-        for attr, name in names.items():
+        for attr, name in SETTING_NAMES.items():
             default = getattr(scrapy_settings, name)
             value: Any = (overrides or {}).get(name, default)
             try:
@@ -178,7 +182,7 @@ def crawl_argv(config: ScheduleConfig, source: str) -> list[str]:
     if config.alerts_file is not None:
         argv += ["--alerts", str(config.alerts_file)]  # delivered by the crawl itself
     for name, value in config.crawl_settings.items():
-        if not name.startswith(("NEWSMON_SCHEDULE_", "NEWSMON_STATUS_")):  # the scheduler's, not the crawl's
+        if name not in NOT_FOR_CRAWLS:
             argv += ["-s", f"{name}={value}"]
     return argv
 
