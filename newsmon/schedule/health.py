@@ -2,7 +2,7 @@
 
 Health is read from what crawls already record, in the manner of spidermon's monitors reading a
 finished crawl's stats: the per-source counters in ``runs.stats`` (``pages``, ``errors``,
-``error/http_403``, ``articles_fetched``, ``dropped/too_short`` …) and the ``articles`` table
+``blocked/403``, ``error/http_403``, ``articles_fetched``, ``dropped/too_short`` …) and the ``articles`` table
 (new articles per day, articles without a date, the newest one). Everything is read through a
 read-only connection, so ``status`` can run while the scheduler and crawls write.
 """
@@ -145,6 +145,10 @@ def _report(db: sqlite3.Connection, options: HealthOptions, now: datetime, since
     for name in names:
         c = window.get(name, Counter())
         attempts = c["pages"] + c["errors"]
+        # every 403 answer: counted as blocked/403 by the backoff middleware (retried ones too),
+        # else only as the final error/http_403
+        answers_403 = c["blocked/403"] or c["error/http_403"]
+        answered = attempts + max(0, c["blocked/403"] - c["error/http_403"])
         fetched = c["articles_fetched"]
         no_body = sum(c[k] for k in NO_BODY_COUNTERS)
         art = articles.get(name, {"n": 0, "undated": 0})
@@ -166,9 +170,9 @@ def _report(db: sqlite3.Connection, options: HealthOptions, now: datetime, since
             "scheduled_outcomes": dict(scheduled_outcomes.get(name, {})),
             "pages": c["pages"],
             "errors": c["errors"],
-            "http_403": c["error/http_403"],
+            "http_403": answers_403,
             "error_rate": _ratio(c["errors"], attempts),
-            "rate_403": _ratio(c["error/http_403"], attempts),
+            "rate_403": _ratio(answers_403, answered),
             "article_pages": fetched,
             "no_body_share": _ratio(no_body, fetched),
             "new_articles": art["n"],
