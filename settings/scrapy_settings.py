@@ -35,6 +35,12 @@ EXTENSIONS = {
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Conditional GET for the sources' feeds and sitemaps only (crawler/conditional.py): every poll
+# revalidates with If-None-Match/If-Modified-Since, a 304 serves the stored copy
+HTTPCACHE_ENABLED = True
+HTTPCACHE_GZIP = True
+HTTPCACHE_POLICY = "crawler.conditional.FeedRevalidationPolicy"
+HTTPCACHE_STORAGE = "crawler.conditional.DataDirCacheStorage"  # <data dir>/httpcache
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.language.LanguagePipeline": 200,  # before dates: they read the page's own language
@@ -61,6 +67,7 @@ NEWSMON_BACKOFF_HOST_GIVE_UP = 3  # after this many URLs of a host given up on i
 NEWSMON_BACKOFF_MAX_DELAY = 300.0  # longest pause; a Retry-After beyond it means: no retry in this crawl
 NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is counted as an error
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
+NEWSMON_CONDITIONAL_MAX_AGE_SECONDS = 3600.0  # a feed answering 304 is still fetched in full this often
 NEWSMON_CRAWL_ID = None  # set by the CLI: tags this crawl's rows in `runs`
 NEWSMON_DATA_DIR = "data"  # SQLite store and index; CLI: --data or env NEWSMON_DATA
 NEWSMON_DEAD_HOST_MINUTES = 10.0  # a host that failed DNS/connect on 2 URLs is skipped this long
