@@ -279,7 +279,8 @@ class SchedulerService:
     # -- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Lock the data directory, load the sources (a bad file is an error here), start jobs."""
+        """Lock the data directory, load the sources (a bad file is an error here), sync the jobs;
+        nothing runs before :meth:`serve`."""
         global _SERVICE
         Store(self.config.data_dir).close()  # creates the directory, applies migrations, sets WAL
         self._lock_file = open(Path(self.config.data_dir) / LOCK_NAME, "a+")
@@ -296,14 +297,14 @@ class SchedulerService:
             logger.warning("%d crawl(s) were left running by a scheduler that stopped; marked interrupted",
                            interrupted)
         _SERVICE = self
-        self.scheduler.start(paused=True)
+        self.scheduler.start(paused=True)  # jobs run once serve() has its signal handlers in place
         self._apply(sources)
-        self.scheduler.resume()
 
     def serve(self) -> None:
         """Run until SIGTERM/SIGINT; SIGHUP or a changed sources file reloads."""
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
         try:
+            self.scheduler.resume()
             while not self.stop_requested.is_set():
                 self.wake.wait(self.settings.reload_seconds)
                 self.wake.clear()
