@@ -353,11 +353,15 @@ def silent_server() -> Iterator[str]:
 def test_a_hung_crawl_is_killed_and_recorded_and_shutdown_is_prompt(
         silent_server: str, tmp_path: Path, scheduler_factory: Callable[..., Scheduler]) -> None:
     data = tmp_path / "data"
+    with socket.socket() as probe:  # a port nothing listens on: the crawl fails at once
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
     sources = write_sources(tmp_path / "sources.yaml", [
         {"name": "hangs-briefly", "language": "en", "feeds": [silent_server + "/a/feed"], "schedule": "every 1h",
          "crawl_timeout": "2s"},
         {"name": "hangs-long", "language": "en", "feeds": [silent_server + "/b/feed"], "schedule": "every 1h",
          "crawl_timeout": "10m"},
+        {"name": "refused", "language": "en", "feeds": [f"http://127.0.0.1:{closed_port}/feed"], "schedule": "every 1h"},
     ])
     sched = scheduler_factory(sources, data, "-s", "NEWSMON_SCHEDULE_JITTER_SECONDS=0", "-s", "DOWNLOAD_TIMEOUT=120",
                               "-s", "NEWSMON_SCHEDULE_KILL_AFTER_SECONDS=1", "-s", "NEWSMON_SCHEDULE_STOP_GRACE_SECONDS=1")
@@ -371,7 +375,13 @@ def test_a_hung_crawl_is_killed_and_recorded_and_shutdown_is_prompt(
     assert run["stats"]["first_error"] == "crawl timed out after 2s and was killed"
     assert run["pid"] == killed["child_pid"] and run["started_by"] == "schedule"
 
-    # the scheduler is still up, the other crawl still hangs; status shows it running
+    # a crawl that fails (its only feed refuses connections) is recorded with its exit status and
+    # first error; the scheduler is still up, the other crawl still hangs, status shows it running
+    failed = wait_for("the refused crawl", lambda: query(
+        data, "SELECT * FROM schedule_runs WHERE source = 'refused' AND outcome != 'running'"), 30, sched)[0]
+    assert failed["outcome"] == "failed" and failed["exit_code"] == 1
+    assert failed["message"].startswith("newsmon: source refused: failed:")
+    assert [r["status"] for r in runs_of(data, "refused")] == ["failed"]
     assert sched.proc.poll() is None
     by_name = status_by_source(data)
     (running,) = by_name["hangs-long"]["running"]
