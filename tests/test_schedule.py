@@ -139,9 +139,14 @@ class Scheduler:
         return time.monotonic() - start
 
     def close(self) -> None:
+        """After a failed test too: SIGTERM first, so the scheduler stops its own crawls."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
         if self.proc.stdout:
             self.proc.stdout.close()
         self.log.close()
