@@ -36,6 +36,7 @@ def sample_site() -> Iterator[Served]:
     yield Served(url, proc)
     proc.terminate()
     proc.wait(timeout=10)
+    proc.stdout.close()
 
 
 @dataclass
