@@ -1,7 +1,7 @@
 """Freshness: from an article appearing in a feed to `newsmon search` finding it, under `newsmon schedule`.
 
-Inputs: a small news site served by this script on 127.0.0.1 (an RSS feed, article pages with
-dates in their markup, a robots.txt); one source on it with ``schedule: every 10s``; the real
+Inputs: a small news site served by this script on 127.0.0.1 (an RSS feed with an ETag that
+honours If-None-Match, article pages with dates in their markup, a robots.txt); one source on it with ``schedule: every 10s``; the real
 scheduler (`newsmon schedule`, persistent job store, child crawls) with its settings as shipped
 except politeness (AutoThrottle off, delay 0: the site is ours). The site publishes N articles
 (default 20) at random moments, 2 to 14 s apart (seeded), each on topic (Morocco–Kazakhstan) so
@@ -55,6 +55,7 @@ class Newsroom:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.published: list[tuple[int, datetime]] = []
+        self.polls: dict[int, int] = {}  # feed answers by status: 200 full, 304 not modified
 
     def publish(self, number: int) -> datetime:
         moment = datetime.now(timezone.utc)
@@ -104,8 +105,15 @@ def serve(newsroom: Newsroom) -> ThreadingHTTPServer:
             base = f"http://127.0.0.1:{self.server.server_address[1]}"
             items = newsroom.snapshot()
             known = dict(items)
+            extra: list[tuple[str, str]] = []
             if self.path == "/feed.xml":
-                body, ctype, status = feed_xml(base, items), "application/rss+xml", 200
+                etag = f'"{len(items)}"'
+                extra = [("ETag", etag)]
+                if self.headers.get("If-None-Match") == etag:  # conditional GET: nothing new
+                    body, ctype, status = b"", "application/rss+xml", 304
+                else:
+                    body, ctype, status = feed_xml(base, items), "application/rss+xml", 200
+                newsroom.polls[status] = newsroom.polls.get(status, 0) + 1
             elif self.path == "/robots.txt":
                 body, ctype, status = b"User-agent: *\nAllow: /\n", "text/plain", 200
             elif self.path.startswith("/news/") and self.path.endswith(".html") and \
@@ -115,6 +123,8 @@ def serve(newsroom: Newsroom) -> ThreadingHTTPServer:
             else:
                 body, ctype, status = b"not found", "text/plain", 404
             self.send_response(status)
+            for key, value in extra:
+                self.send_header(key, value)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -201,6 +211,8 @@ def main() -> None:
           f"min {delays[0]:.1f} s  (target: p95 < 30 s)")
     print(f"`newsmon search` CLI finds {args.articles - len(missing)}/{args.articles}" +
           (f" (missing: {missing})" if missing else ""))
+    print(f"feed polls: {newsroom.polls.get(200, 0)} answered in full, {newsroom.polls.get(304, 0)} with 304 "
+          "Not Modified (conditional GET)")
     print(f"scheduler stopped {stop_seconds:.1f} s after SIGTERM")
 
 
