@@ -95,7 +95,10 @@ class Source(BaseModel):
     sections: list[HttpUrl] = Field(default_factory=list)
     section_depth: int = Field(default=1, ge=0, le=5)
     domains: list[str] = Field(default_factory=list)  # extra domains articles may live on
-    schedule: str | None = None  # "every 30m" or a 5-field cron line
+    schedule: str | None = None  # "every 30m" or a 5-field cron line; None: NEWSMON_SCHEDULE_DEFAULT
+    # `newsmon schedule` kills a crawl of this source running longer (seconds, or "20m");
+    # None: NEWSMON_SCHEDULE_TIMEOUT_SECONDS
+    crawl_timeout: float | None = None
     max_age_days: int | None = Field(default=None, ge=0)  # None: the crawl's default; 0: no limit
     delay: float | None = Field(default=None, ge=0)  # seconds between requests to this source
     concurrency: int | None = Field(default=None, ge=1, le=32)

@@ -55,7 +55,7 @@ class CheckResult:
 def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, Any]:
     """The crawl's settings for ``sources``, minus storing, plus robots verdicts."""
     base = get_project_settings()
-    # The check opens no store: nothing below reads NEWSMON_DATA_DIR (pipelines and the runs
+    # The check opens no store: nothing below writes to the data directory (pipelines, the HTTP cache and the runs
     # extension are off), but crawl_settings wants one.
     crawl = crawl_settings(sources, CrawlOptions(data_dir=Path(os.devnull), topics_file=options.topics_file,
                                                  max_age_days=0, log_level=options.log_level), crawl_id="check")
@@ -68,6 +68,7 @@ def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, An
     out: dict[str, Any] = {
         **crawl,
         "ITEM_PIPELINES": {},
+        "HTTPCACHE_ENABLED": False,  # a check asks every URL afresh
         "EXTENSIONS": extensions,
         "NEWSMON_BACKOFF_MAX_RETRIES": 0,
         "RETRY_EXCEPTIONS": retried,

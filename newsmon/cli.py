@@ -13,6 +13,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("search", "search"),
     ("export", "export"),
     ("runs", "runs"),
+    ("schedule", "schedule"),
+    ("status", "status"),
     ("reindex", "reindex"),
     ("sources", "sources"),
     ("extract", "extract_command"),

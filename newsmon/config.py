@@ -8,8 +8,12 @@ The CLI calls these; everything after takes the validated models (:class:`crawle
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from crawler.sources import Source, SourcesFile
+from pydantic import field_validator
+
+from crawler import sources as crawl_sources
+from newsmon.schedule.spec import parse_duration, parse_schedule
 from newsmon.yamlconf import ConfigError, line_for, load_model, load_yaml, validate
 from pipelines.languages import KNOWN
 from pipelines.topics import Topic, TopicsFile
@@ -21,6 +25,27 @@ DEFAULT_ALERTS_FILE = PACKAGE_ROOT / "settings" / "alerts.yaml"
 
 # ISO 639-1 codes a source may declare (pipelines/languages.py is the one list).
 LANGUAGE_CODES = frozenset(KNOWN)
+
+
+class Source(crawl_sources.Source):
+    """A source as the application reads it: the crawler's model, plus the checks of what only
+    the application uses (``schedule`` and ``crawl_timeout`` are read by ``newsmon schedule``)."""
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return parse_schedule(value).text  # raises ScheduleError (a ValueError) naming the problem
+
+    @field_validator("crawl_timeout", mode="before")
+    @classmethod
+    def _crawl_timeout(cls, value: Any) -> float | None:
+        return None if value is None else parse_duration(value)
+
+
+class SourcesFile(crawl_sources.SourcesFile):
+    sources: list[Source]
 
 
 def load_sources(path: str | Path = DEFAULT_SOURCES_FILE, names: list[str] | tuple[str, ...] = ()) -> list[Source]:

@@ -84,6 +84,8 @@ def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) 
         "NEWSMON_SEARCH_TERMS": search_terms(topics),
         "NEWSMON_TOPICS_FINGERPRINT": topics_fingerprint(options.topics_file),
         "DOWNLOAD_SLOTS": slots,
+        # conditional GET keeps the feeds' and sitemaps' last answers beside the store
+        "HTTPCACHE_DIR": str(Path(options.data_dir).resolve() / "httpcache"),
         "LOG_LEVEL": options.log_level,
         **options.extra_settings,
     }

@@ -44,6 +44,12 @@ EXTENSIONS = {
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"
+# Conditional GET for the sources' feeds and sitemaps only (crawler/conditional.py): every poll
+# revalidates with If-None-Match/If-Modified-Since, a 304 serves the stored copy
+HTTPCACHE_ENABLED = True
+HTTPCACHE_GZIP = True
+HTTPCACHE_POLICY = "crawler.conditional.FeedRevalidationPolicy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"  # HTTPCACHE_DIR: <data dir>/httpcache (the crawl entry sets it)
 ITEM_PIPELINES = {
     # extract → language → dates → relevance, as one step: pipelines/page.py process_page()
     "crawler.itempipelines.PagePipeline": 100,
@@ -73,6 +79,7 @@ NEWSMON_BACKOFF_HOST_GIVE_UP = 3  # after this many URLs of a host given up on i
 NEWSMON_BACKOFF_MAX_DELAY = 300.0  # longest pause; a Retry-After beyond it means: no retry in this crawl
 NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is counted as an error
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
+NEWSMON_CONDITIONAL_MAX_AGE_SECONDS = 3600.0  # a feed answering 304 is still fetched in full this often
 NEWSMON_CRAWL_ID = None  # set by the CLI: tags this crawl's rows in `runs`
 NEWSMON_DEAD_HOST_MINUTES = 10.0  # a host that failed DNS/connect on 2 URLs is skipped this long
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted
@@ -86,8 +93,19 @@ NEWSMON_MAX_LISTING_PAGES = 50  # listing pages followed per section page and de
 NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted too_large)
 NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
+NEWSMON_SCHEDULE_DEFAULT = "every 1h"  # `newsmon schedule`: the schedule of a source without a `schedule` key
+NEWSMON_SCHEDULE_JITTER_SECONDS = 30.0  # random delay added to each run, at most this and a tenth of the period
+NEWSMON_SCHEDULE_KILL_AFTER_SECONDS = 3.0  # after SIGTERM to a crawl (timeout, shutdown), SIGKILL this much later
+NEWSMON_SCHEDULE_MAX_CONCURRENT = 2  # crawls running at once across all sources (a 2-core machine)
+NEWSMON_SCHEDULE_MISFIRE_GRACE_SECONDS = 3600  # a run this late (scheduler down, all slots busy) is skipped, and recorded
+NEWSMON_SCHEDULE_RELOAD_SECONDS = 5.0  # how often the scheduler checks the sources file for changes (and heartbeats)
+NEWSMON_SCHEDULE_STOP_GRACE_SECONDS = 10.0  # on SIGTERM/SIGINT, running crawls get this long to finish
+NEWSMON_SCHEDULE_TIMEOUT_SECONDS = 1800.0  # a crawl running longer is killed and recorded failed (per source: crawl_timeout)
+NEWSMON_SCHEDULE_TIMEZONE = "UTC"  # the zone cron lines are read in
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
 NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long
 NEWSMON_SOURCES = []  # validated sources (models); the crawl entry fills it from sources.yaml
 NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
+NEWSMON_STATUS_SILENT_HOURS = 72.0  # `newsmon status` flags a crawled source with no new article for this long
+NEWSMON_STATUS_WINDOW_DAYS = 7  # `newsmon status` computes rates over the runs and articles of this many days
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use

@@ -15,7 +15,7 @@ NOT_SETTINGS = {"NEWSMON_DATA", "NEWSMON_CACHE_DIR", "NEWSMON_SCHEMA"}
 
 def used_settings() -> set[str]:
     names: set[str] = set()
-    for folder in ("crawler", "pipelines"):
+    for folder in ("crawler", "pipelines", "newsmon"):
         for path in (ROOT / folder).rglob("*.py"):
             names.update(re.findall(r"[\"'](NEWSMON_[A-Z_]+)[\"']", path.read_text(encoding="utf-8")))
     return names - NOT_SETTINGS
