@@ -15,6 +15,7 @@ from scrapy.http import Request, Response
 from scrapy.settings import Settings
 
 from crawler.conditional import FETCHED_HEADER, FeedRevalidationPolicy
+from crawler.sources import Source
 from tests.conftest import FAST, run_newsmon, write_sources
 
 TEXT = ("Morocco and Kazakhstan signed a wheat agreement in Rabat on Monday. Kazakhstan will export wheat "
@@ -115,7 +116,7 @@ def test_an_unchanged_feed_is_answered_304_and_a_changed_one_in_full(feed_server
 
 
 def policy(max_age: float = 3600) -> FeedRevalidationPolicy:
-    sources = [{"name": "s", "language": "en", "feeds": ["https://x.test/feed"], "sitemaps": ["https://x.test/sm.xml"]}]
+    sources = [Source(name="s", language="en", feeds=["https://x.test/feed"], sitemaps=["https://x.test/sm.xml"])]
     return FeedRevalidationPolicy(Settings({"NEWSMON_SOURCES": sources, "NEWSMON_CONDITIONAL_MAX_AGE_SECONDS": max_age}))
 
 

@@ -484,10 +484,12 @@ def test_the_check_runs_with_the_crawl_settings(tmp_path):
     crawl = get_project_settings()
     assert "USER_AGENT" not in settings or settings["USER_AGENT"] == crawl["USER_AGENT"]
     assert "TWISTED_DNS_RESOLVER" not in settings  # the crawl's GuardedResolver
-    middlewares = settings["DOWNLOADER_MIDDLEWARES"]
+    # the crawl's own downloader middlewares, robots.txt verdicts included
+    assert "DOWNLOADER_MIDDLEWARES" not in settings
+    middlewares = crawl.getdict("DOWNLOADER_MIDDLEWARES")
     for name in ("crawler.middlewares.PrivateAddressGuard", "crawler.middlewares.UnreachableHosts",
-                 "crawler.backoff.BackoffMiddleware"):
-        assert middlewares[name] == crawl.getdict("DOWNLOADER_MIDDLEWARES")[name]
+                 "crawler.backoff.BackoffMiddleware", "crawler.robots.RobotsVerdict"):
+        assert middlewares[name]
     assert settings["DOWNLOAD_SLOTS"] == {"desk.example": {"delay": 2.0}}  # the source's politeness
     assert settings["ITEM_PIPELINES"] == {} and settings["EXTENSIONS"]["crawler.runs.CrawlRuns"] is None
     assert settings["NEWSMON_SEARCH_TERMS"]["fr"][:2] == ["Maroc", "Kazakhstan"]  # the crawl's terms

@@ -11,9 +11,8 @@ import click
 
 from newsmon.commands.common import data_option, default_data_dir, user_errors
 from newsmon.commands.crawl import parse_overrides
-from newsmon.config import DEFAULT_SOURCES_FILE, load_sources
+from newsmon.config import DEFAULT_SOURCES_FILE, load_sources, load_topics
 from newsmon.yamlconf import load_yaml
-from pipelines.topics import load_topics
 
 
 @click.command("schedule")
