@@ -24,6 +24,8 @@ NUM_PERM = 128
 THRESHOLD = 0.5  # estimated Jaccard similarity of shingle sets at or above which two texts are copies
 MIN_SHINGLES = 12  # below this a text is too short to be called a copy of anything
 SEED = 1  # fixed: signatures are stored and compared across processes
+SCHEME = "affine32"  # datasketch 2 permutation scheme; stored values are its uint32 hashes
+_DTYPE = np.uint32
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
@@ -39,18 +41,18 @@ def signature(text: str) -> MinHash | None:
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    sig = MinHash(num_perm=NUM_PERM, seed=SEED)
+    sig = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
     sig.update_batch(sorted(grams))
     return sig
 
 
 def to_bytes(sig: MinHash) -> bytes:
-    return np.asarray(sig.hashvalues, dtype=np.uint64).tobytes()
+    return np.asarray(sig.hashvalues, dtype=_DTYPE).tobytes()
 
 
 def from_bytes(data: bytes) -> MinHash:
-    values = np.frombuffer(data, dtype=np.uint64).copy()
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values)
+    values = np.frombuffer(data, dtype=_DTYPE).copy()
+    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME)
 
 
 def lsh_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[int, int]:
@@ -63,7 +65,7 @@ def lsh_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[i
 def band_keys(sig: MinHash, shape: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
     """(band number, key) pairs: two signatures sharing any key are LSH candidates."""
     bands, rows = shape or lsh_shape()
-    values = np.asarray(sig.hashvalues, dtype=np.uint64)
+    values = np.asarray(sig.hashvalues, dtype=_DTYPE)
     return [(b, values[b * rows:(b + 1) * rows].tobytes()) for b in range(bands)]
 
 
