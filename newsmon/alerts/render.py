@@ -171,7 +171,8 @@ def html_body(rule: str, kind: str, items: list[dict[str, Any]], per: str = "art
 def message_id(key: str, channel: str, sender: str) -> str:
     """Stable per (alert, channel): a resend after a crash carries the same Message-ID."""
     domain = sender.rpartition("@")[2] or "newsmon.invalid"
-    return f"<newsmon.{key}.{channel.replace(':', '-')}@{domain}>"
+    channel_hash = channel.rpartition(":")[2]
+    return f"<{key[:24]}.{channel_hash}@{domain}>"  # short enough never to be folded
 
 
 def email_message(rule: str, kind: str, items: list[dict[str, Any]], key: str, *, sender: str, to: list[str],
