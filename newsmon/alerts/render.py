@@ -187,4 +187,5 @@ def email_message(rule: str, kind: str, items: list[dict[str, Any]], key: str, *
     msg["X-Newsmon-Idempotency-Key"] = key
     msg.set_content(plain_text(rule, kind, items, per, key))
     msg.add_alternative(html_body(rule, kind, items, per, key), subtype="html")
+    msg.set_boundary(f"=_newsmon_{key}")  # not random: the same alert renders to the same bytes
     return msg

@@ -13,10 +13,6 @@ from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sourc
 from newsmon.crawl import CrawlOptions, run_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
-from newsmon.alerts.config import load_alerts
-from newsmon.alerts.engine import register_rules, run as run_alerts
-from newsmon.commands.alerts import print_report
-from newsmon.stories import assign_pending as assign_stories
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -116,6 +112,11 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     Example: newsmon crawl --source hespress-fr --max-age 7
     """
     from pipelines.topics import load_topics
+    # alerts and stories load datasketch/scipy (~2 s): only when this command runs
+    from newsmon.alerts.config import load_alerts
+    from newsmon.alerts.engine import register_rules, run as run_alerts
+    from newsmon.commands.alerts import print_report
+    from newsmon.stories import assign_pending as assign_stories
 
     data_dir = data_dir or default_data_dir()
     sources = load_sources(sources_file, names)
