@@ -21,6 +21,7 @@ from pipelines import stories as sketch
 from newsmon.store import Store, iso_utc, utcnow
 
 BATCH = 500
+MAX_CANDIDATES = 25
 
 
 def pending_ids(store: Store) -> list[str]:
@@ -70,22 +71,27 @@ def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int]) -> str:
 
 
 def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]]) -> str | None:
-    candidates: set[str] = set()
+    """The story of the most similar earlier article among the LSH candidates, if similar enough.
+    Candidates sharing the most bands are checked first, at most ``MAX_CANDIDATES`` of them: in a
+    story of hundreds of copies, the closest few decide."""
+    shared: dict[str, int] = {}
     for band, key in keys:
-        candidates.update(r[0] for r in db.execute(
-            "SELECT article_id FROM story_bands WHERE band = ? AND key = ?", (band, key)))
-    candidates.discard(article_id)
-    best: tuple[float, str] | None = None
-    for cand in sorted(candidates):
-        row = db.execute(
-            "SELECT s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
-            "WHERE s.article_id = ?", (cand,)).fetchone()
-        if row is None or row[0] is None or row[1] is None:
-            continue
-        score = sketch.similarity(sig, sketch.from_bytes(row[0]))
-        if score >= sketch.THRESHOLD and (best is None or score > best[0]):
-            best = (score, row[1])
-    return best[1] if best else None
+        for (cand,) in db.execute("SELECT article_id FROM story_bands WHERE band = ? AND key = ?", (band, key)):
+            if cand != article_id:
+                shared[cand] = shared.get(cand, 0) + 1
+    ranked = sorted(shared, key=lambda c: (-shared[c], c))[:MAX_CANDIDATES]
+    if not ranked:
+        return None
+    marks = ",".join("?" * len(ranked))
+    rows = db.execute(
+        f"SELECT s.article_id, s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
+        f"WHERE s.article_id IN ({marks}) AND s.signature IS NOT NULL AND a.story_id IS NOT NULL", ranked).fetchall()
+    best: tuple[float, str, str] | None = None
+    for cand, blob, story in rows:
+        score = sketch.similarity_to_stored(sig, blob)
+        if score >= sketch.THRESHOLD and (best is None or (score, cand) > (best[0], best[1])):
+            best = (score, cand, story)
+    return best[2] if best else None
 
 
 def story_members(store: Store, story_id: str) -> list[dict[str, Any]]:

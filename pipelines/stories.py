@@ -14,6 +14,8 @@ The headline is deliberately left out: it is what editors rewrite first.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
@@ -36,12 +38,15 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
     return {" ".join(words[i:i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
 
 
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)  # its permutations, drawn once
+
+
 def signature(text: str) -> MinHash | None:
     """The MinHash of a text's shingles; None when the text is too short to compare."""
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    sig = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+    sig = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_TEMPLATE.permutations)
     sig.update_batch(sorted(grams))
     return sig
 
@@ -52,9 +57,19 @@ def to_bytes(sig: MinHash) -> bytes:
 
 def from_bytes(data: bytes) -> MinHash:
     values = np.frombuffer(data, dtype=_DTYPE).copy()
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME)
+    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME,
+                   permutations=_TEMPLATE.permutations)
 
 
+def similarity_to_stored(sig: MinHash, stored: bytes) -> float:
+    """:func:`similarity` against a signature as stored by :func:`to_bytes` (no MinHash built)."""
+    values = np.frombuffer(stored, dtype=_DTYPE)
+    if len(values) != len(sig.hashvalues):
+        raise ValueError("signatures of different sizes")
+    return float(np.count_nonzero(np.asarray(sig.hashvalues, dtype=_DTYPE) == values)) / len(values)
+
+
+@functools.lru_cache(maxsize=8)
 def lsh_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[int, int]:
     """(bands, rows per band) that datasketch picks for this threshold (false positive and
     negative weights equal)."""

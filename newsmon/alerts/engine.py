@@ -151,9 +151,12 @@ def matched_terms(article: dict[str, Any], rule: Rule) -> list[str]:
     return list(out.values())
 
 
-def find_matches(rules: list[Rule], articles: list[dict[str, Any]], matcher: Matcher) -> list[Match]:
-    """Each rule's filters, then its query, over a batch of articles."""
-    wanted = {rule.name: [a for a in articles if passes_filters(rule, a)] for rule in rules}
+def find_matches(rules: list[Rule], articles: list[dict[str, Any]], matcher: Matcher,
+                 eligible: dict[str, set[str]] | None = None) -> list[Match]:
+    """Each rule's filters, then its query, over a batch of articles (one matcher call for all
+    rules). ``eligible``: per rule, the ids it may consider at all (default: every article)."""
+    wanted = {rule.name: [a for a in articles if passes_filters(rule, a)
+                          and (eligible is None or a["id"] in eligible[rule.name])] for rule in rules}
     candidates = list({a["id"]: a for group in wanted.values() for a in group}.values())
     found = matcher.matches([r for r in rules if wanted[r.name]], candidates)
     out = []
@@ -176,10 +179,8 @@ def evaluate(store: Store, config: AlertsFile, matcher: Matcher, now: datetime, 
             return
         articles = store.get_articles(list(dict.fromkeys(r[1] for r in rows)))
         last_row = {r[1]: r[0] for r in rows}  # an article queued twice: its latest event decides
-        matches: list[Match] = []
-        for rule in rules:
-            eligible = [a for aid, a in articles.items() if last_row[aid] > starts[rule.name]]
-            matches += find_matches([rule], eligible, matcher) if eligible else []
+        eligible = {rule.name: {aid for aid in articles if last_row[aid] > starts[rule.name]} for rule in rules}
+        matches = find_matches(rules, list(articles.values()), matcher, eligible)
         with store.transaction() as db:
             for m in matches:
                 story = m.article.get("story_id") or m.article["id"]
