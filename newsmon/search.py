@@ -34,13 +34,13 @@ class SearchHit:
 
 def search(data_dir: str | Path, query: str, *, lang: str | None = None, source: str | None = None,
            since: str | None = None, until: str | None = None, limit: int = 20) -> list[SearchHit]:
+    tree = parse(query)  # a malformed query is reported before anything is opened
     data_dir = Path(data_dir)
     if not (data_dir / "index").exists():
         raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")
-    node = parse(query)
     index = SearchIndex(data_dir / "index")
-    hits = index.search(node, lang=lang, source=source, since=since, until=until, limit=limit)
-    terms = positive_terms(node)
+    hits = index.search(tree, lang=lang, source=source, since=since, until=until, limit=limit)
+    terms = positive_terms(tree)
     with Store(data_dir, readonly=True) as store:
         articles = store.get_articles([h.id for h in hits])
     out = []

@@ -14,11 +14,12 @@ from typing import Any
 import click
 
 from newsmon.crawl import CrawlFailed
+from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError)
 
 
 def default_data_dir() -> Path:
@@ -60,7 +61,7 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Configuration, store and index problems become one line on stderr and exit status 2."""
+    """Configuration, store, index and query problems become one line on stderr and exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
