@@ -210,8 +210,8 @@ class Rule(BaseModel):
             raise ValueError("empty query (write the words to alert on)")
         try:
             node = querylang.parse(value)
-        except Exception as exc:  # the parser's own error says where; keep its first line
-            raise ValueError(f"bad query: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        except querylang.QueryError as exc:  # one line naming the column
+            raise ValueError(f"bad query: {str(exc).removeprefix('query: ')}") from None
         if not querylang.positive_terms(node):
             raise ValueError("the query names no word to look for (only negations or field filters)")
         return value
