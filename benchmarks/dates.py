@@ -17,6 +17,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from newsmon.sample_site import catalog, render  # noqa: E402
+from pipelines.dates.normalize import parse_date  # noqa: E402
+from pipelines.dates.page import page_dates  # noqa: E402
+from pipelines.html import decode_html  # noqa: E402
 TABLE = ROOT / "tests" / "fixtures" / "dates" / "cases.tsv"
 PAGES = ROOT / "tests" / "fixtures" / "dates" / "pages"
 DEFAULT_BASE = datetime(2025, 3, 21, 10, 0, tzinfo=timezone.utc)
@@ -33,7 +38,6 @@ def load_cases() -> list[dict]:
 
 def main() -> None:
     t0 = time.perf_counter()
-    from pipelines.dates.normalize import parse_date
 
     first = parse_date("Publié le 21 févr. 2025 à 14h30", "fr", "Europe/Paris", DEFAULT_BASE)
     first_ms = (time.perf_counter() - t0) * 1000
@@ -78,20 +82,12 @@ def main() -> None:
 
 
 def page_bench() -> None:
-    from pipelines.dates.page import page_dates
-
     pages = [(p.read_text(encoding="utf-8"), f"https://x.example/{p.stem}") for p in sorted(PAGES.glob("*.html"))]
     label = f"{len(pages)} trap pages"
-    try:
-        from newsmon.sample_site import catalog
-        from pipelines.extract import decode_html
-
-        for article in catalog.load_articles():
-            body, ctype = catalog.render_article(article.slug, article.published + timedelta(days=1))
-            pages.append((decode_html(body, ctype), "http://127.0.0.1:8000" + article.path))
-        label += f" + {len(catalog.load_articles())} sample-site articles"
-    except ImportError:
-        pass
+    for article in catalog.load_articles():
+        body, ctype = render.render_article(article.slug, article.published + timedelta(days=1))
+        pages.append((decode_html(body, ctype), "http://127.0.0.1:8000" + article.path))
+    label += f" + {len(catalog.load_articles())} sample-site articles"
     fetched = DEFAULT_BASE + timedelta(days=400)
     for html, url in pages:  # warm
         page_dates(html, url, None, "Africa/Casablanca", fetched)

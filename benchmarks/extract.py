@@ -51,7 +51,8 @@ if str(ROOT) not in sys.path:
 
 import trafilatura  # noqa: E402
 
-from pipelines.extract import decode_html, extract  # noqa: E402
+from pipelines.extract import extract
+from pipelines.html import decode_html  # noqa: E402
 
 CORPUS = ROOT / "tests" / "fixtures" / "extract"
 HELDOUT = ROOT / "tests" / "fixtures" / "extract_heldout"

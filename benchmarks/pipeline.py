@@ -26,14 +26,14 @@ from benchmarks.extract import load_corpus, machine  # noqa: E402
 from pipelines.items import Article  # noqa: E402
 from newsmon.search_index import SearchIndex  # noqa: E402
 from newsmon.store import Store  # noqa: E402
-from pipelines.dates import DatesPipeline  # noqa: E402
+from pipelines.dates import DatesStage  # noqa: E402
 from pipelines.dedupe import DedupePipeline  # noqa: E402
-from pipelines.extract import ExtractPipeline, decode_html  # noqa: E402
-from pipelines.language import LanguagePipeline  # noqa: E402
-from pipelines.relevance import RelevancePipeline  # noqa: E402
+from pipelines.extract import ExtractStage, decode_html  # noqa: E402
+from pipelines.language import LanguageStage  # noqa: E402
+from pipelines.relevance import RelevanceStage  # noqa: E402
 from pipelines.store import StorePipeline  # noqa: E402
 from newsmon.config import DEFAULT_TOPICS_FILE  # noqa: E402
-from pipelines.topics import load_topics  # noqa: E402
+from newsmon.config import load_topics  # noqa: E402
 
 ROUNDS = 5
 
@@ -68,19 +68,19 @@ def main() -> None:
     batch = items()
     n = len(batch)
     rows: list[tuple[str, float]] = []
-    extract = ExtractPipeline()
+    extract = ExtractStage()
     rows.append(("extract", timed(extract, batch)))
     for item in batch:
         extract.process_item(item)
-    language = LanguagePipeline()
+    language = LanguageStage()
     rows.append(("language", timed(language, batch)))
     for item in batch:
         language.process_item(item)
-    dates = DatesPipeline()
+    dates = DatesStage()
     rows.append(("dates", timed(dates, batch)))
     for item in batch:
         dates.process_item(item)
-    relevance = RelevancePipeline(load_topics(DEFAULT_TOPICS_FILE), keep_all=True)
+    relevance = RelevanceStage(load_topics(DEFAULT_TOPICS_FILE), keep_all=True)
     rows.append(("relevance", timed(relevance, batch)))
     for item in batch:
         relevance.process_item(item)

@@ -20,7 +20,7 @@ from pipelines.relevance import match_topics  # noqa: E402
 from tests.test_relevance_labelled import (  # noqa: E402
     TOPICS_FILE, article_text, classify, load_cases, precision_recall,
 )
-from pipelines.topics import load_topics  # noqa: E402
+from newsmon.config import load_topics  # noqa: E402
 
 ROUNDS = 5
 

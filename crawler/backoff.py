@@ -26,6 +26,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,8 @@ class BackoffMiddleware:
             self.crawler.stats.inc_value(f"newsmon/source/{request.meta.get('source', '?')}/{key}")
 
     def _slot_key(self, request: Request) -> str:
-        return self.crawler.engine.downloader.get_slot_key(request)  # type: ignore[union-attr]
+        """The host, or the slot a request names: what Scrapy's downloader itself keys slots by."""
+        return request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
 
     async def process_request(self, request: Request) -> None:
         key = self._slot_key(request)
@@ -118,9 +120,6 @@ class BackoffMiddleware:
 
     def _pause(self, key: str, delay: float) -> None:
         self._paused_until[key] = max(self._paused_until.get(key, 0.0), time.monotonic() + delay)
-        slot = self.crawler.engine.downloader.slots.get(key)  # type: ignore[union-attr]
-        if slot is not None:
-            slot.delay = max(slot.delay, delay)
 
     def _give_up(self, request: Request, response: Response, key: str, why: str) -> Response:
         self._given_up[key] = self._given_up.get(key, 0) + 1

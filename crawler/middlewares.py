@@ -19,7 +19,6 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.statscollectors import StatsCollector
 
-from newsmon.config import sources_from_dicts
 from crawler.failures import classify, host_down
 
 
@@ -55,7 +54,7 @@ class PrivateAddressGuard:
     def from_crawler(cls, crawler: Crawler) -> "PrivateAddressGuard":
         if not crawler.settings.getbool("NEWSMON_BLOCK_PRIVATE_ADDRESSES", True):
             raise NotConfigured
-        sources = sources_from_dicts(crawler.settings.getlist("NEWSMON_SOURCES"))
+        sources = crawler.settings.getlist("NEWSMON_SOURCES")
         return cls({h for s in sources for h in s.allowed_hosts}, crawler.stats)
 
     async def _allowed(self, host: str, port: int) -> bool:

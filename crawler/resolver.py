@@ -16,7 +16,6 @@ from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet.error import DNSLookupError
 
-from newsmon.config import sources_from_dicts
 from crawler.middlewares import is_public
 
 
@@ -33,7 +32,7 @@ class GuardedResolver(CachingThreadedResolver):
     @classmethod
     def from_crawler(cls, crawler: Crawler, reactor: Any) -> "GuardedResolver":
         resolver = super().from_crawler(crawler, reactor)
-        sources = sources_from_dicts(crawler.settings.getlist("NEWSMON_SOURCES"))
+        sources = crawler.settings.getlist("NEWSMON_SOURCES")
         resolver.allowed_hosts = frozenset(h.lower() for s in sources for h in s.allowed_hosts)
         resolver.enabled = crawler.settings.getbool("NEWSMON_BLOCK_PRIVATE_ADDRESSES", True)
         return resolver

@@ -15,8 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from newsmon.config import sources_from_dicts
-from newsmon.store import Store
+from crawler.store import CrawlStore
 
 
 def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
@@ -54,13 +53,12 @@ class CrawlRuns:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
         self.stats: StatsCollector = crawler.stats  # type: ignore[assignment]
-        self.sources = [s.name for s in sources_from_dicts(settings.getlist("NEWSMON_SOURCES"))]
+        self.sources = [s.name for s in settings.getlist("NEWSMON_SOURCES")]
         self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
-        self.data_dir = settings.get("NEWSMON_DATA_DIR")
         self.progress = settings.getbool("NEWSMON_PROGRESS", False)
         self.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or ""
         self.run_ids: dict[str, int] = {}
-        self.store: Store | None = None
+        self.store: CrawlStore | None = None
         self._live: Any = None
         self._last_draw = 0.0
 
@@ -77,7 +75,7 @@ class CrawlRuns:
         return ext
 
     def spider_opened(self, spider: Any) -> None:
-        self.store = Store(self.data_dir)
+        self.store = spider.store  # the crawl's one writer
         self.store.close_stale_runs()
         for name in self.sources:
             self.run_ids[name] = self.store.start_run(self.crawl_id, name)
@@ -142,4 +140,3 @@ class CrawlRuns:
             self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
                                   articles_stored=summary["stored"], skipped=summary["skipped"],
                                   errors=summary["errors"], stats=counts)
-        self.store.close()

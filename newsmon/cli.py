@@ -22,14 +22,24 @@ COMMANDS: list[tuple[str, str]] = [
 ]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command runs (or help lists it), so that
+    ``newsmon search`` does not pay for loading Scrapy."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name.replace("_", "-") for name, _ in COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module, attr in COMMANDS:
+            if module.replace("_", "-") == cmd_name:
+                return getattr(importlib.import_module(f"newsmon.commands.{module}"), attr)
+        return None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="newsmon", message="%(prog)s %(version)s")
 def main() -> None:
     """newsmon: find, date, clean, search and alert on news mentions of your topics."""
-
-
-for _module, _attr in COMMANDS:
-    main.add_command(getattr(importlib.import_module(f"newsmon.commands.{_module}"), _attr))
 
 if __name__ == "__main__":
     main()

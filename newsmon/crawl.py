@@ -6,19 +6,30 @@ the tests start crawls as child processes (``newsmon crawl``).
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsmon.config import DEFAULT_TOPICS_FILE, Source, sources_to_dicts
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.project import get_project_settings
+
+from crawler.sources import Source
+from crawler.spiders.news import NewsSpider
+from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
+from newsmon.errors import CrawlFailed
+from newsmon.sink import CrawlSink
+from pipelines.topics import Topic
 
 
 @dataclass
 class CrawlOptions:
     data_dir: Path
     topics_file: Path = DEFAULT_TOPICS_FILE
+    topics: list[Topic] | None = None  # already loaded from topics_file (else loaded here)
     keep_all: bool = False
     max_age_days: int | None = None
     progress: bool = False
@@ -45,15 +56,11 @@ def search_terms(topics: list[Any]) -> dict[str, list[str]]:
 
 def topics_fingerprint(path: Path) -> str:
     """Changes whenever the topics file does: verdicts of "not relevant" are tied to it."""
-    import hashlib
-
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
 def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) -> dict[str, Any]:
-    from pipelines.topics import load_topics
-
-    topics = load_topics(options.topics_file)
+    topics = options.topics if options.topics is not None else load_topics(options.topics_file)
     slots = {}
     for source in sources:
         for host in source.allowed_hosts:
@@ -65,9 +72,8 @@ def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) 
             if slot:
                 slots[host] = slot
     return {
-        "NEWSMON_SOURCES": sources_to_dicts(sources),
-        "NEWSMON_DATA_DIR": str(options.data_dir),
-        "NEWSMON_TOPICS_FILE": str(options.topics_file),
+        "NEWSMON_SOURCES": list(sources),
+        "NEWSMON_TOPICS": topics,
         "NEWSMON_KEEP_ALL": options.keep_all,
         "NEWSMON_MAX_AGE_OVERRIDE": options.max_age_days,
         "NEWSMON_PROGRESS": options.progress,
@@ -91,34 +97,30 @@ DUPLICATE_LOGGERS = (
 
 
 def quiet_duplicate_loggers() -> None:
-    import logging
-
     for name in DUPLICATE_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-class CrawlFailed(Exception):
-    """The crawl could not run at all (not: some sources failed); the message says why."""
-
-
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")
-    from scrapy.crawler import CrawlerProcess
-    from scrapy.utils.project import get_project_settings
-
-    from crawler.spiders.news import NewsSpider
-
     crawl_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")  # tests may name another
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
     process = CrawlerProcess(settings)
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
-    failures: list[str] = []
-    deferred = process.crawl(NewsSpider)
-    deferred.addErrback(lambda failure: failures.append(f"{type(failure.value).__name__}: {failure.value}"))
-    process.start()
+    failures: list[BaseException] = []
+    store = CrawlSink(options.data_dir)  # the crawl's one writer, for every component
+    try:
+        deferred = process.crawl(NewsSpider, store=store)
+        deferred.addErrback(lambda failure: failures.append(failure.value))
+        process.start()
+    finally:
+        store.close()
+    if any(isinstance(f, KeyboardInterrupt) for f in failures):
+        raise KeyboardInterrupt  # Ctrl-C before Scrapy's own handler was installed: nothing was fetched
     if failures:
-        raise CrawlFailed(f"crawl could not run: {failures[0]}")
+        f = failures[0]
+        raise CrawlFailed(f"crawl could not run: {type(f).__name__}: {f}")
     return crawl_id

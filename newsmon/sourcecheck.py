@@ -329,7 +329,7 @@ def topic_queries(topics_file: str | Path | None = None) -> dict[str, str]:
     check then searches for DEFAULT_QUERY) — checking sources must not depend on topics.
     """
     from newsmon.config import DEFAULT_TOPICS_FILE
-    from pipelines.topics import load_topics
+    from newsmon.config import load_topics
     from newsmon.yamlconf import ConfigError
 
     try:

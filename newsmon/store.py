@@ -25,6 +25,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipelines.dedupe import article_id  # noqa: F401 (the id of a stored article)
+
 DB_NAME = "newsmon.db"
 
 ARTICLE_COLUMNS = (
@@ -52,11 +54,6 @@ def utcnow() -> datetime:
 
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def article_id(canonical_url: str) -> str:
-    """Stable 16-hex id: the same canonical URL always maps to the same row."""
-    return hashlib.sha256(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
 def url_key(url: str) -> str:

@@ -33,7 +33,9 @@ from functools import lru_cache
 import regex
 import snowballstemmer
 
-LANGUAGES = ("ar", "fr", "it", "en", "ru", "kk", "es")
+from pipelines.languages import ANALYSED
+
+LANGUAGES = ANALYSED
 
 _SNOWBALL = {"fr": "french", "it": "italian", "en": "english", "es": "spanish"}
 

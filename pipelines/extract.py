@@ -7,7 +7,7 @@ kind) is read here from the raw tree rather than through trafilatura's metadata 
 runs htmldate — dates are the dates stage's job, and skipping that pass halves the cost per page.
 
 Pages that are not articles (home, section, tag and search listings, bot challenges, consent
-walls, soft 404s) are recognised by :func:`classify` and dropped by :class:`ExtractPipeline`, as
+walls, soft 404s) are recognised by :func:`classify` and dropped by :class:`ExtractStage`, as
 are bodies shorter than ``NEWSMON_MIN_TEXT_CHARS``, pages above ``NEWSMON_MAX_PAGE_BYTES`` and
 pages whose extraction exceeds ``NEWSMON_EXTRACT_TIMEOUT`` seconds.
 
@@ -29,23 +29,18 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import trafilatura
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
-from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
-from scrapy.statscollectors import StatsCollector
+from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
-from w3lib.encoding import html_to_unicode
 
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
 from pipelines import cleaning, jsonld
+from pipelines.html import decode_html, parse, strip_controls  # noqa: F401 (decode_html re-exported)
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
 MAX_PAGE_BYTES = 5_000_000
 EXTRACT_TIMEOUT = 5.0
 LISTING_MAX_PARAGRAPH = 300  # teaser excerpts are shorter; nearly every article has a longer paragraph
-
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
 
 ARTICLE_TYPES = jsonld.ARTICLE_TYPES
 TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|dclid|msclkid|yclid|mc_cid|mc_eid|_ga|igshid|ref_src|amp;utm_\w+)$", re.I)
@@ -88,90 +83,9 @@ class ExtractTimeout(Exception):
     """Raised inside extraction when the per-page time cap expires."""
 
 
-# -- decoding -----------------------------------------------------------------------------------
-def _detect(body: bytes) -> str | None:
-    """Encoding guess for pages that declare none: UTF-8 if it decodes, else charset-normalizer."""
-    sample = body[:200_000]
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as err:
-        if err.start > len(sample) - 4:
-            return "utf-8"  # cut in the middle of a multi-byte character
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample).best()
-    return best.encoding if best else None
-
-
-def decode_html(body: bytes, content_type: str | None) -> str:
-    """Page bytes → text: BOM, then the HTTP charset, then ``<meta charset>``, then detection.
-
-    Declared charsets win over detection on purpose: detection misreads short windows-1256 or
-    cp1251 pages as other single-byte code pages, declarations are rarely wrong.
-    """
-    encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_detect)
-    better = _undeclared_truth(encoding, body, text)
-    if better:
-        text = body.decode(better, errors="replace")
-    return strip_controls(text)
-
-
-def _undeclared_truth(declared: str, body: bytes, text: str) -> str | None:
-    """The real encoding when the declared one is plainly wrong, else None.
-
-    Sites do lie: a CMS template says utf-8 over windows-1256 content, or a proxy adds
-    ``charset=windows-1256`` to a UTF-8 page. Two cheap, safe tells: non-ASCII bytes that form
-    valid UTF-8 are UTF-8 (single-byte text almost never does), and a decode that produced
-    replacement characters throughout was the wrong code page.
-    """
-    declared = (declared or "").lower().replace("_", "-")
-    if declared not in ("utf-8", "utf8"):
-        sample = body[:200_000]
-        if any(b >= 0x80 for b in sample):
-            try:
-                sample.decode("utf-8")
-                return "utf-8"
-            except UnicodeDecodeError as err:
-                if err.start > len(sample) - 4:
-                    return "utf-8"
-        return None
-    bad = text.count("\ufffd")
-    if bad > max(3, len(text) // 200):
-        guess = _detect(body)
-        return guess if guess and guess.lower() not in ("utf-8", "utf8") else None
-    return None
-
-
-# C0 controls (but tab, newline, carriage return) and C1 controls have no place in a page's
-# text; worse, lxml stops at some of them and trafilatura then returns an empty body, so a
-# single stray ESC or BEL in a CMS export cost the whole article.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
-
-
-_SEPARATORS = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")  # Word's soft break, FF, NEL…: spaces, not glue
-
-
-def strip_controls(text: str) -> str:
-    # regexes, not str.translate: translate with a mapping walks a 100 KB page char by char
-    return _CONTROLS.sub("", _SEPARATORS.sub(" ", text))
-
-
 # -- parsing and metadata -------------------------------------------------------------------------
 def _clean_space(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
-
-
-def parse(html: str) -> HtmlElement | None:
-    """Lenient lxml parse; None when the text holds no markup at all."""
-    html = strip_controls(html.lstrip("\ufeff"))
-    if not re.search(r"<[a-zA-Z!/]", html[:100_000]):
-        return None
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an encoding declaration
-    try:
-        return document_fromstring(html, parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        return None
 
 
 def _meta(tree: HtmlElement, *names: str) -> str | None:
@@ -308,27 +222,38 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme.lower(), host, parts.path or "/", query, ""))
 
 
-def canonical_url(tree: HtmlElement | None, url: str) -> str:
-    """``<link rel=canonical>``, then og:url, else the fetched URL — resolved and normalized.
+def _host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
 
-    A canonical pointing at the site's home page from a deeper page is a known theme bug (one
-    canonical hard-coded in the header), so it is ignored.
+
+def believable_canonical(claimed: str, url: str) -> bool:
+    """Whether a page's canonical claim can be believed: the one rule, for every caller.
+
+    Believed, a page on host B could replace host A's stored article (same id), and a theme that
+    points every article's canonical at its section ("/news/") or home page would collapse a
+    whole site into one row. So the claim must stay on the page's own host (www. aside), and
+    must not be an ancestor of the page's own path.
     """
+    if urlsplit(claimed).scheme not in ("http", "https") or _host(claimed) != _host(url):
+        return False
+    own, path = urlsplit(url).path.rstrip("/"), urlsplit(claimed).path.rstrip("/")
+    if not path:
+        return not own  # the home page claims itself, a deeper page may not claim it
+    return path == own or not own.startswith(path + "/")
+
+
+def canonical_url(tree: HtmlElement | None, url: str) -> str:
+    """``<link rel=canonical>``, then og:url, else the fetched URL — resolved and normalized;
+    a claim that :func:`believable_canonical` refuses is skipped."""
     candidates: list[str] = []
     if tree is not None:
         candidates += [el.get("href", "") for el in tree.xpath("//link[@href][contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]")]
         candidates.append(_meta(tree, "og:url") or "")
-    fetched_path = urlsplit(url).path.strip("/")
     for candidate in candidates:
         candidate = candidate.strip()
-        if not candidate:
-            continue
-        absolute = urljoin(url, candidate)
-        if urlsplit(absolute).scheme not in ("http", "https"):
-            continue
-        if fetched_path and not urlsplit(absolute).path.strip("/"):
-            continue
-        return normalize_url(absolute)
+        if candidate and believable_canonical(absolute := urljoin(url, candidate), url):
+            return normalize_url(absolute)
     return normalize_url(url)
 
 
@@ -348,6 +273,90 @@ def _headline_is_site_name(tree: HtmlElement, title: str | None) -> bool:
     return (site is not None and norm == _norm_title(site)) or (len(parts) == 1 and norm in parts and page != title)
 
 
+SEARCH_PATH = re.compile(r"/(search|recherche|ricerca|buscar|poisk|بحث)(/|$)")
+TAG_PATH = re.compile(r"/(tag|tags|etiquette|etiqueta|tema|teg|وسم)/")
+LISTING_PATH = re.compile(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)")
+LISTING_CLASSES = {"home", "blog", "archive", "category", "author", "date"}
+ARTICLE_CLASSES = {"single", "single-post", "postid"}
+
+
+@dataclass
+class _Evidence:
+    """What :func:`classify` reads of a page, gathered once."""
+
+    tree: HtmlElement
+    title: str | None
+    classes: set[str]
+    head_text: str
+    body_text: str
+    path: str
+    query: dict[str, str]
+    types: set[str]
+    is_article: bool
+
+    @classmethod
+    def of(cls, tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> "_Evidence":
+        classes = _body_classes(tree)
+        body = tree.find(".//body")
+        parts = urlsplit(url)
+        types = set().union(*(_ld_types(obj) for obj in ld)) if ld else set()
+        is_article = bool(types & ARTICLE_TYPES) or (_meta(tree, "og:type") or "").lower() == "article" \
+            or bool(ARTICLE_CLASSES & classes) or any(c.startswith("postid-") for c in classes)
+        return cls(tree, title, classes, " ".join(filter(None, [tree.findtext(".//title"), title])),
+                   _clean_space(body.text_content()) if body is not None else "", parts.path.lower(),
+                   dict(parse_qsl(parts.query)), types, is_article)
+
+    def markup(self) -> str:
+        body = self.tree.find(".//body")
+        return etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
+
+
+def _is_empty(e: _Evidence) -> bool:
+    return not e.body_text and not e.head_text.strip()
+
+
+def _is_challenge(e: _Evidence) -> bool:
+    return bool(CHALLENGE.search(e.head_text) or (len(e.body_text) < 3000 and CHALLENGE.search(e.markup())))
+
+
+def _is_not_found(e: _Evidence) -> bool:
+    return "error404" in e.classes or bool(NOT_FOUND.search(e.head_text))
+
+
+def _is_search(e: _Evidence) -> bool:
+    return bool({"search", "search-results"} & e.classes or {"s", "q"} & e.query.keys()
+                or SEARCH_PATH.search(e.path) or SEARCH_TITLE.search(e.head_text))
+
+
+def _is_tag(e: _Evidence) -> bool:
+    return bool({"tag", "tag-template"} & e.classes or TAG_PATH.search(e.path))
+
+
+def _is_listing(e: _Evidence) -> bool:
+    """A page of teasers: told by its template, its address, or its shape (never an article's)."""
+    if e.is_article:
+        return False
+    if LISTING_CLASSES & e.classes or _headline_is_site_name(e.tree, e.title):  # a home page: its only headline is the site's name
+        return True
+    if e.path in ("", "/") or LISTING_PATH.search(e.path) or e.types & {"collectionpage", "itemlist"}:
+        return True
+    if len(e.tree.xpath("//article")) >= 4:
+        return True  # one <article> per teaser
+    linked_headlines = len(e.tree.xpath("//*[self::h2 or self::h3][a][not(ancestor::aside or ancestor::nav or ancestor::footer)]"))
+    body = cleaning.find_body(e.tree)
+    if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
+        return True
+    longest = max((len(_clean_space(p.text_content())) for p in e.tree.iter("p")), default=0)
+    return linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH  # several headlines, teaser-sized paragraphs
+
+
+# Checked in order: the first kind whose test holds is the page's kind; else it is an article.
+PAGE_KINDS = (
+    ("empty", _is_empty), ("challenge", _is_challenge), ("not-found", _is_not_found),
+    ("search", _is_search), ("tag", _is_tag), ("listing", _is_listing),
+)
+
+
 def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> str:
     """Decide what kind of page this is, before extraction.
 
@@ -355,47 +364,8 @@ def classify(tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> 
     ``error404``), schema.org / og types, URL shapes (``?s=``, ``/tag/``), and the shape of the
     page (many teaser headlines and no article body).
     """
-    classes = _body_classes(tree)
-    head_text = " ".join(filter(None, [tree.findtext(".//title"), title]))
-    body = tree.find(".//body")
-    body_text = _clean_space(body.text_content()) if body is not None else ""
-    if not body_text and not head_text.strip():
-        return "empty"
-    markup = etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
-    if CHALLENGE.search(head_text) or (len(body_text) < 3000 and CHALLENGE.search(markup)):
-        return "challenge"
-    if "error404" in classes or NOT_FOUND.search(head_text):
-        return "not-found"
-    parts = urlsplit(url)
-    path = parts.path.lower()
-    query = dict(parse_qsl(parts.query))
-    if "search" in classes or "search-results" in classes or "s" in query or "q" in query \
-            or re.search(r"/(search|recherche|ricerca|buscar|poisk|بحث)(/|$)", path) or SEARCH_TITLE.search(head_text):
-        return "search"
-    if {"tag", "tag-template"} & classes or re.search(r"/(tag|tags|etiquette|etiqueta|tema|teg|وسم)/", path):
-        return "tag"
-    types = set().union(*(_ld_types(obj) for obj in ld)) if ld else set()
-    og_type = (_meta(tree, "og:type") or "").lower()
-    is_article = bool(types & ARTICLE_TYPES) or og_type == "article" or bool({"single", "single-post", "postid"} & classes) \
-        or any(c.startswith("postid-") for c in classes)
-    if {"home", "blog", "archive", "category", "author", "date"} & classes and not is_article:
-        return "listing"
-    if not is_article and _headline_is_site_name(tree, title):
-        return "listing"  # a home page: its only headline is the site's name
-    if not is_article:
-        if path in ("", "/") or re.search(r"/(category|categorie|categoria|section|rubrique|rubrica|page/\d+)(/|$)", path) \
-                or types & {"collectionpage", "itemlist"}:
-            return "listing"
-        if len(tree.xpath("//article")) >= 4:
-            return "listing"  # one <article> per teaser
-        linked_headlines = len(tree.xpath("//*[self::h2 or self::h3][a][not(ancestor::aside or ancestor::nav or ancestor::footer)]"))
-        body = cleaning.find_body(tree)
-        if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
-            return "listing"
-        longest = max((len(_clean_space(p.text_content())) for p in tree.iter("p")), default=0)
-        if linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH:
-            return "listing"  # several linked headlines and only teaser-sized paragraphs
-    return "article"
+    evidence = _Evidence.of(tree, url, ld, title)
+    return next((kind for kind, holds in PAGE_KINDS if holds(evidence)), "article")
 
 
 # -- text ---------------------------------------------------------------------------------------
@@ -490,16 +460,17 @@ def body_text(tree: HtmlElement, url: str) -> str:
     return text
 
 
-def extract(html: str, url: str, overrides: Mapping[str, Any] | None = None) -> Extracted:
-    """Pure: page text and its URL → :class:`Extracted`. Never raises on bad markup.
+def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | None = None) -> Extracted:
+    """Pure: page text (or its parsed tree, which is then cleaned in place) and its URL →
+    :class:`Extracted`. Never raises on bad markup.
 
     ``overrides`` (a source's title/body selectors) win over the generic title and body when
     they match; a page whose body selector matched is an article unless it is a challenge,
     a 404, a search or a tag page.
     """
-    tree = parse(html)
+    tree = html if isinstance(html, HtmlElement) else parse(html)
     if tree is None:
-        kind = "empty" if not html.strip() else "non-html"
+        kind = "empty" if not str(html).strip() else "non-html"
         return Extracted(None, "", None, normalize_url(url), None, None, kind)
     applied = apply_overrides(tree, overrides)  # before anything cleans the tree in place
     ld = json_ld(tree)
@@ -556,31 +527,25 @@ def time_limit(seconds: float | None) -> Iterator[None]:
 
 
 # -- the stage ----------------------------------------------------------------------------------
-class ExtractPipeline:
-    """Fills title/text/author/canonical_url/image/html_lang/page_kind; drops what is not an article."""
+class ExtractStage:
+    """Fills title/text/author/canonical_url/image/html_lang/page_kind; drops what is not an article.
+
+    ``stats`` is anything with ``inc_value(key, count=1)`` (a Scrapy stats collector, or the
+    :class:`collections.Counter`-backed one :func:`pipelines.page.process_page` uses).
+    """
 
     def __init__(self, min_text_chars: int = MIN_TEXT_CHARS, max_page_bytes: int = MAX_PAGE_BYTES,
-                 timeout: float = EXTRACT_TIMEOUT, stats: StatsCollector | None = None):
+                 timeout: float = EXTRACT_TIMEOUT, stats: Any = None):
         self.min_text_chars = min_text_chars
         self.max_page_bytes = max_page_bytes
         self.timeout = timeout
         self.stats = stats
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "ExtractPipeline":
-        settings = crawler.settings
-        return cls(
-            min_text_chars=settings.getint("NEWSMON_MIN_TEXT_CHARS", MIN_TEXT_CHARS),
-            max_page_bytes=settings.getint("NEWSMON_MAX_PAGE_BYTES", MAX_PAGE_BYTES),
-            timeout=settings.getfloat("NEWSMON_EXTRACT_TIMEOUT", EXTRACT_TIMEOUT),
-            stats=crawler.stats,
-        )
-
     def _count(self, outcome: str) -> None:
         if self.stats is not None:
             self.stats.inc_value(f"newsmon/extract/{outcome}")
 
-    def _drop(self, outcome: str, reason: str, url: str) -> DropItem:
+    def _drop(self, outcome: str, reason: str, url: str) -> Dropped:
         self._count(outcome)
         slug = re.sub(r"[^a-z0-9]+", "_", outcome.replace("not-article/", "not_an_article_")).strip("_")
         return Dropped(slug, url, message=f"{reason}: {url}")
@@ -591,15 +556,15 @@ class ExtractPipeline:
             return False
         return len(html) > self.max_page_bytes or len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes
 
-    def process_item(self, item: Article) -> Article:
+    def process_item(self, item: Article, tree: HtmlElement | None = None) -> Article:
+        """``tree``: the page already parsed (it is cleaned in place); else ``item["html"]`` is."""
         url = item.get("url") or ""
         html = item.get("html") or ""
         if self.too_large(html):
             raise self._drop("too-large", f"page larger than {self.max_page_bytes} bytes", url)
         try:
             with time_limit(self.timeout):
-                overrides = item.get("overrides")
-                result = extract(html, url, overrides) if overrides else extract(html, url)
+                result = extract(html if tree is None else tree, url, item.get("overrides"))
         except ExtractTimeout:
             raise self._drop("timeout", f"extraction exceeded {self.timeout:g}s", url) from None
         except Exception as err:  # noqa: BLE001 - one bad page must not stop a crawl

@@ -16,10 +16,10 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from scrapy.crawler import Crawler
-from scrapy.statscollectors import StatsCollector
+from typing import Any
 
 from pipelines.items import Article
+from pipelines.languages import ANALYSED, KNOWN, primary
 
 KAZAKH_LETTERS = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -27,19 +27,30 @@ MIN_CONFIDENCE = 0.80
 # The full langid model knows 97 languages and spreads probability over near neighbours
 # (Moroccan Darija "ary" next to "ar", Bulgarian next to Russian). News languages we may meet
 # are a much smaller set; restricting to it concentrates the probability where it belongs.
-CANDIDATES = (
-    "ar", "fr", "it", "en", "ru", "kk", "es", "de", "pt", "tr", "fa", "ur", "zh", "ja", "ko",
-    "uk", "pl", "nl", "ro", "el", "he", "uz", "ky", "az", "id", "hi", "sv", "cs", "hu", "bg",
-)
+CANDIDATES = KNOWN
 SAMPLE_CHARS = 3000  # classification on the first few thousand characters is as good and far cheaper
 
 
-def _primary(tag: str | None) -> str | None:
-    """'fr-MA' / 'fr_FR' / 'AR' → 'fr' / 'fr' / 'ar'."""
-    if not tag:
-        return None
-    code = re.split(r"[-_]", tag.strip())[0].lower()
-    return code if re.fullmatch(r"[a-z]{2,3}", code) else None
+def by_script(text: str) -> str | None:
+    """A language from the script alone (Arabic; Kazakh or Russian Cyrillic), without a model:
+    enough to pick a stemmer when nothing better is known."""
+    sample = text[:2000]
+    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
+    cyr = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
+    if arabic > 20 and arabic >= cyr:
+        return "ar"
+    if cyr > 20:
+        return "kk" if KAZAKH_LETTERS.search(sample) else "ru"
+    return None
+
+
+def analysis_language(lang: str | None, text: str) -> str | None:
+    """The language whose stemmer to use for ``text``: ``lang`` when newsmon analyses it, else
+    a guess from the script (None: language-neutral analysis)."""
+    code = primary(lang)
+    if code in ANALYSED:
+        return code
+    return by_script(text)
 
 
 @dataclass
@@ -59,7 +70,7 @@ class LanguageDetector:
     def detect(self, text: str, *hints: str | None) -> str | None:
         """Best language code for ``text``; hints (html lang, source language) break weak calls."""
         sample = (text or "")[:SAMPLE_CHARS]
-        fallback = next((code for code in map(_primary, hints) if code), None)
+        fallback = next((code for code in map(primary, hints) if code), None)
         if len(sample.strip()) < 20:
             return fallback
         if CYRILLIC.search(sample) and len(KAZAKH_LETTERS.findall(sample)) >= 3:
@@ -73,17 +84,10 @@ class LanguageDetector:
         return lang
 
 
-class LanguagePipeline:
-    def __init__(self, stats: StatsCollector | None = None, detector: LanguageDetector | None = None):
+class LanguageStage:
+    def __init__(self, stats: Any = None, detector: LanguageDetector | None = None):
         self.stats = stats
         self.detector = detector or LanguageDetector()
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "LanguagePipeline":
-        return cls(
-            stats=crawler.stats,
-            detector=LanguageDetector(crawler.settings.getfloat("NEWSMON_LANG_MIN_CONFIDENCE", MIN_CONFIDENCE)),
-        )
 
     def process_item(self, item: Article) -> Article:
         body = "\n".join(filter(None, [item.get("title"), item.get("text")]))

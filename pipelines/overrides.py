@@ -8,7 +8,7 @@ source and line, and they are applied *before* the generic path; when an overrid
 nothing on a page, the generic path runs as if there were none (and the miss is counted).
 
 * title and body: :func:`apply_overrides`, called by the extract stage;
-* date: :func:`override_date`, used by :class:`pipelines.dates.DatesPipeline`,
+* date: :func:`pipelines.dates.override.override_date`, used by :class:`pipelines.dates.DatesStage`,
   the dates stage with the override's text as the preferred byline (``date_format`` tried first with ``datetime.strptime`` in the source's
   timezone, then the multilingual ``parse_date``).
 """
@@ -19,19 +19,17 @@ import copy
 import functools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Mapping
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Any, Mapping
 
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlElement, document_fromstring
 
-if TYPE_CHECKING:  # the dates package imports Scrapy; validating sources.yaml should not
-    from pipelines.dates.normalize import ParsedDate
+from pipelines import cleaning
 
 
-_DAY = timedelta(days=1)
+
 BLOCK_TAGS = {"p", "div", "section", "article", "blockquote", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
               "pre", "table", "tr", "td", "th", "dd", "dt", "figure", "figcaption", "br", "hr"}
 
@@ -128,10 +126,6 @@ def body_from(tree: HtmlElement, selector: str) -> str:
     The matches are copied into a fresh document so cleaning (ads, read-also boxes, comment
     sections, widget labels) only sees the article, then read one block per line.
     """
-    from lxml.html import document_fromstring
-
-    from pipelines import cleaning
-
     elements = [m for m in select(tree, selector) if isinstance(m, HtmlElement)]
     # a match inside another match would be read twice
     chosen = [el for el in elements if not any(other is not el and other in el.iterancestors() for other in elements)]
@@ -176,52 +170,3 @@ def apply_overrides(tree: HtmlElement, overrides: Mapping[str, Any] | None) -> A
 
 
 # -- dates ----------------------------------------------------------------------------------------
-
-def parse_override_date(text: str, date_format: str | None, lang: str | None, tz: str, fetched_at: datetime,
-                        locale: str | None = None) -> ParsedDate | None:
-    """The override's date text: ``date_format`` first (read in the source's zone), then parse_date.
-
-    A format with no time directive gives a calendar date; with ``%z`` the written offset wins.
-    """
-    from pipelines.dates.normalize import ParsedDate, parse_date
-
-    if date_format:
-        try:
-            value = datetime.strptime(text.strip(), date_format)
-        except ValueError:
-            value = None
-        if value is not None:
-            has_time = any(d in date_format for d in ("%H", "%I", "%M", "%X", "%c", "%T", "%R"))
-            if not has_time:
-                return ParsedDate(value.date(), False)
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=ZoneInfo(tz or "UTC"))
-            return ParsedDate(value.astimezone(timezone.utc), True)
-    return parse_date(text, lang, tz, fetched_at, locale)
-
-
-def override_date(item: Mapping[str, Any], spec: Mapping[str, Any]) -> ParsedDate | None:
-    """The publication date the source's date override finds on the item's page, if plausible."""
-    from pipelines.extract import parse
-
-    tree = parse(item.get("html") or "")
-    if tree is None:
-        return None
-    text = select_text(tree, spec["date"])
-    if not text:
-        return None
-    fetched_at = item.get("fetched_at") or datetime.now(timezone.utc)
-    try:
-        parsed = parse_override_date(text[:400], spec.get("date_format"), item.get("source_language"),
-                                     item.get("source_timezone") or "UTC", fetched_at, item.get("source_locale"))
-    except ValueError:  # unknown timezone: the generic stage reports it
-        return None
-    if parsed is None:
-        return None
-    latest = fetched_at.astimezone(timezone.utc)
-    value = parsed.value
-    if isinstance(value, datetime):
-        ok = datetime(1995, 1, 1, tzinfo=timezone.utc) <= value <= latest + _DAY
-    else:
-        ok = date(1995, 1, 1) <= value <= (latest + _DAY).date()
-    return parsed if ok else None

@@ -23,12 +23,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.exceptions import NotConfigured
-
 from pipelines import analysis
-from newsmon.config import DEFAULT_TOPICS_FILE
 from pipelines.items import Dropped
-from pipelines.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic, load_topics
+from pipelines.language import analysis_language
+from pipelines.topics import BOOSTER, BOOSTERS, EXCLUDE, Entry, TermIndex, Topic
 
 
 
@@ -183,22 +181,6 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
 
 
 # --------------------------------------------------------------------------- matching
-def guess_lang(lang: str | None, text: str) -> str | None:
-    """The language whose stemmer to use; by script when the language is unknown."""
-    if lang:
-        key = lang.lower().replace("_", "-").split("-")[0]
-        if key in analysis.LANGUAGES:
-            return key
-    sample = text[:2000]
-    arabic = sum(1 for ch in sample if "\u0600" <= ch <= "\u06ff")
-    cyr = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
-    if arabic > 20 and arabic >= cyr:
-        return "ar"
-    if cyr > 20:
-        return "kk" if any(ch in sample for ch in "қғңәөұүһі") else "ru"
-    return None
-
-
 @dataclass
 class _Part:
     """One analyzed piece of the article (title or body)."""
@@ -296,13 +278,13 @@ def match_topics(title: str, text: str, lang: str | None, topics: list[Topic]) -
     """One verdict per topic, with evidence, from the extracted title and body text only."""
     title = title or ""
     body_text = _drop_repeated_title(title, strip_read_also(text or ""))
-    key = guess_lang(lang, f"{title}\n{body_text}")
+    key = analysis_language(lang, f"{title}\n{body_text}")
     title_part, body_part = _Part.of(title, key), _Part.of(body_text, key)
     return [judge(t, title_part, body_part, t.index(key)) for t in topics]
 
 
 # --------------------------------------------------------------------------- pipeline
-class RelevancePipeline:
+class RelevanceStage:
     """Sets relevant/topics/matched_terms/relevance_score; drops what no topic wants."""
 
     def __init__(self, topics: list[Topic], keep_all: bool = False, stats: Any = None) -> None:
@@ -313,14 +295,6 @@ class RelevancePipeline:
             for lang in analysis.LANGUAGES:
                 t.index(lang)
             t.index(None)
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> RelevancePipeline:
-        settings = crawler.settings
-        path = settings.get("NEWSMON_TOPICS_FILE", str(DEFAULT_TOPICS_FILE))
-        if not path:
-            raise NotConfigured("NEWSMON_TOPICS_FILE is empty: relevance filtering off")
-        return cls(load_topics(path), settings.getbool("NEWSMON_KEEP_ALL", False), crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         lang = item.get("lang") or item.get("source_language")

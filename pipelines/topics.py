@@ -35,7 +35,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from pipelines import analysis
-from newsmon.yamlconf import ConfigError, line_for, load_yaml, validate
 
 ANY = "any"
 TERM_LANGS = (*analysis.LANGUAGES, ANY)
@@ -221,20 +220,3 @@ def compile_index(topic: Topic, lang: str | None) -> TermIndex:
 
 
 # --------------------------------------------------------------------------- loading
-def load_topics(path: str | Path) -> list[Topic]:
-    """Read and validate a topics file; every problem is a ConfigError naming file and line."""
-    data, lines = load_yaml(path)
-    parsed = validate(data, lines, TopicsFile, str(path))
-    seen: dict[str, int] = {}
-    for i, topic in enumerate(parsed.topics):
-        if topic.name in seen:
-            line = line_for(lines, ("topics", i, "name"))
-            raise ConfigError(f"{path}:{line}: topics[{i}].name: duplicate topic name "
-                              f"{topic.name!r} (first defined as topics[{seen[topic.name]}])")
-        seen[topic.name] = i
-    return parsed.topics
-
-
-def topics_from_data(data: Any, name: str = "<topics>") -> list[Topic]:
-    """Validate already-parsed data (tests, other config files embedding topics)."""
-    return validate(data, {}, TopicsFile, name).topics

@@ -26,23 +26,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.UnreachableHosts": 540,
     # after RetryMiddleware (550) in response order: 403/429 get a paced retry, not Scrapy's immediate one
     "crawler.backoff.BackoffMiddleware": 560,
+    # each source's `delay` kept as its hosts' minimum gap, whatever AutoThrottle decides
+    "crawler.throttle.SourceDelay": 570,
 }
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
-    # AutoThrottle with each source's `delay` as its hosts' floor (crawler/throttle.py)
-    "scrapy.extensions.throttle.AutoThrottle": None,
-    "crawler.throttle.SourceThrottle": 0,
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"
 ITEM_PIPELINES = {
-    "pipelines.extract.ExtractPipeline": 100,
-    "pipelines.language.LanguagePipeline": 200,  # before dates: they read the page's own language
-    "pipelines.dates.DatesPipeline": 300,  # prefers a source's `overrides.date` when it has one
-    "pipelines.relevance.RelevancePipeline": 400,
-    "pipelines.dedupe.DedupePipeline": 500,
-    "pipelines.store.StorePipeline": 600,
-    "pipelines.index.IndexPipeline": 700,
+    # extract → language → dates → relevance, as one step: pipelines/page.py process_page()
+    "crawler.itempipelines.PagePipeline": 100,
+    "crawler.itempipelines.DedupePipeline": 500,
+    "crawler.itempipelines.StorePipeline": 600,  # through the crawl's one store writer
+    "crawler.itempipelines.IndexPipeline": 700,
 }
 LOG_FORMATTER = "crawler.logformatter.NewsmonLogFormatter"
 LOG_LEVEL = "WARNING"
@@ -62,7 +59,6 @@ NEWSMON_BACKOFF_MAX_DELAY = 300.0  # longest pause; a Retry-After beyond it mean
 NEWSMON_BACKOFF_MAX_RETRIES = 3  # retries per URL while blocked, then it is counted as an error
 NEWSMON_BLOCK_PRIVATE_ADDRESSES = True  # refuse crawled URLs resolving to private/loopback addresses
 NEWSMON_CRAWL_ID = None  # set by the CLI: tags this crawl's rows in `runs`
-NEWSMON_DATA_DIR = "data"  # SQLite store and index; CLI: --data or env NEWSMON_DATA
 NEWSMON_DEAD_HOST_MINUTES = 10.0  # a host that failed DNS/connect on 2 URLs is skipped this long
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted
 NEWSMON_INDEX_EVERY_ITEMS = 50  # commit the search index after this many stored articles …
@@ -77,6 +73,6 @@ NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short)
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
 NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long
-NEWSMON_SOURCES = []  # validated sources (dicts); the CLI fills it from sources.yaml
-NEWSMON_TOPICS_FILE = None  # None: settings/topics.yaml (CLI: --topics)
+NEWSMON_SOURCES = []  # validated sources (models); the crawl entry fills it from sources.yaml
+NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use

@@ -16,7 +16,7 @@ import pytest
 from crawler.aggregators import bing_target, interstitial_target, is_google_news_link
 from newsmon.sample_site.newsfeeds import picks
 from crawler.spiders.sitemaps import sitemaps_for
-from newsmon.config import Source
+from crawler.sources import Source
 from tests.conftest import Served, run_newsmon, write_sources
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from newsmon.demo import demo_max_age, demo_sources
 from newsmon.store import Store
-from pipelines.store import StorePipeline
 from tests.conftest import FAST, ROOT, Served, run_newsmon, write_sources
 
 
@@ -60,15 +59,17 @@ def test_killed_crawl_is_marked_interrupted_and_repaired(sample_site: Served, tm
 
 
 def test_full_disk_drops_the_article_and_counts_it(tmp_path: Path) -> None:
-    pipeline = StorePipeline(tmp_path)
-    pipeline.store.db.execute("PRAGMA max_page_count = 1")  # the database can no longer grow
     from scrapy.exceptions import DropItem
     from scrapy.statscollectors import MemoryStatsCollector
     from scrapy.utils.test import get_crawler
 
+    from crawler.itempipelines import StorePipeline
+    from newsmon.sink import CrawlSink
     from pipelines.items import Article
 
-    pipeline.stats = MemoryStatsCollector(get_crawler())
+    sink = CrawlSink(tmp_path)
+    sink.db.execute("PRAGMA max_page_count = 1")  # the database can no longer grow
+    pipeline = StorePipeline(sink, MemoryStatsCollector(get_crawler()))
     item = Article(url="https://a.ma/x", canonical_url="https://a.ma/x", id="x1", source="s", title="T",
                    text="Le Maroc et le Kazakhstan. " * 2000, fetched_at="2025-01-01T00:00:00Z", relevant=True)
     try:
@@ -79,4 +80,4 @@ def test_full_disk_drops_the_article_and_counts_it(tmp_path: Path) -> None:
         raise AssertionError("a full database must drop the item with a clear reason")
     assert pipeline.stats.get_value("newsmon/store/error") == 1
     assert pipeline.stats.get_value("newsmon/source/s/errors") == 1
-    pipeline.close_spider()
+    sink.close()

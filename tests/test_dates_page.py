@@ -1,4 +1,4 @@
-"""page_dates on pages built around one trap each, the DatesPipeline stage, and parse-date CLI."""
+"""page_dates on pages built around one trap each, the DatesStage stage, and parse-date CLI."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from newsmon.cli import main
-from pipelines.dates import DatesPipeline
+from newsmon.sample_site import catalog, render
+from pipelines.html import decode_html
+from pipelines.dates import DatesStage
 from pipelines.dates.page import page_dates
 
 PAGES = Path(__file__).parent / "fixtures" / "dates" / "pages"
@@ -79,7 +81,7 @@ def _item(page: str, url: str, **extra) -> dict:
 
 def test_pipeline_fills_fields_and_counts_sources():
     stats = _Stats()
-    stage = DatesPipeline(stats=stats)
+    stage = DatesStage(stats=stats)
     dated = stage.process_item(_item("relative_jsonld.html", "https://atlas.example/e", source_language="ar",
                                      source_locale="ar-MA", source_timezone="Africa/Casablanca"))
     undated = stage.process_item(_item("no_date.html", "https://steppe.example/about", source_language="en"))
@@ -91,30 +93,19 @@ def test_pipeline_fills_fields_and_counts_sources():
 
 
 def test_pipeline_without_crawler_uses_feed_hint_and_default_zone():
-    item = DatesPipeline().process_item(
+    item = DatesStage().process_item(
         _item("feed_hint_only.html", "https://steppe.example/b", feed_date="2025-03-20T08:00:00"))
     assert (item["published_at"], item["date_source"]) == ("2025-03-20T08:00:00Z", "feed")
 
 
 def test_pipeline_unknown_timezone_is_counted_and_read_as_utc():
     stats = _Stats()
-    item = DatesPipeline(stats).process_item(
+    item = DatesStage(stats).process_item(
         _item("today_widget.html", "https://d.example/v", source_language="fr", source_timezone="Europe/Atlantis"))
     assert item["published_at"] == "2025-03-03T10:15:00Z"
     assert stats.values["newsmon/dates/bad_timezone"] == 1
 
 
-def test_pipeline_from_crawler_uses_crawler_stats():
-    from scrapy.utils.test import get_crawler
-
-    crawler = get_crawler()
-    crawler.stats.open_spider()  # stats need an open collector outside a running crawl
-    stage = DatesPipeline.from_crawler(crawler)
-    stage.process_item(_item("url_only.html", "https://m.example/2025/03/05/r/", source_language="es"))
-    assert crawler.stats.get_value("newsmon/dates/source/url") == 1
-
-
-# --- newsmon parse-date -------------------------------------------------------------------
 def test_cli_single_text():
     result = CliRunner().invoke(main, ["parse-date", "Publié le 21 févr. 2025 à 14h30", "--lang", "fr",
                                        "--tz", "Europe/Paris"])
@@ -144,20 +135,13 @@ def test_cli_rejects_bad_zone_and_base():
 
 
 # --- the sample news site ---------------------------------------------------------------------
-def _sample_catalog():
-    return pytest.importorskip("newsmon.sample_site.catalog")
-
-
 @pytest.mark.parametrize("days_after", [0.05, 2, 40])
 def test_sample_site_articles_get_their_published_at(days_after):
-    catalog = _sample_catalog()
-    from pipelines.extract import decode_html
-
     wrong = []
     for article in catalog.load_articles():
         outlet = catalog.OUTLETS[article.outlet]
         now = article.published + timedelta(days=days_after)
-        body, ctype = catalog.render_article(article.slug, now)
+        body, ctype = render.render_article(article.slug, now)
         dates = page_dates(decode_html(body, ctype), "http://127.0.0.1:8000" + article.path, article.lang,
                            str(outlet.tz), now, locale=outlet.locale)
         got = dates.published.iso() if dates.published else None
@@ -176,7 +160,7 @@ def test_pipeline_reads_bylines_in_the_pages_own_language():
             "<p>نص المقال.</p></article></body></html>")
     base = dict(html=html, url="https://steppe.example/ar/1", source_language="ru", source_locale="ru-KZ",
                 source_timezone="UTC", fetched_at=datetime(2025, 3, 13, tzinfo=timezone.utc))
-    assert DatesPipeline().process_item(Article(base, lang="ar"))["published_at"] == "2025-03-12T09:30:00Z"
+    assert DatesStage().process_item(Article(base, lang="ar"))["published_at"] == "2025-03-12T09:30:00Z"
 
 
 def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_no_lexicon():
@@ -188,4 +172,4 @@ def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_n
             "<p>Текст статьи.</p></article></body></html>")
     item = Article(html=html, url="https://steppe.example/ru/2", lang="uk", source_language="ru",
                    source_timezone="Asia/Almaty", fetched_at=datetime(2025, 3, 6, tzinfo=timezone.utc))
-    assert DatesPipeline().process_item(item)["published_at"] == "2025-03-05T09:30:00Z"
+    assert DatesStage().process_item(item)["published_at"] == "2025-03-05T09:30:00Z"

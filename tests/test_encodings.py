@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extract import decode_html
+from pipelines.html import decode_html
 
 RU = ("<html><head><meta charset=\"{decl}\"><title>Казахстан и Марокко</title></head><body>"
       "<p>Делегация Казахстана прибыла в Марокко для переговоров о поставках пшеницы и удобрений.</p></body></html>")

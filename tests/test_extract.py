@@ -5,13 +5,11 @@ from __future__ import annotations
 import time
 
 import pytest
-from scrapy.exceptions import DropItem
-from scrapy.statscollectors import MemoryStatsCollector
-from scrapy.utils.test import get_crawler
 
-from pipelines.items import Article
+from pipelines.items import Article, Dropped
+from pipelines.page import Counts
 from pipelines import extract as extract_mod
-from pipelines.extract import ExtractPipeline, canonical_url, decode_html, extract, normalize_url, parse
+from pipelines.extract import ExtractStage, canonical_url, decode_html, extract, normalize_url, parse
 
 PARAS = [
     "Le Maroc et le Kazakhstan ont signé vendredi à Rabat une feuille de route qui couvre le commerce, "
@@ -196,67 +194,58 @@ def test_article_with_listing_chrome_is_still_an_article():
 
 
 # -- the pipeline stage -----------------------------------------------------------------------------
-def run(pipeline: ExtractPipeline, html: str, url: str = "https://c.example/2025/03/accord/") -> Article:
+def run(pipeline: ExtractStage, html: str, url: str = "https://c.example/2025/03/accord/") -> Article:
     return pipeline.process_item(Article(url=url, html=html))
 
 
 def test_stage_fills_fields_and_counts():
-    stats = MemoryStatsCollector(get_crawler())
-    item = run(ExtractPipeline(stats=stats), article_page(paras(*PARAS)))
+    stats = Counts()
+    item = run(ExtractStage(stats=stats), article_page(paras(*PARAS)))
     assert item["title"] == "Accord entre Rabat et Astana" and item["page_kind"] == "article"
     assert item["canonical_url"] == "https://c.example/2025/03/accord/"
-    assert stats.get_value("newsmon/extract/article") == 1
+    assert stats.get("newsmon/extract/article") == 1
 
 
 def test_stage_drops_listing_and_short_bodies_with_reasons():
-    stats = MemoryStatsCollector(get_crawler())
-    pipeline = ExtractPipeline(min_text_chars=200, stats=stats)
-    with pytest.raises(DropItem, match=r"not an article \(listing\): https://c.example/"):
+    stats = Counts()
+    pipeline = ExtractStage(min_text_chars=200, stats=stats)
+    with pytest.raises(Dropped, match=r"not an article \(listing\): https://c.example/"):
         run(pipeline, page(TEASERS, body_class="home"), "https://c.example/")
-    with pytest.raises(DropItem, match="body shorter than 200"):
+    with pytest.raises(Dropped, match="body shorter than 200"):
         run(pipeline, article_page(paras("Texte trop court pour être un article.")))
-    assert stats.get_value("newsmon/extract/not-article/listing") == 1
-    assert stats.get_value("newsmon/extract/too-short") == 1
+    assert stats.get("newsmon/extract/not-article/listing") == 1
+    assert stats.get("newsmon/extract/too-short") == 1
 
 
 def test_huge_page_is_refused_quickly_and_counted():
-    stats = MemoryStatsCollector(get_crawler())
+    stats = Counts()
     huge = article_page(paras(*PARAS) + "<p>" + "x" * 20_000_000 + "</p>")
     started = time.monotonic()
-    with pytest.raises(DropItem, match="larger than 5000000 bytes"):
-        run(ExtractPipeline(stats=stats), huge)
+    with pytest.raises(Dropped, match="larger than 5000000 bytes"):
+        run(ExtractStage(stats=stats), huge)
     assert time.monotonic() - started < 1.0
-    assert stats.get_value("newsmon/extract/too-large") == 1
+    assert stats.get("newsmon/extract/too-large") == 1
 
 
 def test_slow_extraction_is_cut_at_the_timeout(monkeypatch):
-    def slow(html, url):
+    def slow(html, url, overrides=None):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             pass
         raise AssertionError("time cap did not fire")
 
     monkeypatch.setattr(extract_mod, "extract", slow)
-    stats = MemoryStatsCollector(get_crawler())
+    stats = Counts()
     started = time.monotonic()
-    with pytest.raises(DropItem, match="extraction exceeded 0.2s"):
-        run(ExtractPipeline(timeout=0.2, stats=stats), article_page(paras(*PARAS)))
+    with pytest.raises(Dropped, match="extraction exceeded 0.2s"):
+        run(ExtractStage(timeout=0.2, stats=stats), article_page(paras(*PARAS)))
     assert time.monotonic() - started < 2
-    assert stats.get_value("newsmon/extract/timeout") == 1
+    assert stats.get("newsmon/extract/timeout") == 1
 
 
 def test_extraction_error_is_counted_not_raised(monkeypatch):
-    monkeypatch.setattr(extract_mod, "extract", lambda html, url: 1 / 0)
-    stats = MemoryStatsCollector(get_crawler())
-    with pytest.raises(DropItem, match="extraction failed"):
-        run(ExtractPipeline(stats=stats), article_page(paras(*PARAS)))
-    assert stats.get_value("newsmon/extract/error") == 1
-
-
-def test_from_crawler_reads_settings():
-    crawler = get_crawler(settings_dict={"NEWSMON_MIN_TEXT_CHARS": 50, "NEWSMON_MAX_PAGE_BYTES": 500,
-                                         "NEWSMON_EXTRACT_TIMEOUT": 2.5})
-    pipeline = ExtractPipeline.from_crawler(crawler)
-    assert (pipeline.min_text_chars, pipeline.max_page_bytes, pipeline.timeout) == (50, 500, 2.5)
-    with pytest.raises(DropItem, match="larger than 500 bytes"):
-        run(pipeline, article_page(paras(*PARAS)))
+    monkeypatch.setattr(extract_mod, "extract", lambda html, url, overrides=None: 1 / 0)
+    stats = Counts()
+    with pytest.raises(Dropped, match="extraction failed"):
+        run(ExtractStage(stats=stats), article_page(paras(*PARAS)))
+    assert stats.get("newsmon/extract/error") == 1

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.extract import decode_html, extract
+from pipelines.extract import extract
+from pipelines.html import decode_html
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("bench_extract", ROOT / "benchmarks" / "extract.py")
@@ -115,14 +116,14 @@ def test_pipeline_records_dates_and_language():
     pytest.importorskip("pipelines.topics", reason="topics loader not merged yet")
     from datetime import datetime
 
-    from pipelines.offline import build_stages, process_page
+    from newsmon.config import load_topics
+    from pipelines.page import Hints, PageProcessor
 
-    stages = build_stages()
+    process = PageProcessor(load_topics(), keep_all=True)
     for page in ARTICLES:
-        record = process_page(page.body, page.url, page.meta["content_type"], tz=page.meta["timezone"],
-                              locale=page.meta["locale"],
-                              fetched_at=datetime.fromisoformat(page.meta["fetched_at"].replace("Z", "+00:00")),
-                              stages=stages)
+        hints = Hints(content_type=page.meta["content_type"], timezone=page.meta["timezone"], locale=page.meta["locale"],
+                      fetched_at=datetime.fromisoformat(page.meta["fetched_at"].replace("Z", "+00:00")))
+        record = process(page.body, page.url, hints).record()
         assert record["lang"] == page.expected["lang"], page.name
         assert record["title"] == page.expected["title"], page.name
         assert "html" not in record

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.config import Source
+from crawler.sources import Source
 from pipelines.items import Article
-from pipelines.dates import DatesPipeline
-from pipelines.overrides import apply_overrides, compile_selector, parse_override_date
+from pipelines.dates import DatesStage
+from pipelines.dates.override import parse_override_date
+from pipelines.overrides import apply_overrides, compile_selector
 from newsmon.sample_site.quirks import QUIRKS, TIMEZONE, render_page
 from pipelines.extract import extract, parse
 from tests.conftest import Served, run_newsmon, write_sources
@@ -35,7 +36,7 @@ def dated(kind: str, overrides: dict | None) -> Article:
     html, url = page(kind)
     item = Article(url=url, html=html, source_language="en", source_timezone=TIMEZONE, fetched_at=FETCHED,
                    overrides=overrides, max_age_days=None)
-    return DatesPipeline().process_item(item)
+    return DatesStage().process_item(item)
 
 
 def test_title_override_finds_the_headline_the_generic_path_misses():
@@ -62,8 +63,8 @@ def test_date_override_applies_the_age_window_to_its_own_date():
     item = Article(url=url, html=html, source_language="en", source_timezone=TIMEZONE, fetched_at=FETCHED,
                    overrides=None, max_age_days=60)
     with pytest.raises(Dropped, match="too_old|too old"):
-        DatesPipeline().process_item(item)  # without the override: 2019, dropped
-    kept = DatesPipeline().process_item(Article(item, overrides=QUIRKS["date"].overrides))
+        DatesStage().process_item(item)  # without the override: 2019, dropped
+    kept = DatesStage().process_item(Article(item, overrides=QUIRKS["date"].overrides))
     assert kept["published_at"].startswith("2025-06-12")
 
 

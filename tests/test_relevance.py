@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from scrapy.exceptions import DropItem
+from pipelines.items import Dropped
 
 from newsmon.cli import main
 from pipelines.items import Article
-from pipelines.topics import load_topics
+from newsmon.config import load_topics
 from newsmon.yamlconf import ConfigError
-from pipelines.relevance import RelevancePipeline, match_topics, strip_read_also
+from pipelines.relevance import RelevanceStage, match_topics, strip_read_also
 
 TOPICS_FILE = Path(__file__).resolve().parents[1] / "settings" / "topics.yaml"
 
@@ -127,28 +127,19 @@ class Stats:
 
 def test_pipeline_sets_fields_and_counts(topics):
     stats = Stats()
-    pipe = RelevancePipeline(topics, stats=stats)
+    pipe = RelevanceStage(topics, stats=stats)
     item = pipe.process_item(_item(title="Morocco and Kazakhstan sign deal", text="The Kazakh side met Moroccan officials."))
     assert item["relevant"] is True and item["topics"] == ["morocco-kazakhstan"]
     assert item["matched_terms"] == {"Morocco": 1, "Moroccan": 1, "Kazakhstan": 1, "Kazakh": 1}
     assert item["relevance_score"] > 0
-    with pytest.raises(DropItem, match=r"not relevant: https://x.test/b"):
+    with pytest.raises(Dropped, match=r"not relevant: https://x.test/b"):
         pipe.process_item(_item(url="https://x.test/b", title="Weather", text="Rain in Morocco."))
     assert stats.values == {"newsmon/relevance/relevant": 1, "newsmon/relevance/irrelevant": 1}
 
 
 def test_pipeline_keep_all_keeps_evidence(topics):
-    item = RelevancePipeline(topics, keep_all=True).process_item(_item(title="Weather", text="Rain in Morocco."))
+    item = RelevanceStage(topics, keep_all=True).process_item(_item(title="Weather", text="Rain in Morocco."))
     assert item["relevant"] is False and item["topics"] == [] and item["matched_terms"] == {"Morocco": 1}
-
-
-def test_pipeline_from_crawler_reads_settings(tmp_path):
-    from scrapy.utils.test import get_crawler
-
-    path = write(tmp_path, "topics:\n  - name: t\n    concepts:\n      - name: A\n        terms: {en: [apple]}\n")
-    crawler = get_crawler(settings_dict={"NEWSMON_TOPICS_FILE": str(path), "NEWSMON_KEEP_ALL": True})
-    pipe = RelevancePipeline.from_crawler(crawler)
-    assert [t.name for t in pipe.topics] == ["t"] and pipe.keep_all
 
 
 # --------------------------------------------------------------------------- sample site

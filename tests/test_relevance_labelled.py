@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipelines.topics import Topic, load_topics
+from newsmon.config import load_topics
+from pipelines.topics import Topic
 from pipelines.relevance import match_topics
 
 FIXTURES = Path(__file__).parent / "fixtures" / "relevance"

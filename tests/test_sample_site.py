@@ -23,7 +23,8 @@ import feedparser
 import pytest
 
 from newsmon.sample_site.dates import words
-from newsmon.sample_site.catalog import OUTLETS, load_articles, outlet_articles, render_article
+from newsmon.sample_site.catalog import OUTLETS, load_articles, outlet_articles
+from newsmon.sample_site.render import render_article
 from newsmon.sample_site.server import start_in_thread
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 
-from newsmon.config import Source
+from crawler.sources import Source
 from crawler.middlewares import PrivateAddressGuard
 from newsmon.sourcecheck import check_url, RobotsCache
 

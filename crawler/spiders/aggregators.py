@@ -17,7 +17,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import aggregators
-from newsmon.config import Source
+from crawler.sources import Source
 from crawler.discovery import Entry
 from crawler.spiders.core import SpiderCore
 

@@ -15,14 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import discovery
-from newsmon.config import Source
+from crawler.backoff import HostBlocked
+from crawler.failures import classify
+from crawler.middlewares import HostUnreachable
+from crawler.sources import Source
+from crawler.store import CrawlStore
+from pipelines.html import decode_html, is_html
 from pipelines.items import Article
-from newsmon.store import Store
 
 
 def source_stat(source: str, key: str) -> str:
@@ -37,7 +42,7 @@ class SpiderCore(scrapy.Spider):
     max_age_override: int | None
     search_terms: dict[str, list[str]]
     max_listing_pages: int
-    store: Store
+    store: CrawlStore  # the crawl's one writer, opened by the application (see news.py)
     now: datetime
     requested: set[str]
     reported_unreachable: set[tuple[str, str]]
@@ -125,12 +130,10 @@ class SpiderCore(scrapy.Spider):
         self.inc(source.name, "pages")
         self.inc(source.name, "articles_fetched")
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        if not isinstance(response, TextResponse) or not is_html(content_type, response.body):
+        if not is_html(content_type, response.body):
             self.inc(source.name, "skipped/non_html")
             self.logger.info("%s: %s: not HTML (%s)", source.name, response.url, content_type)
             return
-        from pipelines.extract import decode_html
-
         yield Article(
             url=response.url,
             request_url=response.meta.get("discovered_url") or response.meta.get("redirect_urls", [response.url])[0],
@@ -151,7 +154,7 @@ class SpiderCore(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
+        request: scrapy.Request = getattr(failure, "request")  # set by Scrapy on every errback failure
         name = request.meta.get("source", "?")
         reason = failure_reason(failure)
         if reason in HOST_DOWN_REASONS:
@@ -177,27 +180,11 @@ class SpiderCore(scrapy.Spider):
         self.logger.warning("%s: %s: %s", name, request.url, failure_message(failure))
 
 
-def is_html(content_type: str | None, body: bytes) -> bool:
-    kind = (content_type or "").split(";")[0].strip().lower()
-    if kind in ("text/html", "application/xhtml+xml"):
-        return True
-    if kind in ("", "text/plain", "application/octet-stream"):
-        head = body[:1024].lstrip().lower()
-        return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
-    return False
-
-
 # Failures that condemn the host, not the page: counted (and logged) once per source and host.
 HOST_DOWN_REASONS = ("unreachable", "dns", "connection_refused")
 
 
 def failure_reason(failure: Failure) -> str:
-    from scrapy.exceptions import IgnoreRequest
-
-    from crawler.backoff import HostBlocked
-    from crawler.failures import classify
-    from crawler.middlewares import HostUnreachable
-
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"

@@ -13,11 +13,14 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import discovery
-from newsmon.config import Source
-from crawler.spiders.core import SpiderCore
+from crawler.sources import Source
+from crawler.spiders.sections import SectionDiscovery
+from crawler.spiders.sitemaps import SitemapDiscovery
 
 
-class FeedDiscovery(SpiderCore):
+class FeedDiscovery(SitemapDiscovery, SectionDiscovery):
+    """Feeds; a homepage that advertises none is read as a listing, or for its robots.txt sitemaps."""
+
     def feed_requests(self, source: Source) -> Iterator[scrapy.Request]:
         for url in source.feeds:
             yield self._request(url, source, self.parse_feed, via="feed")
@@ -35,9 +38,9 @@ class FeedDiscovery(SpiderCore):
         if feeds:
             return
         # no feed advertised: walk the home page as a section, and try robots.txt's sitemaps
-        yield from self.parse_listing(response, count=False)  # type: ignore[attr-defined]
+        yield from self.parse_listing(response, count=False)
         if source.robots_sitemaps is None:
-            yield from self.robots_requests(source)  # type: ignore[attr-defined]
+            yield from self.robots_requests(source)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         source = self.source_of(response)

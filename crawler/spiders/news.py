@@ -4,8 +4,9 @@
 (RSS/Atom and autodiscovery), :mod:`.sitemaps` (indexes, news sitemaps, robots.txt),
 :mod:`.search` (WordPress search, news-search feeds), :mod:`.sections` (depth-limited listing
 walks) and :mod:`.aggregators` (redirect links of Google/Bing News) — each a small mixin that
-reads its own pages and is tested on its own, composed here into a single Scrapy spider. A
-single spider keeps one SQLite writer and one tantivy writer per crawl; per-source politeness
+reads its own pages and is tested on its own, composed here into a single Scrapy spider. The
+spider receives the crawl's one store writer (``store=``, see :mod:`crawler.store`) and the
+validated sources (``NEWSMON_SOURCES``) from the application; per-source politeness
 comes from Scrapy's per-slot settings (DOWNLOAD_SLOTS) and :mod:`crawler.backoff`, per-source
 accounting from ``newsmon/source/<name>/…`` stats. A failing source only produces errbacks and
 counters: nothing a source does can stop the others.
@@ -22,29 +23,33 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import scrapy
+from scrapy.crawler import Crawler
 
-from newsmon.config import Source, sources_from_dicts
+from crawler.sources import Source
+from crawler.store import CrawlStore
 from crawler.spiders.aggregators import AggregatorLinks
 from crawler.spiders.core import failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
 from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
 from crawler.spiders.sitemaps import SitemapDiscovery
-from newsmon.store import Store, iso_utc
 
 
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):
     name = "news"
 
-    def __init__(self, sources: list[Source] | None = None, **kwargs: Any):
+    def __init__(self, store: CrawlStore | None = None, sources: list[Source] | None = None, **kwargs: Any):
+        if store is None:
+            raise ValueError("NewsSpider needs the crawl's store (store=...): run it with `newsmon crawl`")
         super().__init__(**kwargs)
+        self.store = store
         self._sources_arg = sources
 
     @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> "NewsSpider":  # type: ignore[no-untyped-def]
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "NewsSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        spider.sources = spider._sources_arg or sources_from_dicts(settings.getlist("NEWSMON_SOURCES"))
+        spider.sources = spider._sources_arg or list(settings.getlist("NEWSMON_SOURCES"))
         spider.by_name = {s.name: s for s in spider.sources}
         spider.default_max_age = settings.getint("NEWSMON_MAX_AGE_DAYS", 30)
         override = settings.get("NEWSMON_MAX_AGE_OVERRIDE")
@@ -52,17 +57,13 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         spider.search_terms = {k: list(v) for k, v in (settings.getdict("NEWSMON_SEARCH_TERMS") or {}).items()}
         spider.allowed_domains = sorted({h for s in spider.sources for h in s.allowed_hosts})
         spider.max_listing_pages = settings.getint("NEWSMON_MAX_LISTING_PAGES", 50)
-        spider.store = Store(settings.get("NEWSMON_DATA_DIR"), readonly=False)
         spider.now = datetime.now(timezone.utc)
         spider.requested = set()
         spider.reported_unreachable = set()
         ttl = settings.getint("NEWSMON_SEEN_TTL_DAYS", 30)
-        spider.seen_since = iso_utc(spider.now - timedelta(days=ttl))
+        spider.seen_since = (spider.now - timedelta(days=ttl)).strftime("%Y-%m-%dT%H:%M:%SZ")
         spider.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or None
         return spider
-
-    def closed(self, reason: str) -> None:
-        self.store.close()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.start_requests_sync():

@@ -16,11 +16,13 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import discovery
-from newsmon.config import Source
-from crawler.spiders.core import SpiderCore
+from crawler.sources import Source
+from crawler.spiders.sections import SectionDiscovery
 
 
-class SearchDiscovery(SpiderCore):
+class SearchDiscovery(SectionDiscovery):
+    """Site search; an HTML results page is read as a listing."""
+
     def search_requests(self, source: Source) -> Iterator[scrapy.Request]:
         terms = self.search_terms.get(source.language) or self.search_terms.get("any") or []
         for template in source.search:
@@ -39,6 +41,6 @@ class SearchDiscovery(SpiderCore):
             self.inc(source.name, "pages")
             yield from self.follow_entries(source, discovery.feed_entries(response.body, response.url), "search")
         elif isinstance(response, TextResponse):
-            yield from self.parse_listing(response)  # type: ignore[attr-defined]
+            yield from self.parse_listing(response)
         else:
             self.inc(source.name, "pages")

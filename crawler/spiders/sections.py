@@ -14,7 +14,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from crawler import discovery
-from newsmon.config import Source
+from crawler.sources import Source
 from crawler.spiders.core import SpiderCore
 
 

@@ -17,7 +17,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler import discovery
-from newsmon.config import Source
+from crawler.sources import Source
 from crawler.spiders.core import SpiderCore
 
 # The sitemap protocol allows 50 MB uncompressed per file; pages keep DOWNLOAD_MAXSIZE (5 MB).

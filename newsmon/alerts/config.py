@@ -25,12 +25,13 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic import ValidationError
 
 from newsmon import query as querylang
-from newsmon.config import DEFAULT_ALERTS_FILE, NAME_RE
+from newsmon.config import DEFAULT_ALERTS_FILE
 
 __all__ = ["DEFAULT_ALERTS_FILE", "AlertsFile", "Rule", "load_alerts", "mask"]
 from newsmon.yamlconf import ConfigError, load_yaml, validate
 
 SMTP_PASSWORD_ENV = "NEWSMON_SMTP_PASSWORD"
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # a rule name: also a file name and a URL segment
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRETS: set[str] = set()
 

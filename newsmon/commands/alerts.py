@@ -7,20 +7,14 @@ from pathlib import Path
 
 import click
 
-from typing import TYPE_CHECKING
-
-from newsmon.alerts import render
+from newsmon.alerts import engine, render
 from newsmon.alerts.config import DEFAULT_ALERTS_FILE, AlertsFile, Rule, load_alerts
+from newsmon.alerts.feed import atom_feed, latest_matches
 from newsmon.alerts.match import passes_filters
 from newsmon.commands.common import data_option, default_data_dir, json_option, print_json, printable, table, user_errors
 from newsmon.search_index import SearchIndex
 from newsmon.store import Store, StoreError
 from newsmon.yamlconf import ConfigError
-
-if TYPE_CHECKING:
-    from newsmon.alerts.engine import Report
-# newsmon.alerts.engine (stories → datasketch → scipy, ~2 s to import) and feedgen are imported
-# by the commands that use them, so `newsmon --help` and other commands stay fast.
 
 
 def alerts_option(fn):  # type: ignore[no-untyped-def]
@@ -36,7 +30,7 @@ def _rule(config: AlertsFile, name: str, path: Path) -> Rule:
     return rule
 
 
-def print_report(report: "Report", as_json: bool) -> None:
+def print_report(report: engine.Report, as_json: bool) -> None:
     if as_json:
         print_json(report.to_json())
         return
@@ -66,8 +60,6 @@ def run_command(alerts_file: Path, data_dir: Path | None, dry_run: bool, as_json
 
     Example: newsmon alerts run --alerts settings/alerts.yaml
     """
-    from newsmon.alerts import engine
-
     config = load_alerts(alerts_file)
     data_dir = data_dir or default_data_dir()
     if dry_run:
@@ -100,8 +92,6 @@ def test_command(rule_name: str, alerts_file: Path, data_dir: Path | None, limit
 
     Example: newsmon alerts test kazakh-wheat
     """
-    from newsmon.alerts.engine import matched_terms
-
     config = load_alerts(alerts_file)
     rule = _rule(config, rule_name, alerts_file)
     data_dir = data_dir or default_data_dir()
@@ -114,7 +104,7 @@ def test_command(rule_name: str, alerts_file: Path, data_dir: Path | None, limit
     matched.sort(key=lambda a: (a.get("published_at") or "", a["id"]), reverse=True)
     rows = [{"id": a["id"], "published_at": a.get("published_at"), "source": a["source"], "lang": a.get("lang"),
              "title": a.get("title"), "url": a.get("url"), "story_id": a.get("story_id"),
-             "matched_terms": matched_terms(a, rule)} for a in matched[:limit]]
+             "matched_terms": engine.matched_terms(a, rule)} for a in matched[:limit]]
     if as_json:
         print_json(rows)
         return
@@ -168,8 +158,6 @@ def feed_command(rule_name: str, alerts_file: Path, data_dir: Path | None, limit
 
     Example: newsmon alerts feed kazakh-wheat -o wheat.atom
     """
-    from newsmon.alerts.feed import atom_feed, latest_matches
-
     config = load_alerts(alerts_file)
     rule = _rule(config, rule_name, alerts_file)
     with Store(data_dir or default_data_dir(), readonly=True) as store:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import functools
-import re
 import json
+import re
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from newsmon.crawl import CrawlFailed
+from newsmon.errors import CrawlFailed
 from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
@@ -38,8 +39,6 @@ def date_option_value(ctx: click.Context, param: click.Parameter, value: str | N
 
 def timezone_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An IANA zone, checked up front: a typo must not quietly turn into UTC."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     if value is None:
         return value
     try:

@@ -9,10 +9,14 @@ import click
 
 from newsmon.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
                                      user_errors)
-from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
+from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.crawl import CrawlOptions, run_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
+from newsmon.alerts.config import load_alerts
+from newsmon.alerts.engine import register_rules, run as run_alerts
+from newsmon.commands.alerts import print_report
+from newsmon.stories import assign_pending as assign_stories
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -111,16 +115,9 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
 
     Example: newsmon crawl --source hespress-fr --max-age 7
     """
-    from pipelines.topics import load_topics
-    # alerts and stories load datasketch/scipy (~2 s): only when this command runs
-    from newsmon.alerts.config import load_alerts
-    from newsmon.alerts.engine import register_rules, run as run_alerts
-    from newsmon.commands.alerts import print_report
-    from newsmon.stories import assign_pending as assign_stories
-
     data_dir = data_dir or default_data_dir()
     sources = load_sources(sources_file, names)
-    load_topics(topics_file)
+    topics = load_topics(topics_file)
     alert_rules = load_alerts(alerts_file) if alerts_file is not None else None
     if not sources:
         raise click.UsageError(f"{sources_file}: no enabled sources")
@@ -130,11 +127,15 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
         with Store(data_dir) as store:
             register_rules(store, alert_rules)
     options = CrawlOptions(
-        data_dir=data_dir, topics_file=topics_file, keep_all=keep_all, max_age_days=max_age,
+        data_dir=data_dir, topics_file=topics_file, topics=topics, keep_all=keep_all, max_age_days=max_age,
         progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
         extra_settings=extra,
     )
-    crawl_id = run_crawl(sources, options)
+    try:
+        crawl_id = run_crawl(sources, options)
+    except KeyboardInterrupt:
+        click.echo("newsmon: crawl interrupted before it started; nothing was fetched", err=True)
+        sys.exit(130)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
     code = report_failures(summary)

@@ -9,6 +9,12 @@ from pathlib import Path
 import click
 
 from newsmon.commands.common import data_option, default_data_dir, printable, user_errors
+from newsmon.commands.crawl import check_data_dir, crawl_summary, print_summary
+from newsmon.config import DEFAULT_TOPICS_FILE, load_sources
+from newsmon.crawl import CrawlOptions, run_crawl
+from newsmon.demo import DEMO_PORT, DEMO_SEARCHES, demo_max_age, write_demo_sources
+from newsmon.sample_site.server import start_in_thread
+from newsmon.search import search
 
 
 DEMO_SHOWN = 3
@@ -24,13 +30,6 @@ def demo(data_dir: Path | None, port: int | None) -> None:
 
     Example: newsmon demo --data ./data
     """
-    from newsmon.commands.crawl import check_data_dir, crawl_summary, print_summary
-    from newsmon.config import DEFAULT_TOPICS_FILE, load_sources
-    from newsmon.crawl import CrawlOptions, run_crawl
-    from newsmon.demo import DEMO_PORT, DEMO_SEARCHES, demo_max_age, write_demo_sources
-    from newsmon.sample_site.server import start_in_thread
-    from newsmon.search import search
-
     data_dir = data_dir or default_data_dir()
     check_data_dir(data_dir)
     try:

@@ -13,11 +13,11 @@ from typing import Any
 import click
 
 from newsmon.commands.common import timezone_value
+from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.store import iso_utc
-from scrapy.exceptions import DropItem
-
 from pipelines.extract import MAX_PAGE_BYTES
-from pipelines.offline import build_stages, process_page
+from pipelines.items import Dropped
+from pipelines.page import Hints, PageProcessor
 
 FETCH_TIMEOUT = 20
 USER_AGENT = "newsmon-extract/1"
@@ -77,14 +77,11 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _select_topics(name: str | None) -> list | None:
+def _select_topics(name: str | None) -> list:
     """All topics of settings/topics.yaml, or just the one named by ``--topic``."""
+    topics = load_topics(DEFAULT_TOPICS_FILE)
     if name is None:
-        return None
-    from pipelines.topics import load_topics
-    from pipelines.offline import DEFAULT_TOPICS
-
-    topics = load_topics(DEFAULT_TOPICS)
+        return topics
     chosen = [t for t in topics if getattr(t, "name", None) == name]
     if not chosen:
         known = ", ".join(str(getattr(t, "name", t)) for t in topics)
@@ -110,10 +107,11 @@ def extract_command(source: str, url: str | None, tz: str, lang: str | None, fet
     moment = parse_fetched_at(fetched_at)
     try:
         body, content_type, page_url = read_source(source)
-        stages = build_stages(_select_topics(topic), keep_all=True)
-        record = process_page(body, url or page_url, content_type, tz=tz, lang=lang, locale=lang,
-                              fetched_at=moment, stages=stages)
-    except (PageError, DropItem) as err:
+        process = PageProcessor(_select_topics(topic), keep_all=True)
+        hints = Hints(content_type=content_type, timezone=tz, language=lang, locale=lang, fetched_at=moment,
+                      discovered_via="cli")
+        record = process(body, url or page_url, hints).record()
+    except (PageError, Dropped) as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable))

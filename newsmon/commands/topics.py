@@ -12,10 +12,12 @@ from pathlib import Path
 import click
 
 from newsmon.commands.common import printable
-from newsmon.config import DEFAULT_TOPICS_FILE
-
-from pipelines.topics import BOOSTERS, Topic, load_topics
+from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.yamlconf import ConfigError
+from pipelines.language import analysis_language
+from pipelines.page import Hints, PageProcessor
+from pipelines.relevance import match_topics
+from pipelines.topics import BOOSTERS, Topic
 
 
 topics_file_option = click.option(
@@ -59,56 +61,20 @@ def list_topics(topics_file: str) -> None:
             click.echo(f"  boosters: {sum(len(v) for v in t.boosters.values())} terms")
 
 
-def _read(source: str, timeout: float = 20.0) -> tuple[str, str]:
-    """Page text and URL from a file path or an http(s) URL."""
+def _read(source: str, timeout: float = 20.0) -> tuple[bytes, str | None, str]:
+    """Page bytes, content type and URL from a file path or an http(s) URL."""
     if source.startswith(("http://", "https://")):
         req = urllib.request.Request(source, headers={"User-Agent": "newsmon topics test"})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-given URL
-                body = resp.read(10_000_000)
-                ctype = resp.headers.get("Content-Type")
-                url = resp.geturl()
+                return resp.read(10_000_000), resp.headers.get("Content-Type"), resp.geturl()
         except OSError as exc:
             raise click.ClickException(f"{source}: cannot fetch: {exc}") from None
-        return _decode(body, ctype), url
     path = Path(source)
     try:
-        body = path.read_bytes()
+        return path.read_bytes(), None, path.resolve().as_uri()
     except OSError as exc:
         raise click.ClickException(f"{source}: cannot read: {exc.strerror or exc}") from None
-    return _decode(body, None), path.resolve().as_uri()
-
-
-def _decode(body: bytes, content_type: str | None) -> str:
-    try:
-        from pipelines.extract import decode_html
-
-        return decode_html(body, content_type)
-    except ImportError:  # pragma: no cover
-        return body.decode("utf-8", errors="replace")
-
-
-def _extract(page: str, url: str) -> tuple[str, str, str | None]:
-    """(title, text, html lang) with the crawl's extractor, or plain trafilatura if absent."""
-    try:
-        from pipelines.extract import extract
-    except ImportError:  # pragma: no cover
-        import trafilatura
-
-        text = trafilatura.extract(page, url=url, include_comments=False) or ""
-        meta = trafilatura.extract_metadata(page)
-        return (meta.title if meta else "") or "", text, None
-    got = extract(page, url)
-    return got.title or "", got.text or "", got.html_lang
-
-
-def _detect_lang(title: str, text: str, hint: str | None) -> str | None:
-    try:
-        from pipelines.language import LanguageDetector
-
-        return LanguageDetector().detect(f"{title}\n{text}", hint)
-    except Exception:  # noqa: BLE001 - fall back to the page's lang hint and a script guess
-        return hint
 
 
 @topics.command("test")
@@ -123,13 +89,13 @@ def test_page(source: str, only: str | None, lang: str | None, topics_file: str)
 
     Example: newsmon topics test page.html --topic morocco-kazakhstan
     """
-    from pipelines.relevance import guess_lang, match_topics
-
     chosen = _load(topics_file, only)
-    page, url = _read(source)
-    title, text, html_lang = _extract(page, url)
-    lang = lang or _detect_lang(title, text, html_lang)
-    used = guess_lang(lang, f"{title}\n{text}")
+    body, content_type, url = _read(source)
+    result = PageProcessor(chosen, keep_all=True)(body, url, Hints(content_type=content_type, language=lang))
+    if result.article is None:
+        raise click.ClickException(f"{source}: a crawl would not store this page: {result.dropped}")
+    title, text = result.article.get("title") or "", result.article.get("text") or ""
+    used = analysis_language(lang or result.article.get("lang"), f"{title}\n{text}")
     click.echo(f"title: {printable(title) or '(none)'}")
     click.echo(f"text: {len(text)} characters, language: {used or 'unknown (language-neutral matching)'}")
     for m in match_topics(title, text, used, chosen):

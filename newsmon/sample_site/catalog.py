@@ -289,12 +289,5 @@ def outlet_articles(outlet: str, *, archive: bool | None = False) -> list[Sample
             if a.outlet == outlet and (archive is None or a.archive == archive)]
 
 
-def render_article(slug: str, now: datetime) -> tuple[bytes, str]:
-    """Page bytes and Content-Type header value; ``now`` feeds the "today" widget."""
-    from .render import render_article_page  # late import: render needs this module
-
-    return render_article_page(get_article(slug), now)
-
-
 def local_date(dt: datetime, outlet: str) -> date:
     return dt.astimezone(OUTLETS[outlet].tz).date()

@@ -272,3 +272,8 @@ def render_root(base_url: str) -> bytes:
     counts = {name: len(outlet_articles(name, archive=None)) for name in OUTLETS}
     return _render("root.html", outlets=OUTLETS, counts=counts, base_url=base_url,
                    total=len(load_articles())).encode("utf-8")
+
+
+def render_article(slug: str, now: datetime) -> tuple[bytes, str]:
+    """Page bytes and Content-Type header value; ``now`` feeds the "today" widget."""
+    return render_article_page(get_article(slug), now)

@@ -65,9 +65,7 @@ class _QuietServer(ThreadingHTTPServer):
     """Clients hanging up mid-response (a crawler cancelling the 20 MB page) are normal here."""
 
     def handle_error(self, request, client_address):  # type: ignore[no-untyped-def]
-        import sys as _sys
-
-        if isinstance(_sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
             return
         super().handle_error(request, client_address)
 

@@ -1,7 +1,8 @@
 """Dates stage: the article's publication/modification dates, normalized to UTC.
 
 ``normalize.parse_date`` reads one written date in any of newsmon's languages; ``page.page_dates``
-chooses the article's dates on a page. :class:`DatesPipeline` is the thin Scrapy stage over them.
+chooses the article's dates on a page; ``override.override_date`` reads a source's own date
+selector. :class:`DatesStage` puts them together for one article.
 """
 
 from __future__ import annotations
@@ -10,36 +11,37 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from pipelines.items import Dropped
+from pipelines.languages import ANALYSED
 
 from .normalize import ParsedDate, parse_date
+from .override import override_date
 from .page import PageDates, page_dates
 
-__all__ = ["DatesPipeline", "PageDates", "ParsedDate", "page_dates", "parse_date"]
+__all__ = ["DatesStage", "PageDates", "ParsedDate", "page_dates", "parse_date"]
 
 logger = logging.getLogger(__name__)
 
 # Languages whose words the normalizer knows; for any other detected page language (say uk or
 # bg, taken for a Russian page) the source's declared language reads the byline better.
-DATE_LANGUAGES = frozenset({"ar", "fr", "it", "en", "ru", "kk", "es"})
+DATE_LANGUAGES = frozenset(ANALYSED)
 
 
-class DatesPipeline:
+class DatesStage:
     """Fill ``published_at``/``modified_at``/``date_source``; never substitutes the fetch time.
 
     Stats: ``newsmon/dates/source/<src>`` per dated item, ``newsmon/dates/missing`` when no
     plausible date was found, ``newsmon/dates/bad_timezone`` when a source's zone is unknown
-    (its dates are then read as UTC). Works without a crawler: ``DatesPipeline()``.
+    (its dates are then read as UTC). ``stats``: anything with ``inc_value(key)``.
     """
 
     def __init__(self, stats: Any = None) -> None:
         self.stats = stats
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DatesPipeline:
-        return cls(stats=crawler.stats)
-
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: Any, tree: HtmlElement | None = None) -> Any:
+        """``tree``: the page as parsed once, before extraction cleaned its copy (read only)."""
         url = item.get("url") or ""
         fetched_at = item.get("fetched_at") or datetime.now(timezone.utc)
         tz = item.get("source_timezone") or "UTC"
@@ -50,7 +52,7 @@ class DatesPipeline:
         locale = item.get("source_locale")
         if locale and lang and not locale.lower().startswith(lang.lower()):
             locale = None
-        args = (item.get("html") or "", url, lang)
+        args = (tree if tree is not None else item.get("html") or "", url, lang)
         kwargs = {"hint": item.get("feed_date"), "locale": locale}
         try:
             dates = page_dates(*args, tz, fetched_at, **kwargs)
@@ -62,7 +64,7 @@ class DatesPipeline:
         item["modified_at"] = dates.modified.iso() if dates.modified else None
         item["date_source"] = dates.source
         published = dates.published
-        override = self._override(item)
+        override = self._override(item, tree)
         if override is not None:  # a source's overrides.date wins over the generic evidence
             published = override
             item["published_at"], item["date_source"] = override.iso(), "override"
@@ -75,14 +77,12 @@ class DatesPipeline:
             raise Dropped("too_old", url, f"{item['published_at']}, window {window} days")
         return item
 
-    def _override(self, item: Any) -> ParsedDate | None:
+    def _override(self, item: Any, tree: HtmlElement | None) -> ParsedDate | None:
         """The date a source's ``overrides.date`` selector finds on the page, if it finds one."""
         spec = item.get("overrides") or {}
         if not spec.get("date"):
             return None
-        from pipelines.overrides import override_date  # late: keeps this package free of crawler imports
-
-        parsed = override_date(item, spec)
+        parsed = override_date(item, spec, tree)
         self._inc("override" if parsed is not None else "override_missed")
         return parsed
 

@@ -16,11 +16,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import HtmlElement
 
 from pipelines import jsonld
+from pipelines.html import parse as parse_html
 
 from .normalize import ParsedDate, parse
 
@@ -75,7 +76,6 @@ _PUBLISHED_HINT = re.compile(r"(?<![a-z])(?:published|pubdate|entry-date|post-da
 _URL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d\d)([/_-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)"
 )
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True)
 MAX_BYLINE_CHARS = 200
 
 
@@ -108,7 +108,7 @@ class _Ctx:
 
 
 def page_dates(
-    html: str,
+    html: str | HtmlElement,
     url: str,
     lang: str | None,
     tz: str,
@@ -116,7 +116,8 @@ def page_dates(
     hint: str | None = None,
     locale: str | None = None,
 ) -> PageDates:
-    """Publication and modification dates of the article on ``html``.
+    """Publication and modification dates of the article on ``html`` (its text, or its tree as
+    parsed once by :func:`pipelines.page.process_page`: read, never changed).
 
     ``tz`` (the source's zone) applies to dates written without one; ``fetched_at`` anchors
     relative bylines and the plausibility window; ``hint`` is the feed/sitemap date.
@@ -124,7 +125,7 @@ def page_dates(
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=timezone.utc)
     ctx = _Ctx(lang, tz, fetched_at, locale)
-    tree = _tree(html)
+    tree = html if isinstance(html, HtmlElement) else parse_html(html)
     published = _first(_published_candidates(tree, url, hint, ctx))
     modified_pick = _first(_modified_candidates(tree, ctx)) if tree is not None else None
     modified = modified_pick[1] if modified_pick else None
@@ -138,24 +139,11 @@ def page_dates(
     return PageDates(value, modified, source)
 
 
-def _tree(html: str) -> HtmlElement | None:
-    html = (html or "").lstrip("\ufeff")
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
-    if not html.strip():
-        return None
-    try:
-        return document_fromstring(html, parser=_PARSER)
-    except (etree.ParserError, ValueError):
-        return None
-
-
 def _first(candidates: Iterator[tuple[str, ParsedDate]]) -> tuple[str, ParsedDate] | None:
     return next(candidates, None)
 
 
 def _refine(value: ParsedDate, candidates, ctx: _Ctx) -> tuple[str, ParsedDate] | None:
-    from zoneinfo import ZoneInfo
-
     zone = ZoneInfo(ctx.tz)
     for source, other in candidates:
         if other.has_time and other.value.astimezone(zone).date() == value.value:

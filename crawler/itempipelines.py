@@ -1,0 +1,185 @@
+"""The crawl's item pipelines: thin Scrapy adapters over :mod:`pipelines` and the crawl's store.
+
+* :class:`PagePipeline` runs :func:`pipelines.page.process_page`, the one path for a page, and
+  turns its decision into Scrapy's: counters into the crawl's stats, a drop into ``DropItem``.
+* :class:`DedupePipeline`, :class:`StorePipeline` and :class:`IndexPipeline` need the store. They
+  take the crawl's one writer from the spider (``spider.store``, opened by the application for
+  the whole crawl: see :class:`crawler.spiders.news.NewsSpider`); this layer never opens a
+  database, and knows the store only by the methods it calls (:class:`crawler.store.CrawlStore`).
+
+Order numbers live in ``ITEM_PIPELINES`` in ``settings/scrapy_settings.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem, NotConfigured
+
+from crawler.store import CrawlStore
+from pipelines.dedupe import article_id, content_hash
+from pipelines.items import Article, Dropped
+from pipelines.page import Hints, PageProcessor
+
+
+class PageDropped(DropItem):
+    """A stage's :class:`pipelines.items.Dropped`, as Scrapy's drop; ``reason`` is its slug."""
+
+    def __init__(self, dropped: Dropped):
+        self.reason = dropped.reason
+        super().__init__(str(dropped))
+
+
+def hints_of(item: Article) -> Hints:
+    """What the spider put on the item besides the page, as the page processor's hints."""
+    return Hints(
+        content_type=item.get("content_type"), request_url=item.get("request_url"), origin_url=item.get("origin_url"),
+        source=item.get("source"), language=item.get("source_language"), locale=item.get("source_locale"),
+        timezone=item.get("source_timezone") or "UTC", fetched_at=item.get("fetched_at"),
+        http_status=item.get("http_status") or 200, discovered_via=item.get("discovered_via"),
+        feed_date=item.get("feed_date"), feed_title=item.get("feed_title"), max_age_days=item.get("max_age_days"),
+        overrides=item.get("overrides"),
+    )
+
+
+class PagePipeline:
+    """extract → language → dates → relevance, as one step (see :mod:`pipelines.page`)."""
+
+    def __init__(self, process: PageProcessor, stats: Any):
+        self.process = process
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "PagePipeline":
+        s = crawler.settings
+        topics = s.getlist("NEWSMON_TOPICS")
+        if not topics:
+            raise NotConfigured("NEWSMON_TOPICS is empty: the crawl entry passes the validated topics")
+        process = PageProcessor(
+            topics, keep_all=s.getbool("NEWSMON_KEEP_ALL"), min_text_chars=s.getint("NEWSMON_MIN_TEXT_CHARS"),
+            max_page_bytes=s.getint("NEWSMON_MAX_PAGE_BYTES"), extract_timeout=s.getfloat("NEWSMON_EXTRACT_TIMEOUT"),
+            lang_min_confidence=s.getfloat("NEWSMON_LANG_MIN_CONFIDENCE"),
+        )
+        return cls(process, crawler.stats)
+
+    def process_item(self, item: Article) -> Article:
+        result = self.process(item.get("html") or "", item["url"], hints_of(item))
+        for key, count in result.counts.items():
+            self.stats.inc_value(key, count)
+        if result.dropped is not None:
+            raise PageDropped(result.dropped)
+        return result.article
+
+
+def crawl_store(crawler: Crawler) -> CrawlStore:
+    """The store the application handed to the spider for this crawl."""
+    store = getattr(crawler.spider, "store", None)
+    if store is None:
+        raise NotConfigured("the spider has no store: crawls run through `newsmon crawl`")
+    return store
+
+
+class _StoreStep:
+    def __init__(self, store: CrawlStore, stats: Any):
+        self.store = store
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Any:
+        return cls(crawl_store(crawler), crawler.stats)
+
+    def inc(self, key: str, count: int = 1) -> None:
+        self.stats.inc_value(key, count)
+
+
+class DedupePipeline(_StoreStep):
+    """Sets ``id`` and ``content_hash``; drops a second copy within the crawl or of a stored text."""
+
+    def __init__(self, store: CrawlStore, stats: Any):
+        super().__init__(store, stats)
+        self.seen_ids: set[str] = set()
+        self.seen_hashes: dict[str, str] = {}
+
+    def _drop(self, item: Article, reason: str) -> None:
+        self.inc(f"newsmon/dedupe/{reason}")
+        raise PageDropped(Dropped(reason, item.get("url")))
+
+    def process_item(self, item: Article) -> Article:
+        item["canonical_url"] = item.get("canonical_url") or item["url"]
+        item["id"] = article_id(item["canonical_url"])
+        item["content_hash"] = content_hash(item.get("title"), item.get("text") or "")
+        if item["id"] in self.seen_ids:
+            self._drop(item, "duplicate_in_run")
+        twin = self.seen_hashes.get(item["content_hash"])
+        if twin is None:
+            twin = self.store.find_by_hash(item["content_hash"])
+        if twin is not None and twin != item["id"]:
+            self._drop(item, "duplicate_content")
+        self.seen_ids.add(item["id"])
+        self.seen_hashes[item["content_hash"]] = item["id"]
+        self.inc("newsmon/dedupe/unique")
+        return item
+
+
+class StorePipeline(_StoreStep):
+    """Upserts the article and its outbox event, in one transaction, through the crawl's writer."""
+
+    def process_item(self, item: Article) -> Article:
+        source = item.get("source")
+        urls = [item.get("url"), item.get("request_url"), item.get("origin_url"), item.get("canonical_url")]
+        try:
+            result = self.store.save_article(item, urls)
+        except Exception as exc:  # disk full, locked for too long: this article is lost to this crawl, counted
+            self.inc("newsmon/store/error")
+            self.inc(f"newsmon/source/{source}/errors")
+            raise DropItem(f"store failed: {item.get('url')}: {exc}") from None
+        outcome = "created" if result.created else ("unchanged" if result.unchanged else "updated")
+        self.inc(f"newsmon/store/{outcome}")
+        self.inc(f"newsmon/source/{source}/stored")
+        if result.created:
+            self.inc(f"newsmon/source/{source}/new")
+        return item
+
+
+class IndexPipeline(_StoreStep):
+    """Commits the search index every N stored articles or S seconds, whichever comes first.
+
+    The index is fed from the store's outbox, never from the item: an index lost or locked, or a
+    crawl killed between the two, is repaired by the next crawl or by ``newsmon reindex``.
+    """
+
+    def __init__(self, store: CrawlStore, stats: Any, every_items: int = 50, every_seconds: float = 10.0):
+        super().__init__(store, stats)
+        self.every_items = every_items
+        self.every_seconds = every_seconds
+        self.pending = 0
+        self.last_sync = 0.0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "IndexPipeline":
+        s = crawler.settings
+        return cls(crawl_store(crawler), crawler.stats,
+                   s.getint("NEWSMON_INDEX_EVERY_ITEMS"), s.getfloat("NEWSMON_INDEX_EVERY_SECONDS"))
+
+    def open_spider(self) -> None:
+        self._sync()  # leftovers from a crawl that died before indexing
+
+    def process_item(self, item: Article) -> Article:
+        self.pending += 1
+        if self.pending >= self.every_items or time.monotonic() - self.last_sync >= self.every_seconds:
+            self._sync()
+        return item
+
+    def _sync(self) -> None:
+        indexed = self.store.sync_index()
+        if indexed is None:
+            self.stats.set_value("newsmon/index/unavailable", 1)
+        elif indexed:
+            self.inc("newsmon/index/indexed", indexed)
+        self.pending = 0
+        self.last_sync = time.monotonic()
+
+    def close_spider(self) -> None:
+        self._sync()
