@@ -320,3 +320,19 @@ def test_runs_take_a_lock(tmp_path: Path) -> None:
         with pytest.raises(Exception, match="alerts lock"):
             with engine.run_lock(tmp_path, wait=0.3):
                 pass
+
+
+def test_a_delivery_whose_rule_was_removed_waits_and_is_reported(tmp_path: Path) -> None:
+    with HttpReceiver(fail_first=1) as hook:
+        s = Setup(tmp_path, rules_yaml(f"{{type: webhook, url: '{hook.url}/r'}}"))
+        s.store(WHEAT[0])
+        assert s.run(T0).failed == 1
+        s.file.write_text("rules: []\n", encoding="utf-8")
+        result = run_newsmon("alerts", "run", "--alerts", str(s.file), "--data", str(s.data))
+        assert result.code == 0, result.stderr
+        assert "1 waiting for a rule or channel no longer configured" in result.stderr
+        assert hook.attempts == 1
+        s.file.write_text(rules_yaml(f"{{type: webhook, url: '{hook.url}/r'}}"), encoding="utf-8")
+        back = run_newsmon("alerts", "run", "--alerts", str(s.file), "--data", str(s.data))
+        assert back.code == 0 and "1 delivered" in back.stderr
+    assert len(hook.requests) == 1

@@ -172,6 +172,12 @@ def evaluate(store: Store, config: AlertsFile, matcher: Matcher, now: datetime, 
     rules = [r for r in config.rules if r.name in starts]
     by_name = {r.name: r for r in rules}
     stamp = iso_utc(now)
+    # rows no rule can ever consider (stored before every current rule began) are marked without
+    # loading them: the first run on a large store does not read its whole back catalogue
+    with store.transaction() as db:
+        floor = min(starts[r.name] for r in rules) if rules else db.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM outbox").fetchone()[0]
+        db.execute("UPDATE outbox SET alerted_at = ? WHERE alerted_at IS NULL AND id <= ?", (stamp, floor))
     while True:
         rows = store.db.execute("SELECT id, article_id FROM outbox WHERE alerted_at IS NULL ORDER BY id LIMIT ?",
                                 (BATCH,)).fetchall()
