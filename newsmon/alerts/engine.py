@@ -337,8 +337,9 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
         attempts += 1
         try:
             sender(channel, message, config, rule, channel_key, now)
-        except send.DeliveryError as exc:
-            reason = mask(str(exc))
+        except Exception as exc:  # noqa: BLE001 - whatever went wrong, this row alone is retried
+            reason = mask(str(exc) if isinstance(exc, send.DeliveryError)
+                          else f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}")
             dead = attempts >= config.max_attempts
             retry_at = iso_utc(now + timedelta(seconds=backoff(config, attempts)))
             with store.transaction() as db:

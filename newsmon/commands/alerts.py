@@ -75,7 +75,12 @@ def run_command(alerts_file: Path, data_dir: Path | None, dry_run: bool, as_json
         return
     if not (data_dir / "newsmon.db").exists():
         raise StoreError(f"{data_dir / 'newsmon.db'}: no database yet (run `newsmon crawl` first)")
-    report = engine.run(data_dir, config)
+    try:
+        report = engine.run(data_dir, config)
+    except KeyboardInterrupt:
+        click.echo("newsmon: alerts interrupted; the next `newsmon alerts run` resumes (a message being sent at "
+                   "that moment may be sent again, with the same idempotency key)", err=True)
+        sys.exit(130)
     print_report(report, as_json)
     sys.exit(1 if report.failed or report.dead else 0)
 
@@ -97,7 +102,8 @@ def test_command(rule_name: str, alerts_file: Path, data_dir: Path | None, limit
     data_dir = data_dir or default_data_dir()
     if not (data_dir / "index").exists():
         raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl` or `newsmon reindex`)")
-    hits = SearchIndex(data_dir / "index").search(rule.node, limit=1_000_000)
+    index = SearchIndex(data_dir / "index")
+    hits = index.search(rule.node, limit=max(index.count(), 1))
     with Store(data_dir, readonly=True) as store:
         found = store.get_articles([h.id for h in hits])
     matched = [a for a in found.values() if passes_filters(rule, a)]

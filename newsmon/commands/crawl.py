@@ -14,9 +14,6 @@ from newsmon.crawl import CrawlOptions, run_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
-from newsmon.alerts.engine import register_rules, run as run_alerts
-from newsmon.commands.alerts import print_report
-from newsmon.stories import assign_pending as assign_stories
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -124,6 +121,8 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     extra = parse_overrides(overrides)
     check_data_dir(data_dir)
     if alert_rules is not None:  # before crawling: a new rule covers what this crawl stores
+        from newsmon.alerts.engine import register_rules  # deferred: stories load scipy (~2 s)
+
         with Store(data_dir) as store:
             register_rules(store, alert_rules)
     options = CrawlOptions(
@@ -139,10 +138,20 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
     code = report_failures(summary)
-    with Store(data_dir) as store:
-        assign_stories(store)
-    if alert_rules is not None and code != 130:
-        report = run_alerts(data_dir, alert_rules)
-        print_report(report, as_json=False)
-        code = code or (1 if report.failed or report.dead else 0)
+    # Deferred, not to hide a cycle: datasketch loads scipy (~2 s), which would delay the crawl's
+    # start (and its Ctrl-C handling) for every crawl.
+    from newsmon.alerts.engine import run as run_alerts
+    from newsmon.commands.alerts import print_report
+    from newsmon.stories import assign_pending as assign_stories
+
+    try:
+        with Store(data_dir) as store:
+            assign_stories(store)
+        if alert_rules is not None and code != 130:
+            report = run_alerts(data_dir, alert_rules)
+            print_report(report, as_json=False)
+            code = code or (1 if report.failed or report.dead else 0)
+    except KeyboardInterrupt:
+        click.echo("newsmon: interrupted after the crawl; `newsmon alerts run` delivers what is pending", err=True)
+        code = 130
     sys.exit(code)
