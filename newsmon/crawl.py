@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
+from scrapy.settings import default_settings
 from scrapy.utils.project import get_project_settings
 
 from crawler.sources import Source
@@ -23,6 +24,7 @@ from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
+from settings import scrapy_settings
 
 
 @dataclass
@@ -94,6 +96,11 @@ DUPLICATE_LOGGERS = (
     "scrapy.spidermiddlewares.httperror",
     "scrapy.downloadermiddlewares.robotstxt",  # a failed robots.txt fetch: the page's own fetch reports it
 )
+
+
+def known_settings() -> dict[str, Any]:
+    """Every setting Scrapy or newsmon defines, with its default (what ``-s NAME=VALUE`` may set)."""
+    return {n: getattr(m, n) for m in (default_settings, scrapy_settings) for n in dir(m) if n.isupper()}
 
 
 def quiet_duplicate_loggers() -> None:

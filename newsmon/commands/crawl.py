@@ -10,7 +10,7 @@ import click
 from newsmon.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
                                      user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
-from newsmon.crawl import CrawlOptions, run_crawl
+from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
@@ -19,11 +19,7 @@ from newsmon.alerts.config import load_alerts
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     """``NAME=VALUE`` pairs, as Scrapy's ``-s``: the name must be a setting Scrapy or newsmon
     knows, and a number or flag must parse, so a typo fails here and not mid-crawl."""
-    from scrapy.settings import default_settings
-
-    from settings import scrapy_settings
-
-    known = {n: getattr(m, n) for m in (default_settings, scrapy_settings) for n in dir(m) if n.isupper()}
+    known = known_settings()
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipelines.languages import ANALYSED
+
 from . import lexicon
 from .grammar import (
     HIJRI_MONTH, HIJRI_NAMES, MERIDIEM, MONTH_MARK, ZONE_NAMES, Grammar, fold, grammar_for,
@@ -427,4 +429,5 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
 
 _EN_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
-_DATEPARSER_LANGS = frozenset({"ar", "fr", "it", "en", "ru", "kk", "es", "de", "pt", "tr", "fa"})
+# dateparser reads these of our known languages well enough to be worth a try as a fallback
+_DATEPARSER_LANGS = frozenset(ANALYSED) | {"de", "pt", "tr", "fa"}
