@@ -228,8 +228,10 @@ def _pending(store: Store, rule: Rule) -> list[tuple[str, list[str]]]:
 def compose(store: Store, rule: Rule, kind: str, now: datetime, *, write: bool = True) -> dict[str, Any] | None:
     """One message with every pending match of ``rule``, and one delivery row per channel, in
     one transaction. Returns the message (or None: nothing pending, or no channel)."""
+    if not rule.channels:
+        return None  # matches are recorded for the feed only
     pending = _pending(store, rule)
-    if not pending or not rule.channels:
+    if not pending:
         return None
     articles = store.get_articles([aid for aid, _ in pending])
     items = [_item(articles[aid], terms, rule) for aid, terms in pending if aid in articles]

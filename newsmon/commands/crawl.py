@@ -134,16 +134,18 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
     code = report_failures(summary)
-    # Deferred, not to hide a cycle: datasketch loads scipy (~2 s), which would delay the crawl's
-    # start (and its Ctrl-C handling) for every crawl.
-    from newsmon.alerts.engine import run as run_alerts
-    from newsmon.commands.alerts import print_report
-    from newsmon.stories import assign_pending as assign_stories
-
+    if code == 130:
+        sys.exit(code)  # Ctrl-C: stop now; the next crawl or `alerts run` links stories and alerts
     try:
+        # Deferred, not to hide a cycle: datasketch loads scipy (~2 s), which would delay the
+        # crawl's start (and its Ctrl-C handling) for every crawl.
+        from newsmon.alerts.engine import run as run_alerts
+        from newsmon.commands.alerts import print_report
+        from newsmon.stories import assign_pending as assign_stories
+
         with Store(data_dir) as store:
             assign_stories(store)
-        if alert_rules is not None and code != 130:
+        if alert_rules is not None:
             report = run_alerts(data_dir, alert_rules)
             print_report(report, as_json=False)
             code = code or (1 if report.failed or report.dead else 0)
