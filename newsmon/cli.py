@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("extract", "extract_command"),
     ("parse_date", "parse_date_command"),
     ("topics", "topics"),
+    ("alerts", "alerts"),
 ]
 
 

@@ -28,7 +28,7 @@ class SearchHit:
             "source": a["source"], "lang": a["lang"], "published_at": a["published_at"],
             "date_source": a["date_source"], "score": round(self.score, 4),
             "snippet": self.snippet.plain("«", "»"), "snippet_html": self.snippet.html(),
-            "topics": a["topics"], "matched_terms": a["matched_terms"],
+            "topics": a["topics"], "matched_terms": a["matched_terms"], "story_id": a.get("story_id"),
         }
 
 

@@ -10,10 +10,10 @@ import click
 from newsmon.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
                                      user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
-from newsmon.yamlconf import load_yaml
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
+from newsmon.alerts.config import load_alerts
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -92,7 +92,7 @@ def report_failures(summary: list[dict]) -> int:
 @click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_TOPICS_FILE, show_default=True, help="Topics file.")
 @click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Alert rules file (only checked to be valid YAML: alert delivery is not built yet).")
+              help="Alert rules file: evaluate its rules on what this crawl stored, and deliver (see `newsmon alerts`).")
 @click.option("--keep-all", is_flag=True, help="Store articles that match no topic too.")
 @click.option("--max-age", type=click.IntRange(min=0), default=None, metavar="DAYS",
               help="Skip feed/sitemap entries older than DAYS for every source (0: no limit, for a backfill).")
@@ -111,12 +111,16 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     data_dir = data_dir or default_data_dir()
     sources = load_sources(sources_file, names)
     topics = load_topics(topics_file)
-    if alerts_file is not None:
-        load_yaml(alerts_file)
+    alert_rules = load_alerts(alerts_file) if alerts_file is not None else None
     if not sources:
         raise click.UsageError(f"{sources_file}: no enabled sources")
     extra = parse_overrides(overrides)
     check_data_dir(data_dir)
+    if alert_rules is not None:  # before crawling: a new rule covers what this crawl stores
+        from newsmon.alerts.engine import register_rules  # deferred: stories load scipy (~2 s)
+
+        with Store(data_dir) as store:
+            register_rules(store, alert_rules)
     options = CrawlOptions(
         data_dir=data_dir, topics_file=topics_file, topics=topics, keep_all=keep_all, max_age_days=max_age,
         progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
@@ -129,4 +133,23 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
         sys.exit(130)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
-    sys.exit(report_failures(summary))
+    code = report_failures(summary)
+    if code == 130:
+        sys.exit(code)  # Ctrl-C: stop now; the next crawl or `alerts run` links stories and alerts
+    try:
+        # Deferred, not to hide a cycle: datasketch loads scipy (~2 s), which would delay the
+        # crawl's start (and its Ctrl-C handling) for every crawl.
+        from newsmon.alerts.engine import run as run_alerts
+        from newsmon.commands.alerts import print_report
+        from newsmon.stories import assign_pending as assign_stories
+
+        with Store(data_dir) as store:
+            assign_stories(store)
+        if alert_rules is not None:
+            report = run_alerts(data_dir, alert_rules)
+            print_report(report, as_json=False)
+            code = code or (1 if report.failed or report.dead else 0)
+    except KeyboardInterrupt:
+        click.echo("newsmon: interrupted after the crawl; `newsmon alerts run` delivers what is pending", err=True)
+        code = 130
+    sys.exit(code)

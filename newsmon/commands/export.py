@@ -13,7 +13,7 @@ from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
                  "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
-                 "matched_terms", "relevance_score", "discovered_via"]
+                 "matched_terms", "relevance_score", "discovered_via", "story_id"]
 
 
 @click.command("export")

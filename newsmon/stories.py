@@ -1,0 +1,102 @@
+"""Stories: syndicated copies of one dispatch share a ``story_id``.
+
+Runs after articles are stored (after a crawl, and at the start of every alert pass), over the
+articles that have no signature yet or whose text changed since it was taken. For each one, in
+the order they were first seen, :mod:`pipelines.stories` computes a MinHash signature; the LSH
+bands stored in SQLite (``story_bands``) give the earlier articles that may be copies, their
+stored signatures confirm it (estimated Jaccard >= ``THRESHOLD``), and the article joins the
+story of the most similar one. Otherwise it starts a story of its own, whose id is its own
+article id. The LSH state lives in SQLite, so a copy crawled a week later, by another process,
+still finds the original.
+
+A story id never changes once given, even when an article's text is later edited: an alert
+already sent named it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines import stories as sketch
+from newsmon.store import Store, iso_utc, utcnow
+
+BATCH = 500
+MAX_CANDIDATES = 25
+
+
+def pending_ids(store: Store) -> list[str]:
+    """Articles with no signature yet, or whose text changed since theirs was taken."""
+    rows = store.db.execute(
+        "SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
+        "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
+        "ORDER BY a.first_seen_at, a.id"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def assign_pending(store: Store) -> int:
+    """Give every pending article a story; returns how many were (re)assigned."""
+    ids = pending_ids(store)
+    shape = sketch.lsh_shape()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        articles = store.get_articles(chunk)
+        with store.transaction() as db:
+            for article_id in chunk:
+                if article_id in articles:
+                    _assign(db, articles[article_id], shape)
+    return len(ids)
+
+
+def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int]) -> str:
+    sig = sketch.signature(article.get("text") or "")
+    story = article.get("story_id")
+    db.execute("DELETE FROM story_bands WHERE article_id = ?", (article["id"],))
+    if sig is not None:
+        keys = sketch.band_keys(sig, shape)
+        if story is None:
+            story = _best_match(db, article["id"], sig, keys)
+        db.executemany("INSERT OR IGNORE INTO story_bands (band, key, article_id) VALUES (?, ?, ?)",
+                       [(band, key, article["id"]) for band, key in keys])
+    story = story or article["id"]
+    db.execute(
+        "INSERT INTO story_signatures (article_id, content_hash, signature, assigned_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(article_id) DO UPDATE SET content_hash = excluded.content_hash, "
+        "signature = excluded.signature, assigned_at = excluded.assigned_at",
+        (article["id"], article.get("content_hash"), sketch.to_bytes(sig) if sig is not None else None,
+         iso_utc(utcnow())),
+    )
+    db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story, article["id"]))
+    return story
+
+
+def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]]) -> str | None:
+    """The story of the most similar earlier article among the LSH candidates, if similar enough.
+    Candidates sharing the most bands are checked first, at most ``MAX_CANDIDATES`` of them: in a
+    story of hundreds of copies, the closest few decide."""
+    shared: dict[str, int] = {}
+    for band, key in keys:
+        for (cand,) in db.execute("SELECT article_id FROM story_bands WHERE band = ? AND key = ?", (band, key)):
+            if cand != article_id:
+                shared[cand] = shared.get(cand, 0) + 1
+    ranked = sorted(shared, key=lambda c: (-shared[c], c))[:MAX_CANDIDATES]
+    if not ranked:
+        return None
+    marks = ",".join("?" * len(ranked))
+    rows = db.execute(
+        f"SELECT s.article_id, s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
+        f"WHERE s.article_id IN ({marks}) AND s.signature IS NOT NULL AND a.story_id IS NOT NULL", ranked).fetchall()
+    best: tuple[float, str, str] | None = None
+    for cand, blob, story in rows:
+        score = sketch.similarity_to_stored(sig, blob)
+        if score >= sketch.THRESHOLD and (best is None or (score, cand) > (best[0], best[1])):
+            best = (score, cand, story)
+    return best[2] if best else None
+
+
+def story_members(store: Store, story_id: str) -> list[dict[str, Any]]:
+    """Every stored article of a story, first seen first."""
+    rows = store.db.execute("SELECT id FROM articles WHERE story_id = ? ORDER BY first_seen_at, id",
+                            (story_id,)).fetchall()
+    found = store.get_articles([r[0] for r in rows])
+    return [found[r[0]] for r in rows if r[0] in found]
