@@ -18,6 +18,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("extract", "extract_command"),
     ("parse_date", "parse_date_command"),
     ("topics", "topics"),
+    ("es", "es"),
+    ("kibana", "kibana"),
 ]
 
 

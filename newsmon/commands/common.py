@@ -14,11 +14,12 @@ from typing import Any
 import click
 
 from newsmon.crawl import CrawlFailed
+from newsmon.es.errors import EsError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, EsError)
 
 
 def default_data_dir() -> Path:

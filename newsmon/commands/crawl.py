@@ -11,6 +11,7 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
                                      user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
 from newsmon.crawl import CrawlOptions, run_crawl
+from newsmon.es.sync import sync_after_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 
@@ -131,4 +132,5 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     crawl_id = run_crawl(sources, options)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
+    sync_after_crawl(data_dir, sources_file, lambda line: click.echo(printable(line), err=True))  # ES, if configured
     sys.exit(report_failures(summary))
