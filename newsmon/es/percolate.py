@@ -45,8 +45,8 @@ def register_rules(conn: Connection, rules: Iterable[tuple[str, str]], *, replac
     removed = 0
     try:
         if replace:
-            existing = {h["_id"] for h in helpers.scan(conn.client, index=index, query={"query": {"match_all": {}}},
-                                                         _source=False)}
+            found = conn.client.search(index=index, query={"match_all": {}}, _source=False, size=10_000).body
+            existing = {h["_id"] for h in found.get("hits", {}).get("hits", [])}
             stale = sorted(existing - set(names))
             ops += [{"_op_type": "delete", "_index": index, "_id": n} for n in stale]
             removed = len(stale)
