@@ -87,7 +87,7 @@ class FakeES:
         self.thread.join(5)
 
     def calls(self, method: str | None = None, path: str | None = None) -> list[Request]:
-        return [r for r in self.requests if (method is None or r.method == method)
+        return [r for r in self.requests if (method is None or re.fullmatch(method, r.method))
                 and (path is None or re.fullmatch(path, r.path))]
 
     # -- HTTP plumbing ---------------------------------------------------------------------
