@@ -1,192 +1,358 @@
 """The query language shared by `newsmon search`, alert rules and the Elasticsearch backend.
 
-A small subset of Elasticsearch's ``query_string``, so a query written for the embedded index
-means the same thing on Elasticsearch and in an alert rule:
+Queries are Lucene syntax, parsed by luqum, so a query written for the embedded index means the
+same thing on Elasticsearch and in an alert rule:
 
-    Maroc Kazakhstan                 both words (default operator AND, as we send to ES)
+    Maroc Kazakhstan                 both words (the implicit operator is AND)
     Maroc OR Marruecos               either
-    Kazakhstan NOT football          "-football" works too; "+word" is a required word
+    Kazakhstan NOT football          "-football" works too; "+word" is the same as "word"
     "Astana Times"                   a phrase: the words next to each other, in order
     title:Kazakhstan                 only in the title (fields: title, text, source, lang, url)
-    (Maroc OR Morocco) AND blé
+    (Maroc OR Morocco) AND blé       parentheses group
+    Kazakh*                          a prefix of a word, in title and text (3 letters at least)
+
+Anything else is refused with a :class:`QueryError` whose message is one line naming the column:
+an unclosed quote or parenthesis, an operator with nothing after it, AND and OR mixed without
+parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case ``and``/``or``/``not``
+between words (write ``OR``, or quote the word to search it), ``&&``/``||``/``!``, wildcards other
+than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^`` and ``/regex/``.
+
+The tree API (what the tantivy emitter, the Elasticsearch emitter and alert rules consume)
+------------------------------------------------------------------------------------------
+``parse(text)`` returns a luqum tree (``luqum.tree`` nodes, positions kept in ``pos``/``size``)
+normalized so that a consumer only meets these nodes:
+
+    AndOperation(*operands)     the implicit operator already resolved to AND
+    OrOperation(*operands)      never directly mixed with AND: one of them sits inside a Group
+    Not(a)                      NOT a, -a (luqum's Prohibit is rewritten to Not; +a becomes a)
+    Group(expr)                 ( … ), transparent
+    SearchField(name, expr)     name is lower-case and one of FIELDS; never nested; expr is a
+                                Word, a Phrase, a Not, or a FieldGroup(expr) of those
+    FieldGroup(expr)            the parentheses of title:( … ), transparent
+    Word(value)                 a word; ``term_text(node)`` gives its text, ``prefix(node)`` its
+                                normalized prefix when it ends with the wildcard ``*``
+    Phrase('"…"')               a non-empty phrase; ``term_text(node)`` gives it without quotes
+    MatchAll()                  the empty query: every document
+
+Write an emitter as a :class:`QueryVisitor` subclass: it gets the current field (None: title and
+text) and whether the node sits under a NOT in its context, and implements ``visit_word``,
+``visit_phrase``, ``visit_and_operation``, ``visit_or_operation``, ``visit_not`` and
+``visit_match_all``; ``emit(tree)`` returns what the root's method yields. The tantivy emitter
+is ``newsmon.search_index.TantivyEmitter``.
 
 Words are analyzed later, per language, by pipelines.analysis; this module only builds the tree.
-Malformed input (an unclosed quote or parenthesis, a dangling operator) is repaired leniently
-rather than rejected: users paste queries from elsewhere and expect results, not a syntax error.
+luqum's PLY parser is not thread-safe; like ``luqum.thread`` we keep one lexer per thread.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from luqum import parser as luqum_parser
+from luqum.exceptions import IllegalCharacterError, ParseSyntaxError
+from luqum.tree import (NONE_ITEM, AndOperation, BaseGroup, Boost, FieldGroup, Fuzzy, Group, Item, Not, OpenRange, OrOperation,
+                        Phrase, Plus, Prohibit, Proximity, Range, Regex, SearchField, UnknownOperation, Word)
+from luqum.utils import UnknownOperationResolver
+from luqum.visitor import TreeTransformer, TreeVisitor
+
+from pipelines import analysis
 
 TEXT_FIELDS = ("title", "text")
 KEYWORD_FIELDS = ("source", "lang", "url")
 FIELDS = TEXT_FIELDS + KEYWORD_FIELDS
+MIN_PREFIX = 3
+NEAR_CHARS = 20
+
+__all__ = ["FIELDS", "KEYWORD_FIELDS", "TEXT_FIELDS", "MatchAll", "QueryError", "QueryTerm", "QueryVisitor",
+           "parse", "positive_terms", "prefix", "term_text",
+           # the luqum nodes a normalized tree holds
+           "AndOperation", "FieldGroup", "Group", "Not", "OrOperation", "Phrase", "SearchField", "Word"]
+
+
+class QueryError(ValueError):
+    """A query that cannot be run; ``str()`` is one line naming the column (1-based) and what is
+    wrong there, ``pos`` the 0-based offset in the query."""
+
+    def __init__(self, query: str, pos: int, problem: str):
+        self.query, self.pos, self.problem = query, pos, problem
+        rest = " ".join(query[pos:].split())
+        near = f"near {rest[:NEAR_CHARS] + ('…' if len(rest) > NEAR_CHARS else '')!r}" if rest else "at the end"
+        super().__init__(f"query: column {pos + 1}, {near}: {problem}")
+
+
+class MatchAll(Item):
+    """The empty query."""
+
+    def __str__(self, head_tail: bool = False) -> str:
+        return ""
 
 
 @dataclass(frozen=True)
-class Term:
+class QueryTerm:
+    """A word or phrase the query looks for (not under a NOT), for highlighting and alerts."""
     text: str
     field: str | None = None  # None: title and text
     phrase: bool = False
+    prefix: bool = False       # text is a normalized prefix (the query said ``text*``)
 
 
-@dataclass(frozen=True)
-class And:
-    children: tuple["Node", ...]
+# -- parsing --------------------------------------------------------------------------------
+
+_local = threading.local()
+_OPERATOR_TOKENS = {"AND_OP": "AND", "OR_OP": "OR", "NOT": "NOT", "MINUS": "-", "PLUS": "+", "COLUMN": ":"}
 
 
-@dataclass(frozen=True)
-class Or:
-    children: tuple["Node", ...]
+def parse(text: str) -> Item:
+    """Parse a query; see the module docstring for the tree. Raises :class:`QueryError`."""
+    if not text.strip():
+        return MatchAll()
+    quoted, inserted = _quote_urls(text)
+    try:
+        tree = _parse_luqum(quoted)
+    except QueryError as exc:
+        raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
+    try:
+        _Checker(quoted).visit(tree)
+    except QueryError as exc:
+        raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
+    return _Normalizer().visit(UnknownOperationResolver(resolve_to=AndOperation)(tree))
 
 
-@dataclass(frozen=True)
-class Not:
-    child: "Node"
+def _parse_luqum(text: str) -> Item:
+    if not hasattr(_local, "lexer"):
+        _local.lexer = luqum_parser.lexer.clone()
+    lexer = _local.lexer
+    seen: list[Any] = []
 
-
-@dataclass(frozen=True)
-class MatchAll:
-    pass
-
-
-Node = Term | And | Or | Not | MatchAll
-
-_TOKEN = re.compile(
-    r'\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<field>[A-Za-z_]+):(?=\S)|"(?P<phrase>[^"]*)"?|(?P<word>[^\s()"]+))'
-)
-
-
-@dataclass
-class _Lexer:
-    tokens: list[tuple[str, str]] = field(default_factory=list)
-    pos: int = 0
-
-    def peek(self) -> tuple[str, str] | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def next(self) -> tuple[str, str]:
-        tok = self.tokens[self.pos]
-        self.pos += 1
+    def next_token() -> Any:
+        try:
+            tok = lexer.token()
+        except IllegalCharacterError:
+            pos = lexer.lexpos
+            if text[pos] == '"':
+                raise QueryError(text, pos, 'this quote is never closed (a phrase needs "…" on both sides)') from None
+            hint = " (a phrase takes double quotes)" if text[pos] in "'‘’" else ""
+            raise QueryError(text, pos, f"unexpected {text[pos]!r}{hint}") from None
+        seen.append(tok)
         return tok
 
-
-def _lex(text: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            break
-        pos = m.end()
-        kind = m.lastgroup or ""
-        value = m.group(kind) if kind else ""
-        if kind == "word" and value in ("AND", "OR", "NOT", "&&", "||"):
-            kind, value = "op", {"&&": "AND", "||": "OR"}.get(value, value)
-        elif kind == "field" and value.lower() not in FIELDS:
-            kind, value = "word", value + ":"  # unknown field: treat "foo:" as part of a word
-            nxt = _TOKEN.match(text, pos)
-            if nxt and nxt.lastgroup == "word":
-                value += nxt.group("word")
-                pos = nxt.end()
-        out.append((kind, value))
-    return out
+    try:
+        return luqum_parser.parser.parse(text, lexer=lexer, tokenfunc=next_token)
+    except ParseSyntaxError:
+        raise _syntax_error(text, seen) from None
 
 
-def parse(text: str) -> Node:
-    """Parse a query string; an empty query matches everything."""
-    lexer = _Lexer(_lex(text))
-    node = _parse_or(lexer)
-    return node if node is not None else MatchAll()
+def _syntax_error(text: str, seen: list[Any]) -> QueryError:
+    """Explain the token the parser stopped at (the last one read; None at the end)."""
+    last = seen[-1] if seen else None
+    if last is not None:
+        if last.type == "RPAREN":
+            return QueryError(text, last.lexpos, "this ')' closes nothing")
+        if last.type in ("AND_OP", "OR_OP"):
+            return QueryError(text, last.lexpos, f"{last.value} needs a word or a group on each side")
+        return QueryError(text, last.lexpos, f"unexpected {str(last.value)!r}")
+    tokens = [t for t in seen if t is not None]
+    opened: list[int] = []
+    for tok in tokens:
+        if tok.type == "LPAREN":
+            opened.append(tok.lexpos)
+        elif tok.type == "RPAREN" and opened:
+            opened.pop()
+    if tokens and tokens[-1].type in _OPERATOR_TOKENS:
+        op = _OPERATOR_TOKENS[tokens[-1].type]
+        return QueryError(text, tokens[-1].lexpos, f"nothing after {op!r}")
+    if opened:
+        return QueryError(text, opened[-1], "this '(' is never closed")
+    return QueryError(text, len(text), "the query ends too early")
 
 
-def _parse_or(lx: _Lexer) -> Node | None:
-    parts = [p for p in [_parse_and(lx)] if p is not None]
-    while (tok := lx.peek()) and tok == ("op", "OR"):
-        lx.next()
-        right = _parse_and(lx)
-        if right is not None:
-            parts.append(right)
-    if not parts:
+_URL_VALUE = re.compile(r'(?:(?<=^)|(?<=[\s(]))url:(?=[^\s"(])(\S+)', re.IGNORECASE)
+
+
+def _quote_urls(text: str) -> tuple[str, list[int]]:
+    """``url:https://…`` → ``url:"https://…"`` (Lucene would read ``https:`` as a field); returns
+    the new text and the positions, in it, of the quotes added."""
+    out, inserted, last = [], [], 0
+    for m in _URL_VALUE.finditer(text):
+        value = m.group(1)
+        while value.endswith(")") and value.count(")") > value.count("("):
+            value = value[:-1]  # (url:https://a.ma/x OR …): the group's parenthesis
+        start = m.start(1)
+        out.append(text[last:start])
+        shift = sum(len(p) for p in out) - start
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        inserted.append(start + shift)
+        out.append(f'"{escaped}"')
+        inserted.append(start + shift + len(escaped) + 1)
+        last = start + len(value)
+    out.append(text[last:])
+    return "".join(out), inserted
+
+
+def _original_pos(pos: int, inserted: list[int]) -> int:
+    return pos - sum(1 for p in inserted if p < pos)
+
+
+# -- checking and normalizing ---------------------------------------------------------------
+
+_LOWER_OPERATORS = {"and": "AND", "or": "OR", "not": "NOT"}
+_SYMBOL_OPERATORS = {"&&": "AND", "||": "OR", "!": "NOT"}
+_UNSUPPORTED = {Range: "ranges ([a TO b]) are", OpenRange: "ranges (>a, <b) are", Fuzzy: "fuzzy matching (~) is",
+                Proximity: "proximity (\"…\"~n) is", Boost: "boosting (^) is", Regex: "regular expressions (/…/) are"}
+
+
+class _Checker(TreeVisitor):
+    """Raise QueryError for what the backends cannot run alike; the tree is luqum's raw one."""
+
+    def __init__(self, text: str):
+        super().__init__(track_parents=True)
+        self.text = text
+
+    def generic_visit(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
+        for kind, what in _UNSUPPORTED.items():
+            if isinstance(node, kind):
+                raise QueryError(self.text, node.pos, f"{what} not supported: {str(node)!r}")
+        yield from super().generic_visit(node, context)
+
+    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[Any]:
+        parent = context.get("parents", (None,))[-1]
+        mixed = isinstance(parent, (AndOperation, UnknownOperation)) or any(
+            isinstance(o, (AndOperation, UnknownOperation)) for o in node.operands)
+        if mixed:
+            first, second = node.operands[0], node.operands[1]
+            op = self.text.find("OR", first.pos + first.size, second.pos)
+            raise QueryError(self.text, op if op >= 0 else node.pos, "AND and OR mixed without parentheses; say which goes first, "
+                             "e.g. '(a b) OR c' or 'a (b OR c)'")
+        yield from self.generic_visit(node, context)
+
+    def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Any]:
+        name = node.name.lower()
+        if name not in FIELDS:
+            hint = "; use --since/--until for dates" if name in ("date", "published", "published_at") else ""
+            if name in ("http", "https"):
+                hint = '; to find one address write url:"https://…"'
+            raise QueryError(self.text, node.pos, f"unknown field {node.name!r} (fields: {', '.join(FIELDS)}){hint}; "
+                             'a word with ":" in it must be quoted')
+        if any(isinstance(p, SearchField) for p in context.get("parents", ())):
+            raise QueryError(self.text, node.pos, f"field {node.name!r} inside another field")
+        yield from self.generic_visit(node, dict(context, field=name))
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[Any]:
+        value = node.value
+        if value in _LOWER_OPERATORS:
+            raise QueryError(self.text, node.pos, f"lower-case {value!r} is not an operator: write "
+                             f"{_LOWER_OPERATORS[value]} for the operator, or \"{value}\" to search the word")
+        if value in _SYMBOL_OPERATORS:
+            raise QueryError(self.text, node.pos, f"{value!r} is not supported: write {_SYMBOL_OPERATORS[value]}")
+        if node.has_wildcard():
+            field = context.get("field")
+            stem = value[:-1]
+            if not value.endswith("*") or Word(stem).has_wildcard():
+                raise QueryError(self.text, node.pos, f"{value!r}: only a trailing * is supported (Kazakh*)")
+            if field in KEYWORD_FIELDS:
+                raise QueryError(self.text, node.pos, f"{value!r}: a * works on words in title and text, "
+                                 f"not on {field}:")
+            words = analysis.tokenize(node.unescaped_value[:-1])
+            if len(words) != 1 or len(words[0].term) < MIN_PREFIX or words[0].end != len(stem):
+                raise QueryError(self.text, node.pos, f"{value!r}: a * needs one word of at least "
+                                 f"{MIN_PREFIX} letters before it")
+        yield from ()
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[Any]:
+        if not term_text(node).strip():
+            raise QueryError(self.text, node.pos, "empty phrase")
+        yield from ()
+
+
+class _Normalizer(TreeTransformer):
+    """Prohibit → Not, Plus → its operand, field names lower-case."""
+
+    def visit_prohibit(self, node: Prohibit, context: dict[str, Any]) -> Iterator[Item]:
+        new = Not(NONE_ITEM, pos=node.pos, size=node.size, head=node.head, tail=node.tail)
+        new.children = list(self.clone_children(node, new, context))
+        yield new
+
+    def visit_plus(self, node: Plus, context: dict[str, Any]) -> Iterator[Item]:
+        yield from self.clone_children(node, node, context)
+
+    def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Item]:
+        new = node.clone_item(name=node.name.lower())
+        new.children = list(self.clone_children(node, new, context))
+        yield new
+
+
+# -- reading the tree -----------------------------------------------------------------------
+
+def term_text(node: Word | Phrase) -> str:
+    """The text of a word or phrase, without quotes or escapes (a word's trailing * kept)."""
+    if isinstance(node, Phrase):
+        return Word(node.value[1:-1]).unescaped_value
+    return node.unescaped_value
+
+
+def prefix(node: Word) -> str | None:
+    """The normalized prefix of ``Kazakh*`` (``kazakh``); None for a word without wildcard."""
+    if not node.has_wildcard():
         return None
-    return parts[0] if len(parts) == 1 else Or(tuple(parts))
+    return analysis.tokenize(node.unescaped_value[:-1])[0].term
 
 
-def _parse_and(lx: _Lexer) -> Node | None:
-    parts: list[Node] = []
-    while (tok := lx.peek()) is not None:
-        if tok == ("op", "OR") or tok[0] == "rp":
-            break
-        if tok == ("op", "AND"):
-            lx.next()
-            continue
-        unary = _parse_unary(lx)
-        if unary is not None:
-            parts.append(unary)
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else And(tuple(parts))
+class QueryVisitor(TreeVisitor):
+    """Base class for emitters; see the module docstring. ``context['field']`` is the field in
+    force (None: title and text), ``context['negated']`` is True under a NOT."""
+
+    def emit(self, tree: Item) -> Any:
+        (result,) = self.visit(tree, {"field": None, "negated": False})
+        return result
+
+    def child_context(self, node: Item, child: Item, context: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {**super().child_context(node, child, context), **kwargs}
+
+    def operands(self, node: Item, context: dict[str, Any]) -> list[Any]:
+        """One result per child, in order."""
+        return [self.emit_child(node, child, context) for child in node.children]
+
+    def emit_child(self, node: Item, child: Item, context: dict[str, Any], **kwargs: Any) -> Any:
+        (result,) = self.visit_iter(child, self.child_context(node, child, context, **kwargs))
+        return result
+
+    def visit_base_group(self, node: BaseGroup, context: dict[str, Any]) -> Iterator[Any]:
+        yield self.emit_child(node, node.expr, context)
+
+    def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Any]:
+        yield self.emit_child(node, node.expr, context, field=node.name)
+
+    def generic_visit(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
+        raise TypeError(f"{type(self).__name__} cannot emit {type(node).__name__}")
 
 
-def _parse_unary(lx: _Lexer) -> Node | None:
-    tok = lx.next()
-    kind, value = tok
-    if kind == "op" and value == "NOT":
-        if lx.peek() is None:
-            return None
-        child = _parse_unary(lx)
-        return Not(child) if child is not None else None
-    if kind == "word" and value.startswith("-") and len(value) > 1:
-        return Not(Term(value[1:]))
-    if kind == "word" and value.startswith("+") and len(value) > 1:
-        return Term(value[1:])
-    if kind == "lp":
-        inner = _parse_or(lx)
-        if lx.peek() is not None and lx.peek()[0] == "rp":
-            lx.next()
-        return inner
-    if kind == "rp":
-        return None
-    if kind == "field":
-        if lx.peek() is None:
-            return None
-        fkind, fvalue = lx.next()
-        name = value.lower()
-        if fkind == "phrase":
-            return Term(fvalue, name, phrase=True) if fvalue.strip() else None
-        if fkind == "word":
-            return Term(fvalue, name)
-        if fkind == "lp":  # title:(a OR b) → apply the field to every word inside
-            inner = _parse_or(lx)
-            if lx.peek() is not None and lx.peek()[0] == "rp":
-                lx.next()
-            return _with_field(inner, name) if inner is not None else None
-        return None
-    if kind == "phrase":
-        return Term(value, phrase=True) if value.strip() else None
-    if kind == "word":
-        return Term(value)
-    return None
+class _PositiveTerms(QueryVisitor):
+    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
+        yield []
+
+    def visit_base_operation(self, node: Item, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
+        yield [t for terms in self.operands(node, context) for t in terms]
+
+    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
+        yield []
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
+        if context["field"] in KEYWORD_FIELDS:
+            yield []
+            return
+        start = prefix(node)
+        yield [QueryTerm(start, context["field"], prefix=True) if start else QueryTerm(term_text(node), context["field"])]
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
+        yield [] if context["field"] in KEYWORD_FIELDS else [QueryTerm(term_text(node), context["field"], phrase=True)]
 
 
-def _with_field(node: Node, name: str) -> Node:
-    if isinstance(node, Term):
-        return Term(node.text, node.field or name, node.phrase)
-    if isinstance(node, And):
-        return And(tuple(_with_field(c, name) for c in node.children))
-    if isinstance(node, Or):
-        return Or(tuple(_with_field(c, name) for c in node.children))
-    if isinstance(node, Not):
-        return Not(_with_field(node.child, name))
-    return node
+def positive_terms(tree: Item) -> list[QueryTerm]:
+    """Words and phrases in title/text a hit is expected to contain (for highlighting and
+    alerts): not those under a NOT, not the keyword filters (source, lang, url)."""
+    return _PositiveTerms().emit(tree)
 
-
-def positive_terms(node: Node) -> list[Term]:
-    """Terms a hit is expected to contain (for highlighting); negated ones are left out."""
-    if isinstance(node, Term):
-        return [node] if node.field in (None, *TEXT_FIELDS) else []
-    if isinstance(node, (And, Or)):
-        return [t for c in node.children for t in positive_terms(c)]
-    return []

@@ -44,22 +44,21 @@ def search(data_dir: str | Path, query: str, *, lang: str | None = None, source:
            backend: str = "auto") -> list[SearchHit]:
     """``backend``: "auto" uses Elasticsearch when it is configured (NEWSMON_ES_URL or the
     ``elasticsearch:`` settings block), the embedded index otherwise."""
+    tree = parse(query)  # a malformed query is reported before anything is opened
     settings = load_es_settings() if backend != "embedded" else None
     if backend == "elasticsearch" and settings is None:
         raise ConfigError("--backend elasticsearch: Elasticsearch is not configured (set NEWSMON_ES_URL)")
     if settings is not None:
-        node = parse(query)
-        terms = positive_terms(node)
+        terms = positive_terms(tree)
         with connect(settings) as conn:
-            pairs = es_search(conn, node, lang=lang, source=source, since=since, until=until, limit=limit)
+            pairs = es_search(conn, tree, lang=lang, source=source, since=since, until=until, limit=limit)
         return [SearchHit(a, score, make_snippet(a["text"], a["lang"], terms)) for a, score in pairs]
     data_dir = Path(data_dir)
     if not (data_dir / "index").exists():
         raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")
-    node = parse(query)
     index = SearchIndex(data_dir / "index")
-    hits = index.search(node, lang=lang, source=source, since=since, until=until, limit=limit)
-    terms = positive_terms(node)
+    hits = index.search(tree, lang=lang, source=source, since=since, until=until, limit=limit)
+    terms = positive_terms(tree)
     with Store(data_dir, readonly=True) as store:
         articles = store.get_articles([h.id for h in hits])
     out = []

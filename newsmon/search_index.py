@@ -15,17 +15,20 @@ stemmed). A query word is analyzed once per language and searched in that langua
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import tantivy
+from luqum.tree import Item
 
 from pipelines import analysis
 from crawler.discovery import parse_iso
-from newsmon.query import And, MatchAll, Node, Not, Or, Term, parse
+from newsmon.query import (KEYWORD_FIELDS, TEXT_FIELDS, AndOperation, MatchAll, Not, OrOperation, Phrase, QueryVisitor,
+                           Word, parse, prefix, term_text)
 
 SCHEMA_VERSION = "1"
 TOKENIZER = "newsmon_ws"
@@ -150,11 +153,11 @@ class SearchIndex:
 
     # -- searching -------------------------------------------------------------------------
 
-    def search(self, query: str | Node, *, lang: str | None = None, source: str | None = None,
+    def search(self, query: str | Item, *, lang: str | None = None, source: str | None = None,
                since: str | None = None, until: str | None = None, limit: int = 20) -> list[Hit]:
         node = parse(query) if isinstance(query, str) else query
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        main = self._compile(node)
+        main = TantivyEmitter(self.schema).emit(node)
         if main is not None:
             clauses.append((tantivy.Occur.Must, main))
         if lang:
@@ -184,61 +187,89 @@ class SearchIndex:
         self.index.reload()
         return self.index.searcher().num_docs
 
-    def _compile(self, node: Node, expand: bool = True) -> tantivy.Query | None:
-        """Translate the query tree; None means "no constraint" (e.g. a word of pure punctuation)."""
-        if isinstance(node, MatchAll):
-            return None
-        if isinstance(node, Term):
-            return self._term(node, expand)
-        if isinstance(node, Not):
-            inner = self._compile(node.child, expand=False)
-            if inner is None:
-                return None
-            return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
-                                                (tantivy.Occur.MustNot, inner)])
-        if isinstance(node, And):
-            clauses = []
-            for child in node.children:
-                if isinstance(child, Not):
-                    inner = self._compile(child.child, expand=False)
-                    if inner is not None:
-                        clauses.append((tantivy.Occur.MustNot, inner))
-                    continue
-                compiled = self._compile(child, expand)
-                if compiled is not None:
-                    clauses.append((tantivy.Occur.Must, compiled))
-            if not clauses:
-                return None
-            if all(occur == tantivy.Occur.MustNot for occur, _ in clauses):
-                clauses.append((tantivy.Occur.Must, tantivy.Query.all_query()))
-            return tantivy.Query.boolean_query(clauses)
-        if isinstance(node, Or):
-            compiled_children = [self._compile(c, expand) for c in node.children]
-            if any(c is None for c in compiled_children):
-                return None  # one branch matches everything
-            return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in compiled_children])
-        raise TypeError(f"unknown query node {node!r}")
 
-    def _term(self, term: Term, expand: bool = True) -> tantivy.Query | None:
-        if term.field in ("source", "lang", "url"):
-            value = term.text.lower() if term.field == "lang" else term.text
-            return tantivy.Query.term_query(self.schema, term.field, value)
-        kinds = ("title", "text") if term.field is None else (term.field,)
-        should: list[tuple[tantivy.Occur, tantivy.Query]] = []
+class TantivyEmitter(QueryVisitor):
+    """The query tree as a tantivy query; None stands for "no constraint" (the empty query, or a
+    word that analyzes to nothing, such as a dash). A word is searched in every language's fields,
+    analyzed for that language (see the module docstring); under a NOT it is not widened by the
+    Arabic proclitic forms, which would exclude more than was asked."""
+
+    def __init__(self, schema: tantivy.Schema):
+        super().__init__()
+        self.schema = schema
+
+    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        yield None
+
+    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        inner = self.emit_child(node, node.a, context, negated=True)
+        yield None if inner is None else _all_but([inner])
+
+    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        must, must_not = [], []
+        for child in node.operands:
+            if isinstance(child, Not):  # a AND NOT b: one boolean query, not a nested "all but b"
+                must_not.append(self.emit_child(node, child.a, context, negated=True))
+            else:
+                must.append(self.emit_child(node, child, context))
+        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
+        if not must:
+            yield _all_but(must_not) if must_not else None
+            return
+        yield tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]
+                                          + [(tantivy.Occur.MustNot, q) for q in must_not])
+
+    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        queries = self.operands(node, context)
+        if any(q is None for q in queries):
+            yield None  # one branch matches everything
+            return
+        yield tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        start = prefix(node)
+        if start is not None:
+            yield self._prefix(start, context["field"])
+            return
+        yield self._term(term_text(node), context)
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
+        yield self._term(term_text(node), context)
+
+    def _term(self, text: str, context: dict[str, Any]) -> tantivy.Query | None:
+        field = context["field"]
+        if field in KEYWORD_FIELDS:
+            return tantivy.Query.term_query(self.schema, field, text.lower() if field == "lang" else text)
+        should: list[tantivy.Query] = []
         for family in FAMILIES:
-            for terms in analysis.query_variants(term.text, None if family == "any" else family, expand):
-                for kind in kinds:
+            for terms in analysis.query_variants(text, None if family == "any" else family, not context["negated"]):
+                for kind in _kinds(field):
                     name = f"{kind}_{family}"
                     if len(terms) == 1:
                         q = tantivy.Query.term_query(self.schema, name, terms[0])
                     else:
                         q = tantivy.Query.phrase_query(self.schema, name, terms)
-                    if kind == "title":
-                        q = tantivy.Query.boost_query(q, TITLE_BOOST)
-                    should.append((tantivy.Occur.Should, q))
-        if not should:
-            return None
+                    should.append(tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should]) if should else None
+
+    def _prefix(self, start: str, field: str | None) -> tantivy.Query:
+        """``Kazakh*``: words beginning with the normalized prefix, in the language-neutral fields
+        (normalized, not stemmed, so the prefix is compared with what was written)."""
+        pattern = re.escape(start) + ".*"
+        should = []
+        for kind in _kinds(field):
+            q = tantivy.Query.regex_query(self.schema, f"{kind}_any", pattern)
+            should.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q))
         return tantivy.Query.boolean_query(should)
+
+
+def _kinds(field: str | None) -> tuple[str, ...]:
+    return TEXT_FIELDS if field is None else (field,)
+
+
+def _all_but(excluded: list[tantivy.Query]) -> tantivy.Query:
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())]
+                                       + [(tantivy.Occur.MustNot, q) for q in excluded])
 
 
 def rebuild(index: SearchIndex, articles: Iterable[dict[str, Any]], batch: int = 500) -> int:

@@ -13,7 +13,7 @@ import html
 from dataclasses import dataclass
 
 from pipelines import analysis
-from newsmon.query import Term
+from newsmon.query import QueryTerm
 
 WINDOW_CHARS = 220
 
@@ -30,23 +30,29 @@ class Snippet:
         return "".join(f"<mark>{html.escape(t)}</mark>" if m else html.escape(t) for t, m in self.parts)
 
 
-def query_sequences(terms: list[Term], lang: str | None) -> set[tuple[str, ...]]:
+def query_sequences(terms: list[QueryTerm], lang: str | None) -> set[tuple[str, ...]]:
     """Every analyzed term sequence the query looks for: one-word ones and whole phrases."""
     wanted: set[tuple[str, ...]] = set()
     for term in terms:
+        if term.prefix:
+            continue
         for variant in (*analysis.query_variants(term.text, lang), *analysis.query_variants(term.text, None)):
             if variant:
                 wanted.add(tuple(variant))
     return wanted
 
 
-def match_spans(text: str, lang: str | None, terms: list[Term]) -> list[tuple[int, int]]:
+def match_spans(text: str, lang: str | None, terms: list[QueryTerm]) -> list[tuple[int, int]]:
     """Character spans of the text that the query matched: a phrase only where its words stand
-    together, in order, never its words scattered (a phrase's "le" is not a match)."""
+    together, in order, never its words scattered (a phrase's "le" is not a match); for
+    ``Kazakh*``, the words whose normalized form begins with the prefix."""
     wanted = query_sequences(terms, lang)
-    if not wanted:
+    prefixes = tuple(t.text for t in terms if t.prefix)
+    if not wanted and not prefixes:
         return []
     spans: set[tuple[int, int]] = set()
+    if prefixes:
+        spans.update((t.start, t.end) for t in analysis.tokenize(text) if t.term.startswith(prefixes))
     for tokens in (analysis.analyze_tokens(text, lang), analysis.analyze_tokens(text, None)):
         terms_only = [t.term for t in tokens]
         for sequence in wanted:
@@ -67,7 +73,7 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def make_snippet(text: str, lang: str | None, terms: list[Term], width: int = WINDOW_CHARS) -> Snippet:
+def make_snippet(text: str, lang: str | None, terms: list[QueryTerm], width: int = WINDOW_CHARS) -> Snippet:
     text = text or ""
     spans = match_spans(text, lang, terms)
     start = 0

@@ -10,7 +10,7 @@ clients in practice, and records every request so tests can assert what was sent
 * ``dynamic: strict`` mappings refuse unknown fields per document, as ES does;
 * faults on demand: a whole ``_bulk`` answered 429 (or 503), per-document 429 or 400 items;
 * queries are evaluated for the clauses newsmon emits (bool, term, terms, match_phrase,
-  range, match_all, percolate) over whitespace-analyzed fields — enough to compare hits with
+  prefix, range, match_all, percolate) over whitespace-analyzed fields — enough to compare hits with
   the embedded index, nothing more. Text fields with other analyzers are refused (400), so a
   query aimed at them cannot pass unnoticed.
 """
@@ -431,6 +431,10 @@ def evaluate(query: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any
         if _spec(mappings, path).get("type") == "text":
             return boost if str(value) in _tokens(doc, path, mappings) else None
         return boost if value in _values(_field(doc, path)) else None
+    if kind == "prefix":
+        (path, spec), = args.items()
+        value, boost = (spec["value"], spec.get("boost", 1.0)) if isinstance(spec, dict) else (spec, 1.0)
+        return boost if any(t.startswith(value) for t in _tokens(doc, path, mappings)) else None
     if kind == "terms":
         (path, values), = args.items()
         return 1.0 if set(values) & set(_values(_field(doc, path))) else None

@@ -377,7 +377,8 @@ def test_crawl_syncs_to_elasticsearch_at_the_end(fake: FakeES, env: dict[str, st
 
 QUERIES = ["Kazakhstan", "Maroc", "كازاخستان", "Марокко", "Қазақстан", "Kazakistan", "Marruecos", "Maroc Kazakhstan",
            "Kazakhstan OR Казахстан", "Kazakhstan NOT football", "-Kazakhstan Maroc", '"Astana"', "title:Kazakhstan",
-           "lang:fr", "source:sample-steppe-en", "(Maroc OR Morocco) AND (blé OR wheat)", "Rabat Astana"]
+           "lang:fr", "source:sample-steppe-en", "(Maroc OR Morocco) AND (blé OR wheat)", "Rabat Astana", "Kazakh*",
+           "title:Maro*", "text:(Astana OR Rabat) -title:Kazakhstan", "NOT Kazakhstan", "Maroc AND NOT (football OR Kazakh*)"]
 
 
 @pytest.fixture

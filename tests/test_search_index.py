@@ -59,10 +59,41 @@ def ids(index: SearchIndex, query: str, **kw: object) -> set[str]:
         ("source:atlas-fr", {"fr1"}),
         ("Maroc OR Марокко", {"fr1", "ru1"}),
         ("Maroc Марокко", set()),             # AND is the default operator
+        ("Maroc AND Kazakhstan", {"fr1"}),
+        ("Rabat -football", {"fr1", "es1"}),
+        ("Rabat NOT football", {"fr1", "es1"}),
+        ("+Rabat -Morocco", {"fr1", "es1"}),
+        ("NOT Rabat", {"ar1", "ru1", "it1"}),  # a query of negations alone: everything else
+        ("-Rabat -Maroc", {"ar1", "ru1", "it1"}),
+        ("text:(Rabat OR Казахстана)", {"fr1", "en1", "es1", "ru1"}),
+        ("(Maroc OR Marruecos) AND Rabat", {"fr1", "es1"}),
+        ("(Rabat) (Maroc OR Morocco)", {"fr1", "en1"}),
+        ("source:atlas-fr OR source:mundo-es", {"fr1", "es1"}),
+        ("Rabat lang:en", {"en1"}),
+        ("Rabat -lang:en", {"fr1", "es1"}),
+        ("Rabat -(Morocco OR Maroc)", {"es1"}),
+        ("Kazak*", {"fr1", "it1"}),           # a prefix of what was written: kazakhes, kazake, Kazakistan
+        ("Kazakh*", {"fr1"}),
+        ("title:Kazak*", {"fr1", "it1"}),
+        ("text:Kazak*", {"fr1", "it1"}),
+        ("Казах*", {"ru1"}),
+        ("Marocc* -Kazakistan", set()),
+        ("Maroc*", {"fr1", "it1"}),           # Marocco, marocchine, marocaines
     ],
 )
 def test_queries(index: SearchIndex, query: str, expected: set[str]) -> None:
     assert ids(index, query) == expected
+
+
+def test_url_filter_is_the_exact_canonical_url(tmp_path: Path) -> None:
+    ix = SearchIndex(tmp_path / "url", writable=True)
+    ix.add([{**DOCS[0], "canonical_url": "https://atlas.example/fr/accord?id=7"},
+            {**DOCS[1], "url": "https://steppe.example/ru/1"}])
+    ix.commit()
+    assert ids(ix, "url:https://atlas.example/fr/accord?id=7") == {"fr1"}
+    assert ids(ix, 'url:"https://steppe.example/ru/1"') == {"ru1"}
+    assert ids(ix, "(url:https://atlas.example/fr/accord?id=7 OR url:https://steppe.example/ru/1)") == {"fr1", "ru1"}
+    assert ids(ix, "url:https://atlas.example/fr/accord") == set()
 
 
 def test_filters(index: SearchIndex) -> None:
@@ -131,6 +162,11 @@ def test_a_corrupt_index_is_reported_and_rebuilt_by_reindex(tmp_path: Path) -> N
     rebuilt.add([DOCS[0]])
     rebuilt.commit()
     assert ids(rebuilt, "Kazakhstan") == {"fr1"}
+
+
+def test_prefix_highlights_every_word_it_begins() -> None:
+    snip = make_snippet(DOCS[0]["text"], "fr", positive_terms(parse("Maroc*")))
+    assert snip.plain() == "Les délégations [marocaines] et kazakhes ont signé à Rabat un accord sur le blé."
 
 
 def test_phrase_highlights_only_the_phrase() -> None:

@@ -15,11 +15,12 @@ import click
 
 from newsmon.crawl import CrawlFailed
 from newsmon.es.errors import EsError
+from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, EsError)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError, EsError)
 
 
 def default_data_dir() -> Path:
@@ -61,7 +62,7 @@ def json_option(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Configuration, store and index problems become one line on stderr and exit status 2."""
+    """Configuration, store, index and query problems become one line on stderr and exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

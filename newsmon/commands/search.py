@@ -26,8 +26,9 @@ from newsmon.search import search as run_search
 @user_errors
 def search(query: str, data_dir: Path | None, lang: str | None, source: str | None, since: str | None,
            until: str | None, limit: int, backend: str, as_json: bool) -> None:
-    """Search stored articles. QUERY: words (all must match), "phrases", OR, NOT/-word,
-    field:value (title, text, source, lang, url), parentheses.
+    """Search stored articles. QUERY (Lucene syntax): words (all must match), "phrases", OR,
+    NOT/-word, field:value (title, text, source, lang, url), parentheses, Kazakh* (a prefix). A malformed
+    query is refused with the column of the mistake (exit 2).
 
     Example: newsmon search 'Kazakhstan (blé OR wheat OR قمح)' --since 2025-01-01
 

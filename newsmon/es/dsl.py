@@ -1,9 +1,9 @@
 """The query tree → Elasticsearch DSL, over the ``terms.*`` language fields.
 
-The user's string is parsed once (newsmon.query) and this visitor walks the tree; nothing the
-user typed reaches ``query_string``, whose syntax (wildcards, fuzziness, regexes, field
+The user's string is parsed once by luqum (newsmon.query) and this visitor walks the tree;
+nothing the user typed reaches ``query_string``, whose syntax (wildcards, fuzziness, regexes, field
 expansion) would silently change a query's meaning. It mirrors the embedded index's compiler
-clause for clause (``newsmon.search_index.SearchIndex._compile``): a word is analyzed once per
+clause for clause (``newsmon.search_index.TantivyEmitter``): a word is analyzed once per
 language by pipelines.analysis and looked for in that language's fields and the neutral ones;
 negations are not widened by Arabic proclitic variants; a word that analyses to nothing puts no
 constraint. The same tree therefore gives the same hits on both backends.
@@ -11,96 +11,105 @@ constraint. The same tree therefore gives the same hits on both backends.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
 from crawler.discovery import parse_iso
+from luqum.tree import Item
+
 from pipelines import analysis
 from newsmon.es.mapping import FAMILIES
-from newsmon.query import And, MatchAll, Node, Not, Or, Term, parse
+from newsmon.query import (KEYWORD_FIELDS, TEXT_FIELDS, AndOperation, MatchAll, Not, OrOperation, Phrase, QueryVisitor,
+                           Word, parse, prefix, term_text)
 
 TITLE_BOOST = 2.0
-KEYWORD_FIELDS = ("source", "lang", "url")
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-class DslEmitter:
-    """A tree visitor: ``visit_<node class in snake_case>`` returns a DSL clause, or None for
-    "no constraint". Subclasses may override a method per node kind (as luqum's
-    ElasticsearchQueryBuilder does)."""
+class DslEmitter(QueryVisitor):
+    """The luqum tree (normalized by newsmon.query) as Elasticsearch DSL, clause for clause what
+    ``newsmon.search_index.TantivyEmitter`` builds for tantivy; None stands for "no constraint"
+    (the empty query, or a word that analyzes to nothing). A word is looked for in every
+    language's ``terms.*`` fields, analyzed for that language; under a NOT it is not widened by
+    the Arabic proclitic forms. Override ``visit_*`` in a subclass to change one node kind."""
 
     title_boost = TITLE_BOOST
 
-    def visit(self, node: Node, expand: bool = True) -> dict[str, Any] | None:
-        method = getattr(self, f"visit_{_snake(type(node).__name__)}", None)
-        if method is None:
-            raise TypeError(f"unknown query node {node!r}")
-        return method(node, expand)
+    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        yield None
 
-    def visit_match_all(self, node: MatchAll, expand: bool) -> None:
-        return None
+    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        inner = self.emit_child(node, node.a, context, negated=True)
+        yield None if inner is None else _all_but([inner])
 
-    def visit_term(self, term: Term, expand: bool) -> dict[str, Any] | None:
-        if term.field in KEYWORD_FIELDS:
-            value = term.text.lower() if term.field == "lang" else term.text
-            return {"term": {term.field: value}}
-        kinds = ("title", "text") if term.field is None else (term.field,)
+    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        must, must_not = [], []
+        for child in node.operands:
+            if isinstance(child, Not):  # a AND NOT b: one bool query, not a nested "all but b"
+                must_not.append(self.emit_child(node, child.a, context, negated=True))
+            else:
+                must.append(self.emit_child(node, child, context))
+        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
+        if not must:
+            yield _all_but(must_not) if must_not else None
+            return
+        body: dict[str, Any] = {"must": must}
+        if must_not:
+            body["must_not"] = must_not
+        yield {"bool": body}
+
+    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        queries = self.operands(node, context)
+        if any(q is None for q in queries):
+            yield None  # one branch matches everything
+            return
+        yield {"bool": {"should": queries, "minimum_should_match": 1}}
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        start = prefix(node)
+        if start is not None:
+            yield self._prefix(start, context["field"])
+            return
+        yield self._term(term_text(node), context)
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
+        yield self._term(term_text(node), context)
+
+    def _term(self, text: str, context: dict[str, Any]) -> dict[str, Any] | None:
+        field = context["field"]
+        if field in KEYWORD_FIELDS:
+            return {"term": {field: text.lower() if field == "lang" else text}}
         should: list[dict[str, Any]] = []
         for family in FAMILIES:
-            for tokens in analysis.query_variants(term.text, None if family == "any" else family, expand):
-                for kind in kinds:
-                    field = f"terms.{kind}_{family}"
+            for tokens in analysis.query_variants(text, None if family == "any" else family, not context["negated"]):
+                for kind in _kinds(field):
+                    name = f"terms.{kind}_{family}"
                     boost = self.title_boost if kind == "title" else 1.0
                     if len(tokens) == 1:
-                        should.append({"term": {field: {"value": tokens[0], "boost": boost}}})
+                        should.append({"term": {name: {"value": tokens[0], "boost": boost}}})
                     else:
-                        should.append({"match_phrase": {field: {"query": " ".join(tokens), "boost": boost}}})
-        if not should:
-            return None
+                        should.append({"match_phrase": {name: {"query": " ".join(tokens), "boost": boost}}})
+        return {"bool": {"should": should, "minimum_should_match": 1}} if should else None
+
+    def _prefix(self, start: str, field: str | None) -> dict[str, Any]:
+        """``Kazakh*``: indexed words beginning with the normalized prefix, in the neutral fields."""
+        should = [{"prefix": {f"terms.{kind}_any": {"value": start, "boost": self.title_boost if kind == "title" else 1.0}}}
+                  for kind in _kinds(field)]
         return {"bool": {"should": should, "minimum_should_match": 1}}
 
-    def visit_not(self, node: Not, expand: bool) -> dict[str, Any] | None:
-        inner = self.visit(node.child, expand=False)
-        if inner is None:
-            return None
-        return {"bool": {"must": [{"match_all": {}}], "must_not": [inner]}}
 
-    def visit_and(self, node: And, expand: bool) -> dict[str, Any] | None:
-        must: list[dict[str, Any]] = []
-        must_not: list[dict[str, Any]] = []
-        for child in node.children:
-            if isinstance(child, Not):
-                inner = self.visit(child.child, expand=False)
-                if inner is not None:
-                    must_not.append(inner)
-                continue
-            compiled = self.visit(child, expand)
-            if compiled is not None:
-                must.append(compiled)
-        if not must and not must_not:
-            return None
-        if not must:
-            must.append({"match_all": {}})
-        out: dict[str, Any] = {"must": must}
-        if must_not:
-            out["must_not"] = must_not
-        return {"bool": out}
-
-    def visit_or(self, node: Or, expand: bool) -> dict[str, Any] | None:
-        children = [self.visit(c, expand) for c in node.children]
-        if any(c is None for c in children):
-            return None  # one branch matches everything
-        return {"bool": {"should": children, "minimum_should_match": 1}}
+def _kinds(field: str | None) -> tuple[str, ...]:
+    return TEXT_FIELDS if field is None else (field,)
 
 
-def query_clause(query: str | Node) -> dict[str, Any]:
+def _all_but(excluded: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"bool": {"must": [{"match_all": {}}], "must_not": excluded}}
+
+
+def query_clause(query: str | Item) -> dict[str, Any]:
     """The tree (or a string, parsed first) as one DSL query; match_all when unconstrained."""
-    node = parse(query) if isinstance(query, str) else query
-    return DslEmitter().visit(node) or {"match_all": {}}
+    tree = parse(query) if isinstance(query, str) else query
+    return DslEmitter().emit(tree) or {"match_all": {}}
 
 
 def filters(*, lang: str | None = None, source: str | None = None, since: str | None = None,
@@ -130,7 +139,7 @@ def _iso(moment: Any) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def search_body(query: str | Node, *, lang: str | None = None, source: str | None = None, since: str | None = None,
+def search_body(query: str | Item, *, lang: str | None = None, source: str | None = None, since: str | None = None,
                 until: str | None = None, limit: int = 20) -> dict[str, Any]:
     """The whole ``_search`` body ``newsmon search`` sends."""
     main = query_clause(query)

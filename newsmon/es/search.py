@@ -13,10 +13,12 @@ from newsmon.es.client import Connection, explain
 from newsmon.es.dsl import search_body
 from newsmon.es.errors import EsError
 from newsmon.es.mapping import document_article
-from newsmon.query import Node, parse
+from luqum.tree import Item
+
+from newsmon.query import parse
 
 
-def es_search(conn: Connection, query: str | Node, *, lang: str | None = None, source: str | None = None,
+def es_search(conn: Connection, query: str | Item, *, lang: str | None = None, source: str | None = None,
               since: str | None = None, until: str | None = None, limit: int = 20) -> list[tuple[dict[str, Any], float]]:
     """(article, score) pairs, best first; newsmon.search adds the snippets."""
     node = parse(query) if isinstance(query, str) else query
