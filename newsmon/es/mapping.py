@@ -184,16 +184,27 @@ def article_document(article: dict[str, Any], tz_name: str | None = None) -> dic
         "relevance_score": float(article.get("relevance_score") or 0),
         "title": {"std": title},
         "text": {"std": text},
-        "terms": {"title_any": " ".join(analysis.analyze(title, None)),
-                  "text_any": " ".join(analysis.analyze(text, None))},
+        "terms": {},
     }
     if lang in TEXT_LANGS:
         doc["title"][lang] = title
         doc["text"][lang] = text
-    if lang in analysis.LANGUAGES:
-        doc["terms"][f"title_{lang}"] = " ".join(analysis.analyze(title, lang))
-        doc["terms"][f"text_{lang}"] = " ".join(analysis.analyze(text, lang))
+    for kind, value in (("title", title), ("text", text)):
+        neutral, stemmed = _terms(value, lang)
+        doc["terms"][f"{kind}_any"] = " ".join(neutral)
+        if stemmed is not None:
+            doc["terms"][f"{kind}_{lang}"] = " ".join(stemmed)
     return doc
+
+
+def _terms(text: str, lang: str | None) -> tuple[list[str], list[str] | None]:
+    """``analysis.analyze(text, None)`` and ``analysis.analyze(text, lang)`` from one tokenization
+    (None for a language the analysis does not stem)."""
+    neutral = [analysis.normalize(w) for w, _, _ in analysis.words(text)]
+    if lang not in analysis.LANGUAGES:
+        return neutral, None
+    stem = analysis.stemmer(lang)
+    return neutral, [stem(t) for t in neutral]
 
 
 def document_article(source: dict[str, Any]) -> dict[str, Any]:
