@@ -191,3 +191,33 @@ def test_kazakh_analyzer_patterns(word: str, stem: str) -> None:
     assert out == stem
     analyzer = mapping.index_settings()["analysis"]["analyzer"][mapping.KAZAKH_ANALYZER]
     assert analyzer["filter"] == ["lowercase", "newsmon_kazakh_stop", "newsmon_kazakh_case", "newsmon_kazakh_plural"]
+
+
+# -- deployment and documents ----------------------------------------------------------------
+
+def test_compose_file_runs_es9_and_kibana9_with_security_and_an_es8_profile() -> None:
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parent.parent / "deploy" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    default = {name for name, svc in services.items() if not svc.get("profiles")}
+    assert default == {"setup", "es", "kibana"}
+    assert ":-9." in services["es"]["image"] and ":-9." in services["kibana"]["image"]
+    assert {name for name, svc in services.items() if "es8" in svc.get("profiles", [])} == {"es8", "kibana8"}
+    assert ":-8.19." in services["es8"]["image"] and ":-8.19." in services["kibana8"]["image"]
+    for name in ("es", "es8"):
+        env = services[name]["environment"]
+        assert env["xpack.security.enabled"] == "true" and env["xpack.security.http.ssl.enabled"] == "true"
+        assert services[name]["ports"] == ["127.0.0.1:9200:9200"]  # not exposed beyond the machine
+
+
+def test_token_fields_hold_exactly_the_shared_analysis() -> None:
+    from newsmon.sample_site.catalog import load_articles
+    from pipelines import analysis
+
+    for art in load_articles():
+        doc = mapping.article_document({"id": art.slug, "title": art.title, "text": art.text, "lang": art.lang})
+        assert doc["terms"][f"text_{art.lang}"] == " ".join(analysis.analyze(art.text, art.lang))
+        assert doc["terms"][f"title_{art.lang}"] == " ".join(analysis.analyze(art.title, art.lang))
+        assert doc["terms"]["text_any"] == " ".join(analysis.analyze(art.text, None))
+        assert set(doc["terms"]) == {"title_any", "text_any", f"title_{art.lang}", f"text_{art.lang}"}
