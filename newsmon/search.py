@@ -9,9 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from newsmon.es.client import connect
 from newsmon.es.config import load_settings as load_es_settings
-from newsmon.es.search import es_search
 from newsmon.query import parse, positive_terms
 from newsmon.search_index import SearchIndex
 from newsmon.snippets import Snippet, make_snippet
@@ -49,6 +47,10 @@ def search(data_dir: str | Path, query: str, *, lang: str | None = None, source:
     if backend == "elasticsearch" and settings is None:
         raise ConfigError("--backend elasticsearch: Elasticsearch is not configured (set NEWSMON_ES_URL)")
     if settings is not None:
+        # deferred: only a configured cluster pays for importing the client (~0.4 s)
+        from newsmon.es.client import connect
+        from newsmon.es.search import es_search
+
         terms = positive_terms(tree)
         with connect(settings) as conn:
             pairs = es_search(conn, tree, lang=lang, source=source, since=since, until=until, limit=limit)

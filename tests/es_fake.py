@@ -270,6 +270,11 @@ class FakeES:
                 items.append({op: {"_index": target, "_id": doc_id, "status": status,
                                    "error": {"type": kind, "reason": f"fake {kind} for [{doc_id}]"}}})
                 continue
+            if req.query.get("require_alias") == "true" and target not in self.aliases:
+                items.append({op: {"_index": target, "_id": doc_id, "status": 404, "error": {
+                    "type": "index_not_found_exception",
+                    "reason": f"no such index [{target}] and [require_alias] request flag is [true] and [{target}] is not an alias"}}})
+                continue
             index = self._write_index(target)
             if index is None:
                 items.append({op: {"_index": target, "_id": doc_id, "status": 404,

@@ -26,7 +26,8 @@ from newsmon.es.errors import EsError
 from newsmon.es.mapping import (BUILTIN_ANALYZERS, KAZAKH_ANALYZER, MAPPING_VERSION, TERMS_ANALYZER, article_document,
                                 index_template, rules_index_body)
 from newsmon.es.percolate import percolate, percolate_new, register_rules
-from newsmon.es.sync import pending_count, sync, sync_after_crawl
+from newsmon.es.hooks import sync_after_crawl
+from newsmon.es.sync import pending_count, sync
 from newsmon.sample_site.catalog import load_articles
 from newsmon.search import search
 from newsmon.search_index import SearchIndex, rebuild
@@ -256,6 +257,7 @@ def test_sync_sends_one_bulk_line_pair_per_article_with_its_id(fake: FakeES, env
         report = sync(store, conn, timezones={"sample-atlas-fr": "Africa/Casablanca"}, **NO_SLEEP)
     assert (report.indexed, report.failed, report.pending) == (12, 0, 0)
     (bulk,) = fake.calls("PUT|POST", "/_bulk")
+    assert bulk.query == {"require_alias": "true"}
     lines = bulk.ndjson()
     assert len(lines) == 24
     stored = store.get_articles([r["id"] for r in records])
@@ -267,6 +269,13 @@ def test_sync_sends_one_bulk_line_pair_per_article_with_its_id(fake: FakeES, env
         assert doc["text"][lang] == art["text"] and doc["text"]["std"] == art["text"]
         assert set(doc["text"]) == {"std", lang}  # routed by language, nothing else
     assert "compatible-with=8" in bulk.headers["content-type"]
+
+
+def test_sync_before_setup_creates_nothing(fake: FakeES, env: dict[str, str], store: Store) -> None:
+    fill(store, sample_records()[:2])
+    with connected(env) as conn, pytest.raises(EsError, match="run `newsmon es setup` first"):
+        sync(store, conn, **NO_SLEEP)
+    assert fake.indices == {} and not fake.calls(None, "/_bulk") and pending_count(store) == 2
 
 
 def test_published_local_keeps_the_source_offset(fake: FakeES, env: dict[str, str], store: Store) -> None:

@@ -11,7 +11,7 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
                                      user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources
 from newsmon.crawl import CrawlOptions, run_crawl
-from newsmon.es.sync import sync_after_crawl
+from newsmon.es.hooks import sync_after_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 

@@ -1,4 +1,8 @@
-"""`newsmon es …`: set up, migrate, sync and inspect the Elasticsearch index."""
+"""`newsmon es …`: set up, migrate, sync and inspect the Elasticsearch index.
+
+The CLI imports every command module at start-up, so the Elasticsearch client (~0.4 s to
+import) is imported inside the commands that talk to a cluster, not here.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,8 @@ import click
 
 from newsmon.commands.common import data_option, default_data_dir, json_option, print_json, printable, user_errors
 from newsmon.config import DEFAULT_SOURCES_FILE
-from newsmon.es import admin
-from newsmon.es.client import Connection, connect
 from newsmon.es.config import EsSettings, load_settings
 from newsmon.es.errors import EsError
-from newsmon.es.sync import requeue_all, source_timezones, sync
 from newsmon.store import Store
 
 
@@ -25,7 +26,9 @@ def require_settings() -> EsSettings:
     return settings
 
 
-def open_connection() -> Connection:
+def open_connection():  # -> newsmon.es.client.Connection
+    from newsmon.es.client import connect
+
     conn = connect(require_settings())
     click.echo(f"connected to {conn.describe()}", err=True)
     return conn
@@ -49,6 +52,8 @@ def setup_command(as_json: bool) -> None:
 
     Example: NEWSMON_ES_URL=https://localhost:9200 newsmon es setup
     """
+    from newsmon.es import admin
+
     with open_connection() as conn:
         report = admin.setup(conn)
     if as_json:
@@ -74,6 +79,9 @@ def migrate_command(data_dir: Path | None, sources_file: Path, as_json: bool) ->
 
     Example: newsmon es migrate
     """
+    from newsmon.es import admin
+    from newsmon.es.sync import source_timezones
+
     with open_connection() as conn, Store(data_dir or default_data_dir()) as store:
         report = admin.migrate(conn, store, timezones=source_timezones(sources_file))
     if as_json:
@@ -96,6 +104,8 @@ def sync_command(data_dir: Path | None, sources_file: Path, resend_all: bool, as
 
     Example: newsmon es sync --data ./data
     """
+    from newsmon.es.sync import requeue_all, source_timezones, sync
+
     with open_connection() as conn, Store(data_dir or default_data_dir()) as store:
         if resend_all:
             requeue_all(store)
@@ -116,6 +126,8 @@ def status_command(data_dir: Path | None, as_json: bool) -> None:
 
     Example: newsmon es status
     """
+    from newsmon.es import admin
+
     data_dir = data_dir or default_data_dir()
     with open_connection() as conn:
         if (data_dir / "newsmon.db").exists():

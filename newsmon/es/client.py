@@ -8,7 +8,6 @@ client sends ``compatible-with=9``, which ES 8 refuses with 400 "Invalid media-t
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ import elastic_transport
 from elasticsearch import ApiError, Elasticsearch, TransportError, UnsupportedProductError
 
 from newsmon.es.config import EsSettings
-from newsmon.es.errors import EsError
+from newsmon.es.errors import EsError, redact
 
 SUPPORTED_MAJORS = (8, 9)
 # what the transport retries by itself on a single request (connection errors always)
@@ -51,14 +50,6 @@ class Connection:
 
     def redact(self, text: str) -> str:
         return redact(text, self.settings.secrets())
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    """Secrets (and any user:password@ in a URL) replaced by ***, whatever the error said."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return re.sub(r"(?<=://)[^/@\s:]+:[^/@\s]+@", "***@", text)
 
 
 def make_client(settings: EsSettings, **overrides: Any) -> Elasticsearch:

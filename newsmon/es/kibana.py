@@ -17,9 +17,8 @@ from typing import Any
 
 import requests
 
-from newsmon.es.client import redact
 from newsmon.es.config import PACKAGE_ROOT, EsSettings
-from newsmon.es.errors import EsError
+from newsmon.es.errors import EsError, redact
 
 NDJSON_FILE = PACKAGE_ROOT / "deploy" / "kibana" / "newsmon.ndjson"
 DATA_VIEW_ID = "newsmon-articles"

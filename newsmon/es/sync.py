@@ -24,8 +24,7 @@ import elastic_transport
 from elasticsearch import ApiError, helpers
 
 from newsmon.config import DEFAULT_SOURCES_FILE, load_sources
-from newsmon.es.client import Connection, connect
-from newsmon.es.config import load_settings
+from newsmon.es.client import Connection, explain
 from newsmon.es.errors import EsError
 from newsmon.es.mapping import article_document
 from newsmon.store import Store, iso_utc, utcnow
@@ -130,6 +129,7 @@ def sync(store: Store, conn: Connection, *, timezones: dict[str, str] | None = N
     stay pending and ``report.stopped`` says why."""
     timezones = timezones or {}
     alias = conn.settings.block.alias
+    _require_alias(conn, alias)
     report = SyncReport()
     after = 0
     while limit is None or report.sent < limit:
@@ -156,7 +156,7 @@ def sync(store: Store, conn: Connection, *, timezones: dict[str, str] | None = N
                         conn.client, actions(remaining, alias, timezones), chunk_size=batch,
                         raise_on_error=False, raise_on_exception=True, max_retries=max_retries,
                         initial_backoff=initial_backoff, max_backoff=max_backoff,
-                        retry_on_status=ITEM_RETRY_STATUS):
+                        retry_on_status=ITEM_RETRY_STATUS, require_alias=True):
                     doc_id = _item_id(item)
                     if doc_id is None:
                         continue
@@ -194,6 +194,18 @@ def sync(store: Store, conn: Connection, *, timezones: dict[str, str] | None = N
     return report
 
 
+def _require_alias(conn: Connection, alias: str) -> None:
+    """Writing to a missing alias would make Elasticsearch auto-create a plain index of that
+    name with guessed mappings; refuse instead (bulk also sends require_alias=true)."""
+    try:
+        exists = bool(conn.client.indices.exists_alias(name=alias))
+    except Exception as exc:
+        raise EsError(explain(exc, conn.settings, f"check alias {alias}")) from None
+    if not exists:
+        raise EsError(f"{conn.settings.url}: alias {alias} does not exist: run `newsmon es setup` first "
+                      "(the articles wait in the outbox)")
+
+
 def source_timezones(sources_file: str | Path | None) -> dict[str, str]:
     """Source name → IANA zone from sources.yaml (for ``published_local``); {} when unreadable."""
     path = Path(sources_file) if sources_file else DEFAULT_SOURCES_FILE
@@ -204,22 +216,3 @@ def source_timezones(sources_file: str | Path | None) -> dict[str, str]:
     except ConfigError:
         return {}
 
-
-def sync_after_crawl(data_dir: Path, sources_file: str | Path | None, echo: Callable[[str], None]) -> SyncReport | None:
-    """The crawl's last step when Elasticsearch is configured: drain the outbox. A cluster
-    problem is reported and does not fail the crawl — the articles wait in the outbox."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        echo(f"newsmon: elasticsearch not synced: {exc}")
-        return None
-    if settings is None:
-        return None
-    try:
-        with connect(settings) as conn, Store(data_dir) as store:
-            report = sync(store, conn, timezones=source_timezones(sources_file))
-    except EsError as exc:
-        echo(f"newsmon: elasticsearch not synced (articles wait in the outbox; run `newsmon es sync`): {exc}")
-        return None
-    echo(report.summary())
-    return report
