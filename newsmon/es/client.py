@@ -81,7 +81,7 @@ def connect(settings: EsSettings, **overrides: Any) -> Connection:
     client = make_client(settings, **overrides)
     try:
         info = client.info()
-    except BaseException as exc:
+    except Exception as exc:
         client.close()
         raise EsError(explain(exc, settings, "cannot connect")) from None
     version = str(info.get("version", {}).get("number", "?"))
