@@ -12,10 +12,12 @@ same thing on Elasticsearch and in an alert rule:
     Kazakh*                          a prefix of a word, in title and text (3 letters at least)
 
 Anything else is refused with a :class:`QueryError` whose message is one line naming the column:
-an unclosed quote or parenthesis, an operator with nothing after it, AND and OR mixed without
-parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case ``and``/``or``/``not``
-between words (write ``OR``, or quote the word to search it), ``&&``/``||``/``!``, wildcards other
-than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^`` and ``/regex/``.
+an unclosed quote or parenthesis, an operator with nothing after it, a ``-`` or ``+`` apart from
+its word (``Maroc - Kazakhstan``, pasted from a headline, would exclude Kazakhstan), AND and OR
+mixed without parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case
+``and``/``or``/``not`` between words (write ``OR``, or quote the word to search it),
+``&&``/``||``/``!``, wildcards other than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^``
+and ``/regex/``.
 
 The tree API (what the tantivy emitter, the Elasticsearch emitter and alert rules consume)
 ------------------------------------------------------------------------------------------
@@ -242,6 +244,12 @@ class _Checker(TreeVisitor):
             op = self.text.find("OR", first.pos + first.size, second.pos)
             raise QueryError(self.text, op if op >= 0 else node.pos, "AND and OR mixed without parentheses; "
                              "say which goes first, e.g. '(a b) OR c' or 'a (b OR c)'")
+        yield from self.generic_visit(node, context)
+
+    def visit_unary_operator(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
+        if node.op in "+-" and node.a.pos != node.pos + 1:  # "Maroc - Kazakhstan", pasted from a title
+            raise QueryError(self.text, node.pos, f"a {node.op!r} must touch its word ({node.op}football); "
+                             "between words it is no operator: leave it out")
         yield from self.generic_visit(node, context)
 
     def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Any]:
