@@ -4,6 +4,7 @@ Inputs: the sample site's articles, each repeated with numbered variations of it
 the corpus holds N documents (default 20,000, ~16 MB of text, all 7 languages), indexed through
 the same SearchIndex.add a crawl uses. Then 14 queries (plain words, inflected words, phrases,
 OR/NOT, field filters, in every language) are each run 30 times warm; p50/p95 are over all runs.
+Query parsing alone (luqum, checks, normalization; included in the query figures) is timed apart.
 
     .venv/bin/python benchmarks/search.py [N]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from newsmon.query import parse  # noqa: E402
 from newsmon.sample_site.catalog import load_articles  # noqa: E402
 from newsmon.search_index import SearchIndex  # noqa: E402
 
@@ -64,6 +66,13 @@ def main() -> None:
         print(f"query: p50 {statistics.median(times):.2f} ms, p95 {p95:.2f} ms, max {times[-1]:.2f} ms "
               f"over {len(QUERIES)} queries x 30 runs, top 20")
         index.close()
+    parse_times = []
+    for q in QUERIES:
+        for _ in range(30):
+            t = time.perf_counter()
+            parse(q)
+            parse_times.append((time.perf_counter() - t) * 1000)
+    print(f"parse: p50 {statistics.median(parse_times):.3f} ms, max {max(parse_times):.3f} ms (included above)")
     print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
 
 

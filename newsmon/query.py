@@ -12,10 +12,12 @@ same thing on Elasticsearch and in an alert rule:
     Kazakh*                          a prefix of a word, in title and text (3 letters at least)
 
 Anything else is refused with a :class:`QueryError` whose message is one line naming the column:
-an unclosed quote or parenthesis, an operator with nothing after it, AND and OR mixed without
-parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case ``and``/``or``/``not``
-between words (write ``OR``, or quote the word to search it), ``&&``/``||``/``!``, wildcards other
-than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^`` and ``/regex/``.
+an unclosed quote or parenthesis, an operator with nothing after it, a ``-`` or ``+`` apart from
+its word (``Maroc - Kazakhstan``, pasted from a headline, would exclude Kazakhstan), AND and OR
+mixed without parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case
+``and``/``or``/``not`` between words (write ``OR``, or quote the word to search it),
+``&&``/``||``/``!``, wildcards other than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^``
+and ``/regex/``.
 
 The tree API (what the tantivy emitter, the Elasticsearch emitter and alert rules consume)
 ------------------------------------------------------------------------------------------
@@ -26,19 +28,31 @@ normalized so that a consumer only meets these nodes:
     OrOperation(*operands)      never directly mixed with AND: one of them sits inside a Group
     Not(a)                      NOT a, -a (luqum's Prohibit is rewritten to Not; +a becomes a)
     Group(expr)                 ( … ), transparent
-    SearchField(name, expr)     name is lower-case and one of FIELDS; never nested; expr is a
-                                Word, a Phrase, a Not, or a FieldGroup(expr) of those
+    SearchField(name, expr)     name is lower-case and one of FIELDS; never nested; it applies
+                                to every word and phrase beneath it
     FieldGroup(expr)            the parentheses of title:( … ), transparent
     Word(value)                 a word; ``term_text(node)`` gives its text, ``prefix(node)`` its
                                 normalized prefix when it ends with the wildcard ``*``
     Phrase('"…"')               a non-empty phrase; ``term_text(node)`` gives it without quotes
-    MatchAll()                  the empty query: every document
+    MatchAll()                  the empty query: every document (a newsmon node, not luqum's)
 
-Write an emitter as a :class:`QueryVisitor` subclass: it gets the current field (None: title and
-text) and whether the node sits under a NOT in its context, and implements ``visit_word``,
-``visit_phrase``, ``visit_and_operation``, ``visit_or_operation``, ``visit_not`` and
-``visit_match_all``; ``emit(tree)`` returns what the root's method yields. The tantivy emitter
-is ``newsmon.search_index.TantivyEmitter``.
+A :class:`QueryError` carries ``query``, ``pos`` (0-based, in the text as typed) and ``problem``.
+
+Write an emitter as a :class:`QueryVisitor` subclass. Its context holds ``field`` (the field in
+force, None for title and text) and ``negated`` (True under a NOT); ``visit_search_field`` and the
+groups are handled by the base. Implement ``visit_word``, ``visit_phrase``,
+``visit_and_operation``, ``visit_or_operation``, ``visit_not`` and ``visit_match_all``, each
+yielding one value; inside them ``self.operands(node, context)`` gives the children's values and
+``self.emit_child(node, child, context, negated=True)`` one child's with the context changed.
+``emit(tree)`` returns the root's value. The tantivy emitter is
+``newsmon.search_index.TantivyEmitter``: words go through ``pipelines.analysis.query_variants``
+once per language (both indexes hold analyzed tokens), keyword fields are exact terms (``lang``
+lower-cased), a prefix is matched against the language-neutral (normalized, unstemmed) fields.
+luqum's own ``ElasticsearchQueryBuilder`` would let Elasticsearch analyze the words instead, so
+an Elasticsearch emitter should be a QueryVisitor doing what the tantivy one does.
+
+``positive_terms(tree)`` lists the words and phrases of title/text not under a NOT, as
+:class:`QueryTerm` (text, field, phrase, prefix), for highlighting and alert matches.
 
 Words are analyzed later, per language, by pipelines.analysis; this module only builds the tree.
 luqum's PLY parser is not thread-safe; like ``luqum.thread`` we keep one lexer per thread.
@@ -54,8 +68,9 @@ from typing import Any
 
 from luqum import parser as luqum_parser
 from luqum.exceptions import IllegalCharacterError, ParseSyntaxError
-from luqum.tree import (NONE_ITEM, AndOperation, BaseGroup, Boost, FieldGroup, Fuzzy, Group, Item, Not, OpenRange, OrOperation,
-                        Phrase, Plus, Prohibit, Proximity, Range, Regex, SearchField, UnknownOperation, Word)
+from luqum.tree import (NONE_ITEM, AndOperation, BaseGroup, Boost, FieldGroup, Fuzzy, Group, Item, Not, OpenRange,
+                        OrOperation, Phrase, Plus, Prohibit, Proximity, Range, Regex, SearchField, UnknownOperation,
+                        Word)
 from luqum.utils import UnknownOperationResolver
 from luqum.visitor import TreeTransformer, TreeVisitor
 
@@ -102,7 +117,7 @@ class QueryTerm:
 
 # -- parsing --------------------------------------------------------------------------------
 
-_local = threading.local()
+_thread_local = threading.local()  # luqum.thread's approach: one PLY lexer per thread
 _OPERATOR_TOKENS = {"AND_OP": "AND", "OR_OP": "OR", "NOT": "NOT", "MINUS": "-", "PLUS": "+", "COLUMN": ":"}
 
 
@@ -123,9 +138,9 @@ def parse(text: str) -> Item:
 
 
 def _parse_luqum(text: str) -> Item:
-    if not hasattr(_local, "lexer"):
-        _local.lexer = luqum_parser.lexer.clone()
-    lexer = _local.lexer
+    if not hasattr(_thread_local, "lexer"):
+        _thread_local.lexer = luqum_parser.lexer.clone()
+    lexer = _thread_local.lexer
     seen: list[Any] = []
 
     def next_token() -> Any:
@@ -170,25 +185,26 @@ def _syntax_error(text: str, seen: list[Any]) -> QueryError:
     return QueryError(text, len(text), "the query ends too early")
 
 
-_URL_VALUE = re.compile(r'(?:(?<=^)|(?<=[\s(]))url:(?=[^\s"(])(\S+)', re.IGNORECASE)
+_URL_VALUE = re.compile(r'(?<![^\s(+\-])url:(?=[^\s"(])(\S+)', re.IGNORECASE)
 
 
 def _quote_urls(text: str) -> tuple[str, list[int]]:
     """``url:https://…`` → ``url:"https://…"`` (Lucene would read ``https:`` as a field); returns
     the new text and the positions, in it, of the quotes added."""
-    out, inserted, last = [], [], 0
+    out: list[str] = []
+    inserted: list[int] = []
+    last = 0
     for m in _URL_VALUE.finditer(text):
         value = m.group(1)
         while value.endswith(")") and value.count(")") > value.count("("):
             value = value[:-1]  # (url:https://a.ma/x OR …): the group's parenthesis
-        start = m.start(1)
-        out.append(text[last:start])
-        shift = sum(len(p) for p in out) - start
-        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-        inserted.append(start + shift)
-        out.append(f'"{escaped}"')
-        inserted.append(start + shift + len(escaped) + 1)
-        last = start + len(value)
+        if '"' in value or "\\" in value:
+            continue  # left to the parser, which will say what is wrong
+        out.append(text[last:m.start(1)])
+        offset = sum(map(len, out))
+        inserted += [offset, offset + len(value) + 1]
+        out.append(f'"{value}"')
+        last = m.start(1) + len(value)
     out.append(text[last:])
     return "".join(out), inserted
 
@@ -202,7 +218,8 @@ def _original_pos(pos: int, inserted: list[int]) -> int:
 _LOWER_OPERATORS = {"and": "AND", "or": "OR", "not": "NOT"}
 _SYMBOL_OPERATORS = {"&&": "AND", "||": "OR", "!": "NOT"}
 _UNSUPPORTED = {Range: "ranges ([a TO b]) are", OpenRange: "ranges (>a, <b) are", Fuzzy: "fuzzy matching (~) is",
-                Proximity: "proximity (\"…\"~n) is", Boost: "boosting (^) is", Regex: "regular expressions (/…/) are"}
+                Proximity: "proximity (\"…\"~n) is", Boost: "boosting (^) is",
+                Regex: "regular expressions (/…/) are"}
 
 
 class _Checker(TreeVisitor):
@@ -219,14 +236,53 @@ class _Checker(TreeVisitor):
         yield from super().generic_visit(node, context)
 
     def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[Any]:
-        parent = context.get("parents", (None,))[-1]
-        mixed = isinstance(parent, (AndOperation, UnknownOperation)) or any(
-            isinstance(o, (AndOperation, UnknownOperation)) for o in node.operands)
-        if mixed:
+        parents = context.get("parents", ())
+        ands = (AndOperation, UnknownOperation)
+        if (parents and isinstance(parents[-1], ands)) or any(isinstance(o, ands) for o in node.operands):
+            top = node
+            for parent in reversed(parents):  # the whole run of operators, up to a group or a field
+                if not isinstance(parent, (AndOperation, UnknownOperation, OrOperation)):
+                    break
+                top = parent
             first, second = node.operands[0], node.operands[1]
             op = self.text.find("OR", first.pos + first.size, second.pos)
-            raise QueryError(self.text, op if op >= 0 else node.pos, "AND and OR mixed without parentheses; say which goes first, "
-                             "e.g. '(a b) OR c' or 'a (b OR c)'")
+            and_first, or_first = self._readings(top)
+            raise QueryError(self.text, op if op >= 0 else node.pos, "AND and OR mixed without parentheses; "
+                             f"say which goes first: '{and_first}' or '{or_first}'")
+        yield from self.generic_visit(node, context)
+
+    def _readings(self, top: Item) -> tuple[str, str]:
+        """The two ways to bracket a run like ``a b OR c``: ``(a b) OR c`` and ``a (b OR c)``."""
+        atoms: list[str] = []
+        ops: list[str] = []  # ops[i] joins atoms[i] and atoms[i + 1]
+
+        def flatten(node: Item) -> None:
+            if not isinstance(node, (AndOperation, UnknownOperation, OrOperation)):
+                atoms.append(self.text[node.pos:node.pos + node.size].strip())
+                return
+            for k, operand in enumerate(node.operands):
+                if k:
+                    ops.append({AndOperation: " AND ", UnknownOperation: " ", OrOperation: " OR "}[type(node)])
+                flatten(operand)
+
+        flatten(top)
+
+        def bracket(split_on_or: bool) -> str:
+            out, run = "", [atoms[0]]
+            for atom, op in zip(atoms[1:], ops):
+                if (op == " OR ") == split_on_or:  # a boundary between runs
+                    out += (f"({''.join(run)})" if len(run) > 1 else run[0]) + op
+                    run = [atom]
+                else:
+                    run += [op, atom]
+            return out + (f"({''.join(run)})" if len(run) > 1 else run[0])
+
+        return bracket(split_on_or=True), bracket(split_on_or=False)
+
+    def visit_unary_operator(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
+        if node.op in "+-" and node.a.pos != node.pos + 1:  # "Maroc - Kazakhstan", pasted from a title
+            raise QueryError(self.text, node.pos, f"a {node.op!r} must touch its word ({node.op}football); "
+                             "between words it is no operator: leave it out")
         yield from self.generic_visit(node, context)
 
     def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Any]:
@@ -250,14 +306,14 @@ class _Checker(TreeVisitor):
             raise QueryError(self.text, node.pos, f"{value!r} is not supported: write {_SYMBOL_OPERATORS[value]}")
         if node.has_wildcard():
             field = context.get("field")
-            stem = value[:-1]
-            if not value.endswith("*") or Word(stem).has_wildcard():
+            if not value.endswith("*") or Word(value[:-1]).has_wildcard():
                 raise QueryError(self.text, node.pos, f"{value!r}: only a trailing * is supported (Kazakh*)")
             if field in KEYWORD_FIELDS:
                 raise QueryError(self.text, node.pos, f"{value!r}: a * works on words in title and text, "
                                  f"not on {field}:")
-            words = analysis.tokenize(node.unescaped_value[:-1])
-            if len(words) != 1 or len(words[0].term) < MIN_PREFIX or words[0].end != len(stem):
+            start = node.unescaped_value[:-1]
+            words = analysis.tokenize(start)
+            if len(words) != 1 or len(words[0].term) < MIN_PREFIX or words[0].end != len(start):
                 raise QueryError(self.text, node.pos, f"{value!r}: a * needs one word of at least "
                                  f"{MIN_PREFIX} letters before it")
         yield from ()
@@ -345,7 +401,8 @@ class _PositiveTerms(QueryVisitor):
             yield []
             return
         start = prefix(node)
-        yield [QueryTerm(start, context["field"], prefix=True) if start else QueryTerm(term_text(node), context["field"])]
+        field = context["field"]
+        yield [QueryTerm(start, field, prefix=True) if start else QueryTerm(term_text(node), field)]
 
     def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[list[QueryTerm]]:
         yield [] if context["field"] in KEYWORD_FIELDS else [QueryTerm(term_text(node), context["field"], phrase=True)]

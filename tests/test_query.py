@@ -61,12 +61,21 @@ def test_the_tree_keeps_positions() -> None:
         ("a OR OR b", "query: column 6, near 'OR b': OR needs a word or a group on each side"),
         ("Maroc)", "query: column 6, near ')': this ')' closes nothing"),
         ("title:", "query: column 6, near ':': nothing after ':'"),
+        ("Maroc - Kazakhstan", "query: column 7, near '- Kazakhstan': a '-' must touch its word (-football); "
+                               "between words it is no operator: leave it out"),
+        ("Maroc + Kazakhstan", "query: column 7, near '+ Kazakhstan': a '+' must touch its word (+football); "
+                               "between words it is no operator: leave it out"),
         ("a AND b OR c", "query: column 9, near 'OR c': AND and OR mixed without parentheses; say which goes "
-                         "first, e.g. '(a b) OR c' or 'a (b OR c)'"),
+                         "first: '(a AND b) OR c' or 'a AND (b OR c)'"),
         ("Maroc blé OR wheat", "query: column 11, near 'OR wheat': AND and OR mixed without parentheses; say "
-                               "which goes first, e.g. '(a b) OR c' or 'a (b OR c)'"),
-        ("date:2025 Maroc", "query: column 1, near 'date:2025 Maroc': unknown field 'date' (fields: title, text, "
-                            "source, lang, url); use --since/--until for dates; a word with \":\" in it must be quoted"),
+                               "which goes first: '(Maroc blé) OR wheat' or 'Maroc (blé OR wheat)'"),
+        ("a OR b c OR d", "query: column 3, near 'OR b c OR d': AND and OR mixed without parentheses; say which "
+                          "goes first: 'a OR (b c) OR d' or '(a OR b) (c OR d)'"),
+        ("Maroc title:(a b OR c)", "query: column 18, near 'OR c)': AND and OR mixed without parentheses; say "
+                                   "which goes first: '(a b) OR c' or 'a (b OR c)'"),
+        ("date:2025 Maroc", "query: column 1, near 'date:2025 Maroc': unknown field 'date' (fields: title, "
+                            "text, source, lang, url); use --since/--until for dates; a word with \":\" in it "
+                            "must be quoted"),
         ("https://example.ma/x", "query: column 1, near 'https://example.ma/x': unknown field 'https' (fields: "
                                  "title, text, source, lang, url); to find one address write url:\"https://…\"; "
                                  "a word with \":\" in it must be quoted"),
@@ -117,7 +126,7 @@ def test_parsing_is_thread_safe() -> None:
     results: dict[int, Any] = {}
 
     def work(k: int) -> None:
-        for _ in range(25):
+        for _ in range(5):
             for i, q in enumerate(queries):
                 if parse(q) != expected[i]:
                     results[k] = q

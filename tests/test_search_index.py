@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from newsmon.query import parse, positive_terms
 from newsmon.search_index import SearchIndex
 from newsmon.snippets import make_snippet
+from newsmon.store import Store
+from tests.conftest import run_newsmon
 
 DOCS = [
     {"id": "fr1", "source": "atlas-fr", "lang": "fr", "published_at": "2025-02-21T10:00:00Z",
@@ -173,3 +176,42 @@ def test_phrase_highlights_only_the_phrase() -> None:
     text = "Les ressortissants et le Royaume : le Maroc et le Kazakhstan ont signé."
     snip = make_snippet(text, "fr", positive_terms(parse('"Maroc et le Kazakhstan"')))
     assert snip.plain() == "Les ressortissants et le Royaume : le [Maroc et le Kazakhstan] ont signé."
+
+
+# -- the real CLI over a real store and index ----------------------------------------------
+
+@pytest.fixture(scope="module")
+def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("cli")
+    with Store(data) as store:
+        for doc in DOCS:
+            url = f"https://{doc['source']}.example/{doc['id']}"
+            store.upsert_article({**doc, "url": url, "canonical_url": url, "fetched_at": "2025-06-01T00:00:00Z",
+                                  "relevant": True, "topics": [], "matched_terms": {}}, [url])
+    assert run_newsmon("reindex", "--data", str(data)).code == 0
+    return data
+
+
+def test_cli_prefix_search_finds_and_marks_the_words(cli_data: Path) -> None:
+    out = run_newsmon("search", "Kazak* -lang:it", "--data", str(cli_data), "--json")
+    assert out.code == 0, out.stderr
+    hits = json.loads(out.stdout)
+    assert [h["url"] for h in hits] == ["https://atlas-fr.example/fr1"]
+    assert hits[0]["snippet"] == "Les délégations marocaines et «kazakhes» ont signé à Rabat un accord sur le blé."
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("maroc or kazakhstan", "newsmon: error: query: column 7, near 'or kazakhstan': lower-case 'or' is not "
+                                "an operator: write OR for the operator, or \"or\" to search the word\n"),
+        ("date:2025 Maroc", "newsmon: error: query: column 1, near 'date:2025 Maroc': unknown field 'date' "
+                            "(fields: title, text, source, lang, url); use --since/--until for dates; a word with "
+                            "\":\" in it must be quoted\n"),
+        ("K*", "newsmon: error: query: column 1, near 'K*': 'K*': a * needs one word of at least 3 letters "
+               "before it\n"),
+    ],
+)
+def test_cli_refuses_a_query_mistake_in_one_line(cli_data: Path, query: str, message: str) -> None:
+    out = run_newsmon("search", query, "--data", str(cli_data))
+    assert (out.code, out.stdout, out.stderr) == (2, "", message)
