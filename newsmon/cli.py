@@ -21,6 +21,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("parse_date", "parse_date_command"),
     ("topics", "topics"),
     ("alerts", "alerts"),
+    ("es", "es"),
+    ("kibana", "kibana"),
 ]
 
 

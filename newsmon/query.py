@@ -12,10 +12,12 @@ same thing on Elasticsearch and in an alert rule:
     Kazakh*                          a prefix of a word, in title and text (3 letters at least)
 
 Anything else is refused with a :class:`QueryError` whose message is one line naming the column:
-an unclosed quote or parenthesis, an operator with nothing after it, AND and OR mixed without
-parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case ``and``/``or``/``not``
-between words (write ``OR``, or quote the word to search it), ``&&``/``||``/``!``, wildcards other
-than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^`` and ``/regex/``.
+an unclosed quote or parenthesis, an operator with nothing after it, a ``-`` or ``+`` apart from
+its word (``Maroc - Kazakhstan``, pasted from a headline, would exclude Kazakhstan), AND and OR
+mixed without parentheses (``a AND b OR c``), an unknown field (``date:2025``), lower-case
+``and``/``or``/``not`` between words (write ``OR``, or quote the word to search it),
+``&&``/``||``/``!``, wildcards other than one trailing ``*``, ranges, fuzzy ``~``, boosts ``^``
+and ``/regex/``.
 
 The tree API (what the tantivy emitter, the Elasticsearch emitter and alert rules consume)
 ------------------------------------------------------------------------------------------
@@ -234,14 +236,53 @@ class _Checker(TreeVisitor):
         yield from super().generic_visit(node, context)
 
     def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[Any]:
-        parent = context.get("parents", (None,))[-1]
-        mixed = isinstance(parent, (AndOperation, UnknownOperation)) or any(
-            isinstance(o, (AndOperation, UnknownOperation)) for o in node.operands)
-        if mixed:
+        parents = context.get("parents", ())
+        ands = (AndOperation, UnknownOperation)
+        if (parents and isinstance(parents[-1], ands)) or any(isinstance(o, ands) for o in node.operands):
+            top = node
+            for parent in reversed(parents):  # the whole run of operators, up to a group or a field
+                if not isinstance(parent, (AndOperation, UnknownOperation, OrOperation)):
+                    break
+                top = parent
             first, second = node.operands[0], node.operands[1]
             op = self.text.find("OR", first.pos + first.size, second.pos)
+            and_first, or_first = self._readings(top)
             raise QueryError(self.text, op if op >= 0 else node.pos, "AND and OR mixed without parentheses; "
-                             "say which goes first, e.g. '(a b) OR c' or 'a (b OR c)'")
+                             f"say which goes first: '{and_first}' or '{or_first}'")
+        yield from self.generic_visit(node, context)
+
+    def _readings(self, top: Item) -> tuple[str, str]:
+        """The two ways to bracket a run like ``a b OR c``: ``(a b) OR c`` and ``a (b OR c)``."""
+        atoms: list[str] = []
+        ops: list[str] = []  # ops[i] joins atoms[i] and atoms[i + 1]
+
+        def flatten(node: Item) -> None:
+            if not isinstance(node, (AndOperation, UnknownOperation, OrOperation)):
+                atoms.append(self.text[node.pos:node.pos + node.size].strip())
+                return
+            for k, operand in enumerate(node.operands):
+                if k:
+                    ops.append({AndOperation: " AND ", UnknownOperation: " ", OrOperation: " OR "}[type(node)])
+                flatten(operand)
+
+        flatten(top)
+
+        def bracket(split_on_or: bool) -> str:
+            out, run = "", [atoms[0]]
+            for atom, op in zip(atoms[1:], ops):
+                if (op == " OR ") == split_on_or:  # a boundary between runs
+                    out += (f"({''.join(run)})" if len(run) > 1 else run[0]) + op
+                    run = [atom]
+                else:
+                    run += [op, atom]
+            return out + (f"({''.join(run)})" if len(run) > 1 else run[0])
+
+        return bracket(split_on_or=True), bracket(split_on_or=False)
+
+    def visit_unary_operator(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
+        if node.op in "+-" and node.a.pos != node.pos + 1:  # "Maroc - Kazakhstan", pasted from a title
+            raise QueryError(self.text, node.pos, f"a {node.op!r} must touch its word ({node.op}football); "
+                             "between words it is no operator: leave it out")
         yield from self.generic_visit(node, context)
 
     def visit_search_field(self, node: SearchField, context: dict[str, Any]) -> Iterator[Any]:

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from newsmon.es.config import load_settings as load_es_settings
 from newsmon.query import parse, positive_terms
 from newsmon.search_index import SearchIndex
 from newsmon.snippets import Snippet, make_snippet
 from newsmon.store import Store, StoreError
+from newsmon.yamlconf import ConfigError
 
 
 @dataclass
@@ -32,9 +34,27 @@ class SearchHit:
         }
 
 
+BACKENDS = ("auto", "embedded", "elasticsearch")
+
+
 def search(data_dir: str | Path, query: str, *, lang: str | None = None, source: str | None = None,
-           since: str | None = None, until: str | None = None, limit: int = 20) -> list[SearchHit]:
+           since: str | None = None, until: str | None = None, limit: int = 20,
+           backend: str = "auto") -> list[SearchHit]:
+    """``backend``: "auto" uses Elasticsearch when it is configured (NEWSMON_ES_URL or the
+    ``elasticsearch:`` settings block), the embedded index otherwise."""
     tree = parse(query)  # a malformed query is reported before anything is opened
+    settings = load_es_settings() if backend != "embedded" else None
+    if backend == "elasticsearch" and settings is None:
+        raise ConfigError("--backend elasticsearch: Elasticsearch is not configured (set NEWSMON_ES_URL)")
+    if settings is not None:
+        # deferred: only a configured cluster pays for importing the client (~0.4 s)
+        from newsmon.es.client import connect
+        from newsmon.es.search import es_search
+
+        terms = positive_terms(tree)
+        with connect(settings) as conn:
+            pairs = es_search(conn, tree, lang=lang, source=source, since=since, until=until, limit=limit)
+        return [SearchHit(a, score, make_snippet(a["text"], a["lang"], terms)) for a, score in pairs]
     data_dir = Path(data_dir)
     if not (data_dir / "index").exists():
         raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")

@@ -61,10 +61,18 @@ def test_the_tree_keeps_positions() -> None:
         ("a OR OR b", "query: column 6, near 'OR b': OR needs a word or a group on each side"),
         ("Maroc)", "query: column 6, near ')': this ')' closes nothing"),
         ("title:", "query: column 6, near ':': nothing after ':'"),
+        ("Maroc - Kazakhstan", "query: column 7, near '- Kazakhstan': a '-' must touch its word (-football); "
+                               "between words it is no operator: leave it out"),
+        ("Maroc + Kazakhstan", "query: column 7, near '+ Kazakhstan': a '+' must touch its word (+football); "
+                               "between words it is no operator: leave it out"),
         ("a AND b OR c", "query: column 9, near 'OR c': AND and OR mixed without parentheses; say which goes "
-                         "first, e.g. '(a b) OR c' or 'a (b OR c)'"),
+                         "first: '(a AND b) OR c' or 'a AND (b OR c)'"),
         ("Maroc blé OR wheat", "query: column 11, near 'OR wheat': AND and OR mixed without parentheses; say "
-                               "which goes first, e.g. '(a b) OR c' or 'a (b OR c)'"),
+                               "which goes first: '(Maroc blé) OR wheat' or 'Maroc (blé OR wheat)'"),
+        ("a OR b c OR d", "query: column 3, near 'OR b c OR d': AND and OR mixed without parentheses; say which "
+                          "goes first: 'a OR (b c) OR d' or '(a OR b) (c OR d)'"),
+        ("Maroc title:(a b OR c)", "query: column 18, near 'OR c)': AND and OR mixed without parentheses; say "
+                                   "which goes first: '(a b) OR c' or 'a (b OR c)'"),
         ("date:2025 Maroc", "query: column 1, near 'date:2025 Maroc': unknown field 'date' (fields: title, "
                             "text, source, lang, url); use --since/--until for dates; a word with \":\" in it "
                             "must be quoted"),

@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from newsmon.errors import CrawlFailed
+from newsmon.es.errors import EsError
 from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
 from newsmon.store import StoreError
 from newsmon.yamlconf import ConfigError
 
-USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError)
+USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError, EsError)
 
 
 def default_data_dir() -> Path:

@@ -11,6 +11,7 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
                                      user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
+from newsmon.es.hooks import sync_after_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
@@ -152,4 +153,6 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     except KeyboardInterrupt:
         click.echo("newsmon: interrupted after the crawl; `newsmon alerts run` delivers what is pending", err=True)
         code = 130
+        sys.exit(code)
+    sync_after_crawl(data_dir, sources_file, lambda line: click.echo(printable(line), err=True))  # ES, if configured
     sys.exit(code)

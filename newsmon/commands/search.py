@@ -9,6 +9,7 @@ from rich.text import Text
 
 from newsmon.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
                                      printable, table, user_errors)
+from newsmon.search import BACKENDS
 from newsmon.search import search as run_search
 
 @click.command("search")
@@ -19,10 +20,12 @@ from newsmon.search import search as run_search
 @click.option("--since", default=None, callback=date_option_value, help="Published on or after (YYYY-MM-DD).")
 @click.option("--until", default=None, callback=date_option_value, help="Published on or before (YYYY-MM-DD).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+              help="auto: Elasticsearch when NEWSMON_ES_URL (or settings) configures it, else the embedded index.")
 @json_option
 @user_errors
 def search(query: str, data_dir: Path | None, lang: str | None, source: str | None, since: str | None,
-           until: str | None, limit: int, as_json: bool) -> None:
+           until: str | None, limit: int, backend: str, as_json: bool) -> None:
     """Search stored articles. QUERY (Lucene syntax): words (all must match), "phrases", OR,
     NOT/-word, field:value (title, text, source, lang, url), parentheses, Kazakh* (a prefix). A malformed
     query is refused with the column of the mistake (exit 2).
@@ -32,7 +35,7 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
     A query that starts with "-" goes last, after "--": newsmon search --limit 5 -- '-football Kazakhstan'
     """
     hits = run_search(data_dir or default_data_dir(), query, lang=lang, source=source, since=since,
-                      until=until, limit=limit)
+                      until=until, limit=limit, backend=backend)
     if as_json:
         print_json([h.to_json() for h in hits])
         return
@@ -80,7 +83,9 @@ def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> st
     """Say so when a filter names something the store has never seen (a typo, usually)."""
     from newsmon.store import Store
 
-    notes = []
+    notes: list[str] = []
+    if not (data_dir / "newsmon.db").exists():  # searching a cluster from a machine without a store
+        return ""
     with Store(data_dir, readonly=True) as store:
         if source and not store.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", (source,)).fetchone():
             notes.append(f"no stored article comes from a source named {source!r}")
