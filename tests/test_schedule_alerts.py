@@ -1,5 +1,6 @@
 """`newsmon schedule --alerts`: a bad rule refuses the start; a failed delivery is retried between
-crawls (no crawl needed); digests have their own job on their cron line.
+crawls (no crawl needed); digests have their own job on their cron line. The same run checks the
+global cap (1 here: two sources due together run one after the other) and SIGINT.
 
 Real scheduler process, a local feed (benchmarks/freshness.py's newsroom) and a local webhook
 receiver that fails its first request.
@@ -8,6 +9,8 @@ receiver that fails its first request.
 from __future__ import annotations
 
 from collections.abc import Callable
+import signal
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -79,6 +82,37 @@ rules:
             eight = now.replace(hour=8, minute=0, second=0, microsecond=0)
             expected = eight if eight > now else eight + timedelta(days=1)
             assert jobs["alerts:digest"] == expected.timestamp() and "alerts:retry" in jobs and "crawl:wire" in jobs
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_the_global_cap_runs_due_crawls_one_after_another_and_sigint_stops(
+        tmp_path: Path, scheduler_factory: Callable[..., Scheduler]) -> None:
+    newsroom = Newsroom()
+    newsroom.publish(1)
+    site = serve(newsroom)
+    base = f"http://127.0.0.1:{site.server_address[1]}"
+    data = tmp_path / "data"
+    try:
+        sources = write_sources(tmp_path / "sources.yaml", [
+            {"name": name, "language": "en", "feeds": [f"{base}/feed.xml"], "schedule": "every 1h"}
+            for name in ("wire", "wire-copy")])
+        sched = scheduler_factory(sources, data, "-s", "NEWSMON_SCHEDULE_JITTER_SECONDS=0",
+                                  "-s", "NEWSMON_SCHEDULE_MAX_CONCURRENT=1")
+        wait_for("both crawls", lambda: len(query(
+            data, "SELECT id FROM schedule_runs WHERE outcome != 'running'")) == 2, 60, sched)
+        started = time.monotonic()
+        sched.proc.send_signal(signal.SIGINT)  # Ctrl-C: the same prompt, clean stop as SIGTERM
+        sched.proc.wait(timeout=20)
+        assert time.monotonic() - started < 15 and sched.proc.returncode == 0
+        assert "newsmon schedule: stopped" in sched.output()
+        crawls = query(data, "SELECT * FROM schedule_runs ORDER BY started_at")
+        # both were due at the same moment; with a cap of 1 the second started after the first ended
+        assert [c["outcome"] for c in crawls] == ["ok", "ok"]
+        assert crawls[0]["scheduled_for"][:19] == crawls[1]["scheduled_for"][:19]
+        assert crawls[1]["started_at"] >= crawls[0]["finished_at"]
+        assert sum(c["new"] for c in crawls) == 1  # the same feed: stored once
     finally:
         site.shutdown()
         site.server_close()
