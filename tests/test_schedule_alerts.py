@@ -8,12 +8,13 @@ receiver that fails its first request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import signal
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from benchmarks.freshness import Newsroom, serve
@@ -39,7 +40,9 @@ def test_a_bad_rule_refuses_the_start_in_one_line(tmp_path: Path) -> None:
 
 
 def test_failed_delivery_is_retried_between_crawls_and_digests_have_their_cron_job(
-        tmp_path: Path, scheduler_factory: Callable[..., Scheduler]) -> None:
+        tmp_path: Path, scheduler_factory: Callable[..., Scheduler], monkeypatch: pytest.MonkeyPatch) -> None:
+    token = "hook-secret-4f1c9a"
+    monkeypatch.setenv("HOOK_TOKEN", token)  # the scheduler and its children inherit it
     newsroom = Newsroom()
     newsroom.publish(1)
     site = serve(newsroom)
@@ -54,7 +57,7 @@ rules:
   - name: accords
     query: 'Kazakhstan AND accord'
     channels:
-      - {{type: webhook, url: '{hook.url}/accords'}}
+      - {{type: webhook, url: '{hook.url}/accords/${{HOOK_TOKEN}}'}}
   - name: morning
     query: 'Kazakhstan'
     digest: '0 8 * * *'
@@ -69,7 +72,9 @@ rules:
             assert sched.stop() < 15 and sched.proc.returncode == 0
             log = sched.output()
             # the crawl's delivery failed (HTTP 500); the retry job sent it, without a second crawl
-            assert hook.attempts == 2 and [r.path for r in hook.requests] == ["/accords"]
+            assert hook.attempts == 2 and [r.path for r in hook.requests] == [f"/accords/{token}"]
+            # the secret in the URL reached the receiver, never the log (the failure is logged)
+            assert "HTTP 500" in log and token not in log
             assert "alerts run (retry) ended: exit 0" in log, log
             # that crawl is ok: a channel failing is not the source failing
             (crawl,) = query(data, "SELECT outcome, exit_code, message FROM schedule_runs")
