@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,9 +33,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
 
 def date_option_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--since/--until: a date or ISO instant, refused (not silently matched as text) otherwise."""
-    if value is not None and not _DATE.match(value):
+    """--since/--until: a real date or ISO instant (``2025-13-01`` is refused, not silently
+    compared as text); anything else is a usage error naming the value."""
+    if value is None:
+        return value
+    if not _DATE.match(value):
         raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a real date ({exc}); use YYYY-MM-DD") from None
     return value
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+import json
+import os
 from pathlib import Path
 
 import click
@@ -9,8 +12,12 @@ from rich.text import Text
 
 from newsmon.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
                                      printable, table, user_errors)
+from newsmon.store import StoreError, iso_utc, utcnow
 from newsmon.search import BACKENDS
 from newsmon.search import search as run_search
+
+WIDE_LIMIT = 10_000
+SEEN_FILE = "searches.json"
 
 @click.command("search")
 @click.argument("query", required=False, default="")
@@ -22,25 +29,43 @@ from newsmon.search import search as run_search
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
 @click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
               help="auto: Elasticsearch when NEWSMON_ES_URL (or settings) configures it, else the embedded index.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance", show_default=True,
+              help="date: newest first (undated last), among the 10,000 best matches.")
+@click.option("--new", "only_new", is_flag=True,
+              help="Only articles stored since the last `search --new` with the same query and filters "
+                   "(remembered in the data dir).")
 @json_option
 @user_errors
 def search(query: str, data_dir: Path | None, lang: str | None, source: str | None, since: str | None,
-           until: str | None, limit: int, backend: str, as_json: bool) -> None:
+           until: str | None, limit: int, backend: str, sort: str, only_new: bool, as_json: bool) -> None:
     """Search stored articles. QUERY (Lucene syntax): words (all must match), "phrases", OR,
-    NOT/-word, field:value (title, text, source, lang, url), parentheses, Kazakh* (a prefix). A malformed
-    query is refused with the column of the mistake (exit 2).
+    NOT/-word, field:value (title, text, source, lang, url), parentheses. A malformed query is
+    refused with the column of the mistake (exit 2): lower-case or/and/not are refused (write OR,
+    or "or" to search the word), as is an unknown field such as date: (use --since/--until).
+
+    Kazakh* matches every word that begins with "kazakh" once normalized (case and accents
+    folded, not stemmed), in title and text only: Kazakhstan, kazakhe, Kazakhs. It needs 3
+    letters before the *, and only a trailing * is allowed.
 
     Example: newsmon search 'Kazakhstan (blé OR wheat OR قمح)' --since 2025-01-01
 
     A query that starts with "-" goes last, after "--": newsmon search --limit 5 -- '-football Kazakhstan'
     """
-    hits = run_search(data_dir or default_data_dir(), query, lang=lang, source=source, since=since,
-                      until=until, limit=limit, backend=backend)
+    data_dir = data_dir or default_data_dir()
+    wide = sort == "date" or only_new  # rank, then filter or re-sort, then cut to --limit
+    hits = run_search(data_dir, query, lang=lang, source=source, since=since,
+                      until=until, limit=WIDE_LIMIT if wide else limit, backend=backend)
+    if only_new:
+        hits = keep_new(data_dir, hits, query=query, lang=lang, source=source, since=since, until=until)
+    if sort == "date":
+        hits.sort(key=lambda h: h.article["published_at"] or "", reverse=True)  # ISO UTC: text order is time order
+        hits.sort(key=lambda h: h.article["published_at"] is None)  # stable: undated last
+    hits = hits[:limit]
     if as_json:
         print_json([h.to_json() for h in hits])
         return
     if not hits:
-        click.echo("no matches" + _unknown_filters(data_dir or default_data_dir(), source, lang), err=True)
+        click.echo(("nothing new" if only_new else "no matches") + _unknown_filters(data_dir, source, lang), err=True)
         return
     if not _tty():  # pipes and scripts: one tab-separated row per hit, a header first
         table(["score", "published", "lang", "source", "title", "snippet", "url"],
@@ -88,7 +113,10 @@ def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> st
         return ""
     with Store(data_dir, readonly=True) as store:
         if source and not store.db.execute("SELECT 1 FROM articles WHERE source = ? LIMIT 1", (source,)).fetchone():
-            notes.append(f"no stored article comes from a source named {source!r}")
+            known = [r[0] for r in store.db.execute("SELECT DISTINCT source FROM articles")]
+            close = difflib.get_close_matches(source, known, n=1, cutoff=0.6)
+            notes.append(f"no stored article comes from a source named {source!r}"
+                         + (f"; did you mean {close[0]!r}?" if close else ""))
         if lang and not store.db.execute("SELECT 1 FROM articles WHERE lang = ? LIMIT 1", (lang.lower(),)).fetchone():
             notes.append(f"no stored article is in language {lang!r}")
     return f" ({'; '.join(notes)})" if notes else ""
@@ -98,3 +126,35 @@ def _tty() -> bool:
     import sys
 
     return sys.stdout.isatty()
+
+
+def search_key(**parts: str | None) -> str:
+    """The query and filters, normalized (spacing), as the key that --new remembers."""
+    return json.dumps({k: " ".join(v.split()) if isinstance(v, str) else v for k, v in sorted(parts.items())},
+                      ensure_ascii=False, sort_keys=True)
+
+
+def keep_new(data_dir: Path, hits: list, **parts: str | None) -> list:  # type: ignore[type-arg]
+    """The hits first stored after the previous ``--new`` search with the same key, and
+    remember now as this key's time. The first such search finds everything new."""
+    path = data_dir / SEEN_FILE
+    try:
+        seen = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(seen, dict):
+            raise ValueError
+    except FileNotFoundError:
+        seen = {}
+    except (OSError, ValueError):
+        raise StoreError(f"{path}: unreadable record of earlier searches; delete it to start afresh") from None
+    key = search_key(**parts)
+    previous = seen.get(key)
+    seen[key] = iso_utc(utcnow())
+    if previous:
+        hits = [h for h in hits if (h.article.get("first_seen_at") or h.article.get("fetched_at") or "") > previous]
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(seen, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot remember this search: {exc.strerror or exc}") from None
+    return hits
