@@ -17,6 +17,7 @@ from newsmon.search import BACKENDS
 from newsmon.search import search as run_search
 
 WIDE_LIMIT = 10_000
+ID_SHOWN = 10  # of an article id, on a terminal: enough for `newsmon show` to find it
 SEEN_FILE = "searches.json"
 
 @click.command("search")
@@ -68,9 +69,9 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
         click.echo(("nothing new" if only_new else "no matches") + _unknown_filters(data_dir, source, lang), err=True)
         return
     if not _tty():  # pipes and scripts: one tab-separated row per hit, a header first
-        table(["score", "published", "lang", "source", "title", "snippet", "url"],
+        table(["score", "published", "lang", "source", "title", "snippet", "url", "id"],
               [[f"{h.score:.2f}", h.article["published_at"] or "", h.article["lang"] or "", h.article["source"],
-                h.article["title"] or "", h.snippet.plain(), h.article["url"]] for h in hits])
+                h.article["title"] or "", h.snippet.plain(), h.article["url"], h.article["id"]] for h in hits])
         return
     _print_hits(hits)
 
@@ -100,6 +101,7 @@ def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
         published = a["published_at"] or "undated"
         if len(published) == 20:  # 2025-02-21T17:42:00Z → 2025-02-21 17:42Z (UTC, like everywhere)
             published = f"{published[:10]} {published[11:16]}Z"
+        cell.append(f"\nnewsmon show {a['id'][:ID_SHOWN]}", style="dim")
         tbl.add_row(str(number), published, a["lang"] or "?", printable(a["source"]), f"{hit.score:.2f}", cell)
     Console(highlight=False).print(tbl)
 

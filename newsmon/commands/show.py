@@ -85,7 +85,8 @@ def show(ref: str, data_dir: Path | None, as_json: bool) -> None:
         ranked = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0])) if isinstance(terms, dict) else []
         click.echo(printable(f"{'matched:':<{width}}" + ", ".join(f"{t} x{n}" for t, n in ranked)))
     if a.get("story_id"):
-        click.echo(printable(f"{'story:':<{width}}{a['story_id']} ({len(story)} other cop{'y' if len(story) == 1 else 'ies'})"))
+        copies = f"{len(story)} other cop{'y' if len(story) == 1 else 'ies'}" if story else "no other copy stored"
+        click.echo(printable(f"{'story:':<{width}}{a['story_id']} ({copies})"))
         for other in story:
             click.echo(printable(f"  {other['id'][:12]}  {other['source']}  {other['title'] or '(no title)'}  {other['url']}"))
     click.echo("")
