@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.languages import ANALYSED
@@ -424,12 +425,29 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
     dt = data.date_obj if data else None
     if dt is None or data.period not in ("day", "time"):  # "février 2025" names no day
         return None
+    if _time_only(text, parser):  # "14:30", "à 14h30": dateparser puts such a time on a day of its own choosing
+        return None
     has_time = bool(TIME.search(s)) or data.period == "time"
     if not has_time:
         return ParsedDate(dt.date(), False)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ctx.zone)
     return ParsedDate(dt.astimezone(UTC).replace(microsecond=0), True)
+
+
+def _time_only(text: str, parser: Any) -> bool:
+    """True when ``text`` without its times of day holds no digit, no month and no word that
+    dateparser reads as a day ("lundi" is one; "à", which dateparser would also take, is not)."""
+    rest = TIME.sub(" ", text).strip(" ,.-")
+    if _HAS_DIGIT.search(rest) or MONTH_MARK in rest:
+        return False
+    if not any(len(word) >= 3 for word in re.findall(r"\w+", rest)):  # "", "à", "at", "в": no day named
+        return True
+    try:
+        data = parser.get_date_data(rest)
+    except Exception:  # as above: a miss is a miss
+        return True
+    return data.date_obj is None or data.period != "day"
 
 
 _EN_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
