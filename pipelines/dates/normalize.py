@@ -145,7 +145,7 @@ def parse(
     iso = ISO.fullmatch(s)
     if iso:
         return _from_iso(iso, zone)
-    ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang)))
+    ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang, locale)))
     s = _GREGORIAN_SUFFIX.sub(r"\1", s)
     s, hijri = _take_hijri(s)
     s = mark_months(s, ctx.grammar)
@@ -188,10 +188,13 @@ def _split_lang(lang: str | None, locale: str | None) -> tuple[str | None, str |
     return (lang.lower() if lang else None), locale
 
 
-def _langs(lang: str | None) -> tuple[str, ...]:
+def _langs(lang: str | None, locale: str | None = None) -> tuple[str, ...]:
     if lang is None:
         return tuple(lexicon.MONTHS)
-    return (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
+    langs = (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
+    if lang == "ru" and (locale or "").upper().endswith("-KZ"):
+        langs += ("kk",)  # Russian-language outlets in Kazakhstan also write Kazakh month names
+    return langs
 
 
 # --- pieces ---------------------------------------------------------------------------------
