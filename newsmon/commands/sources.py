@@ -34,7 +34,7 @@ _SOURCES_OPTION = click.option(
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"newsmon: error: {message}", err=True)
     sys.exit(2)
 
 
