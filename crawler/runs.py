@@ -106,7 +106,7 @@ class CrawlRuns:
         queued = all_stats.get("scheduler/enqueued", 0) - all_stats.get("scheduler/dequeued", 0)
         sys.stderr.write(f"newsmon: crawling {len(self.sources)} source{'s' if len(self.sources) != 1 else ''}, "
                          f"{time.monotonic() - self._started:.0f}s: {totals['pages']} pages, {totals['new']} new, "
-                         f"{totals['skipped']} skipped, {totals['errors']} errors, {max(queued, 0)} queued\n")
+                         f"{totals['skipped']} skipped, {totals['errors']} errors, {max(queued, 0)} waiting\n")
         sys.stderr.flush()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:

@@ -86,7 +86,7 @@ class LazyGroup(click.Group):
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except click.ClickException as exc:
-            message = " ".join(exc.format_message().split())
+            message = " ".join(exc.format_message().split()).rstrip(".")
             where = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
                 where = f" (see `{exc.ctx.command_path} --help`)"
@@ -107,4 +107,4 @@ def main() -> None:
     """
 
 if __name__ == "__main__":
-    main()
+    main(prog_name="newsmon")  # `python -m newsmon.cli` is the same command: help and errors say so

@@ -73,7 +73,7 @@ def explain_age_window(summary: list[dict], windows: dict[str, int]) -> None:
         days = windows.get(r["source"])
         n = r["too_old"]
         click.echo(printable(f"newsmon: source {r['source']}: nothing new; {n} entr{'y' if n == 1 else 'ies'} "
-                             f"skipped as older than the age window ({days} days): widen it with --max-age DAYS, "
+                             f"skipped as older than the age window ({days} day{'' if days == 1 else 's'}): widen it with --max-age DAYS, "
                              "or --max-age 0 for no limit"), err=True)
 
 
