@@ -96,6 +96,13 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _box() -> Any:
+    """One table style for every command: a rule under the header, no outer frame."""
+    from rich import box
+
+    return box.SIMPLE_HEAD
+
+
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
     """A readable table on a terminal, tab-separated lines otherwise. Cell text is never
     interpreted as markup: crawled titles may contain anything."""
@@ -103,13 +110,13 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False)  # rich honours NO_COLOR, and colours only a terminal
     if not console.is_terminal:
         click.echo("\t".join(columns))
         for row in rows:
             click.echo("\t".join(printable(c).replace("\t", " ").replace("\n", " ") for c in row))
         return
-    tbl = Table(title=title, title_justify="left")
+    tbl = Table(title=title, title_justify="left", box=_box())
     for col in columns:
         tbl.add_column(col, overflow="fold")
     for row in rows:

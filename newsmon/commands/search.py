@@ -17,6 +17,8 @@ from newsmon.search import BACKENDS
 from newsmon.search import search as run_search
 
 WIDE_LIMIT = 10_000
+WIDE_TERMINAL = 120  # columns from which hits are a table; below, one block per hit
+SNIPPET_LINES = 3  # of a hit's snippet in a block
 ID_SHOWN = 10  # of an article id, on a terminal: enough for `newsmon show` to find it
 SEEN_FILE = "searches.json"
 
@@ -77,13 +79,50 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
 
 
 def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
-    """On a terminal, a table whose last column holds title, snippet and URL on their own
-    lines: spread over seven columns they fold into slivers at ordinary widths."""
-    from rich import box
+    """On a terminal: a table when it is wide, else one short block per hit. Either way the
+    snippet wraps (cut at SNIPPET_LINES lines in a block), and the URL is printed whole, never
+    folded or cut inside its host."""
     from rich.console import Console
+
+    console = Console(highlight=False)
+    if console.width >= WIDE_TERMINAL:
+        _hits_table(console, hits)
+        return
+    for number, hit in enumerate(hits, 1):
+        a = hit.article
+        head = Text(f"{number}. ", style="bold")
+        head.append(printable(a["title"] or "(no title)"), style="bold")
+        console.print(head)
+        facts = "  ".join([_published(a["published_at"]), a["lang"] or "?", printable(a["source"]),
+                           f"score {hit.score:.2f}"])
+        console.print(Text("   " + facts, style="dim"), no_wrap=True, overflow="ellipsis")
+        snippet = Text("   ")
+        for part, is_match in hit.snippet.parts:
+            snippet.append(printable(part), style="bold reverse" if is_match else None)
+        lines = snippet.wrap(console, console.width - 3)
+        for k, line in enumerate(lines[:SNIPPET_LINES]):
+            if k == SNIPPET_LINES - 1 and len(lines) > SNIPPET_LINES:
+                line.append(" …")
+            console.print(Text("   ") + line if k else line, no_wrap=True, overflow="ellipsis")
+        # the terminal wraps a long URL after its host (it comes first); rich would fold it anywhere
+        console.print(Text("   " + printable(a["url"]), style="cyan"), soft_wrap=True)
+        console.print(Text(f"   newsmon show {a['id'][:ID_SHOWN]}", style="dim"))
+        console.print()
+
+
+def _published(value: str | None) -> str:
+    if value and len(value) == 20:  # 2025-02-21T17:42:00Z → 2025-02-21 17:42Z (UTC, like everywhere)
+        return f"{value[:10]} {value[11:16]}Z"
+    return value or "undated"
+
+
+def _hits_table(console, hits: list) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """A table whose last column holds title, snippet and URL on their own lines: spread over
+    seven columns they fold into slivers at ordinary widths."""
+    from rich import box
     from rich.table import Table
 
-    tbl = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True)
+    tbl = Table(box=box.SIMPLE_HEAD, show_lines=True, expand=True)  # the style of every command's tables
     tbl.add_column("#", justify="right", no_wrap=True)
     tbl.add_column("published", no_wrap=True)
     tbl.add_column("lang", no_wrap=True)
@@ -98,12 +137,10 @@ def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
             cell.append(printable(part), style="bold reverse" if is_match else None)
         cell.append("\n")
         cell.append(printable(a["url"]), style="cyan")
-        published = a["published_at"] or "undated"
-        if len(published) == 20:  # 2025-02-21T17:42:00Z → 2025-02-21 17:42Z (UTC, like everywhere)
-            published = f"{published[:10]} {published[11:16]}Z"
         cell.append(f"\nnewsmon show {a['id'][:ID_SHOWN]}", style="dim")
-        tbl.add_row(str(number), published, a["lang"] or "?", printable(a["source"]), f"{hit.score:.2f}", cell)
-    Console(highlight=False).print(tbl)
+        tbl.add_row(str(number), _published(a["published_at"]), a["lang"] or "?", printable(a["source"]),
+                    f"{hit.score:.2f}", cell)
+    console.print(tbl)
 
 
 def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> str:
