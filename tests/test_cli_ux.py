@@ -25,9 +25,20 @@ import pytest
 import yaml
 
 from newsmon.demo import demo_sources
-from tests.conftest import FAST, ROOT, Served, run_newsmon, write_sources
+from tests.conftest import FAST, ROOT, Result, Served, run_newsmon, write_sources
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def cli(*args: str) -> Result:
+    """The CLI in-process (click's CliRunner), for commands that crawl nothing: the same group,
+    options and error handling as `python -m newsmon.cli`, without a process start each."""
+    from click.testing import CliRunner
+
+    from newsmon.cli import main
+
+    result = CliRunner().invoke(main, list(args), prog_name="newsmon")
+    return Result(result.exit_code, result.stdout, result.stderr)
 
 
 def one_error_line(stderr: str) -> str:
@@ -65,7 +76,7 @@ def stored(data: Path) -> list[dict]:
     ["stats", "--since", "2025-00-10"],
 ])
 def test_impossible_dates_are_refused(args: list[str], tmp_path: Path) -> None:
-    out = run_newsmon(*args, "--data", str(tmp_path))
+    out = cli(*args, "--data", str(tmp_path))
     line = one_error_line(out.stderr)
     assert out.code == 2 and out.stdout == ""
     assert args[-1] in line and "not a real date" in line
@@ -79,7 +90,7 @@ def test_impossible_dates_are_refused(args: list[str], tmp_path: Path) -> None:
     ("Ka*stan", ["only a trailing * is supported"]),
 ])
 def test_query_mistakes_are_one_line_errors(query: str, names: list[str], tmp_path: Path) -> None:
-    out = run_newsmon("search", query, "--data", str(tmp_path))
+    out = cli("search", query, "--data", str(tmp_path))
     line = one_error_line(out.stderr)
     assert out.code == 2
     for name in names:
@@ -87,7 +98,7 @@ def test_query_mistakes_are_one_line_errors(query: str, names: list[str], tmp_pa
 
 
 def test_search_help_explains_operators_and_the_wildcard() -> None:
-    out = run_newsmon("search", "--help")
+    out = cli("search", "--help")
     text = " ".join(out.stdout.split())
     assert 'lower-case or/and/not are refused (write OR, or "or" to search the word)' in text
     assert 'Kazakh* matches every word that begins with "kazakh" once normalized' in text
@@ -99,13 +110,13 @@ def test_search_help_explains_operators_and_the_wildcard() -> None:
     ["sources", "check", "--source", "hespres-fr"],
 ])
 def test_a_misspelt_source_gets_a_suggestion(args: list[str], tmp_path: Path) -> None:
-    out = run_newsmon(*args, "--data", str(tmp_path)) if args[0] == "crawl" else run_newsmon(*args)
+    out = cli(*args, "--data", str(tmp_path)) if args[0] == "crawl" else cli(*args)
     line = one_error_line(out.stderr)
     assert out.code == 2 and "unknown source 'hespres-fr' (did you mean 'hespress-fr'?)" in line
 
 
 def test_a_misspelt_topic_gets_a_suggestion() -> None:
-    out = run_newsmon("topics", "test", "README.md", "--topic", "morocco-kazakstan")
+    out = cli("topics", "test", "README.md", "--topic", "morocco-kazakstan")
     line = one_error_line(out.stderr)
     assert out.code == 2 and "did you mean 'morocco-kazakhstan'?" in line
 
@@ -117,7 +128,7 @@ def test_a_misspelt_topic_gets_a_suggestion() -> None:
     (["search", "x", "--sort", "newest"], ["--sort", "'newest'"]),
 ])
 def test_usage_mistakes_are_one_line_with_the_common_prefix(args: list[str], words: list[str]) -> None:
-    out = run_newsmon(*args)
+    out = cli(*args)
     line = one_error_line(out.stderr)
     assert out.code == 2
     for word in words:
@@ -126,23 +137,23 @@ def test_usage_mistakes_are_one_line_with_the_common_prefix(args: list[str], wor
 
 def test_topics_is_spelt_the_same_in_every_command() -> None:
     for args in (["crawl"], ["sources", "check"], ["schedule"], ["topics", "list"], ["topics", "test"]):
-        helptext = run_newsmon(*args, "--help").stdout
+        helptext = cli(*args, "--help").stdout
         assert re.search(r"--topics\b(?!-)", helptext), args
         assert "--topics-file" not in helptext, args
-    old = run_newsmon("topics", "list", "--topics-file", str(ROOT / "settings" / "topics.yaml"))
+    old = cli("topics", "list", "--topics-file", str(ROOT / "settings" / "topics.yaml"))
     assert old.code == 0 and old.stdout.startswith("morocco-kazakhstan:")  # the old spelling still works
 
 
 def test_parse_date_bare_time_and_misses_say_why() -> None:
-    bare = run_newsmon("parse-date", "14:30", "--lang", "fr")
+    bare = cli("parse-date", "14:30", "--lang", "fr")
     assert bare.code == 1 and bare.stdout == ""
     assert "'14:30' is a time of day with no date" in one_error_line(bare.stderr)
     for text in ("à 14h30", "at 2:30 PM"):
-        assert run_newsmon("parse-date", text, "--lang", "fr").code == 1, text
-    miss = run_newsmon("parse-date", "Редакция", "--lang", "ru")
+        assert cli("parse-date", text, "--lang", "fr").code == 1, text
+    miss = cli("parse-date", "Редакция", "--lang", "ru")
     assert miss.code == 1 and miss.stdout == "" and "no date found in 'Редакция'" in one_error_line(miss.stderr)
     # a weekday is a day: with a time it still parses
-    monday = run_newsmon("parse-date", "lundi 14h30", "--lang", "fr", "--tz", "Europe/Paris",
+    monday = cli("parse-date", "lundi 14h30", "--lang", "fr", "--tz", "Europe/Paris",
                          "--base", "2025-06-04T00:00:00Z")
     assert (monday.code, monday.stdout) == (0, "2025-06-02T12:30:00Z\n")
 
@@ -154,7 +165,7 @@ def test_parse_date_bare_time_and_misses_say_why() -> None:
     ("20 наурыз 2025", ["--lang", "ru", "--locale", "ru-KZ"], "2025-03-20"),  # a Russian-language Kazakh outlet
 ])
 def test_parse_date_kazakh_months(text: str, args: list[str], expected: str) -> None:
-    out = run_newsmon("parse-date", text, *args)
+    out = cli("parse-date", text, *args)
     assert (out.code, out.stdout) == (0, expected + "\n"), out.stderr
 
 
@@ -191,17 +202,20 @@ def test_an_offline_crawl_fails_each_source_fast_on_its_first_dns_failure(tmp_pa
          "feeds": ["https://gone-two.invalid/feed"]},
     ])
     started = time.monotonic()
-    out = run_newsmon("crawl", "--sources", str(path), "--data", str(tmp_path / "d"), "--json")
+    out = run_newsmon("crawl", "--sources", str(path), "--data", str(tmp_path / "d"), "--json", "-vv")
     took = time.monotonic() - started
     assert out.code == 1
-    assert took < 15, f"an offline crawl of 2 sources took {took:.1f}s"
+    assert "Retrying" not in out.stderr  # Scrapy's retry middleware logs each retry at debug level
+    assert "Gave up retrying" not in out.stderr
+    # with DNS retried, this took 19 s on an idle machine (44 s for two real sources); now ~4 s.
+    # The bound is loose because test machines are shared; the log above is the real check.
+    assert took < 60, f"an offline crawl of 2 sources took {took:.1f}s"
     failures = [line for line in out.stderr.splitlines() if line.startswith("newsmon: source ")]
     assert len(failures) == 2 and all("dns" in line.lower() for line in failures), out.stderr
     runs = {r["source"]: r for r in json.loads(run_newsmon("runs", "--data", str(tmp_path / "d"), "--json").stdout)}
     one = runs["gone-one"]["stats"]
     assert one["errors"] == 1  # one request failed; the host's other URLs were not sent
     assert one.get("skipped/unreachable", 0) >= 2
-    assert not any(k.startswith("retry/") for k in one)
 
 
 class _Slow(BaseHTTPRequestHandler):
@@ -231,6 +245,21 @@ def slow_site() -> Iterator[str]:
         thread.join(10)
 
 
+def test_the_real_process_reports_mistakes_in_one_line(tmp_path: Path) -> None:
+    """The in-process checks above, once through `python -m newsmon.cli` itself."""
+    for args, words in ((["search", "x", "--since", "2025-13-01"], ["'2025-13-01' is not a real date"]),
+                        (["crawl", "--source", "hespres-fr"], ["did you mean 'hespress-fr'?"]),
+                        (["search", "maroc or kazakhstan"], ["lower-case 'or' is not an operator"]),
+                        (["search", "--bogus"], ["No such option '--bogus' (see `newsmon search --help`)"])):
+        out = run_newsmon(*args, "--data", str(tmp_path)) if args[0] != "search" or "--bogus" not in args \
+            else run_newsmon(*args)
+        line = one_error_line(out.stderr)
+        assert out.code == 2 and out.stdout == "", args
+        assert all(w in line for w in words), line
+    helptext = run_newsmon("--help").stdout
+    assert "e.g. newsmon show " in helptext and "e.g. newsmon stats " in helptext
+
+
 def test_a_crawl_without_a_terminal_prints_progress_lines(slow_site: str, tmp_path: Path) -> None:
     path = write_sources(tmp_path / "s.yaml", [{"name": "slow", "language": "fr", "timezone": "UTC",
                                                 "homepage": f"{slow_site}/", "feeds": [f"{slow_site}/rss"]}])
@@ -253,24 +282,26 @@ def test_show_one_article_by_id_prefix_url_and_json(crawled: Path) -> None:
     assert f"id:            {article['id']}" in out.stdout and f"title:         {article['title']}" in out.stdout
     assert "matched:" in out.stdout and "story:" in out.stdout
     assert article["text"].splitlines()[0] in out.stdout
-    by_url = run_newsmon("show", article["url"], "--data", str(crawled), "--json")
+    by_url = cli("show", article["url"], "--data", str(crawled), "--json")
     shown = json.loads(by_url.stdout)
     assert shown["id"] == article["id"] and shown["text"] == article["text"]
     assert shown["matched_terms"] == json.loads(article["matched_terms"]) and isinstance(shown["story"], list)
-    missing = run_newsmon("show", "0000000000", "--data", str(crawled))
+    missing = cli("show", "0000000000", "--data", str(crawled))
     assert missing.code == 2 and "no stored article with id '0000000000'" in one_error_line(missing.stderr)
 
 
-def test_show_lists_the_other_copies_of_a_story(crawled: Path) -> None:
-    articles = stored(crawled)
-    stories: dict[str, list[dict]] = {}
-    for a in articles:
-        stories.setdefault(a["story_id"], []).append(a)
-    copies = next((members for members in stories.values() if len(members) > 1), None)
-    if copies is None:
-        pytest.skip("the sample crawl linked no wire copies")
-    out = run_newsmon("show", copies[0]["id"], "--data", str(crawled), "--json")
-    assert {s["id"] for s in json.loads(out.stdout)["story"]} == {c["id"] for c in copies[1:]}
+def test_show_lists_the_other_copies_of_a_story(crawled: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(crawled, data)
+    with sqlite3.connect(data / "newsmon.db") as db:
+        ids = [r[0] for r in db.execute("SELECT id FROM articles WHERE lang = 'fr' ORDER BY id LIMIT 3")]
+        db.execute(f"UPDATE articles SET story_id = ? WHERE id IN ({','.join('?' * len(ids))})", (ids[0], *ids))
+    db.close()
+    shown = json.loads(cli("show", ids[1], "--data", str(data), "--json").stdout)
+    assert shown["story_id"] == ids[0] and {s["id"] for s in shown["story"]} == {ids[0], ids[2]}
+    text = cli("show", ids[1], "--data", str(data)).stdout
+    assert f"story:         {ids[0]} (2 other copies)" in text
+    assert all(f"  {i[:12]}  " in text for i in (ids[0], ids[2]))
 
 
 def test_stats_counts_per_source_language_and_day(crawled: Path) -> None:
@@ -288,18 +319,18 @@ def test_stats_counts_per_source_language_and_day(crawled: Path) -> None:
     days = report["per_day"]
     newest = max((a["published_at"] or a["fetched_at"])[:10] for a in articles)
     assert days[-1]["day"] == newest and len(days) <= 30 and days[-1]["articles"] >= 1
-    since = run_newsmon("stats", "--data", str(crawled), "--json", "--since", "2025-09-01")
+    since = cli("stats", "--data", str(crawled), "--json", "--since", "2025-09-01")
     later = json.loads(since.stdout)
     assert later["articles"] == sum((a["published_at"] or a["fetched_at"]) >= "2025-09-01" for a in articles)
     assert later["per_day"][0]["day"] == "2025-09-01"
-    piped = run_newsmon("stats", "--data", str(crawled))
+    piped = cli("stats", "--data", str(crawled))
     assert piped.stdout.startswith(f"{len(articles)} articles") and "▁" not in piped.stdout  # no sparkline in a pipe
 
 
 def test_search_sort_by_date_is_newest_first(crawled: Path) -> None:
     out = run_newsmon("search", "Kazakhstan", "--data", str(crawled), "--sort", "date", "--limit", "5", "--json")
     dates = [h["published_at"] for h in json.loads(out.stdout)]
-    everything = run_newsmon("search", "Kazakhstan", "--data", str(crawled), "--limit", "1000", "--json")
+    everything = cli("search", "Kazakhstan", "--data", str(crawled), "--limit", "1000", "--json")
     all_dates = sorted((h["published_at"] for h in json.loads(everything.stdout) if h["published_at"]), reverse=True)
     assert dates == all_dates[:5]
 
@@ -309,9 +340,9 @@ def test_search_new_remembers_each_query(crawled: Path, tmp_path: Path) -> None:
     shutil.copytree(crawled, data)
     first = run_newsmon("search", "Kazakhstan", "--data", str(data), "--new", "--json")
     assert first.code == 0 and len(json.loads(first.stdout)) > 0  # a first --new search: everything is new
-    again = run_newsmon("search", "Kazakhstan", "--data", str(data), "--new")
+    again = cli("search", "Kazakhstan", "--data", str(data), "--new")
     assert again.code == 0 and again.stdout == "" and again.stderr.strip() == "nothing new"
-    other = run_newsmon("search", "Kazakhstan", "--data", str(data), "--new", "--lang", "fr", "--json")
+    other = cli("search", "Kazakhstan", "--data", str(data), "--new", "--lang", "fr", "--json")
     assert len(json.loads(other.stdout)) > 0  # other filters: another remembered search
     # an article stored after the last --new search is new to it
     with sqlite3.connect(data / "newsmon.db") as db:
@@ -341,9 +372,9 @@ def test_export_csv_for_excel_is_formula_safe_with_a_bom(crawled: Path, tmp_path
     assert rows[some_id]["title"] == "'=HYPERLINK(\"http://evil.invalid\",\"x\")"
     assert rows[some_id]["author"] == "'@SUM(1)"
     assert any(re.search("[\u0600-\u06ff]", r["text"]) for r in rows.values())  # Arabic survives
-    plain = run_newsmon("export", "--data", str(data), "--format", "csv")
+    plain = cli("export", "--data", str(data), "--format", "csv")
     assert not plain.stdout.startswith("\ufeff") and "'=HYPERLINK" in plain.stdout  # safe without --excel too
-    wrong = run_newsmon("export", "--data", str(data), "--excel")
+    wrong = cli("export", "--data", str(data), "--excel")
     assert wrong.code == 2 and "--excel applies to --format csv" in one_error_line(wrong.stderr)
 
 
@@ -364,7 +395,7 @@ def test_demo_uses_its_own_data_dir(tmp_path: Path) -> None:
 def test_help_lists_every_command_with_an_example() -> None:
     from newsmon.cli import COMMANDS
 
-    out = run_newsmon("--help")
+    out = cli("--help")
     assert out.code == 0
     for module, _ in COMMANDS:
         name = module.replace("_", "-")
