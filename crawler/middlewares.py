@@ -137,8 +137,11 @@ class UnreachableHosts:
         key = self._key(request.url)
         urls = self.failed_urls.setdefault(key, set())
         urls.add(request.url)
-        # a name that does not resolve needs no second witness: nothing on that host will answer
-        needed = 1 if classify(exception) == "dns" else self.evidence
+        # A name that does not resolve needs no second witness: nothing on that host will answer.
+        # Unless the witness is robots.txt: then the source's first own URL is still asked (not
+        # retried), so that the failure the user reads names one of their URLs and says "DNS".
+        own = not urlsplit(request.url).path.endswith("/robots.txt")
+        needed = 1 if own and classify(exception) == "dns" else self.evidence
         if len(urls) >= needed and key not in self.dead:
             self.dead[key] = (time.monotonic(), classify(exception) or type(exception).__name__)
             if self.stats:

@@ -214,8 +214,9 @@ def test_an_offline_crawl_fails_each_source_fast_on_its_first_dns_failure(tmp_pa
     assert len(failures) == 2 and all("dns" in line.lower() for line in failures), out.stderr
     runs = {r["source"]: r for r in json.loads(run_newsmon("runs", "--data", str(tmp_path / "d"), "--json").stdout)}
     one = runs["gone-one"]["stats"]
-    assert one["errors"] == 1  # one request failed; the host's other URLs were not sent
-    assert one.get("skipped/unreachable", 0) >= 2
+    # its first URL failed (URLs already in flight may fail beside it); the others were not sent
+    assert 1 <= one["errors"] <= 2 and one.get("skipped/unreachable", 0) >= 1
+    assert one["errors"] + one["skipped/unreachable"] >= 3  # rss, rss/2, sitemap: each accounted for
 
 
 class _Slow(BaseHTTPRequestHandler):
