@@ -96,8 +96,8 @@ class UnreachableHosts:
 
     A dead site otherwise costs every one of its URLs, each retried, each logged: minutes of
     waiting and a screen of identical lines. The verdict needs evidence, though: two different
-    URLs of that host and port failing with DNS or connection-refused errors, each after
-    Scrapy's retries, and it expires after ``NEWSMON_DEAD_HOST_MINUTES`` so a short outage
+    URLs of that host and port refusing connections after Scrapy's retries, or one URL whose
+    host name does not resolve (DNS failures are not retried: see ``no_dns_retry``), and it expires after ``NEWSMON_DEAD_HOST_MINUTES`` so a short outage
     does not cost a long crawl. Timeouts never count: a slow page says nothing of the rest.
     """
 
@@ -137,7 +137,12 @@ class UnreachableHosts:
         key = self._key(request.url)
         urls = self.failed_urls.setdefault(key, set())
         urls.add(request.url)
-        if len(urls) >= self.evidence and key not in self.dead:
+        # A name that does not resolve needs no second witness: nothing on that host will answer.
+        # Unless the witness is robots.txt: then the source's first own URL is still asked (not
+        # retried), so that the failure the user reads names one of their URLs and says "DNS".
+        own = not urlsplit(request.url).path.endswith("/robots.txt")
+        needed = 1 if own and classify(exception) == "dns" else self.evidence
+        if len(urls) >= needed and key not in self.dead:
             self.dead[key] = (time.monotonic(), classify(exception) or type(exception).__name__)
             if self.stats:
                 self.stats.inc_value("newsmon/unreachable_hosts")

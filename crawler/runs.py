@@ -8,6 +8,7 @@ the crawl closes (and a crawl that dies leaves rows marked 'interrupted' by the 
 from __future__ import annotations
 
 import re
+import sys
 import time
 from typing import Any
 
@@ -56,6 +57,9 @@ class CrawlRuns:
         self.sources = [s.name for s in settings.getlist("NEWSMON_SOURCES")]
         self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
         self.progress = settings.getbool("NEWSMON_PROGRESS", False)
+        self.progress_every = settings.getfloat("NEWSMON_PROGRESS_EVERY", 30.0)
+        self._lines: Any = None
+        self._started = time.monotonic()
         self.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or ""
         self.run_ids: dict[str, int] = {}
         self.store: CrawlStore | None = None
@@ -85,6 +89,25 @@ class CrawlRuns:
 
             self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=1, transient=True)
             self._live.start()
+        elif self.progress_every > 0:  # a log or a pipe: a line now and then, never minutes of silence
+            from twisted.internet import task
+
+            self._started = time.monotonic()
+            self._lines = task.LoopingCall(self._progress_line)
+            self._lines.start(self.progress_every, now=False)
+
+    def _progress_line(self) -> None:
+        all_stats = self.stats.get_stats()
+        totals = {"pages": 0, "new": 0, "skipped": 0, "errors": 0}
+        for name in self.sources:
+            s = summarize(source_counts(all_stats, name))
+            for key in totals:
+                totals[key] += s[key]
+        queued = all_stats.get("scheduler/enqueued", 0) - all_stats.get("scheduler/dequeued", 0)
+        sys.stderr.write(f"newsmon: crawling {len(self.sources)} source{'s' if len(self.sources) != 1 else ''}, "
+                         f"{time.monotonic() - self._started:.0f}s: {totals['pages']} pages, {totals['new']} new, "
+                         f"{totals['skipped']} skipped, {totals['errors']} errors, {max(queued, 0)} waiting\n")
+        sys.stderr.flush()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
         reason = getattr(exception, "reason", None) or re.sub(
@@ -132,6 +155,8 @@ class CrawlRuns:
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self._live is not None:
             self._live.stop()
+        if self._lines is not None and self._lines.running:
+            self._lines.stop()
         if self.store is None:
             return
         all_stats = self.stats.get_stats()

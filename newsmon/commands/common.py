@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,9 +33,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
 
 def date_option_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--since/--until: a date or ISO instant, refused (not silently matched as text) otherwise."""
-    if value is not None and not _DATE.match(value):
+    """--since/--until: a real date or ISO instant (``2025-13-01`` is refused, not silently
+    compared as text); anything else is a usage error naming the value."""
+    if value is None:
+        return value
+    if not _DATE.match(value):
         raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a real date ({exc}); use YYYY-MM-DD") from None
     return value
 
 
@@ -88,6 +96,13 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _box() -> Any:
+    """One table style for every command: a rule under the header, no outer frame."""
+    from rich import box
+
+    return box.SIMPLE_HEAD
+
+
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
     """A readable table on a terminal, tab-separated lines otherwise. Cell text is never
     interpreted as markup: crawled titles may contain anything."""
@@ -95,13 +110,13 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False)  # rich honours NO_COLOR, and colours only a terminal
     if not console.is_terminal:
         click.echo("\t".join(columns))
         for row in rows:
             click.echo("\t".join(printable(c).replace("\t", " ").replace("\n", " ") for c in row))
         return
-    tbl = Table(title=title, title_justify="left")
+    tbl = Table(title=title, title_justify="left", box=_box())
     for col in columns:
         tbl.add_column(col, overflow="fold")
     for row in rows:

@@ -15,6 +15,7 @@ from newsmon.es.hooks import sync_after_crawl
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
+from settings import scrapy_settings
 
 
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -59,15 +60,30 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
         rows = [r for r in store.runs(limit=10_000) if r["crawl_id"] == crawl_id]
     rows.sort(key=lambda r: r["source"])
     return [{"source": r["source"], "status": r["status"], **summarize(r["stats"]),
+             "too_old": sum(int(v) for k, v in r["stats"].items() if k.endswith("/too_old") and isinstance(v, int)),
              **({"first_error": r["stats"]["first_error"]} if "first_error" in r["stats"] else {})} for r in rows]
+
+
+def explain_age_window(summary: list[dict], windows: dict[str, int]) -> None:
+    """A source that stored nothing new but skipped entries as too old: say so, with the window
+    in force and how to widen it, so an empty crawl is not taken for an empty site."""
+    for r in summary:
+        if r["new"] or not r.get("too_old"):
+            continue
+        days = windows.get(r["source"])
+        n = r["too_old"]
+        click.echo(printable(f"newsmon: source {r['source']}: nothing new; {n} entr{'y' if n == 1 else 'ies'} "
+                             f"skipped as older than the age window ({days} day{'' if days == 1 else 's'}): widen it with --max-age DAYS, "
+                             "or --max-age 0 for no limit"), err=True)
 
 
 def print_summary(summary: list[dict], as_json: bool, machine_readable_when_piped: bool = True) -> None:
     if as_json or (machine_readable_when_piped and not sys.stdout.isatty()):
         print_json(summary)
         return
-    table(["source", "status", "pages", "new", "skipped", "errors"],
-          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r["errors"]] for r in summary],
+    table(["source", "status", "pages", "new", "skipped", "too old", "errors"],
+          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r.get("too_old", 0), r["errors"]]
+           for r in summary],
           title="crawl summary")
 
 
@@ -134,6 +150,9 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
         sys.exit(130)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
+    default_window = int(float(extra.get("NEWSMON_MAX_AGE_DAYS", scrapy_settings.NEWSMON_MAX_AGE_DAYS)))
+    explain_age_window(summary, {s.name: max_age if max_age is not None else
+                                 (default_window if s.max_age_days is None else s.max_age_days) for s in sources})
     code = report_failures(summary)
     if code == 130:
         sys.exit(code)  # Ctrl-C: stop now; the next crawl or `alerts run` links stories and alerts

@@ -16,28 +16,48 @@ EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang"
                  "matched_terms", "relevance_score", "discovered_via", "story_id"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: object) -> object:
+    """A text cell a spreadsheet would evaluate (``=HYPERLINK(…)``, ``+1``, ``@SUM``) gets a
+    leading apostrophe (OWASP's advice for CSV injection); numbers are left alone."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 @click.command("export")
 @data_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--since", default=None, callback=date_option_value,
               help="Only articles published (or fetched) on or after this date (YYYY-MM-DD).")
+@click.option("--excel", is_flag=True,
+              help="CSV for spreadsheets: starts with a UTF-8 byte order mark, so Arabic and Cyrillic open right.")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file (default stdout).")
 @user_errors
-def export(data_dir: Path | None, fmt: str, since: str | None, output) -> None:  # type: ignore[no-untyped-def]
+def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, output) -> None:  # type: ignore[no-untyped-def]
     """Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).
+
+    CSV cells are formula-safe: a cell that starts with =, +, -, @, a tab or a carriage return
+    (a crawled title can) gets a leading ' so that no spreadsheet runs it as a formula.
 
     Example: newsmon export --format csv --since 2025-01-01 -o articles.csv
     """
+    if excel and fmt != "csv":
+        raise click.UsageError("--excel applies to --format csv")
     with Store(data_dir or default_data_dir(), readonly=True) as store:
         if fmt == "jsonl":
             for article in store.iter_articles(since=since):
                 output.write(json.dumps({k: article.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
         else:
+            if excel:
+                output.write("\ufeff")
             writer = csv.DictWriter(output, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for article in store.iter_articles(since=since):
                 row = {k: article.get(k) for k in EXPORT_FIELDS}
                 row["topics"] = json.dumps(row["topics"], ensure_ascii=False)
                 row["matched_terms"] = json.dumps(row["matched_terms"], ensure_ascii=False)
-                writer.writerow(row)
+                writer.writerow({k: formula_safe(v) for k, v in row.items()})
     output.flush()

@@ -93,12 +93,13 @@ def _select_topics(name: str | None) -> list:
 @click.command("extract")
 @click.argument("source", metavar="FILE|URL")
 @click.option("--url", help="Address of the page when FILE is a local copy (dates and canonical URL use it).")
-@click.option("--tz", default="UTC", show_default=True, callback=timezone_value,
-              help="Source timezone for dates written without one.")
+@click.option("--tz", default=None, callback=timezone_value,
+              help="Source timezone for dates written without one (default UTC, and a note says so).")
 @click.option("--lang", help="Language hint (the source's declared language).")
 @click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
 @click.option("--topic", help="Match only this topic from settings/topics.yaml.")
-def extract_command(source: str, url: str | None, tz: str, lang: str | None, fetched_at: str | None, topic: str | None) -> None:
+def extract_command(source: str, url: str | None, tz: str | None, lang: str | None, fetched_at: str | None,
+                    topic: str | None) -> None:
     """Print, as JSON, the record a crawl would store for one page.
 
     \b
@@ -109,10 +110,13 @@ def extract_command(source: str, url: str | None, tz: str, lang: str | None, fet
     try:
         body, content_type, page_url = read_source(source)
         process = PageProcessor(_select_topics(topic), keep_all=True)
-        hints = Hints(content_type=content_type, timezone=tz, language=lang, locale=lang, fetched_at=moment,
+        hints = Hints(content_type=content_type, timezone=tz or "UTC", language=lang, locale=lang, fetched_at=moment,
                       discovered_via="cli")
         record = process(body, url or page_url, hints).record()
     except (PageError, Dropped) as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"newsmon: error: {err}", err=True)
         sys.exit(1)
+    if tz is None and (record.get("published_at") or record.get("modified_at")):
+        click.echo("newsmon: note: no --tz given: any date written without a UTC offset was read as UTC "
+                   "(give the source's zone, e.g. --tz Africa/Casablanca)", err=True)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable))

@@ -6,6 +6,7 @@ crawler would decide and store (terms found per concept, score, verdict).
 
 from __future__ import annotations
 
+import functools
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import click
 
 from newsmon.commands.common import printable
-from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
+from newsmon.config import DEFAULT_TOPICS_FILE, load_topics, unknown_name_message
 from newsmon.yamlconf import ConfigError
 from pipelines.language import analysis_language
 from pipelines.page import Hints, PageProcessor
@@ -21,21 +22,40 @@ from pipelines.relevance import match_topics
 from pipelines.topics import BOOSTERS, Topic
 
 
-topics_file_option = click.option(
-    "--topics-file", type=click.Path(dir_okay=False), default=str(DEFAULT_TOPICS_FILE), show_default=True,
-    help="Topics YAML to use.")
+def topics_file_option(fn):  # type: ignore[no-untyped-def]
+    """``--topics FILE``, as in `crawl`, `schedule` and `sources check`; ``--topics-file``, its
+    old spelling here, still works but is no longer shown."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, topics_file_alias: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        if topics_file_alias is not None:
+            kwargs["topics_file"] = topics_file_alias
+        return fn(*args, **kwargs)
+
+    wrapper = click.option("--topics-file", "topics_file_alias", type=click.Path(dir_okay=False), default=None,
+                           hidden=True)(wrapper)
+    return click.option("--topics", "topics_file", type=click.Path(dir_okay=False), default=str(DEFAULT_TOPICS_FILE),
+                        show_default=True, help="Topics file.")(wrapper)
 
 
 def _load(path: str, only: str | None) -> list[Topic]:
     try:
         topics = load_topics(path)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(str(exc)) from None
     if only:
-        topics = [t for t in topics if t.name == only]
-        if not topics:
-            raise click.ClickException(f"no topic named {only!r} in {path}")
+        chosen = [t for t in topics if t.name == only]
+        if not chosen:
+            raise _bad_input(f"{path}: {unknown_name_message('topic', [only], (t.name for t in topics))}")
+        topics = chosen
     return topics
+
+
+def _bad_input(message: str) -> click.ClickException:
+    """A mistake in what the user gave (file, name): exit status 2, like every command's."""
+    exc = click.ClickException(message)
+    exc.exit_code = 2
+    return exc
 
 
 @click.group("topics")
