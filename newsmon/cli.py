@@ -11,6 +11,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("demo", "demo"),
     ("crawl", "crawl"),
     ("search", "search"),
+    ("serve", "serve"),
     ("export", "export"),
     ("runs", "runs"),
     ("schedule", "schedule"),
