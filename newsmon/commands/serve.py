@@ -68,6 +68,7 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
         except OSError as exc:
             click.echo(f"newsmon: error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
             sys.exit(2)
+        sock.listen(2048)  # connections made after the URL is printed wait in the backlog
         bound = sock.getsockname()[1]
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         click.echo(f"http://{shown}:{bound}/", nl=True)

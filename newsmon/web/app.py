@@ -167,7 +167,10 @@ def create_app(config: ServeConfig) -> FastAPI:
             return "/?" + urlencode({k: v for k, v in merged.items() if v not in ("", None, 1)
                                      and not (k == "sort" and v == "relevance")})
 
+        titles = {h.article["id"]: data.highlighted_parts(h.article["title"] or "", h.article["lang"], q)
+                  for h in result.hits} if result else {}
         return render("search.html", params=params, result=result, error=error, problem=problem, link=link,
+                      titles=titles,
                       chart=mentions_svg(result.facets.get("days", {})) if result else Markup(""),
                       active="search")
 
@@ -175,7 +178,8 @@ def create_app(config: ServeConfig) -> FastAPI:
     def article_page(article_id: str, q: str = "") -> HTMLResponse:
         article = _article_or_404(config, article_id)
         parts = data.highlighted_parts(article["text"] or "", article.get("lang"), q)
-        return render("article.html", article=article, parts=parts, q=q, active="search")
+        title = data.highlighted_parts(article["title"] or "(no title)", article.get("lang"), q)
+        return render("article.html", article=article, parts=parts, title=title, q=q, active="search")
 
     @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
     def alerts_page() -> HTMLResponse:
