@@ -204,14 +204,17 @@ class SearchIndex:
         filters = filters or Filters()
         self.index.reload()
         searcher = self.index.searcher()
-        out: dict[str, Any] = {}
-        for facet in ("lang", "source", "topic"):
-            result = searcher.aggregate(self._query(node, filters.without(facet)),
-                                        {facet: {"terms": {"field": facet, "size": size}}})
-            out[facet] = {b["key"]: int(b["doc_count"]) for b in result[facet]["buckets"] if b["key"] != ""}
-        result = searcher.aggregate(self._query(node, filters), {"days": {
-            "date_histogram": {"field": "date", "fixed_interval": "1d"},
-            "aggs": {"lang": {"terms": {"field": "lang", "size": size}}}}})
+        terms = {facet: {"terms": {"field": facet, "size": size}} for facet in ("lang", "source", "topic")}
+        histogram = {"date_histogram": {"field": "date", "fixed_interval": "1d"},
+                     "aggs": {"lang": {"terms": {"field": "lang", "size": size}}}}
+        # one pass for the facets with no filter of their own and the histogram, one per filtered facet
+        shared = {name: agg for name, agg in terms.items() if getattr(filters, name) is None}
+        result = searcher.aggregate(self._query(node, filters), {**shared, "days": histogram})
+        for facet in terms:
+            if facet not in shared:
+                result.update(searcher.aggregate(self._query(node, filters.without(facet)), {facet: terms[facet]}))
+        out: dict[str, Any] = {facet: {b["key"]: int(b["doc_count"]) for b in result[facet]["buckets"] if b["key"] != ""}
+                               for facet in terms}
         days: dict[str, dict[str, int]] = {}
         for bucket in result["days"]["buckets"]:
             per_lang = {b["key"] or "?": int(b["doc_count"]) for b in bucket["lang"]["buckets"]}
