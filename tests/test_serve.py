@@ -8,6 +8,7 @@ of a failing test: look at them.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -401,6 +402,25 @@ def test_other_address_needs_a_token(store_dir: tuple[Path, Path, Path]) -> None
         assert local.get("api/runs")[0] == 401
         assert local.get("api/runs", {"Authorization": "Bearer wrong"})[0] == 401
         assert local.get("api/runs", {"Authorization": "Bearer s3cret-token"})[0] == 200
+        # a browser opens the page once with ?token=: a cookie, and the token leaves the address bar
+        host, port = url.removeprefix("http://").rstrip("/").split(":")
+        conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=20)
+        try:
+            conn.request("GET", "/?q=Maroc&token=s3cret-token")
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 303 and response.getheader("location") == "/?q=Maroc"
+            cookie = response.getheader("set-cookie") or ""
+            assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+            conn.request("GET", "/?q=Maroc", headers={"Cookie": cookie.split(";")[0]})
+            page = conn.getresponse()
+            assert page.status == 200 and b'id="total"' in page.read()
+            conn.request("GET", "/?token=wrong")
+            wrong = conn.getresponse()
+            wrong.read()
+            assert wrong.status == 401
+        finally:
+            conn.close()
     finally:
         stop(proc)
     assert "s3cret-token" not in (proc.stdout.read() if proc.stdout and not proc.stdout.closed else "")
