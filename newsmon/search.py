@@ -91,17 +91,18 @@ class SearchPage:
 
 
 def search_page(data_dir: str | Path, query: str, filters: Filters | None = None, *, sort: str = "relevance",
-                page: int = 1, per_page: int = 20, with_facets: bool = True) -> SearchPage:
+                page: int = 1, per_page: int = 20, with_facets: bool = True,
+                index: SearchIndex | None = None) -> SearchPage:
     """A page of embedded-index results, with the total, facet counts, mentions per day and
-    language, and the size of each hit's story. Raises QueryError on a malformed query."""
+    language, and the size of each hit's story. Raises QueryError on a malformed query.
+    ``index``: an already open (read-only) index of ``data_dir``, reused by a long-running server."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     tree = parse(query)
     filters = filters or Filters()
     data_dir = Path(data_dir)
-    if not (data_dir / "index").exists():
-        raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")
-    index = SearchIndex(data_dir / "index")
+    if index is None:
+        index = open_index(data_dir)
     page = max(1, page)
     total, hits = index.page(tree, filters, offset=(page - 1) * per_page, limit=per_page, sort=sort)
     facets = index.facets(tree, filters) if with_facets else {}
@@ -113,6 +114,13 @@ def search_page(data_dir: str | Path, query: str, filters: Filters | None = None
     out = [SearchHit(articles[h.id], h.score, make_snippet(articles[h.id]["text"], articles[h.id]["lang"], terms))
            for h in hits if h.id in articles]
     return SearchPage(total, out, page, per_page, facets, sizes)
+
+
+def open_index(data_dir: Path) -> SearchIndex:
+    """The embedded index of ``data_dir``, read-only; StoreError when there is none yet."""
+    if not (data_dir / "index").exists():
+        raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")
+    return SearchIndex(data_dir / "index")
 
 
 def story_sizes(store: Store, story_ids: list[str]) -> dict[str, int]:

@@ -10,6 +10,7 @@ the page's own file.
 from __future__ import annotations
 
 import hmac
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,8 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from newsmon.alerts.feed import atom_feed, latest_matches
 from newsmon.alerts.render import safe_url
 from newsmon.query import QueryError
-from newsmon.search import SORTS, SearchHit, SearchPage, search_page
-from newsmon.search_index import Filters, IndexError_
+from newsmon.search import SORTS, SearchHit, SearchPage, open_index, search_page
+from newsmon.search_index import Filters, IndexError_, SearchIndex
 from newsmon.store import Store, StoreError
 from newsmon.web import data
 from newsmon.web.chart import colour, mentions_svg
@@ -141,8 +142,17 @@ def create_app(config: ServeConfig) -> FastAPI:
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
 
+    opened: list[SearchIndex] = []  # opened once, on the first search; each search reloads it
+    lock = threading.Lock()
+
+    def index() -> SearchIndex:
+        with lock:
+            if not opened:
+                opened.append(open_index(config.data_dir))
+            return opened[0]
+
     def run_search(q: str, filters: Filters, sort: str, page: int) -> SearchPage:
-        return search_page(config.data_dir, q, filters, sort=sort, page=page, per_page=PER_PAGE)
+        return search_page(config.data_dir, q, filters, sort=sort, page=page, per_page=PER_PAGE, index=index())
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, q: str = "", lang: str = "", source: str = "", topic: str = "", since: str = "",
