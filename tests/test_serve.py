@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, s
 
 from newsmon.demo import demo_max_age, demo_sources
 from newsmon.store import Store, article_id
+from newsmon.stories import assign_pending
 from tests.alerts_receivers import HttpReceiver
 from tests.conftest import FAST, ROOT, Served, run_newsmon, write_sources
 
@@ -37,6 +38,8 @@ HOSTILE_TITLE = "<img src=x onerror=alert('title')> Kazakhstan wheat <script>ale
 HOSTILE_TEXT = ("Officials from Morocco and Kazakhstan <script>alert('text')</script> discussed wheat. "
                 "<img src=x onerror=\"alert('text-img')\"> The cargo <b>reached</b> Casablanca on Monday.")
 HOSTILE_URL = "javascript:alert('url')"
+WIRE_OF = "First bulk cargo of Kazakh wheat docks in Casablanca"
+WIRE_URL = "https://wire.invalid/2025/07/08/kazakh-wheat-casablanca"
 
 
 @dataclass
@@ -89,6 +92,22 @@ def add_hostile_article(data: Path) -> str:
         return store.upsert_article(record, [HOSTILE_URL]).article_id
 
 
+def add_wire_copy(data: Path) -> str:
+    """A news agency's copy of a crawled article (lightly edited), linked into its story the way
+    a crawl links stories."""
+    with Store(data) as store:
+        row = store.db.execute("SELECT id FROM articles WHERE title = ?", (WIRE_OF,)).fetchone()
+        original = store.get_article(row[0])
+        assert original is not None
+        copy = {**original, "id": article_id(WIRE_URL), "url": WIRE_URL, "canonical_url": WIRE_URL,
+                "source": "fixture-wire", "title": original["title"] + " (wire)",
+                "text": original["text"] + "\nReporting by the wire desk.", "content_hash": "wire-copy"}
+        copy.pop("story_id")
+        store.upsert_article(copy, [WIRE_URL])
+        assign_pending(store)
+        return copy["id"]
+
+
 @pytest.fixture(scope="module")
 def store_dir(sample_site: Served, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Path]]:
     """A crawl of every sample outlet with a feed rule and a webhook rule, plus the hostile article."""
@@ -111,6 +130,7 @@ rules:
         assert crawl.code == 0, crawl.stderr
         assert [r.path for r in hook.requests] == ["/wheat"]
     add_hostile_article(data)
+    add_wire_copy(data)
     reindexed = run_newsmon("reindex", "--data", str(data))
     assert reindexed.code == 0, reindexed.stderr
     yield data, sources, alerts
@@ -262,6 +282,24 @@ def test_paging_walks_through_every_result(server: Server, page: Watched) -> Non
     assert not page.errors
 
 
+def test_story_size_and_other_outlets(server: Server, page: Watched) -> None:
+    tab = page.page
+    tab.goto(server.url + "?q=" + urllib.request.quote('"bulk cargo"'))
+    hits = tab.locator("li.hit")
+    assert hits.count() == 2
+    for i in range(2):
+        expect(hits.nth(i).locator(".story")).to_have_text("story of 2")
+    tab.locator('li.hit a.title', has_text="(wire)").click()
+    tab.wait_for_load_state("load")
+    others = tab.locator(".story-list li")
+    expect(others).to_have_count(1)
+    expect(others.first).to_contain_text(WIRE_OF)
+    expect(others.first).to_contain_text("sample-steppe-en")
+    api = server.json("api/search?q=" + urllib.request.quote('"bulk cargo"'))
+    assert [h["story_size"] for h in api["hits"]] == [2, 2]
+    assert len({h["story_id"] for h in api["hits"]}) == 1
+
+
 def test_parse_error_is_shown_inline(server: Server, page: Watched, shots: Path) -> None:
     tab = page.page
     tab.goto(server.url)
@@ -350,7 +388,7 @@ def test_alert_rules_runs_and_sources_pages(server: Server, page: Watched, shots
     tab.goto(server.url + "runs")
     names = tab.locator("table.sources tbody tr td:first-child").all_inner_texts()
     assert len(names) == len(server.json("api/sources")["sources"])
-    assert {s["name"] for s in demo_sources("http://x")} | {"fixture-hostile"} == set(names)
+    assert {s["name"] for s in demo_sources("http://x")} | {"fixture-hostile", "fixture-wire"} == set(names)
     assert tab.locator("table.runs tbody tr").count() == len(server.json("api/runs"))
     expect(tab.locator("table.sources")).to_contain_text("partial")  # the hostile outlet's crawl
     tab.screenshot(path=str(shots / "runs.png"), full_page=True)
