@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -27,14 +27,11 @@ from luqum.tree import Item
 
 from pipelines import analysis
 from crawler.discovery import parse_iso
-from newsmon.query import (KEYWORD_FIELDS, TEXT_FIELDS, AndOperation, MatchAll, Not, OrOperation, Phrase, QueryVisitor,
-                           Word, parse, prefix, term_text)
+from newsmon.query import FAMILIES, ClauseEmitter, parse
 
 SCHEMA_VERSION = "2"  # 2: the topic field (facets and the topic filter)
 TOKENIZER = "newsmon_ws"
 INDEX_LANGS: tuple[str, ...] = tuple(analysis.LANGUAGES)
-FAMILIES = tuple(INDEX_LANGS) + ("any",)
-TITLE_BOOST = 2.0
 WRITER_HEAP = 64_000_000
 
 
@@ -249,88 +246,37 @@ class SearchIndex:
         return self.index.searcher().num_docs
 
 
-class TantivyEmitter(QueryVisitor):
-    """The query tree as a tantivy query; None stands for "no constraint" (the empty query, or a
-    word that analyzes to nothing, such as a dash). A word is searched in every language's fields,
-    analyzed for that language (see the module docstring); under a NOT it is not widened by the
-    Arabic proclitic forms, which would exclude more than was asked."""
+class TantivyEmitter(ClauseEmitter):
+    """The query tree as a tantivy query (see :class:`newsmon.query.ClauseEmitter`)."""
 
     def __init__(self, schema: tantivy.Schema):
         super().__init__()
         self.schema = schema
 
-    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        yield None
+    def all_of(self, must: list[tantivy.Query], must_not: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]
+                                           + [(tantivy.Occur.MustNot, q) for q in must_not])
 
-    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        inner = self.emit_child(node, node.a, context, negated=True)
-        yield None if inner is None else _all_but([inner])
+    def any_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
-    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        must, must_not = [], []
-        for child in node.operands:
-            if isinstance(child, Not):  # a AND NOT b: one boolean query, not a nested "all but b"
-                must_not.append(self.emit_child(node, child.a, context, negated=True))
-            else:
-                must.append(self.emit_child(node, child, context))
-        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
-        if not must:
-            yield _all_but(must_not) if must_not else None
-            return
-        yield tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]
-                                          + [(tantivy.Occur.MustNot, q) for q in must_not])
+    def all_but(self, excluded: list[tantivy.Query]) -> tantivy.Query:
+        return self.all_of([tantivy.Query.all_query()], excluded)
 
-    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        queries = self.operands(node, context)
-        if any(q is None for q in queries):
-            yield None  # one branch matches everything
-            return
-        yield tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+    def keyword(self, field: str, value: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, value)
 
-    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        start = prefix(node)
-        if start is not None:
-            yield self._prefix(start, context["field"])
-            return
-        yield self._term(term_text(node), context)
+    def tokens(self, kind: str, family: str, tokens: list[str], boost: float) -> tantivy.Query:
+        name = f"{kind}_{family}"
+        if len(tokens) == 1:
+            q = tantivy.Query.term_query(self.schema, name, tokens[0])
+        else:
+            q = tantivy.Query.phrase_query(self.schema, name, tokens)
+        return q if boost == 1.0 else tantivy.Query.boost_query(q, boost)
 
-    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        yield self._term(term_text(node), context)
-
-    def _term(self, text: str, context: dict[str, Any]) -> tantivy.Query | None:
-        field = context["field"]
-        if field in KEYWORD_FIELDS:
-            return tantivy.Query.term_query(self.schema, field, text.lower() if field == "lang" else text)
-        should: list[tantivy.Query] = []
-        for family in FAMILIES:
-            for terms in analysis.query_variants(text, None if family == "any" else family, not context["negated"]):
-                for kind in _kinds(field):
-                    name = f"{kind}_{family}"
-                    if len(terms) == 1:
-                        q = tantivy.Query.term_query(self.schema, name, terms[0])
-                    else:
-                        q = tantivy.Query.phrase_query(self.schema, name, terms)
-                    should.append(tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q)
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should]) if should else None
-
-    def _prefix(self, start: str, field: str | None) -> tantivy.Query:
-        """``Kazakh*``: words beginning with the normalized prefix, in the language-neutral fields
-        (normalized, not stemmed, so the prefix is compared with what was written)."""
-        pattern = re.escape(start) + ".*"
-        should = []
-        for kind in _kinds(field):
-            q = tantivy.Query.regex_query(self.schema, f"{kind}_any", pattern)
-            should.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q))
-        return tantivy.Query.boolean_query(should)
-
-
-def _kinds(field: str | None) -> tuple[str, ...]:
-    return TEXT_FIELDS if field is None else (field,)
-
-
-def _all_but(excluded: list[tantivy.Query]) -> tantivy.Query:
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())]
-                                       + [(tantivy.Occur.MustNot, q) for q in excluded])
+    def starts_with(self, kind: str, start: str, boost: float) -> tantivy.Query:
+        q = tantivy.Query.regex_query(self.schema, f"{kind}_any", re.escape(start) + ".*")
+        return q if boost == 1.0 else tantivy.Query.boost_query(q, boost)
 
 
 def rebuild(index: SearchIndex, articles: Iterable[dict[str, Any]], batch: int = 500) -> int:

@@ -93,6 +93,7 @@ NEWSMON_MAX_LISTING_PAGES = 50  # listing pages followed per section page and de
 NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted too_large)
 NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
+NEWSMON_SCHEDULE_ALERTS_RETRY_SECONDS = 60.0  # `newsmon schedule --alerts`: how often to look for a due failed delivery (then `alerts run`)
 NEWSMON_SCHEDULE_DEFAULT = "every 1h"  # `newsmon schedule`: the schedule of a source without a `schedule` key
 NEWSMON_SCHEDULE_JITTER_SECONDS = 30.0  # random delay added to each run, at most this and a tenth of the period
 NEWSMON_SCHEDULE_KILL_AFTER_SECONDS = 3.0  # after SIGTERM to a crawl (timeout, shutdown), SIGKILL this much later

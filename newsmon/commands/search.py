@@ -11,6 +11,7 @@ from newsmon.commands.common import (data_option, date_option_value, default_dat
                                      printable, table, user_errors)
 from newsmon.search import BACKENDS
 from newsmon.search import search as run_search
+from newsmon.store import Store
 
 @click.command("search")
 @click.argument("query", required=False, default="")
@@ -81,8 +82,6 @@ def _print_hits(hits: list) -> None:  # type: ignore[type-arg]
 
 def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> str:
     """Say so when a filter names something the store has never seen (a typo, usually)."""
-    from newsmon.store import Store
-
     notes: list[str] = []
     if not (data_dir / "newsmon.db").exists():  # searching a cluster from a machine without a store
         return ""
