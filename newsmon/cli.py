@@ -15,6 +15,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("search", "search"),
     ("show", "show"),
     ("stats", "stats"),
+    ("serve", "serve"),
     ("export", "export"),
     ("runs", "runs"),
     ("schedule", "schedule"),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from pipelines import analysis
 from crawler.discovery import parse_iso
 from newsmon.query import FAMILIES, ClauseEmitter, parse
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the topic field (facets and the topic filter)
 TOKENIZER = "newsmon_ws"
 INDEX_LANGS: tuple[str, ...] = tuple(analysis.LANGUAGES)
 WRITER_HEAP = 64_000_000
@@ -45,6 +45,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("source", stored=True, tokenizer_name="raw", fast=True)
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", fast=True)
     builder.add_text_field("url", stored=False, tokenizer_name="raw")
+    builder.add_text_field("topic", stored=False, tokenizer_name="raw", fast=True)
     builder.add_date_field("date", stored=True, indexed=True, fast=True)
     for family in FAMILIES:
         builder.add_text_field(f"title_{family}", tokenizer_name=TOKENIZER)
@@ -54,6 +55,19 @@ def _schema() -> tantivy.Schema:
 
 def _analyzer() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to besides its query (None: no constraint)."""
+    lang: str | None = None
+    source: str | None = None
+    topic: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def without(self, name: str) -> "Filters":
+        return replace(self, **{name: None})
 
 
 @dataclass
@@ -121,6 +135,8 @@ class SearchIndex:
         lang = (article.get("lang") or "").lower()
         doc.add_text("lang", lang)
         doc.add_text("url", article.get("canonical_url") or article.get("url") or "")
+        for topic in article.get("topics") or ():
+            doc.add_text("topic", topic)
         when = parse_iso(article.get("published_at")) or parse_iso(article.get("fetched_at"))
         if when:
             doc.add_date("date", when)
@@ -154,34 +170,76 @@ class SearchIndex:
     # -- searching -------------------------------------------------------------------------
 
     def search(self, query: str | Item, *, lang: str | None = None, source: str | None = None,
-               since: str | None = None, until: str | None = None, limit: int = 20) -> list[Hit]:
+               since: str | None = None, until: str | None = None, limit: int = 20,
+               topic: str | None = None) -> list[Hit]:
+        return self.page(query, Filters(lang, source, topic, since, until), limit=limit)[1]
+
+    def page(self, query: str | Item, filters: "Filters | None" = None, *, offset: int = 0, limit: int = 20,
+             sort: str = "relevance") -> tuple[int, list[Hit]]:
+        """(how many documents match, the hits from ``offset``); ``sort`` is "relevance" or "date"
+        (newest first; the score of a date-sorted hit is 0)."""
         node = parse(query) if isinstance(query, str) else query
+        final = self._query(node, filters or Filters())
+        self.index.reload()
+        searcher = self.index.searcher()
+        if sort == "date":
+            result = searcher.search(final, limit, count=True, order_by_field="date", offset=offset)
+        else:
+            result = searcher.search(final, limit, count=True, offset=offset)
+        hits = []
+        for key, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(Hit(doc.get_first("id"), float(key) if sort != "date" else 0.0))
+        return int(result.count or 0), hits
+
+    def facets(self, query: str | Item, filters: "Filters | None" = None, size: int = 50) -> dict[str, Any]:
+        """Counts per language, source and topic, and per day and language (``days``).
+
+        A facet counts under every filter but its own, so the page can offer the other languages
+        while one is chosen; ``days`` counts under all of them. Days are UTC, as stored."""
+        node = parse(query) if isinstance(query, str) else query
+        filters = filters or Filters()
+        self.index.reload()
+        searcher = self.index.searcher()
+        terms = {facet: {"terms": {"field": facet, "size": size}} for facet in ("lang", "source", "topic")}
+        histogram = {"date_histogram": {"field": "date", "fixed_interval": "1d"},
+                     "aggs": {"lang": {"terms": {"field": "lang", "size": size}}}}
+        # one pass for the facets with no filter of their own and the histogram, one per filtered facet
+        shared = {name: agg for name, agg in terms.items() if getattr(filters, name) is None}
+        result = searcher.aggregate(self._query(node, filters), {**shared, "days": histogram})
+        for facet in terms:
+            if facet not in shared:
+                result.update(searcher.aggregate(self._query(node, filters.without(facet)), {facet: terms[facet]}))
+        out: dict[str, Any] = {facet: {b["key"]: int(b["doc_count"]) for b in result[facet]["buckets"] if b["key"] != ""}
+                               for facet in terms}
+        days: dict[str, dict[str, int]] = {}
+        for bucket in result["days"]["buckets"]:
+            per_lang = {b["key"] or "?": int(b["doc_count"]) for b in bucket["lang"]["buckets"]}
+            if bucket["doc_count"]:
+                days[bucket["key_as_string"][:10]] = per_lang
+        out["days"] = days
+        return out
+
+    def _query(self, node: Item, filters: "Filters") -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         main = TantivyEmitter(self.schema).emit(node)
         if main is not None:
             clauses.append((tantivy.Occur.Must, main))
-        if lang:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", lang.lower())))
-        if source:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", source)))
-        lower, upper = parse_iso(since), parse_iso(until)
-        if until and upper and len(until.strip()) == 10:
+        if filters.lang:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", filters.lang.lower())))
+        if filters.source:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source)))
+        if filters.topic:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "topic", filters.topic)))
+        lower, upper = parse_iso(filters.since), parse_iso(filters.until)
+        if filters.until and upper and len(filters.until.strip()) == 10:
             upper = upper.replace(hour=23, minute=59, second=59)  # --until 2025-02-21 includes that day
         if lower or upper:
             clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "date", tantivy.FieldType.Date, lower, upper)))
         if not clauses:
-            final = tantivy.Query.all_query()
-        else:
-            final = tantivy.Query.boolean_query(clauses)
-        self.index.reload()
-        searcher = self.index.searcher()
-        result = searcher.search(final, limit)
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            hits.append(Hit(doc.get_first("id"), float(score)))
-        return hits
+            return tantivy.Query.all_query()
+        return tantivy.Query.boolean_query(clauses)
 
     def count(self) -> int:
         self.index.reload()
