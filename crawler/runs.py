@@ -26,13 +26,49 @@ def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
 def summarize(counts: dict[str, Any]) -> dict[str, int]:
     skipped = sum(v for k, v in counts.items() if isinstance(v, int)
                   if k.startswith(("skipped/", "dropped/")) and k != "dropped/store_failed")
+    capped = sum(v for k, v in counts.items() if isinstance(v, int) and k.startswith("capped/"))
     return {
         "pages": int(counts.get("pages", 0)),
         "new": int(counts.get("new", 0)),
         "stored": int(counts.get("stored", 0)),
         "skipped": int(skipped),
+        "capped": int(capped),
         "errors": int(counts.get("errors", 0)),
     }
+
+
+def reasons(counts: dict[str, Any]) -> dict[str, int]:
+    """Why things were not fetched or not stored, by reason: ``skipped/known`` → ``known``, and
+    every ``dropped/…``, ``capped/…`` and ``error/…`` count, so nothing leaves a run unexplained."""
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        kind, _, reason = key.partition("/")
+        if kind in ("skipped", "dropped", "capped", "error") and isinstance(value, int) and value:
+            out[f"{kind}/{reason}"] = value
+    return dict(sorted(out.items()))
+
+
+# What each cap is called where a user can change it (capped/<name> in the stats).
+CAP_SETTINGS = {
+    "sitemaps": ("sitemaps", "NEWSMON_MAX_SITEMAPS"),
+    "sitemap_depth": ("nested sitemaps below the depth limit", "NEWSMON_MAX_SITEMAP_DEPTH"),
+    "feeds": ("feeds", "NEWSMON_MAX_FEEDS"),
+    "listing_pages": ("listing pages", "NEWSMON_MAX_LISTING_PAGES_PER_SOURCE"),
+    "listing_links": ("listing links on one page", "NEWSMON_MAX_LISTING_PAGES"),
+    "urls_per_document": ("URLs beyond the newest of one sitemap, feed or page", "NEWSMON_MAX_URLS_PER_DOCUMENT"),
+    "articles": ("article URLs", "NEWSMON_MAX_ARTICLES_PER_SOURCE"),
+}
+
+
+def cap_notes(counts: dict[str, Any]) -> list[str]:
+    """One phrase per cap that kept something out: '120 sitemaps not fetched (NEWSMON_MAX_SITEMAPS=200)'."""
+    notes = []
+    for name, (what, setting) in CAP_SETTINGS.items():
+        count = counts.get(f"capped/{name}")
+        if count:
+            limit = counts.get(f"limit/{name}")
+            notes.append(f"{count} {what} not fetched ({setting}{'=' + str(limit) if limit is not None else ''})")
+    return notes
 
 
 def run_status(counts: dict[str, Any]) -> str:

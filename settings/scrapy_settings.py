@@ -75,8 +75,15 @@ NEWSMON_KEEP_ALL = False  # store articles that match no topic too (CLI: --keep-
 NEWSMON_LANG_MIN_CONFIDENCE = 0.80  # below it, the page's <html lang> or the source language decides
 NEWSMON_MAX_AGE_DAYS = 30  # default age window for feed/sitemap entries; 0 = no limit
 NEWSMON_MAX_AGE_OVERRIDE = None  # CLI --max-age: overrides every source's window
+NEWSMON_MAX_ARTICLES_PER_SOURCE = 2000  # article requests per source per crawl; the rest counted capped/articles
+NEWSMON_MAX_FEEDS = 50  # feed documents fetched per source per crawl (configured + advertised); capped/feeds
 NEWSMON_MAX_LISTING_PAGES = 50  # listing pages followed per section page and depth level
+NEWSMON_MAX_LISTING_PAGES_PER_SOURCE = 200  # section/listing pages fetched per source per crawl; capped/listing_pages
 NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted too_large)
+NEWSMON_MAX_SITEMAPS = 200  # sitemap documents fetched per source per crawl; capped/sitemaps
+NEWSMON_MAX_SITEMAP_BYTES = 52_428_800  # one sitemap, decompressed (the protocol's 50 MB); bigger ones are cut there
+NEWSMON_MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested below a configured (or robots.txt) sitemap; capped/sitemap_depth
+NEWSMON_MAX_URLS_PER_DOCUMENT = 1000  # entries taken from one sitemap, feed or listing page, newest first; capped/urls
 NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
@@ -84,3 +91,4 @@ NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched 
 NEWSMON_SOURCES = []  # validated sources (models); the crawl entry fills it from sources.yaml
 NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use
+

@@ -9,7 +9,7 @@ entry is worth an article request (age window, allowed host, already requested, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +34,17 @@ def source_stat(source: str, key: str) -> str:
     return f"newsmon/source/{source}/{key}"
 
 
+# The per-source caps (crawler.sources.Limits fields) and the settings that give their defaults.
+LIMIT_SETTINGS = {
+    "sitemaps": "NEWSMON_MAX_SITEMAPS",
+    "sitemap_depth": "NEWSMON_MAX_SITEMAP_DEPTH",
+    "feeds": "NEWSMON_MAX_FEEDS",
+    "listing_pages": "NEWSMON_MAX_LISTING_PAGES_PER_SOURCE",
+    "urls_per_document": "NEWSMON_MAX_URLS_PER_DOCUMENT",
+    "articles": "NEWSMON_MAX_ARTICLES_PER_SOURCE",
+}
+
+
 class SpiderCore(scrapy.Spider):
     # set by NewsSpider.from_crawler
     sources: list[Source]
@@ -48,6 +59,8 @@ class SpiderCore(scrapy.Spider):
     reported_unreachable: set[tuple[str, str]]
     seen_since: str  # verdicts older than this have expired (NEWSMON_SEEN_TTL_DAYS)
     topics_fingerprint: str | None
+    default_limits: dict[str, int]  # the NEWSMON_MAX_* caps, by Limits field name (see LIMIT_SETTINGS)
+    spent: dict[tuple[str, str], int]  # (source, limit) → how much of it this crawl used
 
     def inc(self, source: str, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(source_stat(source, key), count)
@@ -59,6 +72,33 @@ class SpiderCore(scrapy.Spider):
         if self.max_age_override is not None:
             return self.max_age_override
         return self.default_max_age if source.max_age_days is None else source.max_age_days
+
+    # -- caps: every run ends, whatever a site offers ------------------------------------------
+
+    def limit(self, source: Source, name: str) -> int:
+        own = getattr(source.limits, name, None) if source.limits is not None else None
+        return own if own is not None else self.default_limits[name]
+
+    def capped(self, source: Source, name: str, count: int = 1) -> None:
+        """Count what a cap kept out (``capped/<name>``), with the cap that did it."""
+        self.inc(source.name, f"capped/{name}", count)
+        self.crawler.stats.set_value(source_stat(source.name, f"limit/{name}"), self.limit(source, name))
+
+    def take(self, source: Source, name: str) -> bool:
+        """Spend one unit of the source's ``name`` budget for this crawl; False (counted) when spent."""
+        key = (source.name, name)
+        if self.spent.get(key, 0) >= self.limit(source, name):
+            self.capped(source, name)
+            return False
+        self.spent[key] = self.spent.get(key, 0) + 1
+        return True
+
+    def newest_entries(self, source: Source, entries: Iterable[discovery.Entry]) -> list[discovery.Entry]:
+        """The newest ``urls_per_document`` entries of one document; the rest counted ``capped/urls``."""
+        kept, total = discovery.newest(entries, self.limit(source, "urls_per_document"))
+        if total > len(kept):
+            self.capped(source, "urls_per_document", total - len(kept))
+        return kept
 
     def _request(self, url: str, source: Source, callback: Any, dont_filter: bool = False, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=dont_filter,
@@ -89,6 +129,8 @@ class SpiderCore(scrapy.Spider):
                 self.inc(source.name, "skipped/offsite")
                 continue
             if self.already_have(source, entry):
+                continue
+            if not self.take(source, "articles"):
                 continue
             self.requested.add(entry.url)
             # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop

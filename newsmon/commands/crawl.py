@@ -12,7 +12,7 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.yamlconf import load_yaml
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
-from crawler.runs import summarize
+from crawler.runs import cap_notes, reasons, summarize
 from newsmon.store import Store, StoreError
 
 
@@ -58,6 +58,7 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
         rows = [r for r in store.runs(limit=10_000) if r["crawl_id"] == crawl_id]
     rows.sort(key=lambda r: r["source"])
     return [{"source": r["source"], "status": r["status"], **summarize(r["stats"]),
+             "reasons": reasons(r["stats"]), "capped_notes": cap_notes(r["stats"]),
              **({"first_error": r["stats"]["first_error"]} if "first_error" in r["stats"] else {})} for r in rows]
 
 
@@ -65,14 +66,17 @@ def print_summary(summary: list[dict], as_json: bool, machine_readable_when_pipe
     if as_json or (machine_readable_when_piped and not sys.stdout.isatty()):
         print_json(summary)
         return
-    table(["source", "status", "pages", "new", "skipped", "errors"],
-          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r["errors"]] for r in summary],
+    table(["source", "status", "pages", "new", "skipped", "capped", "errors"],
+          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r["capped"], r["errors"]] for r in summary],
           title="crawl summary")
 
 
 def report_failures(summary: list[dict]) -> int:
-    """One line per failed source, with its first error; exit status 1 if any failed, 130 if the
-    crawl was interrupted (Ctrl-C, SIGTERM) — a script must not take either for success."""
+    """One line per capped source naming the caps, one per failed source with its first error;
+    exit status 1 if any failed, 130 if the crawl was interrupted (Ctrl-C, SIGTERM) — a script must not take either for success."""
+    for r in summary:  # a cap is not a failure, but the user must hear that the run was cut short
+        if r.get("capped_notes"):
+            click.echo(printable(f"newsmon: source {r['source']}: capped: {'; '.join(r['capped_notes'])}"), err=True)
     failed = [r for r in summary if r["status"] == "failed"]
     for r in failed:
         errors = f"{r['errors']} error{'s' if r['errors'] != 1 else ''}"

@@ -1,0 +1,72 @@
+"""Run the real `newsmon` CLI in a child process and measure what it cost: wall time, peak RSS."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import ROOT
+
+# Our hostile site is local: no politeness delays, short timeouts.
+FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "DOWNLOAD_TIMEOUT=10",
+        "-s", "RETRY_ENABLED=False")
+
+
+@dataclass
+class Measured:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+    killed: bool  # still running at the deadline: the run did not end by itself
+
+    def summary(self) -> dict[str, dict[str, Any]]:
+        return {row["source"]: row for row in json.loads(self.stdout)}
+
+
+def run_measured(*args: str, tmp: Path, deadline: float = 120, env: dict[str, str] | None = None) -> Measured:
+    """``python -m newsmon.cli ARGS``; killed (and reported so) if it outlives ``deadline`` seconds.
+    Peak RSS comes from the kernel's accounting of this very child (``os.wait4``)."""
+    out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
+    killed = threading.Event()
+    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+        start = time.monotonic()
+        proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", *args], cwd=ROOT, stdout=out, stderr=err,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+        def kill() -> None:
+            killed.set()
+            os.kill(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(deadline, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+        seconds = time.monotonic() - start
+    return Measured(proc.returncode, out_path.read_text(encoding="utf-8"), err_path.read_text(encoding="utf-8"),
+                    seconds, usage.ru_maxrss / 1024, killed.is_set())
+
+
+def write_sources(path: Path, sources: list[dict[str, Any]]) -> Path:
+    path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def crawl(sources: list[dict[str, Any]], tmp: Path, *extra: str, deadline: float = 120) -> Measured:
+    path = write_sources(tmp / "sources.yaml", sources)
+    return run_measured("crawl", "--sources", str(path), "--data", str(tmp / "data"), "--max-age", "0", "--json",
+                        *FAST, *extra, tmp=tmp, deadline=deadline)
