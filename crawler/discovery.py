@@ -14,6 +14,7 @@ a 900,000-URL sitemap costs the memory of ``limit`` entries, not of 900,000.
 from __future__ import annotations
 
 import calendar
+import functools
 import gzip
 import heapq
 import itertools
@@ -78,6 +79,12 @@ def parse_iso(value: str | None) -> datetime | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_iso_cached(value: str | None) -> datetime | None:
+    """parse_iso for sitemaps, where thousands of entries share a handful of lastmod values."""
+    return parse_iso(value)
+
+
 def clean_url(url: str, base: str) -> str | None:
     """Absolute, percent-safe http(s) URL without fragment; None for mailto:, javascript: and junk."""
     url = (url or "").strip()
@@ -140,7 +147,18 @@ def sitemap_entries(body: bytes, base_url: str) -> list[Entry]:
     For Google News sitemaps the ``news:publication_date`` wins over ``lastmod``: it is the
     article's date, while lastmod moves with every edit or comment.
     """
-    return list(iter_sitemap(BytesIO(body), base_url, SitemapStats()))
+    return _cleaned(iter_sitemap(BytesIO(body), SitemapStats()), base_url)
+
+
+def _cleaned(entries: Iterable[Entry], base_url: str) -> list[Entry]:
+    """Entries whose raw ``loc`` makes an http(s) URL, with that URL (the costly step: done only
+    for the entries that are kept)."""
+    out = []
+    for entry in entries:
+        url = clean_url(entry.url, base_url)
+        if url:
+            out.append(Entry(url, entry.date, entry.title, entry.kind, entry.updated))
+    return out
 
 
 @dataclass
@@ -150,41 +168,47 @@ class SitemapStats:
     news: bool = False  # a Google News sitemap (its entries carry news:publication_date)
 
 
-def iter_sitemap(stream: Any, base_url: str, stats: SitemapStats) -> Iterator[Entry]:
-    """Entries as they are parsed; each ``<url>`` element is freed once read (flat memory)."""
+_SITEMAP_FIELDS = frozenset(("loc", "lastmod", "publication_date", "title"))
+
+
+def iter_sitemap(stream: Any, stats: SitemapStats) -> Iterator[Entry]:
+    """Entries as they are parsed, their ``url`` the raw ``<loc>`` text (see :func:`_cleaned`);
+    each element is freed once read, so memory stays flat."""
     events = lxml.etree.iterparse(
-        stream, events=("start", "end"), recover=True, resolve_entities=False, remove_comments=True,
-        remove_pis=True, huge_tree=False, no_network=True, load_dtd=False,
+        stream, events=("end",), tag=("{*}url", "{*}sitemap"), recover=True, resolve_entities=False,
+        remove_comments=True, remove_pis=True, huge_tree=False, no_network=True, load_dtd=False,
     )
     try:
-        for event, elem in events:
-            if event == "start":
-                if not stats.root:
-                    stats.root = _local(elem.tag)
-                continue
-            name = _local(elem.tag)
-            if name not in ("url", "sitemap"):
-                continue
+        for _, elem in events:
+            if not stats.root:
+                parent = elem.getparent()
+                stats.root = _local(parent.tag) if parent is not None else ""
             fields: dict[str, str] = {}
-            for child in elem.iter():
-                key = _local(child.tag)
-                if key in ("loc", "lastmod", "publication_date", "title") and child.text and key not in fields:
-                    fields[key] = child.text.strip()
+            for child in elem:  # loc, lastmod; news:news holds publication_date and title
+                for node in (child, *child) if len(child) else (child,):
+                    key = _local(node.tag)
+                    if key in _SITEMAP_FIELDS and node.text and key not in fields:
+                        fields[key] = node.text
+            url = fields.get("loc", "").strip()
+            lastmod = _parse_iso_cached(fields["lastmod"].strip() if "lastmod" in fields else None)
+            published = fields.get("publication_date")
+            title = fields.get("title")
+            kind = "sitemap" if _local(elem.tag) == "sitemap" else "article"
             elem.clear()
             parent = elem.getparent()
             while parent is not None and elem.getprevious() is not None:
                 del parent[0]  # the read siblings: without this the tree keeps every emptied element
-            url = clean_url(fields.get("loc", ""), base_url)
-            if url:
-                lastmod = parse_iso(fields.get("lastmod"))
-                date = parse_iso(fields.get("publication_date")) or lastmod
-                stats.news = stats.news or "publication_date" in fields
-                yield Entry(url, date, fields.get("title"), "sitemap" if name == "sitemap" else "article",
-                            updated=lastmod)
+            if url and len(url) <= MAX_URL_CHARS:
+                date = _parse_iso_cached(published.strip() if published else None) or lastmod
+                stats.news = stats.news or published is not None
+                yield Entry(url, date, title.strip() if title else None, kind, updated=lastmod)
     except lxml.etree.XMLSyntaxError as exc:
         stats.error = f"XML error: {exc}"
     except (OSError, EOFError, ValueError) as exc:  # a corrupt or oversized gzip stream
         stats.error = str(exc) or type(exc).__name__
+    if not stats.root:
+        root = getattr(events, "root", None)
+        stats.root = _local(root.tag) if root is not None else ""
 
 
 class _Capped(BufferedIOBase):
@@ -220,7 +244,8 @@ def read_sitemap(body: bytes, base_url: str, limit: int, max_bytes: int) -> Site
         raw = gzip.GzipFile(fileobj=raw, mode="rb")
     stats = SitemapStats()
     counter = itertools.count()
-    kept, total = newest(iter_sitemap(_Capped(raw, max_bytes), base_url, stats), limit, counter)
+    kept, total = newest(iter_sitemap(_Capped(raw, max_bytes), stats), limit, counter)
+    kept = _cleaned(kept, base_url)
     kind = {"urlset": "urlset", "sitemapindex": "index"}.get(stats.root, "")
     error = stats.error
     if not kind and not error:
@@ -237,11 +262,11 @@ def newest(entries: Iterable[Entry], limit: int, counter: Iterator[int] | None =
     total = 0
     for entry in entries:
         total += 1
-        key = (entry.date or floor, -next(counter), entry)
+        date = entry.date or floor
         if len(heap) < limit:
-            heapq.heappush(heap, key)
-        elif limit and key[:2] > heap[0][:2]:
-            heapq.heapreplace(heap, key)
+            heapq.heappush(heap, (date, -next(counter), entry))
+        elif limit and date > heap[0][0]:  # on a tie the entry earlier in the document stays
+            heapq.heapreplace(heap, (date, -next(counter), entry))
     return [e for _, _, e in sorted(heap, key=lambda k: k[:2], reverse=True)], total
 
 
