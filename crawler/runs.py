@@ -15,7 +15,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
-from crawler.store import CrawlStore
+from crawler.store import CrawlStore, StoreUnavailable
 
 
 def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
@@ -126,6 +126,12 @@ class CrawlRuns:
         reason = getattr(exception, "reason", None) or re.sub(
             r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
+        try:
+            self._remember_drop(item, reason)
+        except StoreUnavailable:
+            pass  # the store pipeline stops the crawl; an unremembered verdict only costs a re-fetch
+
+    def _remember_drop(self, item: Any, reason: str) -> None:
         if self.store is not None and item.get("url"):
             for url in (item.get("request_url"), item.get("url")):
                 if url and self.store.known_url(url):
@@ -174,7 +180,11 @@ class CrawlRuns:
         for name, run_id in self.run_ids.items():
             counts = source_counts(all_stats, name)
             summary = summarize(counts)
-            status = run_status(counts) if reason == "finished" else "interrupted"
-            self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
-                                  articles_stored=summary["stored"], skipped=summary["skipped"],
-                                  errors=summary["errors"], stats=counts)
+            status = run_status(counts) if reason == "finished" else (
+                "failed" if reason == "store_failed" else "interrupted")
+            try:
+                self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
+                                      articles_stored=summary["stored"], skipped=summary["skipped"],
+                                      errors=summary["errors"], stats=counts)
+            except StoreUnavailable:
+                return  # the disk refused: the crawl entry reports it; the next crawl marks the run interrupted

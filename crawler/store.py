@@ -10,6 +10,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 
+class StoreUnavailable(Exception):
+    """A write failed in a way every later write will too (disk full, read-only file system, I/O
+    error): the crawl stops at once instead of fetching pages it cannot keep."""
+
+
 class SaveResult(Protocol):
     created: bool  # False when an existing row was updated
     unchanged: bool  # same content as stored: nothing queued for the index

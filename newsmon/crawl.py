@@ -22,7 +22,7 @@ from scrapy.utils.project import get_project_settings
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
-from newsmon.errors import CrawlFailed
+from newsmon.errors import CrawlFailed, StoreFailed
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -129,7 +129,11 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
         gc.freeze()
         process.start()
     finally:
+        failure, saved = store.failure, store.saved
         store.close()
+    if failure is not None:
+        raise StoreFailed(f"{failure}; the crawl stopped there. The {saved} article{'s' if saved != 1 else ''} "
+                          "it stored are kept; free space (or fix the permissions) and crawl again for the rest")
     if any(isinstance(f, KeyboardInterrupt) for f in failures):
         raise KeyboardInterrupt  # Ctrl-C before Scrapy's own handler was installed: nothing was fetched
     if failures:

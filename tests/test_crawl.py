@@ -269,7 +269,21 @@ def test_interrupted_crawl_exits_non_zero(sample_site: Served, tmp_path: Path) -
     proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",
                              str(tmp_path / "d"), "--json", *FAST, "-s", "DOWNLOAD_TIMEOUT=60"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    import sqlite3
+
+    deadline = time.monotonic() + 60  # under load the crawl may take seconds to start: wait for its run row
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            conn = sqlite3.connect(f"file:{tmp_path / 'd' / 'newsmon.db'}?mode=ro", uri=True)
+            try:
+                if conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]:
+                    break
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            continue
+    time.sleep(1)  # the slow page is being fetched
     proc.send_signal(signal.SIGINT)  # Scrapy lets the page in flight finish, then stops
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "crawl interrupted" in err

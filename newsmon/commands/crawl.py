@@ -13,6 +13,7 @@ from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sourc
 from newsmon.yamlconf import load_yaml
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from crawler.runs import cap_notes, reasons, summarize
+from newsmon.errors import StoreFailed
 from newsmon.store import Store, StoreError
 
 
@@ -131,6 +132,9 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     except KeyboardInterrupt:
         click.echo("newsmon: crawl interrupted before it started; nothing was fetched", err=True)
         sys.exit(130)
+    except StoreFailed as exc:  # not a usage error (2): the crawl ran and had to stop
+        click.echo(printable(f"newsmon: error: {exc}"), err=True)
+        sys.exit(1)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
     sys.exit(report_failures(summary))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,15 +37,24 @@ class Measured:
         return {row["source"]: row for row in json.loads(self.stdout)}
 
 
-def run_measured(*args: str, tmp: Path, deadline: float = 120, env: dict[str, str] | None = None) -> Measured:
+def _limit_file_size(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))  # a write past it fails (EFBIG)
+    return apply
+
+
+def run_measured(*args: str, tmp: Path, deadline: float = 120, env: dict[str, str] | None = None,
+                 max_file_bytes: int | None = None) -> Measured:
     """``python -m newsmon.cli ARGS``; killed (and reported so) if it outlives ``deadline`` seconds.
-    Peak RSS comes from the kernel's accounting of this very child (``os.wait4``)."""
+    Peak RSS comes from the kernel's accounting of this very child (``os.wait4``).
+    ``max_file_bytes``: the kernel refuses to grow any file past it, as a full disk would."""
     out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
     killed = threading.Event()
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.monotonic()
         proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", *args], cwd=ROOT, stdout=out, stderr=err,
-                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+                                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                                preexec_fn=_limit_file_size(max_file_bytes) if max_file_bytes else None)
 
         def kill() -> None:
             killed.set()
@@ -66,7 +77,8 @@ def write_sources(path: Path, sources: list[dict[str, Any]]) -> Path:
     return path
 
 
-def crawl(sources: list[dict[str, Any]], tmp: Path, *extra: str, deadline: float = 120) -> Measured:
+def crawl(sources: list[dict[str, Any]], tmp: Path, *extra: str, deadline: float = 120,
+          max_file_bytes: int | None = None) -> Measured:
     path = write_sources(tmp / "sources.yaml", sources)
     return run_measured("crawl", "--sources", str(path), "--data", str(tmp / "data"), "--max-age", "0", "--json",
-                        *FAST, *extra, tmp=tmp, deadline=deadline)
+                        *FAST, *extra, tmp=tmp, deadline=deadline, max_file_bytes=max_file_bytes)
