@@ -48,6 +48,20 @@ class StoreError(Exception):
     """The data directory or database cannot be used; the message names the path."""
 
 
+DAMAGE_SIGNS = ("not a database", "malformed", "corrupt", "disk image")
+
+
+def damaged_hint(exc: BaseException) -> str:
+    return "damaged" if any(sign in str(exc).lower() for sign in DAMAGE_SIGNS) else ""
+
+
+def damaged_message(path: Path | str, exc: BaseException) -> str:
+    """One line for a damaged database file: what is wrong and what to do."""
+    why = " ".join(str(exc).split())[:200]
+    return (f"{path}: the database is damaged ({why}); nothing was written. Move it aside and restore a backup, "
+            f"or salvage it with: sqlite3 {path} .recover | sqlite3 recovered.db")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -120,13 +134,24 @@ class Store:
                 if not self.path.exists():
                     raise StoreError(f"{self.path}: no database yet (run `newsmon crawl` or `newsmon demo` first)")
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # "not a database" shows here
             else:
                 self.data_dir.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                # before anything is written: a damaged file must not take new articles
+                check = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {' '.join(str(check).split())}")
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 _migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            if not damaged_hint(exc):
+                raise StoreError(f"{self.path}: {exc}") from None
+            raise StoreError(damaged_message(self.path, exc)) from None
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from None
         except OSError as exc:

@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ import click
 from newsmon.errors import CrawlFailed
 from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
-from newsmon.store import StoreError
+from newsmon.store import StoreError, damaged_hint, damaged_message
 from newsmon.yamlconf import ConfigError
 
 USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError)
@@ -68,6 +69,11 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except USER_ERRORS as exc:
             click.echo(f"newsmon: error: {exc}", err=True)
+            sys.exit(2)
+        except sqlite3.DatabaseError as exc:  # damage found past the check at open (a bad page mid-file)
+            if not damaged_hint(exc):
+                raise
+            click.echo(f"newsmon: error: {damaged_message('the database', exc)}", err=True)
             sys.exit(2)
 
     return wrapper

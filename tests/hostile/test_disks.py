@@ -57,3 +57,40 @@ def test_a_full_disk_stops_the_crawl_with_one_line_and_loses_nothing(tmp_path: P
     hits = json.loads(run_newsmon("search", "", "--data", str(tmp_path / "data"), "--limit", "1000",
                                   "--json").stdout)
     assert len(hits) == ARTICLES  # the index caught up with the store
+
+
+def _one_error_line(stderr: str) -> str:
+    assert "Traceback" not in stderr, stderr[-3000:]
+    (line,) = [l for l in stderr.splitlines() if l.startswith("newsmon: error:")]
+    return line
+
+
+def test_a_damaged_database_is_refused_in_one_line_and_left_untouched(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with serving(news_site) as site:
+        source = [{"name": "news", "language": "en", "feeds": [site.url + "/feed.xml"]}]
+        first = crawl(source, tmp_path, "--keep-all", deadline=90)
+        assert first.code == 0, first.stderr
+        db = data / "newsmon.db"
+        run_newsmon("runs", "--data", str(data))  # a reader: the WAL is checkpointed on the last close
+        raw = bytearray(db.read_bytes())
+        page = 4096
+        middle = (len(raw) // page // 2) * page
+        raw[middle:middle + 2 * page] = b"\x5a" * (2 * page)  # two pages in the middle are garbage now
+        db.write_bytes(bytes(raw))
+        before = db.read_bytes()
+
+        again = crawl(source, tmp_path, "--keep-all", deadline=90)
+        assert again.code == 2
+        line = _one_error_line(again.stderr)
+        assert "the database is damaged" in line and ".recover" in line
+        assert db.read_bytes() == before  # nothing was written into the damaged file
+        assert site.count("/news/") == ARTICLES  # and nothing fetched for it
+
+    garbage = tmp_path / "garbage"
+    garbage.mkdir()
+    (garbage / "newsmon.db").write_bytes(b"this is no database " * 500)
+    for args in (["runs"], ["export"], ["crawl", "--sources", str(tmp_path / "sources.yaml")]):
+        out = run_newsmon(*args, "--data", str(garbage))
+        assert out.code == 2, (args, out.stderr)
+        assert "not a database" in _one_error_line(out.stderr), args
