@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from crawler.store import StoreUnavailable
 
-from newsmon.search_index import IndexError_, SearchIndex
+from newsmon.search_index import IndexError_, SearchIndex, rebuild
 from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,24 @@ class CrawlSink(Store):
             # Locked by another writer (a concurrent crawl or reindex) or unreadable: the store
             # still takes every article and the outbox keeps them for the next crawl or reindex.
             logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
+        if self.index is not None:
+            self.repair_index()
+
+    def repair_index(self) -> int | None:
+        """Rebuild the index from the store when it holds fewer articles than the store says were
+        indexed (its directory deleted, or replaced by an old copy): a crawl must not quietly make
+        an index of only its new articles. Returns how many were indexed, None when nothing was done."""
+        assert self.index is not None
+        stored = self.count_articles()
+        waiting = self.db.execute("SELECT COUNT(DISTINCT article_id) FROM outbox WHERE indexed_at IS NULL").fetchone()[0]
+        have = self.index.count()
+        if have >= stored - waiting:
+            return None
+        logger.warning("the search index holds %d of the %d stored articles (missing or stale): rebuilding it "
+                       "from the store", have, stored)
+        count = rebuild(self.index, self.iter_articles())
+        self.mark_indexed([outbox_id for outbox_id, _ in self.pending_index(10_000_000)])
+        return count
 
     @contextmanager
     def _writing(self) -> Iterator[None]:

@@ -94,3 +94,32 @@ def test_a_damaged_database_is_refused_in_one_line_and_left_untouched(tmp_path: 
         out = run_newsmon(*args, "--data", str(garbage))
         assert out.code == 2, (args, out.stderr)
         assert "not a database" in _one_error_line(out.stderr), args
+
+
+def test_a_deleted_index_is_rebuilt_from_the_store_by_the_next_crawl(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    listed = {"count": 40}
+
+    def growing_site(path: str, query: dict[str, str]) -> Reply:
+        if path == "/feed.xml":
+            return Reply(rss((f"/news/{i}.html", f"Story {i}", NOW) for i in range(listed["count"])),
+                         content_type="application/rss+xml")
+        return news_site(path, query)
+
+    def searchable() -> int:
+        out = run_newsmon("search", "", "--data", str(data), "--limit", "1000", "--json")
+        assert out.code == 0, out.stderr
+        return len(json.loads(out.stdout))
+
+    with serving(growing_site) as site:
+        source = [{"name": "news", "language": "en", "feeds": [site.url + "/feed.xml"]}]
+        assert crawl(source, tmp_path, "--keep-all").code == 0
+        assert searchable() == 40
+        shutil.rmtree(data / "index")
+        listed["count"] = 45
+        again = crawl(source, tmp_path, "--keep-all")
+    assert again.code == 0, again.stderr
+    assert "search index holds 0 of the 40 stored articles" in again.stderr
+    assert searchable() == 45  # not just the 5 new ones
