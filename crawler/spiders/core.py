@@ -167,10 +167,37 @@ class SpiderCore(scrapy.Spider):
 
     # -- articles ----------------------------------------------------------------------------
 
+    def owner_of(self, source: Source, url: str) -> Source | None:
+        """The source an article at ``url`` belongs to: the one that fetched it when the host is
+        one of its own (or a subdomain of one), else the one other source whose host it is;
+        None when it is nobody's (or several others')."""
+        host = (urlsplit(url).hostname or "").lower()
+
+        def owns(candidate: Source) -> bool:
+            return any(host == h or host.endswith("." + h) for h in candidate.allowed_hosts)
+
+        if source.aggregator or owns(source):
+            return source
+        others = [s for s in self.sources if s is not source and not s.aggregator and owns(s)]
+        return others[0] if len(others) == 1 else None
+
     def parse_article(self, response: Response) -> Iterator[Article]:
         source = self.source_of(response)
         self.inc(source.name, "pages")
         self.inc(source.name, "articles_fetched")
+        if response.meta.get("redirect_urls"):
+            # a link of this source that redirected: the article is stored under the source
+            # whose host it ended on, never under one that merely linked to it
+            owner = self.owner_of(source, response.url)
+            if owner is None:
+                self.inc(source.name, "skipped/redirected_offsite")
+                self.logger.info("%s: %s: redirected to %s, no source's host", source.name,
+                                 response.meta["redirect_urls"][0], response.url)
+                return
+            if owner is not source:
+                self.inc(source.name, "skipped/redirected_to_other_source")
+                self.inc(owner.name, "adopted")
+                source = owner
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         if not is_html(content_type, response.body):
             self.inc(source.name, "skipped/non_html")
