@@ -1,0 +1,40 @@
+"""Medium 1: the private-address exemption covers a source's exact origins, for that source only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.hostile.measure import crawl
+from tests.hostile.pages import NOW, article, rss
+from tests.hostile.server import Reply, serving
+
+
+def test_the_exemption_is_per_source_and_per_origin(tmp_path: Path) -> None:
+    def internal(path: str, query: dict[str, str]) -> Reply:  # another service on the same host
+        if path == "/feed.xml":
+            return Reply(rss([("/news/5.html", "Story 5", NOW)]), content_type="application/rss+xml")
+        if path.startswith("/news/"):
+            return Reply(article(5))
+        return Reply(b"admin secrets", content_type="text/plain")
+
+    with serving(internal) as other:
+        def outlet(path: str, query: dict[str, str]) -> Reply:
+            if path == "/feed.xml":  # links to its own article, and to the other port's pages
+                return Reply(rss([("/news/1.html", "Story 1", NOW), (f"{other.url}/admin/1", "Admin", NOW),
+                                  (f"{other.url}/admin/2", "Admin 2", NOW)]), content_type="application/rss+xml")
+            if path.startswith("/news/"):
+                return Reply(article(1))
+            return Reply(b"not found", status=404)
+
+        with serving(outlet) as site:
+            out = crawl([{"name": "outlet", "language": "en", "feeds": [site.url + "/feed.xml"]},
+                         {"name": "internal", "language": "en", "feeds": [other.url + "/feed.xml"]}],
+                        tmp_path, "--keep-all")
+        admin_hits = other.count("/admin/")
+        internal_article_fetches = other.count("/news/")
+    assert out.code == 0, out.stderr
+    assert admin_hits == 0  # same host, another port: not the outlet's origin
+    assert internal_article_fetches == 1  # for the source whose origin it is
+    summary = out.summary()
+    assert summary["outlet"]["reasons"]["error/private_address"] == 2
+    assert summary["outlet"]["new"] == 1 and summary["internal"]["new"] == 1
