@@ -25,6 +25,9 @@ from crawler.failures import classify, host_down
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not reachable on the public internet, though Python's is_global says so: IETF protocol
+# assignments (192.0.0.192 is a cloud metadata address) and the retired 6to4 relay anycast.
+NOT_PUBLIC = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("192.88.99.0/24"))
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -43,6 +46,8 @@ def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
         ip = inner
+    if isinstance(ip, ipaddress.IPv4Address) and any(ip in net for net in NOT_PUBLIC):
+        return False
     return ip.is_global and not ip.is_multicast
 
 

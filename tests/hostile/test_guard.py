@@ -38,3 +38,16 @@ def test_the_exemption_is_per_source_and_per_origin(tmp_path: Path) -> None:
     summary = out.summary()
     assert summary["outlet"]["reasons"]["error/private_address"] == 2
     assert summary["outlet"]["new"] == 1 and summary["internal"]["new"] == 1
+
+
+def test_protocol_assignment_and_metadata_addresses_are_not_public() -> None:
+    import pytest
+
+    from crawler.middlewares import is_public
+    from crawler.resolver import GuardedResolver, PrivateAddressRefused
+
+    for address in ("192.0.0.192", "192.0.0.9", "192.88.99.1", "::ffff:192.0.0.192", "100.100.100.200"):
+        assert not is_public(address), address
+        with pytest.raises(PrivateAddressRefused):
+            GuardedResolver._check(address, "metadata.example")
+    assert is_public("192.0.1.1") and is_public("93.184.216.34")
