@@ -19,6 +19,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import default_settings
 from scrapy.utils.project import get_project_settings
 
+from crawler.logformatter import ScrubbedRecord
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
@@ -116,6 +117,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
     process = CrawlerProcess(settings)
+    logging.setLogRecordFactory(ScrubbedRecord)  # crawled URLs, headers and errors reach the log
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
     failures: list[BaseException] = []

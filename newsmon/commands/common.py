@@ -89,8 +89,26 @@ def printable(value: Any) -> str:
     return _UNPRINTABLE.sub("", "" if value is None else str(value))
 
 
+def json_text(data: Any, **kwargs: Any) -> str:
+    """JSON with crawled text readable, but C1 controls and bidi overrides written as \\uXXXX
+    escapes (the same JSON value), so that neither a terminal nor a reader is misled by them."""
+    text = json.dumps(data, ensure_ascii=False, default=str, **kwargs)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(data, indent=2))
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will show, not run: a leading formula character gets a "'"."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from newsmon.commands.common import data_option, date_option_value, default_data_dir, user_errors
+from newsmon.commands.common import csv_cell, data_option, date_option_value, default_data_dir, json_text, user_errors
 from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
@@ -26,12 +26,15 @@ EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang"
 def export(data_dir: Path | None, fmt: str, since: str | None, output) -> None:  # type: ignore[no-untyped-def]
     """Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).
 
+    In CSV, a cell starting with = + - @ gets a leading ' so a spreadsheet shows it as text
+    instead of running it as a formula; in JSONL, bidi controls are written as \\u escapes.
+
     Example: newsmon export --format csv --since 2025-01-01 -o articles.csv
     """
     with Store(data_dir or default_data_dir(), readonly=True) as store:
         if fmt == "jsonl":
             for article in store.iter_articles(since=since):
-                output.write(json.dumps({k: article.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+                output.write(json_text({k: article.get(k) for k in EXPORT_FIELDS}) + "\n")
         else:
             writer = csv.DictWriter(output, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
@@ -39,5 +42,5 @@ def export(data_dir: Path | None, fmt: str, since: str | None, output) -> None: 
                 row = {k: article.get(k) for k in EXPORT_FIELDS}
                 row["topics"] = json.dumps(row["topics"], ensure_ascii=False)
                 row["matched_terms"] = json.dumps(row["matched_terms"], ensure_ascii=False)
-                writer.writerow(row)
+                writer.writerow({k: csv_cell(v) for k, v in row.items()})
     output.flush()
