@@ -14,6 +14,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from twisted.internet.task import LoopingCall
 
 from crawler.store import CrawlStore, StoreUnavailable
 
@@ -92,6 +93,8 @@ class CrawlRuns:
         self.sources = [s.name for s in settings.getlist("NEWSMON_SOURCES")]
         self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
         self.progress = settings.getbool("NEWSMON_PROGRESS", False)
+        self.save_every = settings.getfloat("NEWSMON_RUN_SAVE_SECONDS", 10.0)
+        self._saver: LoopingCall | None = None
         self.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or ""
         self.run_ids: dict[str, int] = {}
         self.store: CrawlStore | None = None
@@ -115,6 +118,9 @@ class CrawlRuns:
         self.store.close_stale_runs()
         for name in self.sources:
             self.run_ids[name] = self.store.start_run(self.crawl_id, name)
+        if self.save_every > 0:
+            self._saver = LoopingCall(self.save_progress)
+            self._saver.start(self.save_every, now=False)
         if self.progress:
             from rich.console import Console
             from rich.live import Live
@@ -171,7 +177,23 @@ class CrawlRuns:
             table.add_row(name, str(s["pages"]), str(s["new"]), str(s["skipped"]), str(s["errors"]))
         return table
 
+    def save_progress(self) -> None:
+        """Each run's counters so far, so that a crawl killed with SIGKILL does not leave zeros."""
+        if self.store is None:
+            return
+        all_stats = self.stats.get_stats()
+        try:
+            for name, run_id in self.run_ids.items():
+                counts = source_counts(all_stats, name)
+                summary = summarize(counts)
+                self.store.progress_run(run_id, pages_fetched=summary["pages"], articles_stored=summary["stored"],
+                                        skipped=summary["skipped"], errors=summary["errors"], stats=counts)
+        except StoreUnavailable:
+            pass  # the store pipeline stops the crawl
+
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._saver is not None and self._saver.running:
+            self._saver.stop()
         if self._live is not None:
             self._live.stop()
         if self.store is None:

@@ -119,6 +119,9 @@ class CrawlSink(Store):
     def finish_run(self, run_id: int, **kwargs: Any) -> None:
         self._write(super().finish_run, run_id, **kwargs)
 
+    def progress_run(self, run_id: int, **kwargs: Any) -> None:
+        self._write(super().progress_run, run_id, **kwargs)
+
     def close_stale_runs(self) -> int:
         return self._write(super().close_stale_runs)
 

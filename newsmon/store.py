@@ -335,6 +335,15 @@ class Store:
              json.dumps(stats, default=str, sort_keys=True), run_id),
         )
 
+    def progress_run(self, run_id: int, *, pages_fetched: int, articles_stored: int, skipped: int, errors: int,
+                     stats: dict[str, Any]) -> None:
+        """The counters so far of a run still going: a crawl killed later keeps them."""
+        self.db.execute(
+            "UPDATE runs SET pages_fetched = ?, articles_stored = ?, skipped = ?, errors = ?, stats = ? "
+            "WHERE id = ? AND status = 'running'",
+            (pages_fetched, articles_stored, skipped, errors, json.dumps(stats, default=str, sort_keys=True), run_id),
+        )
+
     def close_stale_runs(self) -> int:
         """Runs left 'running' by a crawl whose process is gone are marked 'interrupted'."""
         rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()
