@@ -84,6 +84,11 @@ def run_status(counts: dict[str, Any]) -> str:
 # be transient — bot challenges, consent walls, soft 404s, short bodies, HTTP errors, timeouts.
 # "not relevant" is remembered with the topics' fingerprint: editing topics.yaml re-opens it.
 FINAL_DROP_REASONS = ("not_relevant", "too_old", "duplicate_content")
+# Every other drop of a page may hide a real article misjudged (a challenge, a soft 404, a login
+# or consent wall, a body too short): it is quarantined — listed by `newsmon runs --dropped` and
+# fetched again by the next crawls (NEWSMON_QUARANTINE_RETRIES) — except these, which say
+# nothing about the page's worth.
+NOT_QUARANTINED = FINAL_DROP_REASONS + ("duplicate_in_run", "store_failed", "not_html", "too_large")
 
 
 class CrawlRuns:
@@ -147,6 +152,11 @@ class CrawlRuns:
             outcome = f"not_relevant@{self.topics_fingerprint}" if reason == "not_relevant" else reason
             self.store.mark_seen([item.get("url"), item.get("request_url"), item.get("origin_url")],
                                  item.get("source") or "?", outcome)
+        elif self.store is not None and reason not in NOT_QUARANTINED:
+            url = item.get("request_url") or item.get("url")
+            if url:
+                self.store.quarantine(url, item.get("source") or "?", reason, item.get("title") or item.get("feed_title"))
+                self.stats.inc_value(f"newsmon/source/{item.get('source')}/quarantined")
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")

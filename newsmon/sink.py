@@ -113,6 +113,9 @@ class CrawlSink(Store):
     def mark_seen(self, urls: list[str], source: str, outcome: str) -> None:
         self._write(super().mark_seen, urls, source, outcome)
 
+    def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None:
+        self._write(super().quarantine, url, source, reason, title)
+
     def start_run(self, crawl_id: str, source: str) -> int:
         return self._write(super().start_run, crawl_id, source)
 

@@ -266,6 +266,7 @@ class Store:
                     "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
                     (url_key(url), url, values["id"]),
                 )
+                db.execute("DELETE FROM quarantine WHERE key = ?", (url_key(url),))  # stored at last
             if not unchanged:
                 db.execute(
                     "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
@@ -316,6 +317,34 @@ class Store:
         now = iso_utc(utcnow())
         with self.transaction() as db:
             db.executemany("UPDATE outbox SET indexed_at = ? WHERE id = ?", [(now, i) for i in outbox_ids])
+
+    # -- quarantine --------------------------------------------------------------------------
+
+    def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None:
+        """Keep a dropped page that may be a real article, to list it and to fetch it again."""
+        now = iso_utc(utcnow())
+        self.db.execute(
+            "INSERT INTO quarantine (key, url, source, reason, title, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, "
+            "title = COALESCE(excluded.title, title), last_seen = excluded.last_seen, attempts = attempts + 1",
+            (url_key(url), url, source, reason, title, now, now),
+        )
+
+    def quarantined(self, source: str | None = None, max_attempts: int | None = None,
+                    limit: int = 1000) -> list[dict[str, Any]]:
+        """Quarantined pages, most recent first; for one source and under ``max_attempts`` if given."""
+        sql, args = "SELECT url, source, reason, title, first_seen, last_seen, attempts FROM quarantine", []
+        where = []
+        if source is not None:
+            where.append("source = ?")
+            args.append(source)
+        if max_attempts is not None:
+            where.append("attempts < ?")
+            args.append(max_attempts)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.execute(sql + " ORDER BY last_seen DESC LIMIT ?", (*args, limit)).fetchall()
+        return [dict(row) for row in rows]
 
     # -- runs ------------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ class ConfigError(Exception):
 # a node, so a few lines of them can expand to billions ("billion laughs"): the expansion, not
 # the text, is what is counted.
 MAX_FILE_BYTES = 5 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 100_000
 
 
 def _construct(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], budget: list[int] | None = None) -> Any:

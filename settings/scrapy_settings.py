@@ -86,6 +86,7 @@ NEWSMON_MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested below a configured (or r
 NEWSMON_MAX_URLS_PER_DOCUMENT = 1000  # entries taken from one sitemap, feed or listing page, newest first; capped/urls
 NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
+NEWSMON_QUARANTINE_RETRIES = 3  # a quarantined page (dropped, maybe a real article) is fetched again until tried this often
 NEWSMON_RUN_SAVE_SECONDS = 10.0  # a running crawl saves its runs' counters this often (a killed crawl keeps them)
 NEWSMON_SEARCH_TERMS = {}  # language → site-search terms; the CLI derives them from the topics
 NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched for this long

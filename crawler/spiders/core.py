@@ -61,6 +61,7 @@ class SpiderCore(scrapy.Spider):
     topics_fingerprint: str | None
     default_limits: dict[str, int]  # the NEWSMON_MAX_* caps, by Limits field name (see LIMIT_SETTINGS)
     spent: dict[tuple[str, str], int]  # (source, limit) → how much of it this crawl used
+    quarantine_retries: int  # NEWSMON_QUARANTINE_RETRIES
 
     def inc(self, source: str, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(source_stat(source, key), count)
@@ -160,6 +161,17 @@ class SpiderCore(scrapy.Spider):
             self.inc(source.name, "skipped/seen")
             return True
         return False
+
+    def quarantine_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        """Pages an earlier crawl dropped for a reason that may hide an article: fetched again,
+        through the same entry filter, until stored or tried ``NEWSMON_QUARANTINE_RETRIES`` times."""
+        if not self.quarantine_retries:
+            return
+        rows = self.store.quarantined(source.name, max_attempts=self.quarantine_retries,
+                                      limit=self.limit(source, "urls_per_document"))
+        entries = [discovery.Entry(r["url"], None, r.get("title")) for r in rows]
+        self.inc(source.name, "retried/quarantine", len(entries))
+        yield from self.follow_entries(source, entries, "quarantine", counted=False)
 
     def resolve_link(self, source: Source, entry: discovery.Entry, via: str) -> Iterator[scrapy.Request] | None:
         """Hook for aggregator sources (see the aggregators mixin): None means fetch as is."""

@@ -66,6 +66,7 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         spider.default_limits = {name: settings.getint(setting) for name, setting in LIMIT_SETTINGS.items()}
         spider.max_sitemap_bytes = settings.getint("NEWSMON_MAX_SITEMAP_BYTES", SITEMAP_MAX_BYTES)
         spider.spent = {}
+        spider.quarantine_retries = settings.getint("NEWSMON_QUARANTINE_RETRIES", 3)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -79,3 +80,4 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
             yield from self.sitemap_requests(source)
             yield from self.search_requests(source)
             yield from self.section_requests(source)
+            yield from self.quarantine_requests(source)

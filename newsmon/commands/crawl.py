@@ -60,6 +60,7 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
     rows.sort(key=lambda r: r["source"])
     return [{"source": r["source"], "status": r["status"], **summarize(r["stats"]),
              "reasons": reasons(r["stats"]), "capped_notes": cap_notes(r["stats"]),
+             "quarantined": int(r["stats"].get("quarantined", 0)),
              **({"first_error": r["stats"]["first_error"]} if "first_error" in r["stats"] else {})} for r in rows]
 
 
@@ -78,6 +79,9 @@ def report_failures(summary: list[dict]) -> int:
     for r in summary:  # a cap is not a failure, but the user must hear that the run was cut short
         if r.get("capped_notes"):
             click.echo(printable(f"newsmon: source {r['source']}: capped: {'; '.join(r['capped_notes'])}"), err=True)
+        if r.get("quarantined"):
+            click.echo(printable(f"newsmon: source {r['source']}: {r['quarantined']} page(s) dropped as not articles "
+                                 "were quarantined, to be fetched again (see `newsmon runs --dropped`)"), err=True)
     failed = [r for r in summary if r["status"] == "failed"]
     for r in failed:
         errors = f"{r['errors']} error{'s' if r['errors'] != 1 else ''}"

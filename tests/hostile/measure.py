@@ -46,7 +46,7 @@ def _limit_file_size(limit: int) -> Callable[[], None]:
 def run_measured(*args: str, tmp: Path, deadline: float = 120, env: dict[str, str] | None = None,
                  max_file_bytes: int | None = None) -> Measured:
     """``python -m newsmon.cli ARGS``; killed (and reported so) if it outlives ``deadline`` seconds.
-    Peak RSS comes from the kernel's accounting of this very child (``os.wait4``).
+    Peak RSS is the child's own high-water mark (``VmHWM``), polled until it exits.
     ``max_file_bytes``: the kernel refuses to grow any file past it, as a full disk would."""
     out_path, err_path = tmp / "stdout.txt", tmp / "stderr.txt"
     killed = threading.Event()
@@ -62,14 +62,36 @@ def run_measured(*args: str, tmp: Path, deadline: float = 120, env: dict[str, st
 
         timer = threading.Timer(deadline, kill)
         timer.start()
+        peak = [0]
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak), daemon=True)
+        watcher.start()
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+        watcher.join(timeout=5)
         proc.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
         seconds = time.monotonic() - start
+    peak_kb = peak[0] or usage.ru_maxrss
     return Measured(proc.returncode, out_path.read_text(encoding="utf-8"), err_path.read_text(encoding="utf-8"),
-                    seconds, usage.ru_maxrss / 1024, killed.is_set())
+                    seconds, peak_kb / 1024, killed.is_set())
+
+
+def _watch_hwm(pid: int, peak: list[int]) -> None:
+    """The child's own high-water RSS (VmHWM), read every 20 ms until it exits. Not ``ru_maxrss``:
+    that also counts the memory of the (possibly big) test process the child was forked from."""
+    path = f"/proc/{pid}/status"
+    while True:
+        try:
+            with open(path, encoding="ascii", errors="replace") as status:
+                text = status.read()
+        except OSError:
+            return
+        line = next((l for l in text.splitlines() if l.startswith("VmHWM:")), None)
+        if line is None:  # a zombie: its memory is gone
+            return
+        peak[0] = max(peak[0], int(line.split()[1]))
+        time.sleep(0.02)
 
 
 def write_sources(path: Path, sources: list[dict[str, Any]]) -> Path:
