@@ -284,6 +284,8 @@ def failure_reason(failure: Failure) -> str:
             return "private_address"
         if "redirect" in text.lower():
             return "redirect_loop"
+        if "max size" in text.lower() or "maxsize" in text.lower():
+            return "too_large"  # a body (or its decompressed form: a gzip bomb) past DOWNLOAD_MAXSIZE
         return "ignored"
     known = classify(exc)
     if known:

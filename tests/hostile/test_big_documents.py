@@ -56,7 +56,7 @@ def test_a_900k_url_sitemap_is_streamed_capped_newest_first_in_flat_memory(tmp_p
     print(f"900k sitemap: {out.seconds:.1f} s, peak RSS {out.peak_rss_mb:.0f} MB "
           f"(1-URL sitemap: {baseline.seconds:.1f} s, {baseline.peak_rss_mb:.0f} MB)")
     assert out.peak_rss_mb < baseline.peak_rss_mb + 100, (out.peak_rss_mb, baseline.peak_rss_mb)
-    assert out.seconds < 60
+    assert out.seconds < 90  # ~10 s on an idle 2-vCPU machine; the bound leaves room for a loaded one
     # the 50 newest: all from the last day, the earliest of that day's entries first
     assert len(fetched) == 50 and min(fetched) >= ENTRIES - 1000
     row = out.summary()["big"]
