@@ -51,3 +51,22 @@ def test_protocol_assignment_and_metadata_addresses_are_not_public() -> None:
         with pytest.raises(PrivateAddressRefused):
             GuardedResolver._check(address, "metadata.example")
     assert is_public("192.0.1.1") and is_public("93.184.216.34")
+
+
+def test_extract_and_topics_test_refuse_a_redirect_to_a_private_address(tmp_path: Path) -> None:
+    from tests.conftest import run_newsmon
+
+    with serving(lambda path, query: Reply(b"admin secrets", content_type="text/plain")) as internal:
+        target = internal.url.replace("127.0.0.1", "127.0.0.2")  # another loopback address, not the one asked for
+
+        def redirector(path: str, query: dict[str, str]) -> Reply:
+            return Reply(status=302, headers={"Location": f"{target}/admin"})
+
+        with serving(redirector) as site:
+            extracted = run_newsmon("extract", site.url + "/story")
+            tested = run_newsmon("topics", "test", site.url + "/story")
+        secret_hits = internal.count("/admin")
+    assert secret_hits == 0
+    for out in (extracted, tested):
+        assert out.code != 0 and "Traceback" not in out.stderr
+        assert "redirect to a private address refused" in out.stderr, out.stderr
