@@ -9,6 +9,7 @@ entry is worth an article request (age window, allowed host, already requested, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -25,7 +26,7 @@ from crawler.backoff import HostBlocked
 from crawler.failures import classify
 from crawler.middlewares import HostUnreachable
 from crawler.sources import Source
-from crawler.store import CrawlStore
+from crawler.store import CrawlStore, StoreUnavailable
 from pipelines.html import decode_html, is_html
 from pipelines.items import Article
 
@@ -210,6 +211,18 @@ class SpiderCore(scrapy.Spider):
                 self.inc(source.name, "skipped/redirected_to_other_source")
                 self.inc(owner.name, "adopted")
                 source = owner
+            if LOGIN_PATH.search(urlsplit(response.url).path) and not LOGIN_PATH.search(
+                    urlsplit(response.meta["redirect_urls"][0]).path):
+                # an article link that lands on a sign-in page: a login wall, not the article;
+                # kept in quarantine and fetched again by the next crawls
+                self.inc(source.name, "dropped/login_wall")
+                self.inc(source.name, "quarantined")
+                try:
+                    self.store.quarantine(response.meta["redirect_urls"][0], source.name, "login_wall",
+                                          response.meta.get("feed_title"))
+                except StoreUnavailable:
+                    pass  # the store pipeline stops the crawl
+                return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         if not is_html(content_type, response.body):
             self.inc(source.name, "skipped/non_html")
@@ -260,6 +273,10 @@ class SpiderCore(scrapy.Spider):
         self.inc(name, f"error/{reason}")
         self.logger.warning("%s: %s: %s", name, request.url, failure_message(failure))
 
+
+# Where a login wall sends an article link: sign-in, account and subscription pages.
+LOGIN_PATH = re.compile(r"/(?:wp-login\.php|log-?in|sign-?in|signin|connexion|account/login|users?/login|"
+                        r"auth(?:/|$)|sso(?:/|$)|subscribe|abonnement|paywall)(?:[/.?]|$)", re.I)
 
 # Failures that condemn the host, not the page: counted (and logged) once per source and host.
 HOST_DOWN_REASONS = ("unreachable", "dns", "connection_refused")

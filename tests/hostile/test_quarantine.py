@@ -52,3 +52,37 @@ def test_a_challenged_page_is_quarantined_listed_and_fetched_again(tmp_path: Pat
     stored = {json.loads(l)["url"] for l in run_newsmon("export", "--data", data).stdout.splitlines()}
     assert stored == {f"{site.url}/news/{i}.html" for i in (1, 2, 3)}
     assert json.loads(run_newsmon("runs", "--dropped", "--json", "--data", data).stdout) == []
+
+
+LOGIN_PAGE = b"""<!doctype html><html lang="en"><head><title>Sign in</title></head><body><main><article>
+<h1>Sign in to keep reading</h1><p>This story is for subscribers. Sign in with your account to read
+the whole article, or start a subscription today to get unlimited access to every story, the
+newsletter and the archive. Subscribers also get the morning briefing and the weekend edition.</p>
+<form action="/login" method="post"><input name="user"><input name="password" type="password"></form>
+<p>Forgot your password? Write to the help desk and we will answer within one working day.</p>
+</article></main></body></html>"""
+
+
+def test_a_login_wall_is_quarantined_not_stored(tmp_path: Path) -> None:
+    def route(path: str, query: dict[str, str]) -> Reply:
+        if path == "/feed.xml":
+            return Reply(rss([("/news/1.html", "Story 1", NOW), ("/news/2.html", "Story 2", NOW)]),
+                         content_type="application/rss+xml")
+        if path == "/news/2.html":
+            return Reply(status=302, headers={"Location": "/account/login?next=/news/2.html"})
+        if path == "/account/login":
+            return Reply(LOGIN_PAGE)
+        if path.startswith("/news/"):
+            return Reply(article(1))
+        return Reply(b"not found", status=404)
+
+    data = str(tmp_path / "data")
+    with serving(route) as site:
+        out = crawl([{"name": "news", "language": "en", "feeds": [site.url + "/feed.xml"]}], tmp_path, "--keep-all")
+    assert out.code == 0, out.stderr
+    row = out.summary()["news"]
+    assert row["new"] == 1 and row["reasons"]["dropped/login_wall"] == 1 and row["quarantined"] == 1
+    titles = [json.loads(l)["title"] for l in run_newsmon("export", "--data", data).stdout.splitlines()]
+    assert "Sign in to keep reading" not in titles
+    (listed,) = json.loads(run_newsmon("runs", "--dropped", "--json", "--data", data).stdout)
+    assert listed["reason"] == "login_wall" and listed["url"] == f"{site.url}/news/2.html"
