@@ -161,7 +161,9 @@ def _read_capped(response: Any, max_bytes: int, deadline: float, timeout: float)
     while True:
         if time.monotonic() > deadline:
             raise FetchError(f"timeout after {timeout:g}s")
-        chunk = response.read(65536)
+        # read1: what the socket has now; read(n) would wait for all n bytes, and a server
+        # dripping one byte a second would hold it far past the deadline
+        chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
         if not chunk:
             return buf.getvalue()
         buf.write(chunk)
