@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+from typing import Any
 
 import click
 
@@ -23,7 +26,17 @@ COMMANDS: list[tuple[str, str]] = [
 
 class LazyGroup(click.Group):
     """Imports a command's module only when that command runs (or help lists it), so that
-    ``newsmon search`` does not pay for loading Scrapy."""
+    ``newsmon search`` does not pay for loading Scrapy. Ctrl-C stops any command at once with
+    exit status 130 (click's default is 1, after waiting for worker threads)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("newsmon: interrupted", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)  # not sys.exit: threads still waiting on a slow server would hold the exit
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name.replace("_", "-") for name, _ in COMMANDS]

@@ -454,12 +454,17 @@ def check_sources(sources: Iterable[Source], *, timeout: float = DEFAULT_TIMEOUT
     rows: list[UrlCheck | None] = [None] * len(jobs)
     if not jobs:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_host)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(by_host))))
+    try:
         futures = [pool.submit(_check_host, host_jobs, robots, timeout, user_agent, max_bytes)
                    for host_jobs in by_host.values()]
         for future in futures:
             for index, row in future.result():
                 rows[index] = row
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not wait for the requests in flight
+        raise
+    pool.shutdown()
     return [r for r in rows if r is not None]
 
 

@@ -27,3 +27,26 @@ def test_sources_check_deadline_holds_against_a_dripping_server(tmp_path: Path) 
     assert not out.killed
     assert out.seconds < 20, out.seconds  # 3 s per request (robots.txt, the feed), not 120
     assert "timeout after 3s" in out.stdout, out.stdout
+
+
+def test_ctrl_c_stops_sources_check_at_once_with_130(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    with serving(lambda path, query: Reply(_drip(), content_type="application/rss+xml")) as site:
+        sources = write_sources(tmp_path / "s.yaml", [{"name": "drip", "language": "en",
+                                                       "feeds": [site.url + "/feed.xml"]}])
+        proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "sources", "check", "--sources", str(sources),
+                                 "--timeout", "60"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not site.count("/feed.xml"):
+            time.sleep(0.1)  # the check is waiting on the dripping feed
+        start = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        stopped_in = time.monotonic() - start
+    assert proc.returncode == 130, err
+    assert stopped_in < 5, stopped_in
