@@ -89,3 +89,24 @@ def test_a_home_page_advertising_hundreds_of_feeds_costs_the_feed_budget(tmp_pat
     row = out.summary()["feeds"]
     assert row["reasons"]["capped/feeds"] == 490
     assert "490 feeds not fetched (NEWSMON_MAX_FEEDS=10)" in out.stderr
+
+
+def test_a_sitemap_that_is_not_one_is_a_counted_error_not_silence(tmp_path: Path) -> None:
+    def route(path: str, query: dict[str, str]) -> Reply:
+        if path == "/sitemap.xml":  # a CMS answering with its HTML home page
+            return Reply(b"<html><body><h1>Welcome</h1></body></html>", content_type="text/html")
+        if path == "/broken.xml":  # cut off mid-document
+            return Reply(b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                         b"<url><loc>/news/1.html</loc></url><url><loc>/news/2", content_type=XML)
+        if path.startswith("/news/"):
+            return Reply(article(int(path.rsplit("/", 1)[1].split(".")[0])))
+        return Reply(b"not found", status=404)
+
+    with serving(route) as site:
+        out = crawl([{"name": "odd", "language": "en", "sitemaps": [site.url + "/sitemap.xml", site.url + "/broken.xml"]}],
+                    tmp_path, "--keep-all")
+    assert out.code == 0, out.stderr
+    row = out.summary()["odd"]
+    assert row["reasons"]["error/not_a_sitemap"] == 1, row["reasons"]
+    assert "not a sitemap (root element 'html')" in out.stderr
+    assert row["new"] >= 1  # what the broken one listed before the cut is used
