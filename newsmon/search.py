@@ -50,3 +50,14 @@ def search(data_dir: str | Path, query: str, *, lang: str | None = None, source:
             continue
         out.append(SearchHit(article, hit.score, make_snippet(article["text"], article["lang"], terms)))
     return out
+
+
+def index_gap(data_dir: str | Path) -> tuple[int, int] | None:
+    """(documents in the index, articles the store says were indexed) when the index holds fewer:
+    a deleted or replaced index directory, which ``newsmon reindex`` (or the next crawl) repairs."""
+    data_dir = Path(data_dir)
+    with Store(data_dir, readonly=True) as store:
+        expected = store.count_articles() - store.db.execute(
+            "SELECT COUNT(DISTINCT article_id) FROM outbox WHERE indexed_at IS NULL").fetchone()[0]
+    have = SearchIndex(data_dir / "index").count()
+    return (have, expected) if have < expected else None

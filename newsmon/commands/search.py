@@ -9,7 +9,7 @@ from rich.text import Text
 
 from newsmon.commands.common import (data_option, date_option_value, default_data_dir, json_option, print_json,
                                      printable, table, user_errors)
-from newsmon.search import search as run_search
+from newsmon.search import index_gap, search as run_search
 
 @click.command("search")
 @click.argument("query", required=False, default="")
@@ -33,6 +33,10 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
     """
     hits = run_search(data_dir or default_data_dir(), query, lang=lang, source=source, since=since,
                       until=until, limit=limit)
+    gap = index_gap(data_dir or default_data_dir())
+    if gap:
+        click.echo(f"newsmon: warning: the search index holds {gap[0]} of the {gap[1]} stored articles "
+                   "(deleted or stale): results are incomplete; run `newsmon reindex`", err=True)
     if as_json:
         print_json([h.to_json() for h in hits])
         return

@@ -118,6 +118,10 @@ def test_a_deleted_index_is_rebuilt_from_the_store_by_the_next_crawl(tmp_path: P
         assert crawl(source, tmp_path, "--keep-all").code == 0
         assert searchable() == 40
         shutil.rmtree(data / "index")
+        (data / "index").mkdir()  # an empty index in its place: `search` says so and names the repair
+        stale = run_newsmon("search", "", "--data", str(data), "--json")
+        assert stale.code == 0 and "holds 0 of the 40 stored articles" in stale.stderr
+        assert "newsmon reindex" in stale.stderr
         listed["count"] = 45
         again = crawl(source, tmp_path, "--keep-all")
     assert again.code == 0, again.stderr
