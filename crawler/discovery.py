@@ -22,9 +22,9 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime, timedelta, timezone
 from io import BufferedIOBase, BytesIO
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser

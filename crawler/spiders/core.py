@@ -96,7 +96,7 @@ class SpiderCore(scrapy.Spider):
         return True
 
     def newest_entries(self, source: Source, entries: Iterable[discovery.Entry]) -> list[discovery.Entry]:
-        """The newest ``urls_per_document`` entries of one document; the rest counted ``capped/urls``."""
+        """The newest ``urls_per_document`` entries of one document; the rest counted ``capped/urls_per_document``."""
         kept, total = discovery.newest(entries, self.limit(source, "urls_per_document"))
         if total > len(kept):
             self.capped(source, "urls_per_document", total - len(kept))
