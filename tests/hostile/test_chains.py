@@ -110,3 +110,24 @@ def test_a_sitemap_that_is_not_one_is_a_counted_error_not_silence(tmp_path: Path
     assert row["reasons"]["error/not_a_sitemap"] == 1, row["reasons"]
     assert "not a sitemap (root element 'html')" in out.stderr
     assert row["new"] >= 1  # what the broken one listed before the cut is used
+
+
+def test_articles_per_source_stop_at_the_budget_newest_first(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    def route(path: str, query: dict[str, str]) -> Reply:
+        if path == "/feed.xml":  # 30 stories, the oldest first
+            return Reply(rss((f"/news/{i}.html", f"Story {i}", NOW - timedelta(hours=30 - i)) for i in range(30)),
+                         content_type="application/rss+xml")
+        if path.startswith("/news/"):
+            return Reply(article(int(path.rsplit("/", 1)[1].split(".")[0])))
+        return Reply(b"not found", status=404)
+
+    with serving(route) as site:
+        out = crawl([{"name": "busy", "language": "en", "feeds": [site.url + "/feed.xml"]}], tmp_path, "--keep-all",
+                    "-s", "NEWSMON_MAX_ARTICLES_PER_SOURCE=10")
+        fetched = sorted(int(h.rsplit("/", 1)[1].split(".")[0]) for h in site.hits if h.startswith("/news/"))
+    assert out.code == 0, out.stderr
+    assert fetched == list(range(20, 30))  # the 10 newest
+    assert out.summary()["busy"]["reasons"]["capped/articles"] == 20
+    assert "20 article URLs not fetched (NEWSMON_MAX_ARTICLES_PER_SOURCE=10)" in out.stderr
