@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Any
 
@@ -54,7 +55,18 @@ class LazyGroup(click.Group):
     ``newsmon search`` does not pay for loading Scrapy.
 
     Every usage mistake (a bad option value, an unknown option or command) is one line on stderr,
-    ``newsmon: error: …``, with exit status 2, the same prefix as the commands' own errors."""
+    ``newsmon: error: …``, with exit status 2, the same prefix as the commands' own errors. Ctrl-C
+    stops any command at once with exit status 130 (click's default is 1, after waiting for
+    worker threads)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("newsmon: interrupted", err=True)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)  # not sys.exit: threads still waiting on a slow server would hold the exit
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name.replace("_", "-") for name, _ in COMMANDS]

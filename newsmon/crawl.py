@@ -21,10 +21,11 @@ from scrapy.settings import default_settings
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
+from crawler.logformatter import ScrubbedRecord
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
-from newsmon.errors import CrawlFailed
+from newsmon.errors import CrawlFailed, StoreFailed
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -128,6 +129,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
     process = CrawlerProcess(settings)
+    logging.setLogRecordFactory(ScrubbedRecord)  # crawled URLs, headers and errors reach the log
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
     failures: list[BaseException] = []
@@ -141,7 +143,11 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
         gc.freeze()
         process.start()
     finally:
+        failure, saved = store.failure, store.saved
         store.close()
+    if failure is not None:
+        raise StoreFailed(f"{failure}; the crawl stopped there. The {saved} article{'s' if saved != 1 else ''} "
+                          "it stored are kept; free space (or fix the permissions) and crawl again for the rest")
     if any(isinstance(f, KeyboardInterrupt) for f in failures):
         raise KeyboardInterrupt  # Ctrl-C before Scrapy's own handler was installed: nothing was fetched
     if failures:

@@ -121,20 +121,41 @@ _thread_local = threading.local()  # luqum.thread's approach: one PLY lexer per 
 _OPERATOR_TOKENS = {"AND_OP": "AND", "OR_OP": "OR", "NOT": "NOT", "MINUS": "-", "PLUS": "+", "COLUMN": ":"}
 
 
+MAX_NESTING = 40  # parentheses deep: more is no real query, and recursion would crash on it
+
+
+def _check_nesting(text: str) -> None:
+    depth, in_phrase = 0, False
+    for pos, char in enumerate(text):
+        if char == '"':
+            in_phrase = not in_phrase
+        elif not in_phrase and char == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryError(text, pos, f"parentheses nested more than {MAX_NESTING} deep")
+        elif not in_phrase and char == ")":
+            depth = max(0, depth - 1)
+
+
 def parse(text: str) -> Item:
     """Parse a query; see the module docstring for the tree. Raises :class:`QueryError`."""
     if not text.strip():
         return MatchAll()
+    _check_nesting(text)
     quoted, inserted = _quote_urls(text)
     try:
         tree = _parse_luqum(quoted)
     except QueryError as exc:
         raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
+    except RecursionError:
+        raise QueryError(text, 0, "query nested too deeply") from None
     try:
         _Checker(quoted).visit(tree)
+        return _Normalizer().visit(UnknownOperationResolver(resolve_to=AndOperation)(tree))
     except QueryError as exc:
         raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
-    return _Normalizer().visit(UnknownOperationResolver(resolve_to=AndOperation)(tree))
+    except RecursionError:
+        raise QueryError(text, 0, "query nested too deeply") from None
 
 
 def _parse_luqum(text: str) -> Item:

@@ -13,7 +13,7 @@ from newsmon.es.config import load_settings as load_es_settings
 from newsmon.query import parse, positive_terms
 from newsmon.search_index import Filters, SearchIndex
 from newsmon.snippets import Snippet, make_snippet
-from newsmon.store import Store, StoreError
+from newsmon.store import DB_NAME, Store, StoreError
 from newsmon.yamlconf import ConfigError
 
 
@@ -130,3 +130,16 @@ def story_sizes(store: Store, story_ids: list[str]) -> dict[str, int]:
     rows = store.db.execute(f"SELECT story_id, COUNT(*) FROM articles WHERE story_id IN ({marks}) GROUP BY story_id",
                             story_ids).fetchall()
     return {r[0]: int(r[1]) for r in rows}
+
+
+def index_gap(data_dir: str | Path) -> tuple[int, int] | None:
+    """(documents in the index, articles the store says were indexed) when the index holds fewer:
+    a deleted or replaced index directory, which ``newsmon reindex`` (or the next crawl) repairs."""
+    data_dir = Path(data_dir)
+    if not (data_dir / DB_NAME).exists():  # searching a cluster from a machine without a store
+        return None
+    with Store(data_dir, readonly=True) as store:
+        expected = store.count_articles() - store.db.execute(
+            "SELECT COUNT(DISTINCT article_id) FROM outbox WHERE indexed_at IS NULL").fetchone()[0]
+    have = SearchIndex(data_dir / "index").count()
+    return (have, expected) if have < expected else None

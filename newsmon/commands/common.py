@@ -6,6 +6,7 @@ import functools
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -19,7 +20,7 @@ from newsmon.errors import CrawlFailed
 from newsmon.es.errors import EsError
 from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
-from newsmon.store import StoreError
+from newsmon.store import StoreError, damaged_hint, damaged_message
 from newsmon.yamlconf import ConfigError
 
 USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError, EsError)
@@ -78,6 +79,11 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except USER_ERRORS as exc:
             click.echo(f"newsmon: error: {exc}", err=True)
             sys.exit(2)
+        except sqlite3.DatabaseError as exc:  # damage found past the check at open (a bad page mid-file)
+            if not damaged_hint(exc):
+                raise
+            click.echo(f"newsmon: error: {damaged_message('the database', exc)}", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -92,8 +98,26 @@ def printable(value: Any) -> str:
     return _UNPRINTABLE.sub("", "" if value is None else str(value))
 
 
+def json_text(data: Any, **kwargs: Any) -> str:
+    """JSON with crawled text readable, but C1 controls and bidi overrides written as \\uXXXX
+    escapes (the same JSON value), so that neither a terminal nor a reader is misled by them."""
+    text = json.dumps(data, ensure_ascii=False, default=str, **kwargs)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(data, indent=2))
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will show, not run: a leading formula character gets a "'"."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _box() -> Any:

@@ -12,7 +12,8 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from newsmon.es.hooks import sync_after_crawl
-from crawler.runs import summarize
+from crawler.runs import cap_notes, reasons, summarize
+from newsmon.errors import StoreFailed
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
 from settings import scrapy_settings
@@ -61,6 +62,8 @@ def crawl_summary(data_dir: Path, crawl_id: str) -> list[dict]:
     rows.sort(key=lambda r: r["source"])
     return [{"source": r["source"], "status": r["status"], **summarize(r["stats"]),
              "too_old": sum(int(v) for k, v in r["stats"].items() if k.endswith("/too_old") and isinstance(v, int)),
+             "reasons": reasons(r["stats"]), "capped_notes": cap_notes(r["stats"]),
+             "quarantined": int(r["stats"].get("quarantined", 0)),
              **({"first_error": r["stats"]["first_error"]} if "first_error" in r["stats"] else {})} for r in rows]
 
 
@@ -81,15 +84,21 @@ def print_summary(summary: list[dict], as_json: bool, machine_readable_when_pipe
     if as_json or (machine_readable_when_piped and not sys.stdout.isatty()):
         print_json(summary)
         return
-    table(["source", "status", "pages", "new", "skipped", "too old", "errors"],
-          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r.get("too_old", 0), r["errors"]]
+    table(["source", "status", "pages", "new", "skipped", "too old", "capped", "errors"],
+          [[r["source"], r["status"], r["pages"], r["new"], r["skipped"], r.get("too_old", 0), r["capped"], r["errors"]]
            for r in summary],
           title="crawl summary")
 
 
 def report_failures(summary: list[dict]) -> int:
-    """One line per failed source, with its first error; exit status 1 if any failed, 130 if the
-    crawl was interrupted (Ctrl-C, SIGTERM) — a script must not take either for success."""
+    """One line per capped source naming the caps, one per failed source with its first error;
+    exit status 1 if any failed, 130 if the crawl was interrupted (Ctrl-C, SIGTERM) — a script must not take either for success."""
+    for r in summary:  # a cap is not a failure, but the user must hear that the run was cut short
+        if r.get("capped_notes"):
+            click.echo(printable(f"newsmon: source {r['source']}: capped: {'; '.join(r['capped_notes'])}"), err=True)
+        if r.get("quarantined"):
+            click.echo(printable(f"newsmon: source {r['source']}: {r['quarantined']} page(s) dropped as not articles "
+                                 "were quarantined, to be fetched again (see `newsmon runs --dropped`)"), err=True)
     failed = [r for r in summary if r["status"] == "failed"]
     for r in failed:
         errors = f"{r['errors']} error{'s' if r['errors'] != 1 else ''}"
@@ -148,6 +157,9 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     except KeyboardInterrupt:
         click.echo("newsmon: crawl interrupted before it started; nothing was fetched", err=True)
         sys.exit(130)
+    except StoreFailed as exc:  # not a usage error (2): the crawl ran and had to stop
+        click.echo(printable(f"newsmon: error: {exc}"), err=True)
+        sys.exit(1)
     summary = crawl_summary(data_dir, crawl_id)
     print_summary(summary, as_json)
     default_window = int(float(extra.get("NEWSMON_MAX_AGE_DAYS", scrapy_settings.NEWSMON_MAX_AGE_DAYS)))

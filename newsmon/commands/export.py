@@ -8,23 +8,12 @@ from pathlib import Path
 
 import click
 
-from newsmon.commands.common import data_option, date_option_value, default_data_dir, user_errors
+from newsmon.commands.common import csv_cell, data_option, date_option_value, default_data_dir, json_text, user_errors
 from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
                  "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
                  "matched_terms", "relevance_score", "discovered_via", "story_id"]
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(value: object) -> object:
-    """A text cell a spreadsheet would evaluate (``=HYPERLINK(…)``, ``+1``, ``@SUM``) gets a
-    leading apostrophe (OWASP's advice for CSV injection); numbers are left alone."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @click.command("export")
@@ -40,7 +29,8 @@ def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, outp
     """Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).
 
     CSV cells are formula-safe: a cell that starts with =, +, -, @, a tab or a carriage return
-    (a crawled title can) gets a leading ' so that no spreadsheet runs it as a formula.
+    (a crawled title can) gets a leading ' so that no spreadsheet runs it as a formula. In JSONL,
+    bidi and C1 controls are written as \\u escapes.
 
     Example: newsmon export --format csv --since 2025-01-01 -o articles.csv
     """
@@ -49,7 +39,7 @@ def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, outp
     with Store(data_dir or default_data_dir(), readonly=True) as store:
         if fmt == "jsonl":
             for article in store.iter_articles(since=since):
-                output.write(json.dumps({k: article.get(k) for k in EXPORT_FIELDS}, ensure_ascii=False) + "\n")
+                output.write(json_text({k: article.get(k) for k in EXPORT_FIELDS}) + "\n")
         else:
             if excel:
                 output.write("\ufeff")
@@ -59,5 +49,5 @@ def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, outp
                 row = {k: article.get(k) for k in EXPORT_FIELDS}
                 row["topics"] = json.dumps(row["topics"], ensure_ascii=False)
                 row["matched_terms"] = json.dumps(row["matched_terms"], ensure_ascii=False)
-                writer.writerow({k: formula_safe(v) for k, v in row.items()})
+                writer.writerow({k: csv_cell(v) for k, v in row.items()})
     output.flush()

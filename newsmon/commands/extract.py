@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.store import iso_utc
 from pipelines.extract import MAX_PAGE_BYTES
 from pipelines.items import Dropped
+from newsmon import fetch as page_fetch
 from pipelines.page import Hints, PageProcessor
 
 FETCH_TIMEOUT = 20
@@ -28,19 +27,14 @@ class PageError(Exception):
 
 
 def fetch(url: str, max_bytes: int = MAX_PAGE_BYTES) -> tuple[bytes, str | None, str]:
-    """GET ``url`` (20 s timeout, size cap) → (body, content type, final URL after redirects)."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
+    """GET ``url`` → (body, content type, final URL after redirects), through the same fetch as
+    ``sources check``: a 20 s deadline for the whole request (a server dripping bytes cannot hold
+    it), a size cap, and redirects to private addresses refused."""
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) only
-            body = response.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise PageError(f"page larger than {max_bytes} bytes: {url}")
-            return body, response.headers.get("Content-Type"), response.geturl()
-    except urllib.error.HTTPError as err:
-        err.close()  # it holds the response and its socket
-        raise PageError(f"HTTP {err.code}: {url}") from None
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        raise PageError(f"cannot fetch ({getattr(err, 'reason', err)}): {url}") from None
+        fetched = page_fetch.fetch(url, timeout=FETCH_TIMEOUT, user_agent=USER_AGENT, max_bytes=max_bytes)
+    except page_fetch.FetchError as err:
+        raise PageError(f"cannot fetch ({err}): {url}") from None
+    return fetched.body, fetched.content_type or None, fetched.url
 
 
 def read_source(source: str) -> tuple[bytes, str | None, str]:

@@ -14,6 +14,7 @@ from newsmon.commands.common import (data_option, date_option_value, default_dat
                                      printable, table, user_errors)
 from newsmon.store import StoreError, iso_utc, utcnow
 from newsmon.search import BACKENDS
+from newsmon.search import index_gap
 from newsmon.search import search as run_search
 from newsmon.store import Store
 
@@ -65,6 +66,10 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
         hits.sort(key=lambda h: h.article["published_at"] or "", reverse=True)  # ISO UTC: text order is time order
         hits.sort(key=lambda h: h.article["published_at"] is None)  # stable: undated last
     hits = hits[:limit]
+    gap = index_gap(data_dir)
+    if gap:
+        click.echo(f"newsmon: warning: the search index holds {gap[0]} of the {gap[1]} stored articles "
+                   "(deleted or stale): results are incomplete; run `newsmon reindex`", err=True)
     if as_json:
         print_json([h.to_json() for h in hits])
         return

@@ -7,8 +7,6 @@ crawler would decide and store (terms found per concept, score, verdict).
 from __future__ import annotations
 
 import functools
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import click
@@ -19,6 +17,7 @@ from newsmon.yamlconf import ConfigError
 from pipelines.language import analysis_language
 from pipelines.page import Hints, PageProcessor
 from pipelines.relevance import match_topics
+from newsmon import fetch as page_fetch
 from pipelines.topics import BOOSTERS, Topic
 
 
@@ -85,14 +84,12 @@ def list_topics(topics_file: str) -> None:
 def _read(source: str, timeout: float = 20.0) -> tuple[bytes, str | None, str]:
     """Page bytes, content type and URL from a file path or an http(s) URL."""
     if source.startswith(("http://", "https://")):
-        req = urllib.request.Request(source, headers={"User-Agent": "newsmon topics test"})
+        # a deadline for the whole request, redirects to private addresses refused (newsmon/fetch.py)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-given URL
-                return resp.read(10_000_000), resp.headers.get("Content-Type"), resp.geturl()
-        except OSError as exc:
-            if isinstance(exc, urllib.error.HTTPError):
-                exc.close()  # it holds the response and its socket
+            fetched = page_fetch.fetch(source, timeout=timeout, user_agent="newsmon topics test", max_bytes=10_000_000)
+        except page_fetch.FetchError as exc:
             raise click.ClickException(f"{source}: cannot fetch: {exc}") from None
+        return fetched.body, fetched.content_type or None, fetched.url
     path = Path(source)
     try:
         return path.read_bytes(), None, path.resolve().as_uri()
