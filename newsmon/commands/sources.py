@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -165,7 +166,13 @@ def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: fl
         print_json([r.as_dict() for r in rows])
     else:
         print_rows(rows)
-    sys.exit(report(result, len(selected)))
+    code = report(result, len(selected))
+    if result.interrupted:
+        # Ctrl-C left requests in flight in Twisted's threads; do not wait for them at exit
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 CHECK_COLUMNS = ["source", "kind", "status", "type", "items", "newest", "robots", "time", "url", "problem"]
