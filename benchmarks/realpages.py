@@ -146,7 +146,10 @@ def newsmon_runner():
         if result.article is None:
             return Outcome(kind=result.dropped.reason if result.dropped else "dropped", seconds=seconds)
         article = result.article
-        return Outcome(article.get("text") or "", article.get("published_at"), "article", seconds)
+        # The record carries the headline beside the body (the body does not repeat it):
+        # both are what newsmon extracted, as trafilatura's text carries the headline it keeps.
+        text = "\n".join(filter(None, (article.get("title"), article.get("text"))))
+        return Outcome(text, article.get("published_at"), "article", seconds)
 
     return run
 

@@ -415,9 +415,15 @@ def has_article_prose(tree: HtmlElement) -> bool:
     for parent, lengths in per_parent.items():
         if len(lengths) >= PROSE_MIN_PARAGRAPHS and sum(lengths) >= PROSE_MIN_CHARS and not _in_rail(parent):
             return True
-    for el in tree.iter("div", "td", "section", "article", "span", "font", "main"):
-        own = (el.text or "") + "".join(child.tail or "" for child in el if child.tag != "script")
-        if len(own) >= PROSE_MIN_BLOCK // 3 and prose_length(_clean_space(own)) >= PROSE_MIN_BLOCK and not _in_rail(el):
+    for el in tree.iter("p", "div", "td", "section", "article", "span", "font", "main"):
+        if el.tag == "p":  # one long paragraph: no teaser excerpt runs this long
+            own = el.text_content()
+            linked = sum(len(a.text_content()) for a in el.iter("a")) if len(own) >= PROSE_MIN_BLOCK // 3 else 0
+        else:  # the element's own text between its children: <br>-separated lines
+            own = (el.text or "") + "".join(child.tail or "" for child in el if child.tag != "script")
+            linked = 0
+        if len(own) >= PROSE_MIN_BLOCK // 3 and prose_length(_clean_space(own)) - linked >= PROSE_MIN_BLOCK \
+                and not _in_rail(el):
             return True
     return False
 
@@ -464,7 +470,9 @@ def _postprocess(text: str, title: str | None) -> str:
             lines.pop(0)
     # A short line with nothing after it is a label or a stray placeholder ("poup"), not prose:
     # a real heading is always followed by its paragraphs.
-    while lines and len(lines[-1].split()) <= 3 and not re.search(r"[.!?…。؟»\"”)]$", lines[-1]):
+    # Only a bare word is cut: a signature ("x Franzi"), a credit or a CJK sentence is text.
+    while lines and len(lines[-1].split()) == 1 and len(lines[-1]) <= 15 and not _DENSE_SCRIPT.search(lines[-1]) \
+            and not re.search(r"[.!?…。؟»\"”)\d]$", lines[-1]):
         lines.pop()
     return "\n".join(lines)
 
