@@ -60,14 +60,18 @@ class DatesStage:
             logger.warning("dates: %s for %s; reading its dates as UTC", exc, url)
             self._inc("bad_timezone")
             dates = page_dates(*args, "UTC", fetched_at, **kwargs)
-        item["published_at"] = dates.published.iso() if dates.published else None
+        # published_at keeps the offset the page wrote; published_utc is the same instant in UTC
+        # (what ordering and date filters use).
+        item["published_at"] = dates.published.iso_local() if dates.published else None
+        item["published_utc"] = dates.published.iso() if dates.published else None
         item["modified_at"] = dates.modified.iso() if dates.modified else None
         item["date_source"] = dates.source
         published = dates.published
         override = self._override(item, tree)
         if override is not None:  # a source's overrides.date wins over the generic evidence
             published = override
-            item["published_at"], item["date_source"] = override.iso(), "override"
+            item["published_at"], item["date_source"] = override.iso_local(), "override"
+            item["published_utc"] = override.iso()
         self._inc(f"source/{item['date_source']}" if item["date_source"] else "missing")
         window = item.get("max_age_days")
         if window and published and _older_than(published.value, window, fetched_at):

@@ -14,7 +14,7 @@ zoneinfo, so historical offsets (Morocco's Ramadan UTC+0) come out right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -36,11 +36,29 @@ class ParsedDate:
 
     value: datetime | date  # aware UTC datetime when has_time, else a calendar date (never tz-shifted)
     has_time: bool
+    # The UTC offset (seconds) the time was written in: the page's own, else the source's zone
+    # on that day. None when unknown (relative dates); equal values compare equal whatever it is.
+    offset: int | None = field(default=None, compare=False)
 
     def iso(self) -> str:
+        """UTC instant ("2025-02-21T17:42:00Z") or the calendar date."""
         if self.has_time:
             return self.value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self.value.isoformat()
+
+    def iso_local(self) -> str:
+        """The same instant with the offset the page wrote it in ("2025-02-21T18:42:00+01:00";
+        "Z" when that offset is zero or unknown), or the calendar date."""
+        if not self.has_time or not self.offset:
+            return self.iso()
+        local = self.value.astimezone(timezone(timedelta(seconds=self.offset)))
+        return local.strftime("%Y-%m-%dT%H:%M:%S") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+
+    @classmethod
+    def at(cls, local: datetime) -> "ParsedDate":
+        """An aware local time → the UTC instant, remembering its offset."""
+        offset = local.utcoffset()
+        return cls(local.astimezone(UTC), True, int(offset.total_seconds()) if offset is not None else None)
 
 
 # --- shapes ---------------------------------------------------------------------------------
@@ -199,7 +217,7 @@ def _from_iso(m: re.Match[str], zone: ZoneInfo) -> ParsedDate | None:
     except ValueError:
         return None
     tzinfo = _fixed_offset(off) if off else zone
-    return ParsedDate(datetime.combine(day, clock, tzinfo).astimezone(UTC), True)
+    return ParsedDate.at(datetime.combine(day, clock, tzinfo))
 
 
 def _fixed_offset(off: str) -> timezone:
@@ -295,7 +313,7 @@ def _with_time(day: date, s: str, start: int, end: int, ctx: _Context) -> Parsed
     if clock is None:
         return ParsedDate(day, False)
     tzinfo = _zone_after(s, m.end()) or _zone_anywhere(s) or ctx.zone
-    return ParsedDate(datetime.combine(day, clock, tzinfo).astimezone(UTC), True)
+    return ParsedDate.at(datetime.combine(day, clock, tzinfo))
 
 
 def _clock(m: re.Match[str]) -> time | None:
@@ -424,7 +442,7 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
         return ParsedDate(dt.date(), False)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ctx.zone)
-    return ParsedDate(dt.astimezone(UTC).replace(microsecond=0), True)
+    return ParsedDate.at(dt.replace(microsecond=0))
 
 
 _EN_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",
