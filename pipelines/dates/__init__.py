@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 from pipelines.items import Dropped
 from pipelines.languages import ANALYSED
 
+from . import lexicon
 from .normalize import ParsedDate, parse_date
 from .override import override_date
 from .page import PageDates, page_dates
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Languages whose words the normalizer knows; for any other detected page language (say uk or
 # bg, taken for a Russian page) the source's declared language reads the byline better.
-DATE_LANGUAGES = frozenset(ANALYSED)
+DATE_LANGUAGES = frozenset(ANALYSED) | frozenset(lexicon.MONTHS) | frozenset(lexicon.MONTH_LANGUAGE_ALIASES)
 
 
 class DatesStage:

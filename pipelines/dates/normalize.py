@@ -154,7 +154,9 @@ def parse(
     s = fold(text or "")
     if not s:
         return None
-    iso = ISO.fullmatch(s)
+    s = _COMPACT_ISO.sub(r"\1-\2-\3t\4:\5:\6", s)
+    s = _CJK_DATE.sub(lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} ", s)
+    iso = ISO.fullmatch(s.strip())
     if iso:
         return _from_iso(iso, zone)
     ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang)))
@@ -200,7 +202,14 @@ def _split_lang(lang: str | None, locale: str | None) -> tuple[str | None, str |
     return (lang.lower() if lang else None), locale
 
 
+# "20200924T15:04:34Z", "20200924T150434+0200" (ISO 8601 basic format)
+_COMPACT_ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])([012]\d|3[01])t([01]\d|2[0-3]):?([0-5]\d):?([0-5]\d)")
+# "2020年9月24日", "2020년 9월 24일" (Japanese, Chinese, Korean bylines)
+_CJK_DATE = re.compile(r"((?:19|20)\d\d)\s*[年년./]\s*(\d{1,2})\s*[月월./]\s*(\d{1,2})\s*[日일]?")
+
+
 def _langs(lang: str | None) -> tuple[str, ...]:
+    lang = lexicon.MONTH_LANGUAGE_ALIASES.get(lang or "", lang)
     if lang is None:
         return tuple(lexicon.MONTHS)
     return (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
@@ -399,9 +408,16 @@ _SECONDS = {"s": 1, "min": 60, "h": 3600}
 _UNIT_ORDER = ("s", "min", "h", "d", "w", "mo", "y")
 
 
+_WORD_BEFORE = re.compile(r"\w[\w'’.]*\s*$")
+
+
 def _day_word(s: str, ctx: _Context) -> ParsedDate | None:
+    """"hier à 18h05", "вчера", "أمس على الساعة 22:10". A day word after another word and with
+    no time after it is part of a name ("USA TODAY", "Maroc Aujourd'hui"), not a date."""
     m = ctx.grammar.day_words.search(s)
     if not m:
+        return None
+    if _WORD_BEFORE.search(s, 0, m.start()) and not TIME.search(s, m.end(), m.end() + 25):
         return None
     offset = ctx.grammar.day_offsets[re.sub(r"\s+", " ", m.group(1))]
     return _with_time(ctx.today + timedelta(days=offset), s, m.start(), m.end(), ctx)
