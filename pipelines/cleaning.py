@@ -365,6 +365,9 @@ def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     return removed
 
 
+COMMENTS_AFTER_CHARS = 200  # body text before a "Comments" heading for it to start the thread
+
+
 def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove reader comments announced by a heading, whatever the markup below it.
 
@@ -387,8 +390,13 @@ def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         if container is None:
             continue
         if container in keep:
-            for sibling in list(anchor.itersiblings()):
-                _remove(sibling)
+            # Inside the article's own container the heading starts the thread, unless no body
+            # text precedes it (a "Comments (3)" counter above the first paragraph): then only
+            # the heading goes, and the body after it stays.
+            before = sum(len(text_of(s)) for s in anchor.itersiblings(preceding=True))
+            if before >= COMMENTS_AFTER_CHARS:
+                for sibling in list(anchor.itersiblings()):
+                    _remove(sibling)
             _remove(anchor)
         else:
             _remove(container)
