@@ -545,7 +545,7 @@ def body_text(tree: HtmlElement, url: str) -> str:
     return text
 
 
-FALLBACK_CHARS = 1000  # a body shorter than this is checked against trafilatura on the raw page
+FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer
 
 
