@@ -28,6 +28,7 @@ class SearchHit:
         return {
             "id": a["id"], "url": a["url"], "canonical_url": a["canonical_url"], "title": a["title"],
             "source": a["source"], "lang": a["lang"], "published_at": a["published_at"],
+            "published_utc": a.get("published_utc"),
             "date_source": a["date_source"], "score": round(self.score, 4),
             "snippet": self.snippet.plain("«", "»"), "snippet_html": self.snippet.html(),
             "topics": a["topics"], "matched_terms": a["matched_terms"], "story_id": a.get("story_id"),

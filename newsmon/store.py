@@ -33,13 +33,13 @@ DB_NAME = "newsmon.db"
 ARTICLE_COLUMNS = (
     "id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
     "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
-    "matched_terms", "relevance_score", "content_hash", "discovered_via",
+    "matched_terms", "relevance_score", "content_hash", "discovered_via", "published_utc",
 )
 JSON_COLUMNS = ("topics", "matched_terms")
 # Verdicts (seen_pages.outcome) that stay true until they expire; see crawler/runs.py.
 LASTING_VERDICTS = ("not_relevant@", "too_old", "duplicate_content")
 # A later fetch that misses one of these (a byline moved, an image gone) keeps the earlier value.
-KEEP_IF_MISSING = ("published_at", "author", "image", "date_source")
+KEEP_IF_MISSING = ("published_at", "published_utc", "author", "image", "date_source")
 # What the index and alerts show: a re-fetch that changes none of these queues nothing.
 SHOWN_COLUMNS = ("content_hash", "title", "lang", "published_at", "modified_at", "canonical_url", "source",
                  "relevant", "topics")
@@ -285,11 +285,12 @@ class Store:
         return out
 
     def iter_articles(self, since: str | None = None, batch: int = 500) -> Iterator[dict[str, Any]]:
-        """Every article, oldest fetch first; ``since`` filters on published_at (else fetched_at)."""
+        """Every article, oldest fetch first; ``since`` filters on the publication instant in UTC
+        (else fetched_at)."""
         sql = "SELECT * FROM articles"
         args: list[Any] = []
         if since:
-            sql += " WHERE COALESCE(published_at, fetched_at) >= ?"
+            sql += " WHERE COALESCE(published_utc, published_at, fetched_at) >= ?"
             args.append(since)
         sql += " ORDER BY fetched_at, id"
         cursor = self.db.execute(sql, args)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -60,19 +61,6 @@ _SPLIT = re.compile(r"[-_]")
 AD_WORDS = frozenset({"ad", "ads", "adv", "advert", "adverts", "advertisement", "advertising", "adsbygoogle",
                       "adslot", "banner", "sponsor", "sponsored", "publicite", "pub", "td-a-rec", "td-a-ad",
                       "stream-item", "dfp", "gpt"})
-
-# -- where the article body lives -----------------------------------------------------------------
-BODY_XPATH = (
-    "//*[@itemprop='articleBody']",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' td-post-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-body ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' article-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' post-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' story-body ')]",
-    "//article",
-    "//main",
-)
 
 # -- label evidence -------------------------------------------------------------------------------
 READ_ALSO = (
@@ -128,6 +116,7 @@ def _label_set(labels: Iterable[str]) -> frozenset[str]:
 
 
 READ_ALSO_LABELS = _label_set(READ_ALSO)
+_READ_ALSO_FIRST_WORDS = frozenset(label.split(" ", 1)[0] for label in READ_ALSO_LABELS)
 COMMENT_LABELS = _label_set(COMMENTS)
 CLUTTER_LINE_LABELS = _label_set(CLUTTER_LINES)
 _COMMENT_COUNT = re.compile(r"^(\d+\s+)?(" + "|".join(map(re.escape, sorted(COMMENT_LABELS, key=len, reverse=True))) + r")(\s*\(\d+\))?$")
@@ -154,7 +143,7 @@ def is_comment_heading(text: str) -> bool:
 
 # -- helpers on the tree --------------------------------------------------------------------------
 def text_of(el: HtmlElement) -> str:
-    return re.sub(r"\s+", " ", el.text_content()).strip()
+    return " ".join(el.text_content().split())
 
 
 def _words(el: HtmlElement) -> Iterator[str]:
@@ -173,15 +162,18 @@ CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relateda
 
 
 def is_clutter_markup(el: HtmlElement) -> bool:
-    for word in _words(el):
-        if word in CLUTTER_WORDS:
-            return True
-        if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
-            return True
-        flat = word.replace("-", "").replace("_", "")
-        if any(stem in flat for stem in CLUTTER_STEMS):
-            return True
-    return False
+    return any(_clutter_word(word) for word in _words(el))
+
+
+@lru_cache(maxsize=16_384)
+def _clutter_word(word: str) -> bool:
+    """One class/id word: pages repeat the same few hundred, so the answer is cached."""
+    if word in CLUTTER_WORDS:
+        return True
+    if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
+        return True
+    flat = word.replace("-", "").replace("_", "")
+    return any(stem in flat for stem in CLUTTER_STEMS)
 
 
 def is_ad_markup(el: HtmlElement) -> bool:
@@ -198,13 +190,44 @@ def is_consent_markup(el: HtmlElement) -> bool:
     return any(word in CONSENT_WORDS or any(p in CONSENT_WORDS for p in _SPLIT.split(word)) for word in _words(el))
 
 
+BODY_CLASSES = ("entry-content", "td-post-content", "article-body", "article-content", "post-content", "story-body")
+_BODY_CANDIDATES = etree.XPath(
+    "//*[@itemprop='articleBody' or self::article or self::main or "
+    + " or ".join(f"contains(@class, '{name}')" for name in BODY_CLASSES) + "]")
+
+
 def find_body(tree: HtmlElement) -> HtmlElement | None:
-    """The element holding the article body, by the usual theme markers, or None."""
-    for xpath in BODY_XPATH:
-        found = tree.xpath(xpath)
-        if found:
-            return max(found, key=lambda el: len(el.text_content()))
-    return None
+    """The element holding the article body, by the usual theme markers (``itemprop=articleBody``,
+    ``BODY_CLASSES``, ``<article>``, ``<main>``, in that order of trust; the longest when several match), or None. One pass over the tree."""
+    ranks: dict[int, list[HtmlElement]] = {}
+    for el in _BODY_CANDIDATES(tree):
+        rank = None
+        if el.get("itemprop") == "articleBody":
+            rank = 0
+        else:
+            classes = (el.get("class") or "").split()
+            rank = next((i + 1 for i, name in enumerate(BODY_CLASSES) if name in classes), None)
+            if rank is None and el.tag in ("article", "main"):
+                rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(el)
+    if not ranks:
+        return None
+    return max(ranks[min(ranks)], key=lambda el: len(el.text_content()))
+
+
+def prose_container(tree: HtmlElement) -> HtmlElement | None:
+    """The element whose own paragraphs hold the most prose (paragraphs of 80+ characters):
+    where trafilatura will find the article even when no theme marker names it."""
+    totals: dict[HtmlElement, int] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is None:
+            continue
+        size = len(p.text_content())
+        if size >= 80:
+            totals[parent] = totals.get(parent, 0) + size
+    return max(totals, key=totals.__getitem__) if totals else None
 
 
 def _protected(tree: HtmlElement, body: HtmlElement | None) -> set[HtmlElement]:
@@ -215,10 +238,10 @@ def _protected(tree: HtmlElement, body: HtmlElement | None) -> set[HtmlElement]:
     whole pages of unfamiliar CMSs.
     """
     keep: set[HtmlElement] = {tree, *tree.iter("body")}
-    node = body
-    while node is not None:
-        keep.add(node)
-        node = node.getparent()
+    for node in (body, prose_container(tree)):
+        while node is not None:
+            keep.add(node)
+            node = node.getparent()
     return keep
 
 
@@ -277,7 +300,8 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     for el in doomed:
         if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
             continue
-        if len(text_of(el)) > PAGE_WRAPPER_SHARE * page_chars:
+        raw = el.text_content()  # an upper bound of text_of's length, without the regex
+        if len(raw) > PAGE_WRAPPER_SHARE * page_chars and len(text_of(el)) > PAGE_WRAPPER_SHARE * page_chars:
             # Most of the page's text is inside: a page-wide wrapper (an ASP.NET WebForms <form>,
             # a layout div named "main-menu-wrapper"), not clutter. Drop only the tag; the
             # clutter inside is judged on its own (its ancestor is gone from the doomed set).
@@ -316,6 +340,12 @@ def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     for el in list(tree.iter(etree.Element)):
         if el.getparent() is None or el in keep or el.tag in ("html", "body"):
             continue
+        # The innermost element carrying a label starts with it in its own text: a cheap test
+        # on that text first, before the whole subtree's text is gathered (real pages have
+        # thousands of elements).
+        head = (el.text or "").strip()
+        if not head or normalize_label(head[:40]).split(" ", 1)[0] not in _READ_ALSO_FIRST_WORDS:
+            continue
         own = text_of(el)
         if not own or len(own) > 300 or not is_read_also(own):
             continue
@@ -335,6 +365,9 @@ def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     return removed
 
 
+COMMENTS_AFTER_CHARS = 200  # body text before a "Comments" heading for it to start the thread
+
+
 def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove reader comments announced by a heading, whatever the markup below it.
 
@@ -343,12 +376,12 @@ def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """
     removed = 0
     for el in list(tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "div", "span", "p", "strong", "b", "header", "legend", "label")):
-        if el.getparent() is None or el in keep:
+        if el.getparent() is None or el in keep or len(el) > 6:
+            continue
+        if any(child.tag in ("p", "div", "ul", "ol", "section", "article") for child in el):
             continue
         own = text_of(el)
         if not own or len(own) > 60 or not is_comment_heading(own):
-            continue
-        if any(child.tag in ("p", "div", "ul", "ol", "section", "article") for child in el):
             continue
         anchor = el
         while anchor.getparent() is not None and anchor.getparent() not in keep and len(text_of(anchor.getparent())) <= len(own) + 5:
@@ -357,8 +390,13 @@ def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         if container is None:
             continue
         if container in keep:
-            for sibling in list(anchor.itersiblings()):
-                _remove(sibling)
+            # Inside the article's own container the heading starts the thread, unless no body
+            # text precedes it (a "Comments (3)" counter above the first paragraph): then only
+            # the heading goes, and the body after it stays.
+            before = sum(len(text_of(s)) for s in anchor.itersiblings(preceding=True))
+            if before >= COMMENTS_AFTER_CHARS:
+                for sibling in list(anchor.itersiblings()):
+                    _remove(sibling)
             _remove(anchor)
         else:
             _remove(container)
@@ -370,7 +408,7 @@ def drop_clutter_lines(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove small elements whose entire text is a widget label ("Publicité", "إغلاق")."""
     removed = 0
     for el in list(tree.iter(etree.Element)):
-        if el.getparent() is None or el in keep:
+        if el.getparent() is None or el in keep or len(el) > 4:  # a label has next to no markup
             continue
         own = text_of(el)
         if own and len(own) <= 40 and (normalize_label(own) in CLUTTER_LINE_LABELS or is_weather_line(own)):

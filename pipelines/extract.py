@@ -292,6 +292,14 @@ class _Evidence:
     query: dict[str, str]
     types: set[str]
     is_article: bool
+    _prose: bool | None = None
+
+    @property
+    def has_prose(self) -> bool:
+        """Whether the page carries an article body (see :func:`has_article_prose`), computed once."""
+        if self._prose is None:
+            self._prose = has_article_prose(self.tree)
+        return self._prose
 
     @classmethod
     def of(cls, tree: HtmlElement, url: str, ld: list[dict], title: str | None) -> "_Evidence":
@@ -306,8 +314,16 @@ class _Evidence:
                    dict(parse_qsl(parts.query)), types, is_article)
 
     def markup(self) -> str:
+        """The body's markup (its first 20,000 characters) without comment forms: a reCAPTCHA
+        guarding the comment form of an article is no bot check."""
         body = self.tree.find(".//body")
-        return etree.tostring(body, encoding="unicode")[:20_000] if body is not None else ""
+        if body is None:
+            return ""
+        markup = etree.tostring(body, encoding="unicode")
+        for form in body.iter("form"):
+            if form.find(".//textarea") is not None:
+                markup = markup.replace(etree.tostring(form, encoding="unicode", with_tail=False), "")
+        return markup[:20_000]
 
 
 def _is_empty(e: _Evidence) -> bool:
@@ -315,12 +331,19 @@ def _is_empty(e: _Evidence) -> bool:
 
 
 def _is_challenge(e: _Evidence) -> bool:
-    return bool(CHALLENGE.search(e.head_text.lower())
-                or (len(e.body_text) < 3000 and CHALLENGE.search(e.markup().lower())))
+    """A bot check or consent wall: its words in the title, or in the markup of a short page.
+    A page that also carries an article body is that article (a reCAPTCHA in its comment form,
+    a cookie banner over it, a headline saying "Just a moment")."""
+    if not (CHALLENGE.search(e.head_text.lower())
+            or (len(e.body_text) < 3000 and CHALLENGE.search(e.markup().lower()))):
+        return False
+    return not e.has_prose
 
 
 def _is_not_found(e: _Evidence) -> bool:
-    return "error404" in e.classes or bool(NOT_FOUND.search(e.head_text))
+    """A (soft) 404: the theme's class, or "not found" in the title of a page with no article
+    body ("404" in a headline about an error code, or in an article's title, is no 404)."""
+    return "error404" in e.classes or (bool(NOT_FOUND.search(e.head_text)) and not e.has_prose)
 
 
 def _is_search(e: _Evidence) -> bool:
@@ -333,12 +356,18 @@ def _is_tag(e: _Evidence) -> bool:
 
 
 def _is_listing(e: _Evidence) -> bool:
-    """A page of teasers: told by its template, its address, or its shape (never an article's)."""
+    """A page of teasers: told by its template or its address, or by its shape when it has no
+    article body (teaser cards, rails of linked headlines and short paragraphs also sit beside
+    real articles, so the shape alone never drops a page whose prose is there)."""
     if e.is_article:
         return False
-    if LISTING_CLASSES & e.classes or _headline_is_site_name(e.tree, e.title):  # a home page: its only headline is the site's name
+    if LISTING_CLASSES & e.classes:
         return True
     if e.path in ("", "/") or LISTING_PATH.search(e.path) or e.types & {"collectionpage", "itemlist"}:
+        return True
+    if e.has_prose:
+        return False
+    if _headline_is_site_name(e.tree, e.title):  # a home page: its only headline is the site's name
         return True
     if len(e.tree.xpath("//article")) >= 4:
         return True  # one <article> per teaser
@@ -346,8 +375,61 @@ def _is_listing(e: _Evidence) -> bool:
     body = cleaning.find_body(e.tree)
     if linked_headlines >= 6 and (body is None or body.tag in ("article", "main")):
         return True
-    longest = max((len(_clean_space(p.text_content())) for p in e.tree.iter("p")), default=0)
+    longest = max((prose_length(_clean_space(p.text_content())) for p in e.tree.iter("p")), default=0)
     return linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH  # several headlines, teaser-sized paragraphs
+
+
+# Scripts written without spaces carry about three times the content per character.
+_DENSE_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+PROSE_MIN_PARAGRAPH = 80   # characters of unlinked text for a paragraph to count as prose
+PROSE_MIN_PARAGRAPHS = 3   # ... that many side by side, in one container
+PROSE_MIN_CHARS = 700      # ... adding up to this much
+
+
+def prose_length(text: str) -> int:
+    """Length of ``text`` with CJK and Hangul characters counted three times."""
+    return len(text) + 2 * len(_DENSE_SCRIPT.findall(text))
+
+
+PROSE_MIN_BLOCK = 600      # or one run of text this long (paragraphs made of <br>s)
+_NOT_PROSE = ("aside", "nav", "footer")
+
+
+def has_article_prose(tree: HtmlElement) -> bool:
+    """Does the page carry an article body? Several paragraphs of unlinked prose side by side in
+    one container, or one long run of text in one element (a body made of ``<br>``-separated
+    lines). Teaser excerpts each sit in their own card; an article's paragraphs share a parent.
+    Text inside ``<aside>``, ``<nav>`` or ``<footer>`` does not count."""
+    per_parent: dict[HtmlElement, list[int]] = {}
+    for p in tree.iter("p"):
+        parent = p.getparent()
+        if parent is None:
+            continue
+        text = _clean_space(p.text_content())
+        if len(text) < 40:
+            continue
+        linked = sum(len(_clean_space(a.text_content())) for a in p.iter("a"))
+        own = prose_length(text) - linked
+        if own >= PROSE_MIN_PARAGRAPH:
+            per_parent.setdefault(parent, []).append(own)
+    for parent, lengths in per_parent.items():
+        if len(lengths) >= PROSE_MIN_PARAGRAPHS and sum(lengths) >= PROSE_MIN_CHARS and not _in_rail(parent):
+            return True
+    for el in tree.iter("p", "div", "td", "section", "article", "span", "font", "main"):
+        if el.tag == "p":  # one long paragraph: no teaser excerpt runs this long
+            own = el.text_content()
+            linked = sum(len(a.text_content()) for a in el.iter("a")) if len(own) >= PROSE_MIN_BLOCK // 3 else 0
+        else:  # the element's own text between its children: <br>-separated lines
+            own = (el.text or "") + "".join(child.tail or "" for child in el if child.tag != "script")
+            linked = 0
+        if len(own) >= PROSE_MIN_BLOCK // 3 and prose_length(_clean_space(own)) - linked >= PROSE_MIN_BLOCK \
+                and not _in_rail(el):
+            return True
+    return False
+
+
+def _in_rail(el: HtmlElement) -> bool:
+    return el.tag in _NOT_PROSE or any(a.tag in _NOT_PROSE for a in el.iterancestors())
 
 
 # Checked in order: the first kind whose test holds is the page's kind; else it is an article.
@@ -388,7 +470,9 @@ def _postprocess(text: str, title: str | None) -> str:
             lines.pop(0)
     # A short line with nothing after it is a label or a stray placeholder ("poup"), not prose:
     # a real heading is always followed by its paragraphs.
-    while lines and len(lines[-1].split()) <= 3 and not re.search(r"[.!?…。؟»\"”)]$", lines[-1]):
+    # Only a bare word is cut: a signature ("x Franzi"), a credit or a CJK sentence is text.
+    while lines and len(lines[-1].split()) == 1 and len(lines[-1]) <= 15 and not _DENSE_SCRIPT.search(lines[-1]) \
+            and not re.search(r"[.!?…。؟»\"”)\d]$", lines[-1]):
         lines.pop()
     return "\n".join(lines)
 
@@ -461,13 +545,47 @@ def body_text(tree: HtmlElement, url: str) -> str:
     return text
 
 
-def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | None = None) -> Extracted:
+FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
+FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer
+
+
+def plain_options(url: str) -> Extractor:
+    """trafilatura as it comes (balanced, with its readability/jusText fallbacks, no comments)."""
+    return Extractor(output_format="python", comments=False, tables=True, url=url)
+
+
+def plain_text(raw: HtmlElement, url: str) -> str:
+    """trafilatura's own result on the untouched page (it copies the tree; ``raw`` is not changed)."""
+    document = trafilatura.bare_extraction(raw, url=url, options=plain_options(url))
+    return (getattr(document, "text", None) or "") if document is not None else ""
+
+
+def with_fallback(text: str, raw: HtmlElement | None, url: str, title: str | None) -> str:
+    """An article dropped is worse than a little clutter: when the pre-cleaned extraction is
+    empty or short, trafilatura's plain result on the raw page is taken if it is much longer
+    (the cleaning or the precision setting lost the body)."""
+    if raw is None or len(text) >= FALLBACK_CHARS:
+        return text
+    plain = _postprocess(plain_text(raw, url), title)
+    if not text:
+        return plain
+    # Only new prose counts: a line that merely wraps our paragraphs in a byline and share
+    # buttons (a body trafilatura could not split) is clutter around the same article.
+    ours = [line for line in text.split("\n") if len(line) >= 20]
+    new = [line for line in plain.split("\n") if line not in ours and not any(o in line for o in ours)]
+    gain = sum(len(line) for line in new)
+    return plain if gain >= max(FALLBACK_GAIN * len(text) - len(text), MIN_TEXT_CHARS) else text
+
+
+def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | None = None,
+            raw: HtmlElement | None = None) -> Extracted:
     """Pure: page text (or its parsed tree, which is then cleaned in place) and its URL →
     :class:`Extracted`. Never raises on bad markup.
 
     ``overrides`` (a source's title/body selectors) win over the generic title and body when
     they match; a page whose body selector matched is an article unless it is a challenge,
-    a 404, a search or a tag page.
+    a 404, a search or a tag page. ``raw``: an untouched copy of the page's tree for the
+    fallback (:func:`with_fallback`); when ``html`` is text it is parsed again if needed.
     """
     tree = html if isinstance(html, HtmlElement) else parse(html)
     if tree is None:
@@ -492,7 +610,13 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
     if applied.text and result.page_kind in ("listing", "empty"):
         result.page_kind = "article"
     if result.page_kind == "article":
-        result.text = _postprocess(applied.text or body_text(tree, url), title)
+        if applied.text:
+            result.text = _postprocess(applied.text, title)
+        else:
+            text = _postprocess(body_text(tree, url), title)
+            if raw is None and len(text) < FALLBACK_CHARS and not isinstance(html, HtmlElement):
+                raw = parse(html)
+            result.text = with_fallback(text, raw, url, title)
         if not result.text and not title:
             result.page_kind = "empty"
     return result
@@ -557,15 +681,16 @@ class ExtractStage:
             return False
         return len(html) > self.max_page_bytes or len(html.encode("utf-8", "surrogatepass")) > self.max_page_bytes
 
-    def process_item(self, item: Article, tree: HtmlElement | None = None) -> Article:
-        """``tree``: the page already parsed (it is cleaned in place); else ``item["html"]`` is."""
+    def process_item(self, item: Article, tree: HtmlElement | None = None, raw: HtmlElement | None = None) -> Article:
+        """``tree``: the page already parsed (it is cleaned in place); else ``item["html"]`` is.
+        ``raw``: an untouched parse of the page, read (never changed) by the fallback."""
         url = item.get("url") or ""
         html = item.get("html") or ""
         if self.too_large(html):
             raise self._drop("too-large", f"page larger than {self.max_page_bytes} bytes", url)
         try:
             with time_limit(self.timeout):
-                result = extract(html if tree is None else tree, url, item.get("overrides"))
+                result = extract(html if tree is None else tree, url, item.get("overrides"), raw)
         except ExtractTimeout:
             raise self._drop("timeout", f"extraction exceeded {self.timeout:g}s", url) from None
         except Exception as err:  # noqa: BLE001 - one bad page must not stop a crawl

@@ -35,9 +35,19 @@ def is_html(content_type: str | None, body: bytes) -> bool:
     if kind in HTML_TYPES:
         return not looks_binary(body)
     if kind in MAYBE_HTML_TYPES:
+        if looks_binary(body):
+            return False
         head = body[:1024].lstrip().lower()
-        return not looks_binary(body) and (head.startswith((b"<!doctype html", b"<html")) or b"<html" in head)
+        if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+            return True
+        # Saved pages and sloppy templates start with a <style> or <script> block before <html>,
+        # or have no <html> at all: markup that opens with a tag and has a <body> or <head> is a page.
+        return head.startswith(b"<") and bool(_PAGE_TAG.search(body[:MARKUP_PROBE_BYTES]))
     return False
+
+
+MARKUP_PROBE_BYTES = 256_000
+_PAGE_TAG = re.compile(rb"<(?:html|head|body)[\s>]", re.I)
 
 
 # -- decoding -----------------------------------------------------------------------------------

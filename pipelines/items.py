@@ -32,7 +32,8 @@ FIELDS = frozenset({
     "html_lang",        # <html lang> / og:locale, a hint for the language stage
     "page_kind",        # article | listing | search | tag | challenge | not-found | ...
     # -- dates ---------------------------------------------------------------------------------
-    "published_at",     # "2025-02-21T17:42:00Z", "2025-02-21", or None
+    "published_at",     # as the page wrote it: "2025-02-21T18:42:00+01:00", "2025-02-21", or None
+    "published_utc",    # the same instant in UTC: "2025-02-21T17:42:00Z" (or the date), or None
     "modified_at",
     "date_source",      # jsonld | meta | time | byline | url | feed | override | None
     # -- language ------------------------------------------------------------------------------

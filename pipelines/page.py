@@ -135,7 +135,7 @@ def process_page(page: bytes | str, url: str, hints: Hints | None, stages: PageP
         item = _article(html, url, hints)
         tree = parse(html)
         pristine = copy.deepcopy(tree) if tree is not None else None  # extraction cleans its tree in place
-        item = stages.extract.process_item(item, tree)
+        item = stages.extract.process_item(item, tree, pristine)
         item = stages.language.process_item(item)
         item = stages.dates.process_item(item, pristine)
         item = stages.relevance.process_item(item)

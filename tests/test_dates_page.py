@@ -85,8 +85,9 @@ def test_pipeline_fills_fields_and_counts_sources():
     dated = stage.process_item(_item("relative_jsonld.html", "https://atlas.example/e", source_language="ar",
                                      source_locale="ar-MA", source_timezone="Africa/Casablanca"))
     undated = stage.process_item(_item("no_date.html", "https://steppe.example/about", source_language="en"))
-    assert (dated["published_at"], dated["modified_at"], dated["date_source"]) == (
+    assert (dated["published_utc"], dated["modified_at"], dated["date_source"]) == (
         "2025-02-20T09:00:00Z", "2025-02-21T07:30:00Z", "jsonld")
+    assert dated["published_at"] == "2025-02-20T10:00:00+01:00"  # as the page wrote it
     # the fetch time is never passed off as the publication date
     assert (undated["published_at"], undated["date_source"]) == (None, None)
     assert stats.values == {"newsmon/dates/source/jsonld": 1, "newsmon/dates/missing": 1}
@@ -173,4 +174,5 @@ def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_n
             "<p>Текст статьи.</p></article></body></html>")
     item = Article(html=html, url="https://steppe.example/ru/2", lang="uk", source_language="ru",
                    source_timezone="Asia/Almaty", fetched_at=datetime(2025, 3, 6, tzinfo=timezone.utc))
-    assert DatesStage().process_item(item)["published_at"] == "2025-03-05T09:30:00Z"
+    dated = DatesStage().process_item(item)
+    assert (dated["published_at"], dated["published_utc"]) == ("2025-03-05T14:30:00+05:00", "2025-03-05T09:30:00Z")

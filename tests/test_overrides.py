@@ -52,7 +52,8 @@ def test_date_override_beats_a_stale_meta_date():
     q = QUIRKS["date"]
     assert dated("date", None)["published_at"] == "2019-05-02"  # generic: the theme's launch date
     item = dated("date", q.overrides)
-    assert item["published_at"] == q.published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert item["published_utc"] == q.published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert datetime.fromisoformat(item["published_at"]) == q.published
     assert item["date_source"] == "override"
 
 
@@ -122,5 +123,6 @@ def test_crawl_applies_each_sources_overrides(sample_site: Served, tmp_path: Pat
     for kind, q in QUIRKS.items():
         got = stored[f"quirk-{kind}"]
         assert got["title"] == q.title and got["text"] == q.text, kind
-        assert got["published_at"] == q.published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), kind
+        assert got["published_utc"] == q.published.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), kind
+        assert datetime.fromisoformat(got["published_at"]) == q.published, kind  # the same instant, local offset
     assert stored["quirk-date"]["date_source"] == "override"

@@ -12,7 +12,7 @@ from newsmon.commands.common import csv_cell, data_option, date_option_value, de
 from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
-                 "published_at", "modified_at", "date_source", "fetched_at", "relevant", "topics",
+                 "published_at", "published_utc", "modified_at", "date_source", "fetched_at", "relevant", "topics",
                  "matched_terms", "relevance_score", "discovered_via", "story_id"]
 
 

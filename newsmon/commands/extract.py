@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -84,23 +86,103 @@ def _select_topics(name: str | None) -> list:
     return chosen
 
 
+# What a dropped page was, by the reason its stage gave (pipelines.extract.ExtractStage._drop).
+BATCH_KINDS = {
+    "not_an_article_listing": "listing", "not_an_article_search": "listing", "not_an_article_tag": "listing",
+    "not_an_article_challenge": "challenge", "not_an_article_not_found": "not_found",
+    "not_an_article_empty": "empty", "empty": "empty", "too_short": "empty",
+}
+BATCH_FIELDS = ("url", "kind", "title", "text", "published_at", "published_utc", "date_source", "lang", "error")
+
+
+def batch_record(url: str | None, kind: str, article: dict | None = None, error: str | None = None) -> dict[str, Any]:
+    """One output line of ``--batch``: every field present, null when unknown."""
+    article = article or {}
+    record = {name: article.get(name) for name in BATCH_FIELDS}
+    record.update(url=url, kind=kind, error=error)
+    return record
+
+
+def _batch_line(line: str, process: PageProcessor, moment: datetime | None) -> dict[str, Any]:
+    """One input line → its output record; never raises for a bad line or a bad page."""
+    try:
+        request = json.loads(line)
+    except ValueError as err:
+        return batch_record(None, "error", error=f"not a JSON object: {err}")
+    if not isinstance(request, dict):
+        return batch_record(None, "error", error="not a JSON object")
+    url = request.get("url") if isinstance(request.get("url"), str) else None
+    path, tz = request.get("path"), request.get("tz") or "UTC"
+    if not isinstance(path, str) or not path:
+        return batch_record(url, "error", error='missing "path"')
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return batch_record(url, "error", error=f"unknown timezone {tz!r}")
+    try:
+        body, content_type, file_url = read_source(path) if not path.startswith(("http://", "https://")) else (None, None, None)
+    except PageError as err:
+        return batch_record(url, "error", error=str(err))
+    if body is None:
+        return batch_record(url, "error", error=f"not a file: {path}")
+    url = url or file_url
+    hints = Hints(content_type=content_type, timezone=tz, fetched_at=moment, discovered_via="cli")
+    try:
+        result = process(body, url, hints)
+    except Exception as err:  # noqa: BLE001 - one page must not end the batch
+        return batch_record(url, "error", error=f"{type(err).__name__}: {err}")
+    if result.article is not None:
+        return batch_record(url, "article", result.record())
+    reason = result.dropped.reason if result.dropped else "error"
+    kind = BATCH_KINDS.get(reason, "error")
+    return batch_record(url, kind, error=str(result.dropped) if kind == "error" else None)
+
+
+def run_batch(stream, process: PageProcessor, moment: datetime | None) -> Counter:
+    """JSON Lines in (``{"url", "path", "tz"?}``), one JSON line out per input line, in order."""
+    kinds: Counter = Counter()
+    for line in stream:
+        if not line.strip():
+            continue
+        record = _batch_line(line, process, moment)
+        kinds[record["kind"]] += 1
+        click.echo(json.dumps(record, ensure_ascii=False, default=_jsonable))
+    return kinds
+
+
 @click.command("extract")
-@click.argument("source", metavar="FILE|URL")
+@click.argument("source", metavar="FILE|URL", required=False)
+@click.option("--batch", "batch", type=click.File("r", encoding="utf-8"), metavar="FILE|-",
+              help='Many pages: JSON Lines {"url", "path", "tz"?} from FILE (- for stdin); one JSON line '
+                   "out per input line, in order (kind: article, listing, challenge, not_found, empty, error).")
 @click.option("--url", help="Address of the page when FILE is a local copy (dates and canonical URL use it).")
 @click.option("--tz", default=None, callback=timezone_value,
               help="Source timezone for dates written without one (default UTC, and a note says so).")
 @click.option("--lang", help="Language hint (the source's declared language).")
 @click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
 @click.option("--topic", help="Match only this topic from settings/topics.yaml.")
-def extract_command(source: str, url: str | None, tz: str | None, lang: str | None, fetched_at: str | None,
-                    topic: str | None) -> None:
-    """Print, as JSON, the record a crawl would store for one page.
+def extract_command(source: str | None, batch, url: str | None, tz: str | None, lang: str | None,  # type: ignore[no-untyped-def]
+                    fetched_at: str | None, topic: str | None) -> None:
+    """Print, as JSON, the record a crawl would store for one page (or, with --batch, for many).
 
     \b
-    Example:
+    Examples:
         newsmon extract saved.html --url https://example.ma/2025/03/21/accord/ --tz Africa/Casablanca
+        newsmon extract --batch pages.jsonl > records.jsonl
     """
     moment = parse_fetched_at(fetched_at)
+    if (source is None) == (batch is None):
+        raise click.UsageError("give one page (FILE|URL) or --batch FILE|-, not both or neither")
+    if batch is not None:
+        try:
+            process = PageProcessor(_select_topics(topic), keep_all=True)
+        except PageError as err:
+            click.echo(f"newsmon: error: {err}", err=True)
+            sys.exit(2)
+        kinds = run_batch(batch, process, moment)
+        summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "no input lines"
+        click.echo(f"extract --batch: {summary}", err=True)
+        return
     try:
         body, content_type, page_url = read_source(source)
         process = PageProcessor(_select_topics(topic), keep_all=True)

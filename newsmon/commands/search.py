@@ -77,8 +77,9 @@ def search(query: str, data_dir: Path | None, lang: str | None, source: str | No
         click.echo(("nothing new" if only_new else "no matches") + _unknown_filters(data_dir, source, lang), err=True)
         return
     if not _tty():  # pipes and scripts: one tab-separated row per hit, a header first
-        table(["score", "published", "lang", "source", "title", "snippet", "url", "id"],
-              [[f"{h.score:.2f}", h.article["published_at"] or "", h.article["lang"] or "", h.article["source"],
+        table(["score", "published", "published_utc", "lang", "source", "title", "snippet", "url", "id"],
+              [[f"{h.score:.2f}", h.article["published_at"] or "", h.article.get("published_utc") or "",
+                h.article["lang"] or "", h.article["source"],
                 h.article["title"] or "", h.snippet.plain(), h.article["url"], h.article["id"]] for h in hits])
         return
     _print_hits(hits)
@@ -144,9 +145,21 @@ def _hits_table(console, hits: list) -> None:  # type: ignore[no-untyped-def, ty
         cell.append("\n")
         cell.append(printable(a["url"]), style="cyan")
         cell.append(f"\nnewsmon show {a['id'][:ID_SHOWN]}", style="dim")
-        tbl.add_row(str(number), _published(a["published_at"]), a["lang"] or "?", printable(a["source"]),
-                    f"{hit.score:.2f}", cell)
+        published = shown_time(a["published_at"], a.get("published_utc"))
+        tbl.add_row(str(number), published, a["lang"] or "?", printable(a["source"]), f"{hit.score:.2f}", cell)
     console.print(tbl)
+
+
+def shown_time(local: str | None, utc: str | None) -> str:
+    """"2025-02-21 18:42+01:00 (17:42Z)": the page's own time and, when it differs, UTC."""
+    if not local:
+        return "undated"
+    if len(local) < 16:  # a calendar date
+        return local
+    shown = f"{local[:10]} {local[11:16]}{local[19:]}"
+    if utc and len(utc) == 20 and utc != local:
+        shown += f" ({utc[11:16]}Z)" if utc[:10] == local[:10] else f" ({utc[:10]} {utc[11:16]}Z)"
+    return shown
 
 
 def _unknown_filters(data_dir: Path, source: str | None, lang: str | None) -> str:

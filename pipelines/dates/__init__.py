@@ -16,6 +16,7 @@ from lxml.html import HtmlElement
 from pipelines.items import Dropped
 from pipelines.languages import ANALYSED
 
+from . import lexicon
 from .normalize import ParsedDate, parse_date
 from .override import override_date
 from .page import PageDates, page_dates
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Languages whose words the normalizer knows; for any other detected page language (say uk or
 # bg, taken for a Russian page) the source's declared language reads the byline better.
-DATE_LANGUAGES = frozenset(ANALYSED)
+DATE_LANGUAGES = frozenset(ANALYSED) | frozenset(lexicon.MONTHS) | frozenset(lexicon.MONTH_LANGUAGE_ALIASES)
 
 
 class DatesStage:
@@ -60,14 +61,18 @@ class DatesStage:
             logger.warning("dates: %s for %s; reading its dates as UTC", exc, url)
             self._inc("bad_timezone")
             dates = page_dates(*args, "UTC", fetched_at, **kwargs)
-        item["published_at"] = dates.published.iso() if dates.published else None
+        # published_at keeps the offset the page wrote; published_utc is the same instant in UTC
+        # (what ordering and date filters use).
+        item["published_at"] = dates.published.iso_local() if dates.published else None
+        item["published_utc"] = dates.published.iso() if dates.published else None
         item["modified_at"] = dates.modified.iso() if dates.modified else None
         item["date_source"] = dates.source
         published = dates.published
         override = self._override(item, tree)
         if override is not None:  # a source's overrides.date wins over the generic evidence
             published = override
-            item["published_at"], item["date_source"] = override.iso(), "override"
+            item["published_at"], item["date_source"] = override.iso_local(), "override"
+            item["published_utc"] = override.iso()
         self._inc(f"source/{item['date_source']}" if item["date_source"] else "missing")
         window = item.get("max_age_days")
         if window and published and _older_than(published.value, window, fetched_at):

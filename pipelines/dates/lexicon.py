@@ -71,6 +71,49 @@ MONTHS: dict[str, dict[int, tuple[str, ...]]] = {
 }
 
 # Languages whose month names may carry a case suffix glued on.
+# Languages newsmon does not analyse but meets on real pages: full month names only (short forms
+# such as pt "out" or de "mär" are words of other languages), written as bylines write them.
+MONTHS.update({
+    "pt": {
+        1: ("janeiro",), 2: ("fevereiro",), 3: ("março", "marco"), 4: ("abril",), 5: ("maio",),
+        6: ("junho",), 7: ("julho",), 8: ("agosto",), 9: ("setembro",), 10: ("outubro",),
+        11: ("novembro",), 12: ("dezembro",),
+    },
+    # Bosnian, Serbian (Latin) and Croatian: nominative and genitive ("9. oktobra 2020",
+    # "9. listopada" is left out: October in Croatian, November in Polish).
+    "bs": {
+        1: ("januar", "januara", "siječanj", "siječnja"), 2: ("februar", "februara", "veljača", "veljače"),
+        3: ("mart", "marta", "ožujak", "ožujka"), 4: ("april", "aprila", "travanj", "travnja"),
+        5: ("maj", "maja", "svibanj", "svibnja"), 6: ("juni", "juna", "jun", "lipanj", "lipnja"),
+        7: ("juli", "jula", "jul", "srpanj", "srpnja"), 8: ("august", "augusta", "avgust", "avgusta", "kolovoz", "kolovoza"),
+        9: ("septembar", "septembra", "rujan", "rujna"), 10: ("oktobar", "oktobra"),
+        11: ("novembar", "novembra", "studeni", "studenoga", "studenog"), 12: ("decembar", "decembra", "prosinac", "prosinca"),
+    },
+    "de": {
+        1: ("januar", "jänner"), 2: ("februar",), 3: ("märz", "maerz"), 4: ("april",), 5: ("mai",),
+        6: ("juni",), 7: ("juli",), 8: ("august",), 9: ("september",), 10: ("oktober",),
+        11: ("november",), 12: ("dezember",),
+    },
+    "ro": {
+        1: ("ianuarie",), 2: ("februarie",), 3: ("martie",), 4: ("aprilie",), 5: ("mai",),
+        6: ("iunie",), 7: ("iulie",), 8: ("august",), 9: ("septembrie",), 10: ("octombrie",),
+        11: ("noiembrie",), 12: ("decembrie",),
+    },
+    "nl": {
+        1: ("januari",), 2: ("februari",), 3: ("maart",), 4: ("april",), 5: ("mei",), 6: ("juni",),
+        7: ("juli",), 8: ("augustus",), 9: ("september",), 10: ("oktober",), 11: ("november",),
+        12: ("december",),
+    },
+    "pl": {
+        1: ("stycznia", "styczeń"), 2: ("lutego", "luty"), 3: ("marca", "marzec"), 4: ("kwietnia", "kwiecień"),
+        5: ("maja",), 6: ("czerwca", "czerwiec"), 7: ("lipca", "lipiec"), 8: ("sierpnia", "sierpień"),
+        9: ("września", "wrzesień"), 10: ("października", "październik"), 11: ("listopada", "listopad"),
+        12: ("grudnia", "grudzień"),
+    },
+})
+# Other names of the same language for the month tables (an hr or sr page reads the bs table).
+MONTH_LANGUAGE_ALIASES = {"hr": "bs", "sr": "bs", "sh": "bs", "mo": "ro"}
+
 SUFFIXED_MONTHS = frozenset({"kk"})
 
 # Umm al-Qura month names (folded).

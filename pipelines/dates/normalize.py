@@ -14,7 +14,7 @@ zoneinfo, so historical offsets (Morocco's Ramadan UTC+0) come out right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -42,11 +42,29 @@ class ParsedDate:
 
     value: datetime | date  # aware UTC datetime when has_time, else a calendar date (never tz-shifted)
     has_time: bool
+    # The UTC offset (seconds) the time was written in: the page's own, else the source's zone
+    # on that day. None when unknown (relative dates); equal values compare equal whatever it is.
+    offset: int | None = field(default=None, compare=False)
 
     def iso(self) -> str:
+        """UTC instant ("2025-02-21T17:42:00Z") or the calendar date."""
         if self.has_time:
             return self.value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return self.value.isoformat()
+
+    def iso_local(self) -> str:
+        """The same instant with the offset the page wrote it in ("2025-02-21T18:42:00+01:00";
+        "Z" when that offset is zero or unknown), or the calendar date."""
+        if not self.has_time or not self.offset:
+            return self.iso()
+        local = self.value.astimezone(timezone(timedelta(seconds=self.offset)))
+        return local.strftime("%Y-%m-%dT%H:%M:%S") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+
+    @classmethod
+    def at(cls, local: datetime) -> "ParsedDate":
+        """An aware local time → the UTC instant, remembering its offset."""
+        offset = local.utcoffset()
+        return cls(local.astimezone(UTC), True, int(offset.total_seconds()) if offset is not None else None)
 
 
 # --- shapes ---------------------------------------------------------------------------------
@@ -142,7 +160,9 @@ def parse(
     s = fold(text or "")
     if not s:
         return None
-    iso = ISO.fullmatch(s)
+    s = _COMPACT_ISO.sub(r"\1-\2-\3t\4:\5:\6", s)
+    s = _CJK_DATE.sub(lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} ", s)
+    iso = ISO.fullmatch(s.strip())
     if iso:
         return _from_iso(iso, zone)
     ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang, locale)))
@@ -188,7 +208,14 @@ def _split_lang(lang: str | None, locale: str | None) -> tuple[str | None, str |
     return (lang.lower() if lang else None), locale
 
 
+# "20200924T15:04:34Z", "20200924T150434+0200" (ISO 8601 basic format)
+_COMPACT_ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)(0[1-9]|1[0-2])([012]\d|3[01])t([01]\d|2[0-3]):?([0-5]\d):?([0-5]\d)")
+# "2020年9月24日", "2020년 9월 24일" (Japanese, Chinese, Korean bylines)
+_CJK_DATE = re.compile(r"((?:19|20)\d\d)\s*[年년./]\s*(\d{1,2})\s*[月월./]\s*(\d{1,2})\s*[日일]?")
+
+
 def _langs(lang: str | None, locale: str | None = None) -> tuple[str, ...]:
+    lang = lexicon.MONTH_LANGUAGE_ALIASES.get(lang or "", lang)
     if lang is None:
         return tuple(lexicon.MONTHS)
     langs = (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
@@ -208,7 +235,7 @@ def _from_iso(m: re.Match[str], zone: ZoneInfo) -> ParsedDate | None:
     except ValueError:
         return None
     tzinfo = _fixed_offset(off) if off else zone
-    return ParsedDate(datetime.combine(day, clock, tzinfo).astimezone(UTC), True)
+    return ParsedDate.at(datetime.combine(day, clock, tzinfo))
 
 
 def _fixed_offset(off: str) -> timezone:
@@ -304,7 +331,7 @@ def _with_time(day: date, s: str, start: int, end: int, ctx: _Context) -> Parsed
     if clock is None:
         return ParsedDate(day, False)
     tzinfo = _zone_after(s, m.end()) or _zone_anywhere(s) or ctx.zone
-    return ParsedDate(datetime.combine(day, clock, tzinfo).astimezone(UTC), True)
+    return ParsedDate.at(datetime.combine(day, clock, tzinfo))
 
 
 def _clock(m: re.Match[str]) -> time | None:
@@ -390,9 +417,16 @@ _SECONDS = {"s": 1, "min": 60, "h": 3600}
 _UNIT_ORDER = ("s", "min", "h", "d", "w", "mo", "y")
 
 
+_WORD_BEFORE = re.compile(r"\w[\w'’.]*\s*$")
+
+
 def _day_word(s: str, ctx: _Context) -> ParsedDate | None:
+    """"hier à 18h05", "вчера", "أمس على الساعة 22:10". A day word after another word and with
+    no time after it is part of a name ("USA TODAY", "Maroc Aujourd'hui"), not a date."""
     m = ctx.grammar.day_words.search(s)
     if not m:
+        return None
+    if _WORD_BEFORE.search(s, 0, m.start()) and not TIME.search(s, m.end(), m.end() + 25):
         return None
     offset = ctx.grammar.day_offsets[re.sub(r"\s+", " ", m.group(1))]
     return _with_time(ctx.today + timedelta(days=offset), s, m.start(), m.end(), ctx)
@@ -435,7 +469,7 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
         return ParsedDate(dt.date(), False)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ctx.zone)
-    return ParsedDate(dt.astimezone(UTC).replace(microsecond=0), True)
+    return ParsedDate.at(dt.replace(microsecond=0))
 
 
 def _time_only(text: str, parser: Any) -> bool:

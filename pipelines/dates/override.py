@@ -34,7 +34,7 @@ def parse_override_date(text: str, date_format: str | None, lang: str | None, tz
                 return ParsedDate(value.date(), False)
             if value.tzinfo is None:
                 value = value.replace(tzinfo=ZoneInfo(tz or "UTC"))
-            return ParsedDate(value.astimezone(timezone.utc), True)
+            return ParsedDate.at(value)
     return parse_date(text, lang, tz, fetched_at, locale)
 
 

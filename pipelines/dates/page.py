@@ -12,12 +12,15 @@ The fetch time is never used as a publication date: an undated page gets ``publi
 
 from __future__ import annotations
 
+import copy
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import htmldate
 from lxml.html import HtmlElement
 
 from pipelines import jsonld
@@ -26,6 +29,7 @@ from pipelines.html import parse as parse_html
 from .normalize import ParsedDate, parse
 
 EARLIEST = date(1995, 1, 1)
+logging.getLogger("htmldate").setLevel(logging.ERROR)  # it logs every page it cannot date
 
 # JSON-LD keys whose nodes are other things' dates: related posts, comments, breadcrumbs.
 LD_SKIP_KEYS = {
@@ -83,7 +87,7 @@ MAX_BYLINE_CHARS = 200
 class PageDates:
     published: ParsedDate | None
     modified: ParsedDate | None
-    source: str | None  # jsonld | meta | time | byline | url | feed
+    source: str | None  # jsonld | meta | time | byline | url | feed | htmldate
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,9 @@ def page_dates(
     published = _first(_published_candidates(tree, url, hint, ctx))
     modified_pick = _first(_modified_candidates(tree, ctx)) if tree is not None else None
     modified = modified_pick[1] if modified_pick else None
+    if published is None and tree is not None and not _declared(tree, url) \
+            and (found := _htmldate(tree, url, ctx)) is not None:
+        published = "htmldate", found
     if published is None:
         return PageDates(None, modified, None)
     source, value = published
@@ -254,7 +261,7 @@ def _excluded(el) -> bool:
             break
         if tag in _EXCLUDED_TAGS:
             return True
-        if tag == "header" and not any(a.tag in ("article", "main") for a in node.iterancestors()):
+        if tag == "header" and _site_header(node):
             return True
         words = _words(node)
         if _EXCLUDED.search(words):
@@ -262,6 +269,14 @@ def _excluded(el) -> bool:
         if any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words)):
             return True
     return False
+
+
+def _site_header(header) -> bool:
+    """A ``<header>`` outside any ``<article>``/``<main>`` is the site's, unless it holds the
+    page's headline (themes without ``<article>`` put the post's title and date in one)."""
+    if any(a.tag in ("article", "main") for a in header.iterancestors()):
+        return False
+    return header.find(".//h1") is None
 
 
 def _in_body_text(el, scope) -> bool:
@@ -279,7 +294,13 @@ def _in_body_text(el, scope) -> bool:
 
 
 def _is_modified(el) -> bool:
-    words = _words(el) + " " + _words(el.getparent()) if el.getparent() is not None else _words(el)
+    """A modification date, by its own or its parent's class. WordPress marks the publication
+    ``<time class="entry-date published updated">`` until the post is edited: a published
+    word on the element itself wins."""
+    own = _words(el)
+    if _PUBLISHED_HINT.search(own) or "datepublished" in own:
+        return False
+    words = own + " " + _words(el.getparent()) if el.getparent() is not None else own
     return "datemodified" in words or bool(_UPDATED.search(words))
 
 
@@ -314,6 +335,56 @@ def _byline_texts(scope, modified: bool) -> Iterator[str]:
         if _excluded(el) or _in_body_text(el, scope):
             continue
         yield text
+
+
+def _declared(tree: HtmlElement, url: str) -> bool:
+    """Does the page declare a publication date in JSON-LD or meta, plausible or not? Then an
+    undated result means that date was rejected (later than the fetch), and guessing is wrong."""
+    return next(_jsonld_values(tree, url, "datepublished"), None) is not None \
+        or next(_meta_values(tree, PUBLISHED_META), None) is not None
+
+
+def _without_excluded(tree: HtmlElement) -> HtmlElement:
+    """A copy of the page without the zones whose dates are not the article's (site header,
+    "today" widgets, comments, related posts, footer)."""
+    clone = copy.deepcopy(tree)
+    doomed = [el for el in clone.iter() if isinstance(el.tag, str) and el.tag not in ("html", "body", "head")
+              and _excluded_itself(el)]
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    return clone
+
+
+def _excluded_itself(node) -> bool:
+    tag = node.tag
+    if tag in _EXCLUDED_TAGS:
+        return True
+    if tag == "header" and _site_header(node):
+        return True
+    words = _words(node)
+    return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
+
+
+def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
+    """The last resort when none of our sources holds a date: htmldate's extensive search
+    (text patterns, copyright lines, image names…), made for the job, on a copy of the page
+    without the zones whose dates are not the article's. A calendar date; None when it finds
+    nothing plausible."""
+    try:
+        found = htmldate.find_date(_without_excluded(tree), url=url if url.startswith("http") else None,
+                                   extensive_search=True, original_date=True,
+                                   max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
+    except Exception:  # noqa: BLE001 - a library failure on a hostile page is a miss, never a crash
+        return None
+    if not found:
+        return None
+    try:
+        parsed = ParsedDate(date.fromisoformat(found[:10]), False)
+    except ValueError:
+        return None
+    return parsed if ctx.plausible(parsed) else None
 
 
 def _url_date(url: str, ctx: _Ctx) -> ParsedDate | None:

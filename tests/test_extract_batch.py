@@ -1,0 +1,108 @@
+"""``newsmon extract --batch``: JSON Lines in, one JSON line out per input line, through the real CLI.
+
+Every page here is written for this test (none is copied from a real outlet).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, run_newsmon
+
+PARAS = [
+    "Les deux délégations se sont retrouvées jeudi matin au port de Tanger pour signer un accord de transit "
+    "qui doit raccourcir de plusieurs jours le trajet des céréales vers l'Afrique de l'Ouest.",
+    "Selon le communiqué publié à l'issue de la rencontre, les premiers navires sont attendus dès le mois de mai, "
+    "et un comité conjoint se réunira chaque trimestre pour suivre les volumes et les délais de dédouanement.",
+    "Les professionnels du secteur saluent une décision attendue depuis longtemps, tout en rappelant que la "
+    "capacité de stockage du port devra suivre si les volumes annoncés se confirment dans les prochains mois.",
+]
+
+ARTICLE = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Un accord de transit signé à Tanger - Le Quotidien du Détroit</title>
+<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [
+  {"@type": "WebSite", "name": "Le Quotidien du Détroit"},
+  {"@type": "NewsArticle", "headline": "Un accord de transit signé à Tanger", "datePublished": "2025-03-21T10:30:00"}]}</script>
+</head><body><div class="site"><h1>Un accord de transit signé à Tanger</h1>
+<div class="story">""" + "".join(f"<p>{p}</p>" for p in PARAS) + """</div></div></body></html>"""
+
+LISTING = """<!DOCTYPE html><html><head><title>Politique - Le Quotidien du Détroit</title></head>
+<body class="archive category"><h1>Politique</h1>""" + "".join(
+    f'<div class="card"><h2><a href="/2025/03/{i}/">Titre de la brève numéro {i}</a></h2><p>Un court résumé.</p></div>'
+    for i in range(8)) + "</body></html>"
+
+CHALLENGE = """<!DOCTYPE html><html><head><title>Just a moment...</title></head>
+<body><div id="cf-chl-widget">Checking your browser before accessing the site.</div></body></html>"""
+
+NOT_FOUND = """<!DOCTYPE html><html><head><title>Page introuvable - Le Quotidien du Détroit</title></head>
+<body class="error404"><h1>Page introuvable</h1><p>Cette page n'existe pas ou plus.</p></body></html>"""
+
+
+def _write(tmp_path: Path, name: str, html: str) -> str:
+    path = tmp_path / name
+    path.write_text(html, encoding="utf-8")
+    return str(path)
+
+
+def _lines(tmp_path: Path) -> list[str]:
+    return [
+        json.dumps({"url": "https://detroit.example/2025/03/21/accord-transit/", "tz": "Europe/Paris",
+                    "path": _write(tmp_path, "article.html", ARTICLE)}),
+        json.dumps({"url": "https://detroit.example/category/politique/", "path": _write(tmp_path, "listing.html", LISTING)}),
+        "",  # blank lines are not inputs
+        json.dumps({"url": "https://detroit.example/2025/03/21/x/", "path": _write(tmp_path, "challenge.html", CHALLENGE)}),
+        json.dumps({"url": "https://detroit.example/ancienne-page/", "path": _write(tmp_path, "gone.html", NOT_FOUND)}),
+        json.dumps({"url": "https://detroit.example/vide/", "path": _write(tmp_path, "empty.html", "<html><body></body></html>")}),
+        "{not json",
+        json.dumps({"url": "https://detroit.example/absente/", "path": str(tmp_path / "absent.html")}),
+        json.dumps({"url": "https://detroit.example/z/", "path": str(tmp_path / "article.html"), "tz": "Mars/Olympus"}),
+        json.dumps(["a", "list"]),
+    ]
+
+
+def test_batch_writes_one_record_per_input_line_in_order(tmp_path: Path) -> None:
+    batch = tmp_path / "pages.jsonl"
+    batch.write_text("\n".join(_lines(tmp_path)) + "\n", encoding="utf-8")
+    out = run_newsmon("extract", "--batch", str(batch), "--fetched-at", "2025-03-22T08:00:00Z")
+    assert out.code == 0, out.stderr  # pages that are not articles are results, not failures
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["kind"] for r in records] == [
+        "article", "listing", "challenge", "not_found", "empty", "error", "error", "error", "error"]
+    for record in records:
+        assert set(record) >= {"url", "kind", "title", "text", "published_at", "date_source", "lang", "error"}
+    article = records[0]
+    assert article["url"] == "https://detroit.example/2025/03/21/accord-transit/"
+    assert article["title"] == "Un accord de transit signé à Tanger"
+    assert article["text"].split("\n") == PARAS
+    # the page wrote no offset: it is read in the zone given, and that offset is kept
+    assert (article["published_at"], article["published_utc"]) == ("2025-03-21T10:30:00+01:00", "2025-03-21T09:30:00Z")
+    assert article["date_source"] == "jsonld" and article["lang"] == "fr" and article["error"] is None
+    assert [r["url"] for r in records[1:5]] == ["https://detroit.example/category/politique/",
+                                                 "https://detroit.example/2025/03/21/x/",
+                                                 "https://detroit.example/ancienne-page/", "https://detroit.example/vide/"]
+    assert all(r["text"] is None and r["published_at"] is None for r in records[1:])
+    assert "not a JSON object" in records[5]["error"] and records[5]["url"] is None
+    assert "no such file" in records[6]["error"] and records[6]["url"] == "https://detroit.example/absente/"
+    assert "unknown timezone" in records[7]["error"]
+    assert "not a JSON object" in records[8]["error"]
+    assert "1 article" in out.stderr and "4 error" in out.stderr
+
+
+def test_batch_reads_stdin_and_takes_a_file_url_when_none_is_given(tmp_path: Path) -> None:
+    path = _write(tmp_path, "article.html", ARTICLE)
+    proc = subprocess.run([sys.executable, "-m", "newsmon.cli", "extract", "--batch", "-"], cwd=ROOT,
+                          input=json.dumps({"path": path}) + "\n", capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    (record,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert record["kind"] == "article" and record["url"] == Path(path).as_uri()
+    assert record["published_at"] == "2025-03-21T10:30:00Z"  # no zone given: UTC
+
+
+def test_batch_and_a_single_page_are_exclusive(tmp_path: Path) -> None:
+    path = _write(tmp_path, "article.html", ARTICLE)
+    both = run_newsmon("extract", path, "--batch", "-")
+    neither = run_newsmon("extract")
+    assert both.code == neither.code == 2
+    assert "not both or neither" in both.stderr and "not both or neither" in neither.stderr
