@@ -23,6 +23,7 @@ from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed
+from newsmon.frontier import FrontierFailed
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -38,6 +39,7 @@ class CrawlOptions:
     progress: bool = False
     log_level: str = "WARNING"
     extra_settings: dict[str, Any] = field(default_factory=dict)
+    frontier: str | None = None  # redis://HOST:PORT/DB: share the frontier with other workers (crawler/frontier.py)
 
 
 def search_terms(topics: list[Any]) -> dict[str, list[str]]:
@@ -111,19 +113,38 @@ def quiet_duplicate_loggers() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def use_frontier(settings: Any, url: str) -> None:
+    """Switch a crawl's settings to the shared frontier: its scheduler, seeding, shared delay and
+    robots.txt, in place of the one-process components (merged into the project's dicts)."""
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    robots_order = downloader.pop("crawler.robots.RobotsVerdict", None) or 100
+    downloader["crawler.robots.RobotsVerdict"] = None
+    downloader["crawler.frontier.SharedRobots"] = robots_order
+    delay_order = downloader.pop("crawler.throttle.SourceDelay", None) or 570
+    downloader["crawler.throttle.SourceDelay"] = None
+    downloader["crawler.frontier.SharedDelay"] = delay_order
+    spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    spider["crawler.frontier.FrontierSeeding"] = 10
+    settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.RedisFrontier",
+                      "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider}, priority="cmdline")
+
+
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
     crawl_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")  # tests may name another
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
+    if options.frontier:
+        use_frontier(settings, options.frontier)
     process = CrawlerProcess(settings)
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
     failures: list[BaseException] = []
     store = CrawlSink(options.data_dir)  # the crawl's one writer, for every component
     try:
-        deferred = process.crawl(NewsSpider, store=store)
+        crawler = process.create_crawler(NewsSpider)
+        deferred = process.crawl(crawler, store=store)
         deferred.addErrback(lambda failure: failures.append(failure.value))
         # Everything built so far (modules, the language model, compiled topics, Scrapy's
         # components) lives as long as the crawl: keep it out of every later collection.
@@ -137,4 +158,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     if failures:
         f = failures[0]
         raise CrawlFailed(f"crawl could not run: {type(f).__name__}: {f}")
+    frontier_error = crawler.stats.get_value("newsmon/frontier/error") if crawler.stats else None
+    if frontier_error:
+        raise FrontierFailed(frontier_error)  # what was stored is kept; the crawl is not whole
     return crawl_id
