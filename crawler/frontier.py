@@ -36,6 +36,7 @@ import base64
 import json
 import logging
 import os
+import random
 import socket
 import time
 import uuid
@@ -52,12 +53,14 @@ from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.request import request_from_dict
 from twisted.internet import task
 
+from crawler.backoff import TRIES_KEY
 from crawler.robots import RobotsVerdict
 
 logger = logging.getLogger(__name__)
 
 ID_KEY = "frontier_id"  # request.meta: the frontier's id of a leased request
 LOCAL_META = {ID_KEY, "is_start_request", "download_latency"}  # meaningful in one worker only
+AGAIN_META = ("retry_times", "redirect_times", TRIES_KEY)  # set on a request made again by a middleware
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, ConnectionError, OSError)
 
 
@@ -197,12 +200,16 @@ redis.call('SET', KEYS[2], ARGV[2], 'EX', math.ceil(tonumber(ARGV[3])))
 return 'mine'
 """
 
-# KEYS: next-allowed key; ARGV: delay seconds → seconds to wait before sending
+# KEYS: next-allowed key; ARGV: delay seconds → 0: send now (the next one is reserved), else
+# seconds to wait before asking again. Taken when the request is ready to leave, not in advance:
+# a worker whose event loop was busy when its turn came cannot send two requests back to back.
 RESERVE = _NOW + """
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(now, nxt)
-redis.call('SET', KEYS[1], tostring(start + tonumber(ARGV[1])), 'PX', math.ceil((start - now + tonumber(ARGV[1])) * 1000) + 60000)
-return tostring(start - now)
+if now >= nxt then
+  redis.call('SET', KEYS[1], tostring(now + tonumber(ARGV[1])), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 60000)
+  return '0'
+end
+return tostring(nxt - now)
 """
 
 
@@ -337,7 +344,11 @@ class RedisFrontier:
         self.redis.close()
 
     def enqueue_request(self, request: Request) -> bool:
-        fingerprint = "" if request.dont_filter else self.crawler.request_fingerprinter.fingerprint(request).hex()
+        # Into the seen-set: every request the spider discovered, even with dont_filter (the spider
+        # filters its own links per process with it; across workers only the seen-set can). Not
+        # a request a downloader middleware made again: a retry, a paced retry, a redirect hop.
+        again = any(key in request.meta for key in AGAIN_META)
+        fingerprint = "" if again else self.crawler.request_fingerprinter.fingerprint(request).hex()
         self.to_push.append((fingerprint, -int(request.priority), dumps_request(request, self.spider)))
         if len(self.to_push) >= 16:  # a page's links go in one round trip (flushed on every tick too)
             self._flush()
@@ -542,10 +553,11 @@ class FrontierSeeding:
 class SharedDelay:
     """Downloader middleware: each host's delay between two requests, across all workers.
 
-    The delay is the source's ``delay`` (``DOWNLOAD_SLOTS``) or else ``DOWNLOAD_DELAY``. Before a
-    request is sent, one script reserves the host's next free instant in Redis (``max(now,
-    next)``, then ``next += delay``) and the request waits until then. In place of the
-    one-process :class:`crawler.throttle.SourceDelay`.
+    The delay is the source's ``delay`` (``DOWNLOAD_SLOTS``) or else ``DOWNLOAD_DELAY``. When a
+    request is ready to leave, one script compares Redis's clock with the host's next-allowed
+    time: past it, the request goes and the next-allowed time moves ``delay`` ahead; otherwise the
+    request sleeps until then and asks again. In place of the one-process
+    :class:`crawler.throttle.SourceDelay`.
     """
 
     def __init__(self, crawler: Crawler):
@@ -570,12 +582,16 @@ class SharedDelay:
         delay = self.delays.get(host, self.default)
         if delay <= 0:
             return
-        try:
-            wait = float(self.reserve(keys=[self.keys.host_next(host)], args=[delay]))
-        except REDIS_ERRORS:
-            wait = delay  # Redis away: keep this worker's own pace; the scheduler decides about failing
-        if wait > 0:
-            await asyncio.sleep(wait)
+        key = self.keys.host_next(host)
+        while True:
+            try:
+                wait = float(self.reserve(keys=[key], args=[delay]))
+            except REDIS_ERRORS:
+                await asyncio.sleep(delay)  # Redis away: this worker's own pace; the scheduler decides on failing
+                return
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait + random.uniform(0, 0.01))  # spread the waiters' next attempts
 
 
 class SharedRobots(RobotsVerdict):

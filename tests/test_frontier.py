@@ -1,0 +1,276 @@
+"""N crawl workers on one Redis frontier: real redis-server, real `newsmon crawl` processes, a
+generated site on many loopback hosts (newsmon/sample_site/generated.py) that records every
+request it answers.
+
+redis-server is Debian's (scripts/system-deps installs it), started here on a free loopback port
+with persistence off unless a test turns it on, and stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from newsmon.sample_site.generated import LANGS, Site
+from tests.conftest import ROOT, run_newsmon, write_sources
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+pytestmark = pytest.mark.skipif(not Path(REDIS_SERVER).exists(),
+                                reason="redis-server missing: run scripts/system-deps (Debian's redis-server)")
+
+LOCAL = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False",
+         "-s", "DOWNLOAD_TIMEOUT=15")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, workdir: Path, persistent: bool = False):
+        self.port = free_port()
+        self.workdir = workdir
+        self.persistent = persistent
+        self.proc: subprocess.Popen | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        persistence = (["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if self.persistent
+                       else ["--appendonly", "no", "--save", ""])
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--daemonize", "no", "--dir", str(self.workdir), *persistence],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        try:
+            for _ in range(100):
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            raise RuntimeError("redis-server did not start")
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sources_for(site: Site, path: Path, delay: float | None = None) -> Path:
+    sources = []
+    for i, url in enumerate(site.sitemaps()):
+        source = {"name": f"gen-{i:02d}", "language": LANGS[i % 3], "sitemaps": [url]}
+        if delay is not None:
+            source["delay"] = delay
+        sources.append(source)
+    return write_sources(path, sources)
+
+
+def start_worker(sources: Path, data: Path, frontier: str, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data", str(data),
+                             "--keep-all", "--json", "--frontier", frontier, *LOCAL, *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def stored_ids(data: Path) -> list[str]:
+    db = data / "newsmon.db"
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in con.execute("SELECT id FROM articles")]
+    finally:
+        con.close()
+
+
+def status(url: str) -> dict:
+    result = run_newsmon("frontier", "status", "--frontier", url, "--json")
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def article_fetches(site: Site) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for host, requests in site.requests.items():
+        for _, path in requests:
+            if path.startswith("/news/"):
+                counts[f"{host}{path}"] = counts.get(f"{host}{path}", 0) + 1
+    return counts
+
+
+def test_three_workers_store_every_article_exactly_once(tmp_path: Path, redis_server: RedisServer) -> None:
+    total = 600
+    with Site(total, hosts=12) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url) for i in range(3)]
+        results = [finish(w) for w in workers]
+        fetches = article_fetches(site)
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    per_worker = [stored_ids(tmp_path / f"w{i}") for i in range(3)]
+    every = [i for ids in per_worker for i in ids]
+    assert len(every) == total and len(set(every)) == total  # stored once, across the three stores
+    assert all(len(ids) > 0 for ids in per_worker), [len(ids) for ids in per_worker]  # all three worked
+    assert len(fetches) == total and set(fetches.values()) == {1}  # and each page fetched once
+    summaries = [json.loads(out) for _, out, _ in results]
+    assert sum(r["new"] for s in summaries for r in s) == total
+
+    info = status(redis_server.url)
+    assert info["state"] == "finished" and info["queued"] == 0 and info["leased"] == 0 and info["seeded"]
+    assert info["counts"]["pushed"] == info["counts"]["acked"] == total + 12  # 12 sitemaps + the articles
+    assert info["workers"] == []  # each worker signed off
+
+    merged = run_newsmon("merge", *(str(tmp_path / f"w{i}") for i in range(3)), "--data", str(tmp_path / "all"),
+                         "--json")
+    assert merged.code == 0, merged.stderr
+    assert json.loads(merged.stdout)["articles"] == total
+    assert len(stored_ids(tmp_path / "all")) == total
+
+
+def test_sigkilled_worker_loses_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+    total = 160
+    with Site(total, hosts=8) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=0.15)  # long enough to kill mid-crawl
+        lease = ("-s", "NEWSMON_FRONTIER_LEASE=2")
+        victim = start_worker(sources, tmp_path / "victim", redis_server.url, *lease)
+        survivor = start_worker(sources, tmp_path / "survivor", redis_server.url, *lease)
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                acked = int(client.hget("newsmon:frontier:stats", "acked") or 0)
+                held = client.hvals("newsmon:frontier:owner")
+                if acked >= 30 and any(str(victim.pid).encode() in h for h in held):
+                    break
+                time.sleep(0.05)
+            else:
+                pytest.fail("the crawl never got going")
+            os.kill(victim.pid, signal.SIGKILL)  # with leases held
+            victim.communicate(timeout=10)
+        finally:
+            client.close()
+        code, _, err = finish(survivor)
+    assert victim.returncode == -signal.SIGKILL
+    assert code == 0, err[-2000:]
+    ids = set(stored_ids(tmp_path / "victim")) | set(stored_ids(tmp_path / "survivor"))
+    assert len(ids) == total  # what the victim held was taken over by the survivor
+    info = status(redis_server.url)
+    assert info["counts"]["expired"] >= 1 and info["queued"] == 0 and info["leased"] == 0
+    merged = run_newsmon("merge", str(tmp_path / "victim"), str(tmp_path / "survivor"), "--data", str(tmp_path / "all"),
+                         "--json")
+    assert merged.code == 0 and json.loads(merged.stdout)["articles"] == total
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["data-lost", "data-kept"])
+def test_restarted_redis_resumes_or_fails_loudly(tmp_path: Path, persistent: bool) -> None:
+    total = 120
+    server = RedisServer(tmp_path / "redis", persistent=persistent)
+    server.start()
+    try:
+        with Site(total, hosts=6) as site:
+            sources = sources_for(site, tmp_path / "sources.yaml", delay=0.1)
+            worker = start_worker(sources, tmp_path / "w", server.url, "-s", "NEWSMON_FRONTIER_RETRY_SECONDS=20")
+            client = redis.Redis.from_url(server.url)
+            try:
+                deadline = time.monotonic() + 90
+                while int(client.hget("newsmon:frontier:stats", "acked") or 0) < 20:
+                    assert time.monotonic() < deadline and worker.poll() is None, "the crawl never got going"
+                    time.sleep(0.05)
+            finally:
+                client.close()
+            server.kill()
+            time.sleep(1.0)
+            server.start()  # same port; with its append-only file when persistent
+            code, out, err = finish(worker)
+        stored = set(stored_ids(tmp_path / "w"))
+        if persistent:
+            assert code == 0, err[-2000:]
+            assert len(stored) == total  # resumed: the whole crawl, nothing silently missing
+        else:
+            assert code == 1
+            assert "frontier lost" in err and "the crawl is incomplete" in err
+            assert 0 < len(stored) < total  # what was stored is kept, and the run says it is partial
+    finally:
+        server.stop()
+
+
+def test_politeness_and_robots_hold_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
+    delay = 0.3
+    with Site(30, hosts=2) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=delay)
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url) for i in range(3)]
+        results = [finish(w) for w in workers]
+        requests = {host: sorted(reqs) for host, reqs in site.requests.items()}
+        robots = {host: sum(1 for _, p in reqs if p == "/robots.txt") for host, reqs in site.requests.items()}
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    assert sum(len(stored_ids(tmp_path / f"w{i}")) for i in range(3)) == 30
+    for host, times in requests.items():
+        gaps = [(round(b[0] - a[0], 3), b[1]) for a, b in zip(times, times[1:])]
+        assert len(times) >= 17  # robots.txt, sitemap, 15 articles
+        # Three workers, one host: the requests leave at least `delay` apart (reserved in Redis);
+        # the server sees them with the jitter of a loaded machine, so one gap may shrink when
+        # its predecessor was late, but never to a burst, and never over several requests.
+        assert min(g for g, _ in gaps) >= delay * 0.5, (host, gaps)
+        stamps = [t for t, _ in times]
+        assert all(b - a >= 4 * delay - 0.15 for a, b in zip(stamps, stamps[4:])), (host, gaps)
+    assert robots == {host: 1 for host in requests}  # fetched once for the cluster, then shared
+
+
+def test_frontier_commands_and_bad_urls(tmp_path: Path, redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        client.set("newsmon:frontier:epoch", "x")
+        client.sadd("newsmon:frontier:seen", "a", "b")
+        client.set("unrelated", "kept")
+        info = status(redis_server.url)
+        assert info["seen"] == 2 and info["state"] == "empty"
+        result = run_newsmon("frontier", "reset", "--frontier", redis_server.url, "--yes")
+        assert result.code == 0 and "2 keys deleted" in result.stdout
+        assert client.get("unrelated") == b"kept" and client.get("newsmon:frontier:epoch") is None
+    finally:
+        client.close()
+    bad = run_newsmon("crawl", "--frontier", "http://127.0.0.1:1/0", "--data", str(tmp_path / "d"))
+    assert bad.code == 2 and "expected redis://HOST:PORT/DB" in bad.stderr
+    down = run_newsmon("frontier", "status", "--frontier", f"redis://127.0.0.1:{free_port()}/0")
+    assert down.code == 2 and "cannot reach Redis" in down.stderr
+    password = run_newsmon("frontier", "status", "--frontier", f"redis://:s3cret@127.0.0.1:{free_port()}/0")
+    assert password.code == 2 and "s3cret" not in password.stderr
