@@ -24,6 +24,7 @@ from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed
 from newsmon.frontier import FrontierFailed
+from newsmon.frontier.client import RedisFrontierClient
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -125,8 +126,17 @@ def use_frontier(settings: Any, url: str) -> None:
     downloader["crawler.frontier.SharedDelay"] = delay_order
     spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     spider["crawler.frontier.FrontierSeeding"] = 10
-    settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.RedisFrontier",
-                      "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider}, priority="cmdline")
+    # Each host's delay is kept in Redis for the cluster (SharedDelay), taken as the request
+    # leaves; a local slot delay, or AutoThrottle's, would hold a request after its turn was
+    # taken and bunch it with the next worker's.
+    slots = settings.getdict("DOWNLOAD_SLOTS")
+    delays = {host: float(conf["delay"]) for host, conf in slots.items() if conf.get("delay")}
+    delays["*"] = settings.getfloat("DOWNLOAD_DELAY")
+    local_slots = {host: {k: v for k, v in conf.items() if k != "delay"} for host, conf in slots.items()}
+    settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.SharedScheduler",
+                      "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider,
+                      "NEWSMON_FRONTIER_DELAYS": delays, "DOWNLOAD_SLOTS": local_slots, "DOWNLOAD_DELAY": 0,
+                      "AUTOTHROTTLE_ENABLED": False}, priority="cmdline")
 
 
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
@@ -142,9 +152,10 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
         quiet_duplicate_loggers()
     failures: list[BaseException] = []
     store = CrawlSink(options.data_dir)  # the crawl's one writer, for every component
+    frontier = RedisFrontierClient(options.frontier, settings.get("NEWSMON_FRONTIER_KEY")) if options.frontier else None
     try:
         crawler = process.create_crawler(NewsSpider)
-        deferred = process.crawl(crawler, store=store)
+        deferred = process.crawl(crawler, store=store, frontier=frontier)
         deferred.addErrback(lambda failure: failures.append(failure.value))
         # Everything built so far (modules, the language model, compiled topics, Scrapy's
         # components) lives as long as the crawl: keep it out of every later collection.
@@ -153,6 +164,8 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
         process.start()
     finally:
         store.close()
+        if frontier is not None:
+            frontier.close()
     if any(isinstance(f, KeyboardInterrupt) for f in failures):
         raise KeyboardInterrupt  # Ctrl-C before Scrapy's own handler was installed: nothing was fetched
     if failures:

@@ -246,9 +246,9 @@ def test_politeness_and_robots_hold_across_workers(tmp_path: Path, redis_server:
     for host, times in requests.items():
         gaps = [(round(b[0] - a[0], 3), b[1]) for a, b in zip(times, times[1:])]
         assert len(times) >= 17  # robots.txt, sitemap, 15 articles
-        # Three workers, one host: the requests leave at least `delay` apart (reserved in Redis);
-        # the server sees them with the jitter of a loaded machine, so one gap may shrink when
-        # its predecessor was late, but never to a burst, and never over several requests.
+        # Three workers, one host: the requests leave at least `delay` apart (their turn taken in
+        # Redis as they leave); the server sees them with the event-loop lag of a loaded
+        # machine, so one gap may shrink when its predecessor was late, but never to a burst.
         assert min(g for g, _ in gaps) >= delay * 0.5, (host, gaps)
         stamps = [t for t, _ in times]
         assert all(b - a >= 4 * delay - 0.15 for a, b in zip(stamps, stamps[4:])), (host, gaps)

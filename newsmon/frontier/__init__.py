@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from crawler.frontier import Keys, connect
+from newsmon.frontier.client import Keys, connect, shown
 from newsmon.errors import CrawlFailed
 from newsmon.store import DB_NAME, Store
 from newsmon.yamlconf import ConfigError
@@ -44,15 +44,6 @@ def check_url(url: str) -> str:
         parts.port  # noqa: B018 - raises on a non-numeric port
     except ValueError:
         raise ConfigError(f"frontier {url!r}: the port is not a number") from None
-    return url
-
-
-def shown(url: str) -> str:
-    """The URL without its password (never printed)."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return parts._replace(netloc=netloc).geturl()
     return url
 
 
