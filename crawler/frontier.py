@@ -99,9 +99,35 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _method_name(func: Any, spider: Spider) -> str | None:
+    if func is None:
+        return None
+    name = getattr(func, "__name__", None)
+    if name is None or getattr(func, "__self__", None) is not spider:
+        raise ValueError(f"frontier: a request's callback must be a method of the spider, not {func!r}")
+    return name
+
+
 def dumps_request(request: Request, spider: Spider) -> str:
-    data = request.to_dict(spider=spider)
-    data["meta"] = {k: v for k, v in (data.get("meta") or {}).items() if k not in LOCAL_META and not k.startswith("_")}
+    """The fields Scrapy's ``Request.to_dict`` gives, for ``request_from_dict``; built here because
+    ``to_dict`` looks callbacks up with ``inspect.getmembers`` (0.3 ms a request)."""
+    if type(request) is not Request:
+        data = request.to_dict(spider=spider)  # a subclass (FormRequest…) knows its own fields
+    else:
+        data = {"url": request.url, "callback": _method_name(request.callback, spider),
+                "errback": _method_name(request.errback, spider), "method": request.method,
+                "priority": request.priority, "dont_filter": request.dont_filter}
+        if request.headers:
+            data["headers"] = dict(request.headers)
+        if request.body:
+            data["body"] = request.body
+        if request.cookies:
+            data["cookies"] = request.cookies
+        if request.cb_kwargs:
+            data["cb_kwargs"] = request.cb_kwargs
+        if request.flags:
+            data["flags"] = request.flags
+    data["meta"] = {k: v for k, v in (request.meta or {}).items() if k not in LOCAL_META and not k.startswith("_")}
     return json.dumps(_encode(data), separators=(",", ":"), ensure_ascii=False)
 
 
