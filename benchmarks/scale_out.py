@@ -105,9 +105,10 @@ def run(sources: Path, tmp: Path, workers: int, frontier: str | None, delay: flo
     return {"wall": wall, "cpu": cpu, "stored": len(ids), "unique": len(set(ids))}
 
 
-def micro(url: str, server_pid: int, n: int = 5000, batch: int = 1) -> tuple[float, float]:
+def micro(url: str, server_pid: int, n: int = 5000, batch: int = 4) -> tuple[float, float]:
     """The frontier's own cost per request, alone: serialize, push (16 a round trip, as the
-    scheduler does), lease, deserialize, acknowledge (8 a round trip). (worker ms, redis ms)."""
+    scheduler does), lease (``batch`` a round trip: NEWSMON_FRONTIER_BATCH's default), deserialize,
+    acknowledge (8 a round trip). (worker ms, redis ms)."""
     import scrapy
 
     from crawler.frontier import dumps_request, loads_request
@@ -162,6 +163,7 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=60)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--delay", type=float, default=0.0, help="every source's delay (0: politeness off)")
+    parser.add_argument("--micro-only", action="store_true", help="only the frontier's own cost per request")
     args = parser.parse_args()
     server_bin = shutil.which("redis-server") or "/usr/bin/redis-server"
     port = free_port()
@@ -180,6 +182,8 @@ def main() -> None:
         micro_worker, micro_server = micro(url, server.pid)
         print(f"  frontier alone: {micro_worker:.3f} ms worker CPU + {micro_server:.3f} ms redis-server CPU per "
               "request", file=sys.stderr, flush=True)
+        if args.micro_only:
+            return
         with tempfile.TemporaryDirectory() as tmpdir, Site(args.articles, hosts=args.hosts) as site:
             tmp = Path(tmpdir)
             sources = sources_yaml(site, tmp / "sources.yaml", args.delay)

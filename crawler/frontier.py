@@ -208,6 +208,13 @@ class SharedScheduler:
             return
         if not self.failed:
             self._flush(force=True)
+            if self.leased and not self.failing_since:
+                # stopped before handling them (Ctrl-C, SIGTERM): back to the queue now, not at expiry
+                try:
+                    self.frontier.release(list(self.leased))
+                    self.stats.inc_value("newsmon/frontier/released", len(self.leased))
+                except (FrontierUnreachable, FrontierLost):
+                    pass
             if self.to_push or self.to_ack:
                 logger.error("frontier %s: %d new requests and %d acknowledgements could not be sent; their "
                              "leases expire and other workers redo them", self.frontier.url, len(self.to_push),
@@ -478,9 +485,9 @@ class SharedRobots(RobotsVerdict):
         return await super().robot_parser(request)
 
     async def _parse_robots(self, response: Any, netloc: str, request: Request) -> None:
-        if response.status == 200:
-            try:
-                self.frontier.robots_set(netloc, response.body, self.ttl)
-            except (FrontierUnreachable, FrontierLost):
-                pass
+        # whatever the status: Scrapy parses the body of a 404 too (and then allows everything)
+        try:
+            self.frontier.robots_set(netloc, response.body, self.ttl)
+        except (FrontierUnreachable, FrontierLost):
+            pass
         await super()._parse_robots(response, netloc, request)

@@ -135,6 +135,17 @@ redis.call('HINCRBY', KEYS[5], 'acked', #ARGV - 1)
 return #ARGV - 1
 """
 
+# KEYS: epoch queue leases owner; ARGV: epoch, ids... → back to the head of the queue (a worker stopping)
+RELEASE = _EPOCH + """
+for i = 2, #ARGV do
+  if redis.call('ZREM', KEYS[3], ARGV[i]) == 1 then
+    redis.call('HDEL', KEYS[4], ARGV[i])
+    redis.call('ZADD', KEYS[2], -1e15 + tonumber(ARGV[i]), ARGV[i])
+  end
+end
+return #ARGV - 1
+"""
+
 # KEYS: epoch leases workers seed; ARGV: epoch, worker, lease seconds, seeding (1/0), ids...
 HEARTBEAT = _EPOCH + _NOW + """
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
@@ -190,7 +201,7 @@ class RedisFrontierClient:
         self.epoch = ""
         self._scripts = {name: self.redis.register_script(text) for name, text in
                          (("open", OPEN), ("push", PUSH), ("pop", POP), ("ack", ACK), ("heartbeat", HEARTBEAT),
-                          ("progress", PROGRESS), ("seed", SEED), ("reserve", RESERVE))}
+                          ("progress", PROGRESS), ("seed", SEED), ("reserve", RESERVE), ("release", RELEASE))}
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -223,6 +234,10 @@ class RedisFrontierClient:
     def ack(self, ids: list[str]) -> None:
         k = self.keys
         self._run("ack", [k.epoch, k.leases, k.owner, k.requests, k.stats], [self.epoch, *ids])
+
+    def release(self, ids: list[str]) -> None:
+        k = self.keys
+        self._run("release", [k.epoch, k.queue, k.leases, k.owner], [self.epoch, *ids])
 
     def heartbeat(self, worker: str, lease: float, seeding: bool, ids: list[str]) -> None:
         k = self.keys
