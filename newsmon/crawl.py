@@ -121,9 +121,10 @@ def use_frontier(settings: Any, url: str) -> None:
     robots_order = downloader.pop("crawler.robots.RobotsVerdict", None) or 100
     downloader["crawler.robots.RobotsVerdict"] = None
     downloader["crawler.frontier.SharedRobots"] = robots_order
-    delay_order = downloader.pop("crawler.throttle.SourceDelay", None) or 570
     downloader["crawler.throttle.SourceDelay"] = None
-    downloader["crawler.frontier.SharedDelay"] = delay_order
+    # last before the download handler (after the HTTP cache: a cached answer takes no turn), so
+    # that as little as possible runs between taking the host's turn and sending
+    downloader["crawler.frontier.SharedDelay"] = 950
     spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     spider["crawler.frontier.FrontierSeeding"] = 10
     # Each host's delay is kept in Redis for the cluster (SharedDelay), taken as the request

@@ -246,12 +246,15 @@ def test_politeness_and_robots_hold_across_workers(tmp_path: Path, redis_server:
     for host, times in requests.items():
         gaps = [(round(b[0] - a[0], 3), b[1]) for a, b in zip(times, times[1:])]
         assert len(times) >= 17  # robots.txt, sitemap, 15 articles
-        # Three workers, one host: the requests leave at least `delay` apart (their turn taken in
-        # Redis as they leave); the server sees them with the event-loop lag of a loaded
-        # machine, so one gap may shrink when its predecessor was late, but never to a burst.
-        assert min(g for g, _ in gaps) >= delay * 0.5, (host, gaps)
+        # Three workers, one host. Each request takes the host's turn in Redis as it leaves, so
+        # the turns are `delay` apart; the server's clock adds the lag of a busy worker between
+        # its turn and its send (CPU-bound extraction on a loaded 2-core machine: up to ~0.5 s).
+        # Lags do not add up, so over a run the gaps average the delay: three workers each
+        # polite on their own would average delay / 3.
         stamps = [t for t, _ in times]
-        assert all(b - a >= 4 * delay - 0.15 for a, b in zip(stamps, stamps[4:])), (host, gaps)
+        assert (stamps[-1] - stamps[0]) / (len(stamps) - 1) >= delay * 0.9, (host, gaps)
+        assert all(b - a >= 4 * delay - 0.5 for a, b in zip(stamps, stamps[4:])), (host, gaps)
+        assert min(g for g, _ in gaps) >= delay * 0.25, (host, gaps)  # never a burst
     assert robots == {host: 1 for host in requests}  # fetched once for the cluster, then shared
 
 
