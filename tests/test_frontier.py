@@ -165,37 +165,46 @@ def test_three_workers_store_every_article_exactly_once(tmp_path: Path, redis_se
     assert len(stored_ids(tmp_path / "all")) == total
 
 
-def test_sigkilled_worker_loses_nothing(tmp_path: Path, redis_server: RedisServer) -> None:
+def test_sigkilled_worker_loses_nothing_and_a_stopped_one_hands_back(tmp_path: Path,
+                                                                     redis_server: RedisServer) -> None:
     total = 100
     with Site(total, hosts=5) as site:
         sources = sources_for(site, tmp_path / "sources.yaml", delay=0.15)  # long enough to kill mid-crawl
-        lease = ("-s", "NEWSMON_FRONTIER_LEASE=2")
-        victim = start_worker(sources, tmp_path / "victim", redis_server.url, *lease)
-        survivor = start_worker(sources, tmp_path / "survivor", redis_server.url, *lease)
+        victim = start_worker(sources, tmp_path / "victim", redis_server.url, "-s", "NEWSMON_FRONTIER_LEASE=2")
+        # a 60 s lease: if its requests were not handed back when it stops, the crawl would wait for them
+        quitter = start_worker(sources, tmp_path / "quitter", redis_server.url)
+        survivor = start_worker(sources, tmp_path / "survivor", redis_server.url, "-s", "NEWSMON_FRONTIER_LEASE=2")
         client = redis.Redis.from_url(redis_server.url)
+
+        def holds(proc: subprocess.Popen) -> bool:
+            return any(f":{proc.pid}".encode() in owner for owner in client.hvals("newsmon:frontier:owner"))
+
         try:
-            deadline = time.monotonic() + 90
-            while time.monotonic() < deadline:
-                acked = int(client.hget("newsmon:frontier:stats", "acked") or 0)
-                held = client.hvals("newsmon:frontier:owner")
-                if acked >= 20 and any(str(victim.pid).encode() in h for h in held):
-                    break
+            deadline = time.monotonic() + 120
+            while not (int(client.hget("newsmon:frontier:stats", "acked") or 0) >= 20 and holds(victim)
+                       and holds(quitter)):
+                assert time.monotonic() < deadline, "the crawl never got going"
                 time.sleep(0.05)
-            else:
-                pytest.fail("the crawl never got going")
             os.kill(victim.pid, signal.SIGKILL)  # with leases held
+            os.kill(quitter.pid, signal.SIGTERM)  # a clean stop
             victim.communicate(timeout=10)
+            quitter_code, _, quitter_err = finish(quitter, timeout=60)
+            assert not holds(quitter)  # handed back as it stopped, not left to expire
+            started = time.monotonic()
+            code, _, err = finish(survivor)
+            took = time.monotonic() - started
         finally:
             client.close()
-        code, _, err = finish(survivor)
     assert victim.returncode == -signal.SIGKILL
+    assert quitter_code == 130, quitter_err[-2000:]
     assert code == 0, err[-2000:]
-    ids = set(stored_ids(tmp_path / "victim")) | set(stored_ids(tmp_path / "survivor"))
-    assert len(ids) == total  # what the victim held was taken over by the survivor
+    assert took < 45  # well before the quitter's 60 s leases would have expired
+    stores = [tmp_path / name for name in ("victim", "quitter", "survivor")]
+    ids = set().union(*(stored_ids(store) for store in stores))
+    assert len(ids) == total  # what the victim and the quitter held was done by the survivor
     info = status(redis_server.url)
     assert info["counts"]["expired"] >= 1 and info["queued"] == 0 and info["leased"] == 0
-    merged = run_newsmon("merge", str(tmp_path / "victim"), str(tmp_path / "survivor"), "--data", str(tmp_path / "all"),
-                         "--json")
+    merged = run_newsmon("merge", *map(str, stores), "--data", str(tmp_path / "all"), "--json")
     assert merged.code == 0 and json.loads(merged.stdout)["articles"] == total
 
 

@@ -135,15 +135,18 @@ redis.call('HINCRBY', KEYS[5], 'acked', #ARGV - 1)
 return #ARGV - 1
 """
 
-# KEYS: epoch queue leases owner; ARGV: epoch, ids... → back to the head of the queue (a worker stopping)
+# KEYS: epoch queue leases owner stats; ARGV: epoch, ids... → back to the head of the queue (a worker stopping)
 RELEASE = _EPOCH + """
+local n = 0
 for i = 2, #ARGV do
   if redis.call('ZREM', KEYS[3], ARGV[i]) == 1 then
     redis.call('HDEL', KEYS[4], ARGV[i])
     redis.call('ZADD', KEYS[2], -1e15 + tonumber(ARGV[i]), ARGV[i])
+    n = n + 1
   end
 end
-return #ARGV - 1
+redis.call('HINCRBY', KEYS[5], 'released', n)
+return n
 """
 
 # KEYS: epoch leases workers seed; ARGV: epoch, worker, lease seconds, seeding (1/0), ids...
@@ -237,7 +240,7 @@ class RedisFrontierClient:
 
     def release(self, ids: list[str]) -> None:
         k = self.keys
-        self._run("release", [k.epoch, k.queue, k.leases, k.owner], [self.epoch, *ids])
+        self._run("release", [k.epoch, k.queue, k.leases, k.owner, k.stats], [self.epoch, *ids])
 
     def heartbeat(self, worker: str, lease: float, seeding: bool, ids: list[str]) -> None:
         k = self.keys
