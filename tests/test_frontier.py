@@ -98,11 +98,11 @@ def sources_for(site: Site, path: Path, delay: float | None = None) -> Path:
     return write_sources(path, sources)
 
 
-def start_worker(sources: Path, data: Path, frontier: str, *extra: str) -> subprocess.Popen:
+def start_worker(sources: Path, data: Path, frontier: str, *extra: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data", str(data),
                              "--keep-all", "--json", "--frontier", frontier, *LOCAL, *extra],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
 
 def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]:
@@ -137,12 +137,21 @@ def article_fetches(site: Site) -> dict[str, int]:
 
 
 def test_three_workers_store_every_article_exactly_once(tmp_path: Path, redis_server: RedisServer) -> None:
+    from tests.es_fake import FakeES
+
     total = 600
-    with Site(total, hosts=12) as site:
+    settings = tmp_path / "newsmon.yaml"
+    settings.write_text("# no elasticsearch block: NEWSMON_ES_URL configures it\n", encoding="utf-8")
+    with Site(total, hosts=12) as site, FakeES(9) as es:
+        es_env = {"NEWSMON_ES_URL": es.url, "NEWSMON_SETTINGS": str(settings), "NEWSMON_ES_API_KEY": "",
+                  "NEWSMON_ES_USER": "", "NEWSMON_ES_PASSWORD": "", "NEWSMON_ES_CA_CERTS": ""}
+        setup = run_newsmon("es", "setup", env=es_env)
+        assert setup.code == 0, setup.stderr
         sources = sources_for(site, tmp_path / "sources.yaml")
-        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url) for i in range(3)]
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url, env=es_env) for i in range(3)]
         results = [finish(w) for w in workers]
         fetches = article_fetches(site)
+        es_ids = [doc_id for name in es.aliases.get("newsmon-articles", {}) for doc_id in es.indices[name].docs]
     for code, _, err in results:
         assert code == 0, err[-2000:]
     per_worker = [stored_ids(tmp_path / f"w{i}") for i in range(3)]
@@ -152,6 +161,8 @@ def test_three_workers_store_every_article_exactly_once(tmp_path: Path, redis_se
     assert len(fetches) == total and set(fetches.values()) == {1}  # and each page fetched once
     summaries = [json.loads(out) for _, out, _ in results]
     assert sum(r["new"] for s in summaries for r in s) == total
+    # every worker synced its own store to the same alias after its crawl: one document per article
+    assert len(es_ids) == total and set(es_ids) == set(every)
 
     info = status(redis_server.url)
     assert info["state"] == "finished" and info["queued"] == 0 and info["leased"] == 0 and info["seeded"]
