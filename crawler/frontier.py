@@ -40,7 +40,6 @@ import os
 import random
 import socket
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any

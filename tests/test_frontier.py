@@ -297,6 +297,12 @@ def test_frontier_commands_and_bad_urls(tmp_path: Path, redis_server: RedisServe
     assert down.code == 2 and "cannot reach Redis" in down.stderr
     password = run_newsmon("frontier", "status", "--frontier", f"redis://:s3cret@127.0.0.1:{free_port()}/0")
     assert password.code == 2 and "s3cret" not in password.stderr
+    sources = write_sources(tmp_path / "sources.yaml", [{"name": "x", "language": "fr",
+                                                          "feeds": ["http://127.0.0.1:9/feed"]}])
+    crawl = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"),
+                        env={"NEWSMON_FRONTIER": f"redis://:s3cret@127.0.0.1:{free_port()}/0"})
+    assert crawl.code == 2 and "cannot reach Redis" in crawl.stderr and "s3cret" not in crawl.stderr
+    assert len(crawl.stderr.strip().splitlines()) == 1  # one line, no traceback
 
 
 def test_alerts_are_sent_once_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:

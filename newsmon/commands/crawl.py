@@ -13,7 +13,8 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from newsmon.es.hooks import sync_after_crawl
-from newsmon.frontier import ENV as FRONTIER_ENV, LEASE_ENV, Claims, FrontierFailed, check_url as check_frontier_url
+from newsmon.frontier import ENV as FRONTIER_ENV, LEASE_ENV, Claims, FrontierFailed, check_reachable
+from newsmon.frontier import check_url as check_frontier_url
 from crawler.runs import summarize
 from newsmon.store import Store, StoreError
 from newsmon.alerts.config import load_alerts
@@ -127,6 +128,8 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
             overrides = (f"{LEASE_ENV}={lease}", *overrides)  # the environment, below -s
     extra = parse_overrides(overrides)
     check_data_dir(data_dir)
+    if frontier_url:
+        check_reachable(frontier_url)
     if alert_rules is not None:  # before crawling: a new rule covers what this crawl stores
         from newsmon.alerts.engine import register_rules  # deferred: stories load scipy (~2 s)
 

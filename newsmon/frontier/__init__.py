@@ -57,6 +57,11 @@ def _client(url: str) -> redis.Redis:
     return client
 
 
+def check_reachable(url: str) -> None:
+    """Before a crawl starts: the frontier answers, or one line says why (exit 2)."""
+    _client(url).close()
+
+
 def status(url: str, prefix: str = DEFAULT_KEY) -> dict[str, Any]:
     """Queue length, leases (and how many have expired), seen-set size, workers alive."""
     k = Keys(prefix)
