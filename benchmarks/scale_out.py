@@ -137,7 +137,7 @@ def micro(url: str, server_pid: int, n: int = 5000, batch: int = 4) -> tuple[flo
     pending: list = []
     acks: list[str] = []
     for i, request in enumerate(requests):
-        pending.append((f"{i:040x}", 0, dumps_request(request, spider)))
+        pending.append((f"{i:040x}", 0, f"127.0.0.{2 + i % 60}", dumps_request(request, spider)))
         if len(pending) == 16:
             frontier.push(pending)
             pending = []

@@ -161,7 +161,7 @@ class SharedScheduler:
         self.frontier: Frontier | None = None
         self.buffer: list[Request] = []  # leased, not yet handed to the engine
         self.leased: dict[str, Request] = {}  # id → request object, until acknowledged
-        self.to_push: list[tuple[str, int, str]] = []  # waiting for the frontier (fingerprint, order, body)
+        self.to_push: list[tuple[str, int, str, str]] = []  # waiting: (fingerprint, order, host, body)
         self.to_ack: list[str] = []
         self.seeding = False
         self.idle_since: float | None = None
@@ -229,7 +229,8 @@ class SharedScheduler:
         # a request a downloader middleware made again: a retry, a paced retry, a redirect hop.
         again = any(key in request.meta for key in AGAIN_META)
         fingerprint = "" if again else self.crawler.request_fingerprinter.fingerprint(request).hex()
-        self.to_push.append((fingerprint, -int(request.priority), dumps_request(request, self.spider)))
+        host = urlparse_cached(request).hostname or ""
+        self.to_push.append((fingerprint, -int(request.priority), host, dumps_request(request, self.spider)))
         if len(self.to_push) >= 16:  # a page's links go in few round trips (and every tick flushes)
             self._flush()
         return True

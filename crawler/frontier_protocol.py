@@ -26,8 +26,8 @@ class Frontier(Protocol):
         """Join the running crawl, or start a new one (True) when there is none or it finished."""
         ...
 
-    def push(self, requests: list[tuple[str, int, str]]) -> int:
-        """(fingerprint or "" to bypass the seen-set, order, serialized request) → how many entered."""
+    def push(self, requests: list[tuple[str, int, str, str]]) -> int:
+        """(fingerprint or "" to bypass the seen-set, order, host, serialized request) → how many entered."""
         ...
 
     def pop(self, worker: str, lease: float, count: int) -> list[tuple[str, bytes]]:

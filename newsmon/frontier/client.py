@@ -49,7 +49,8 @@ class Keys:
         self.requests = f"{prefix}:requests"  # hash id → serialized request
         self.seen = f"{prefix}:seen"  # set of request fingerprints
         self.workers = f"{prefix}:workers"  # zset worker → heartbeat expiry
-        self.stats = f"{prefix}:stats"  # hash: pushed, duplicates, leased, acked, expired
+        self.stats = f"{prefix}:stats"  # hash: pushed, duplicates, leased, acked, expired, released
+        self.hosts = f"{prefix}:hosts"  # hash host → requests queued so far (interleaves hosts)
 
     def host_next(self, host: str) -> str:
         return f"{self.prefix}:next:{host}"
@@ -65,7 +66,7 @@ class Keys:
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 _EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('EPOCH frontier lost') end ")
 
-# KEYS: epoch state seed seq queue leases owner requests seen workers stats; ARGV: new epoch, worker, ttl
+# KEYS: epoch state seed seq queue leases owner requests seen workers stats hosts; ARGV: new epoch, worker, ttl
 OPEN = """
 local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local epoch = redis.call('GET', KEYS[1])
@@ -74,22 +75,26 @@ if epoch and state ~= 'finished' then
   redis.call('ZADD', KEYS[10], now + tonumber(ARGV[3]), ARGV[2])
   return {epoch, 0}
 end
-redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11])
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11], KEYS[12])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], 'running')
 redis.call('ZADD', KEYS[10], now + tonumber(ARGV[3]), ARGV[2])
 return {ARGV[1], 1}
 """
 
-# KEYS: epoch seen seq requests queue stats; ARGV: epoch, then (fingerprint|'' , score, body) triples
+# KEYS: epoch seen seq requests queue stats hosts; ARGV: epoch, then (fingerprint|'', order, host,
+# body) quadruples. The queue's order: higher priority first; within a priority, round robin over
+# hosts (a host's n-th request before any host's n+1-th), so that the requests a worker leases
+# at once belong to different hosts and do not all wait on one host's delay.
 PUSH = _EPOCH + """
 local added = 0
-for i = 2, #ARGV, 3 do
+for i = 2, #ARGV, 4 do
   local fp = ARGV[i]
   if fp == '' or redis.call('SADD', KEYS[2], fp) == 1 then
     local id = redis.call('INCR', KEYS[3])
-    redis.call('HSET', KEYS[4], id, ARGV[i + 2])
-    redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 1]) * 1e12 + id, id)
+    local n = redis.call('HINCRBY', KEYS[7], ARGV[i + 2], 1)
+    redis.call('HSET', KEYS[4], id, ARGV[i + 3])
+    redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 1]) * 1e12 + n * 1e6 + id % 1000000, id)
     added = added + 1
   else
     redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
@@ -219,14 +224,14 @@ class RedisFrontierClient:
     def open(self, worker: str, lease: float) -> bool:
         k = self.keys
         epoch, created = self._run("open", [k.epoch, k.state, k.seed, k.seq, k.queue, k.leases, k.owner, k.requests,
-                                            k.seen, k.workers, k.stats], [uuid.uuid4().hex, worker, lease])
+                                            k.seen, k.workers, k.stats, k.hosts], [uuid.uuid4().hex, worker, lease])
         self.epoch = epoch.decode()
         return bool(created)
 
-    def push(self, requests: list[tuple[str, int, str]]) -> int:
+    def push(self, requests: list[tuple[str, int, str, str]]) -> int:
         k = self.keys
-        return int(self._run("push", [k.epoch, k.seen, k.seq, k.requests, k.queue, k.stats],
-                             [self.epoch, *[x for triple in requests for x in triple]]))
+        return int(self._run("push", [k.epoch, k.seen, k.seq, k.requests, k.queue, k.stats, k.hosts],
+                             [self.epoch, *[x for quad in requests for x in quad]]))
 
     def pop(self, worker: str, lease: float, count: int) -> list[tuple[str, bytes]]:
         k = self.keys
