@@ -5,16 +5,26 @@ each format is tested on its own. Feeds are parsed by feedparser (RSS 0.9x–2.0
 and the broken variants real sites serve); sitemaps by lxml's iterparse with entity resolution
 off (as Scrapy's own Sitemap does), because we also need the nested ``news:publication_date``
 that Scrapy's parser flattens away.
+
+Sitemaps are streamed: :func:`read_sitemap` decompresses (when gzipped) and parses as it reads,
+frees each element once read, and keeps only the ``limit`` newest entries (:func:`newest`), so
+a 900,000-URL sitemap costs the memory of ``limit`` entries, not of 900,000.
 """
 
 from __future__ import annotations
 
 import calendar
+import functools
+import gzip
+import heapq
+import itertools
 import json
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from io import BytesIO
+from io import BufferedIOBase, BytesIO
+from typing import Any
 from urllib.parse import quote_plus, urljoin, urlsplit
 
 import feedparser
@@ -67,6 +77,12 @@ def parse_iso(value: str | None) -> datetime | None:
         return _aware(datetime.fromisoformat(text))
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_iso_cached(value: str | None) -> datetime | None:
+    """parse_iso for sitemaps, where thousands of entries share a handful of lastmod values."""
+    return parse_iso(value)
 
 
 def clean_url(url: str, base: str) -> str | None:
@@ -126,36 +142,132 @@ def _local(tag: object) -> str:
 
 
 def sitemap_entries(body: bytes, base_url: str) -> list[Entry]:
-    """Entries of a sitemap index (kind="sitemap") or urlset (kind="article").
+    """Entries of a sitemap index (kind="sitemap") or urlset (kind="article"), all of them.
 
     For Google News sitemaps the ``news:publication_date`` wins over ``lastmod``: it is the
     article's date, while lastmod moves with every edit or comment.
     """
-    out: list[Entry] = []
-    try:
-        events = lxml.etree.iterparse(
-            BytesIO(body), events=("end",), recover=True, resolve_entities=False, remove_comments=True,
-            remove_pis=True, huge_tree=False, no_network=True,
-        )
-        for _, elem in events:
-            name = _local(elem.tag)
-            if name not in ("url", "sitemap"):
-                continue
-            fields: dict[str, str] = {}
-            for child in elem.iter():
-                key = _local(child.tag)
-                if key in ("loc", "lastmod", "publication_date", "title") and child.text and key not in fields:
-                    fields[key] = child.text.strip()
-            url = clean_url(fields.get("loc", ""), base_url)
-            if url:
-                lastmod = parse_iso(fields.get("lastmod"))
-                date = parse_iso(fields.get("publication_date")) or lastmod
-                out.append(Entry(url, date, fields.get("title"), "sitemap" if name == "sitemap" else "article",
-                                 updated=lastmod))
-            elem.clear()
-    except lxml.etree.XMLSyntaxError:
-        pass
+    return _cleaned(iter_sitemap(BytesIO(body), SitemapStats()), base_url)
+
+
+def _cleaned(entries: Iterable[Entry], base_url: str) -> list[Entry]:
+    """Entries whose raw ``loc`` makes an http(s) URL, with that URL (the costly step: done only
+    for the entries that are kept)."""
+    out = []
+    for entry in entries:
+        url = clean_url(entry.url, base_url)
+        if url:
+            out.append(Entry(url, entry.date, entry.title, entry.kind, entry.updated))
     return out
+
+
+@dataclass
+class SitemapStats:
+    root: str = ""  # local name of the root element: urlset, sitemapindex (anything else: not a sitemap)
+    error: str = ""  # why the document could not be read to its end
+    news: bool = False  # a Google News sitemap (its entries carry news:publication_date)
+
+
+_SITEMAP_FIELDS = frozenset(("loc", "lastmod", "publication_date", "title"))
+
+
+def iter_sitemap(stream: Any, stats: SitemapStats) -> Iterator[Entry]:
+    """Entries as they are parsed, their ``url`` the raw ``<loc>`` text (see :func:`_cleaned`);
+    each element is freed once read, so memory stays flat."""
+    events = lxml.etree.iterparse(
+        stream, events=("end",), tag=("{*}url", "{*}sitemap"), recover=True, resolve_entities=False,
+        remove_comments=True, remove_pis=True, huge_tree=False, no_network=True, load_dtd=False,
+    )
+    try:
+        for _, elem in events:
+            if not stats.root:
+                parent = elem.getparent()
+                stats.root = _local(parent.tag) if parent is not None else ""
+            fields: dict[str, str] = {}
+            for child in elem:  # loc, lastmod; news:news holds publication_date and title
+                for node in (child, *child) if len(child) else (child,):
+                    key = _local(node.tag)
+                    if key in _SITEMAP_FIELDS and node.text and key not in fields:
+                        fields[key] = node.text
+            url = fields.get("loc", "").strip()
+            lastmod = _parse_iso_cached(fields["lastmod"].strip() if "lastmod" in fields else None)
+            published = fields.get("publication_date")
+            title = fields.get("title")
+            kind = "sitemap" if _local(elem.tag) == "sitemap" else "article"
+            elem.clear()
+            parent = elem.getparent()
+            while parent is not None and elem.getprevious() is not None:
+                del parent[0]  # the read siblings: without this the tree keeps every emptied element
+            if url and len(url) <= MAX_URL_CHARS:
+                date = _parse_iso_cached(published.strip() if published else None) or lastmod
+                stats.news = stats.news or published is not None
+                yield Entry(url, date, title.strip() if title else None, kind, updated=lastmod)
+    except lxml.etree.XMLSyntaxError as exc:
+        stats.error = f"XML error: {exc}"
+    except (OSError, EOFError, ValueError) as exc:  # a corrupt or oversized gzip stream
+        stats.error = str(exc) or type(exc).__name__
+    if not stats.root:
+        root = getattr(events, "root", None)
+        stats.root = _local(root.tag) if root is not None else ""
+
+
+class _Capped(BufferedIOBase):
+    """Reads ``raw`` and fails once more than ``limit`` bytes came out (a gzip bomb's guard)."""
+
+    def __init__(self, raw: Any, limit: int):
+        self.raw, self.left = raw, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self.raw.read(65536 if size is None or size < 0 else min(size, 65536))
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise ValueError("sitemap larger than the size limit once decompressed")
+        return chunk
+
+
+@dataclass
+class SitemapRead:
+    kind: str  # "index", "urlset" or "" (not a sitemap)
+    entries: list[Entry]  # the newest ``limit`` entries, newest first
+    total: int  # entries in the document, kept or not
+    error: str = ""
+    news: bool = False
+
+
+def read_sitemap(body: bytes, base_url: str, limit: int, max_bytes: int) -> SitemapRead:
+    """A sitemap (plain or gzip), streamed: only the ``limit`` newest entries are kept."""
+    raw: Any = BytesIO(body)
+    if body[:2] == b"\x1f\x8b":
+        raw = gzip.GzipFile(fileobj=raw, mode="rb")
+    stats = SitemapStats()
+    counter = itertools.count()
+    kept, total = newest(iter_sitemap(_Capped(raw, max_bytes), stats), limit, counter)
+    kept = _cleaned(kept, base_url)
+    kind = {"urlset": "urlset", "sitemapindex": "index"}.get(stats.root, "")
+    error = stats.error
+    if not kind and not error:
+        error = f"not a sitemap (root element {stats.root or 'missing'!r})"
+    return SitemapRead(kind, kept, total, error, stats.news)
+
+
+def newest(entries: Iterable[Entry], limit: int, counter: Iterator[int] | None = None) -> tuple[list[Entry], int]:
+    """(the ``limit`` newest entries, newest first, then undated ones in document order; how many
+    there were). Memory is that of ``limit`` entries, however long ``entries`` is."""
+    counter = counter or itertools.count()
+    floor = datetime.min.replace(tzinfo=timezone.utc)
+    heap: list[tuple[datetime, int, Entry]] = []  # the smallest (oldest, latest in document) on top
+    total = 0
+    for entry in entries:
+        total += 1
+        date = entry.date or floor
+        if len(heap) < limit:
+            heapq.heappush(heap, (date, -next(counter), entry))
+        elif limit and date > heap[0][0]:  # on a tie the entry earlier in the document stays
+            heapq.heapreplace(heap, (date, -next(counter), entry))
+    return [e for _, _, e in sorted(heap, key=lambda k: k[:2], reverse=True)], total
 
 
 def without_blanket_lastmod(entries: list[Entry], share: float = 0.5, minimum: int = 10) -> list[Entry]:

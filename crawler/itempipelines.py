@@ -17,8 +17,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 
-from crawler.store import CrawlStore
+from crawler.store import CrawlStore, StoreUnavailable
 from pipelines.dedupe import article_id, content_hash
 from pipelines.items import Article, Dropped
 from pipelines.page import Hints, PageProcessor
@@ -124,14 +125,41 @@ class DedupePipeline(_StoreStep):
 
 
 class StorePipeline(_StoreStep):
-    """Upserts the article and its outbox event, in one transaction, through the crawl's writer."""
+    """Upserts the article and its outbox event, in one transaction, through the crawl's writer.
+
+    A write the disk refuses (full, read-only, I/O error) stops the crawl at once: every later
+    page would be fetched for nothing. The pages in flight are counted ``dropped/store_failed``
+    and, never marked seen, are fetched again by the next crawl.
+    """
+
+    def __init__(self, store: CrawlStore, stats: Any, crawler: Crawler | None = None):
+        super().__init__(store, stats)
+        self.crawler = crawler
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+        return cls(crawl_store(crawler), crawler.stats, crawler)
+
+    def _stop(self, why: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        self.stats.set_value("newsmon/store/failure", why)
+        if self.crawler is not None and self.crawler.engine is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
 
     def process_item(self, item: Article) -> Article:
         source = item.get("source")
         urls = [item.get("url"), item.get("request_url"), item.get("origin_url"), item.get("canonical_url")]
         try:
             result = self.store.save_article(item, urls)
-        except Exception as exc:  # disk full, locked for too long: this article is lost to this crawl, counted
+        except StoreUnavailable as exc:
+            self.inc("newsmon/store/error")
+            self.inc(f"newsmon/source/{source}/errors")  # and dropped/store_failed, by the runs extension
+            self._stop(str(exc))
+            raise DropItem(f"store failed: {item.get('url')}: {exc}") from None
+        except Exception as exc:  # locked for too long: this article is lost to this crawl, counted
             self.inc("newsmon/store/error")
             self.inc(f"newsmon/source/{source}/errors")
             raise DropItem(f"store failed: {item.get('url')}: {exc}") from None
@@ -173,7 +201,10 @@ class IndexPipeline(_StoreStep):
         return item
 
     def _sync(self) -> None:
-        indexed = self.store.sync_index()
+        try:
+            indexed = self.store.sync_index()
+        except StoreUnavailable:
+            indexed = None  # the store pipeline stops the crawl; the outbox keeps what is unindexed
         if indexed is None:
             self.stats.set_value("newsmon/index/unavailable", 1)
         elif indexed:

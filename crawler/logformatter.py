@@ -8,6 +8,7 @@ off topic), counted in the run's stats; they are logged at DEBUG in one line.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy.logformatter import LogFormatter
@@ -34,3 +35,23 @@ class NewsmonLogFormatter(LogFormatter):
             "msg": "%(source)s: %(url)s: pipeline error: %(error)s",
             "args": {"source": item.get("source", "?"), "url": item.get("url", "?"), "error": exception},
         }
+
+
+# C0/C1 controls (ANSI escapes, OSC sequences, BEL) and bidi overrides, as in newsmon's printable():
+# log lines quote crawled URLs, headers and errors, and must not drive the terminal.
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def scrub(message: str) -> str:
+    """Every control character of a log line shown as its ``\\xNN`` escape."""
+    if not UNPRINTABLE.search(message):
+        return message
+    return UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), message)
+
+
+class ScrubbedRecord(logging.LogRecord):
+    """Log records whose message is scrubbed, whichever handler shows them: install with
+    ``logging.setLogRecordFactory(ScrubbedRecord)`` (the crawl entry does)."""
+
+    def getMessage(self) -> str:  # noqa: N802 - logging's API
+        return scrub(super().getMessage())

@@ -3,7 +3,9 @@
 Feeds and pages are untrusted: a feed entry or a redirect can point at 127.0.0.1, 10.0.0.0/8 or
 a cloud metadata address (169.254.169.254). Every request, including each redirect hop, is
 resolved first and refused when any address it resolves to is not globally routable — unless
-its host is one a configured source itself uses (a test site on 127.0.0.1, an intranet source).
+it is made for a source whose own URLs name that exact origin (scheme, host and port: a test
+site on 127.0.0.1:8080, an intranet source). Another port of that host, or another source's
+origin, is not exempt.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from crawler.failures import classify, host_down
 
 
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Not reachable on the public internet, though Python's is_global says so: IETF protocol
+# assignments (192.0.0.192 is a cloud metadata address) and the retired 6to4 relay anycast.
+NOT_PUBLIC = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("192.88.99.0/24"))
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -41,6 +46,8 @@ def is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and (inner := embedded_ipv4(ip)) is not None:
         ip = inner
+    if isinstance(ip, ipaddress.IPv4Address) and any(ip in net for net in NOT_PUBLIC):
+        return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -48,9 +55,36 @@ class PrivateAddressBlocked(IgnoreRequest):
     """A request refused because its host resolves to a private or loopback address."""
 
 
+Origin = tuple[str, str, int]  # scheme, host, port
+
+
+def origin_of(url: str) -> Origin:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+def source_origins(source: object) -> set[Origin]:
+    """The exact origins a source's own URLs name, and its extra ``domains`` on the default ports
+    (a private-address exemption covers these only)."""
+    origins = {origin_of(u) for u in getattr(source, "all_urls", [])}
+    for domain in getattr(source, "domains", []):
+        host = domain.lower().lstrip(".")
+        origins.update({("http", host, 80), ("https", host, 443)})
+    return origins
+
+
 class PrivateAddressGuard:
-    def __init__(self, allowed_hosts: set[str], stats: StatsCollector | None = None):
+    """``allowed`` is either hosts (exempt on any port, for every source: the old form, kept for
+    callers that have no sources) or, per source name, the exact origins its URLs name. A
+    request is exempt only for an origin of the source it was made for; requests Scrapy makes
+    for no source (robots.txt) for an origin of any source."""
+
+    def __init__(self, allowed_hosts: set[str], stats: StatsCollector | None = None,
+                 origins: dict[str, set[Origin]] | None = None):
         self.allowed_hosts = {h.lower() for h in allowed_hosts}
+        self.origins = origins
+        self.any_origin = set().union(*origins.values()) if origins else set()
         self.stats = stats
         self._cache: dict[str, bool] = {}
 
@@ -59,11 +93,16 @@ class PrivateAddressGuard:
         if not crawler.settings.getbool("NEWSMON_BLOCK_PRIVATE_ADDRESSES", True):
             raise NotConfigured
         sources = crawler.settings.getlist("NEWSMON_SOURCES")
-        return cls({h for s in sources for h in s.allowed_hosts}, crawler.stats)
+        return cls(set(), crawler.stats, {s.name: source_origins(s) for s in sources})
+
+    def _exempt(self, request: Request) -> bool:
+        if self.origins is None:
+            return (urlsplit(request.url).hostname or "").lower() in self.allowed_hosts
+        source = request.meta.get("source")
+        mine = self.origins.get(source, set()) if source else self.any_origin
+        return origin_of(request.url) in mine
 
     async def _allowed(self, host: str, port: int) -> bool:
-        if host in self.allowed_hosts:
-            return True
         if host not in self._cache:
             try:
                 ipaddress.ip_address(host)
@@ -81,7 +120,7 @@ class PrivateAddressGuard:
         parts = urlsplit(request.url)
         host = (parts.hostname or "").lower()
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        if not await self._allowed(host, port):
+        if not self._exempt(request) and not await self._allowed(host, port):
             if self.stats:
                 self.stats.inc_value("newsmon/blocked/private_address")
             raise PrivateAddressBlocked(f"private address refused: {request.url}")
@@ -96,8 +135,8 @@ class UnreachableHosts:
 
     A dead site otherwise costs every one of its URLs, each retried, each logged: minutes of
     waiting and a screen of identical lines. The verdict needs evidence, though: two different
-    URLs of that host and port failing with DNS or connection-refused errors, each after
-    Scrapy's retries, and it expires after ``NEWSMON_DEAD_HOST_MINUTES`` so a short outage
+    URLs of that host and port refusing connections after Scrapy's retries, or one URL whose
+    host name does not resolve (DNS failures are not retried: see ``no_dns_retry``), and it expires after ``NEWSMON_DEAD_HOST_MINUTES`` so a short outage
     does not cost a long crawl. Timeouts never count: a slow page says nothing of the rest.
     """
 
@@ -137,7 +176,12 @@ class UnreachableHosts:
         key = self._key(request.url)
         urls = self.failed_urls.setdefault(key, set())
         urls.add(request.url)
-        if len(urls) >= self.evidence and key not in self.dead:
+        # A name that does not resolve needs no second witness: nothing on that host will answer.
+        # Unless the witness is robots.txt: then the source's first own URL is still asked (not
+        # retried), so that the failure the user reads names one of their URLs and says "DNS".
+        own = not urlsplit(request.url).path.endswith("/robots.txt")
+        needed = 1 if own and classify(exception) == "dns" else self.evidence
+        if len(urls) >= needed and key not in self.dead:
             self.dead[key] = (time.monotonic(), classify(exception) or type(exception).__name__)
             if self.stats:
                 self.stats.inc_value("newsmon/unreachable_hosts")

@@ -8,14 +8,16 @@ the crawl closes (and a crawl that dies leaves rows marked 'interrupted' by the 
 from __future__ import annotations
 
 import re
+import sys
 import time
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
+from twisted.internet.task import LoopingCall
 
-from crawler.store import CrawlStore
+from crawler.store import CrawlStore, StoreUnavailable
 
 
 def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
@@ -26,13 +28,49 @@ def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
 def summarize(counts: dict[str, Any]) -> dict[str, int]:
     skipped = sum(v for k, v in counts.items() if isinstance(v, int)
                   if k.startswith(("skipped/", "dropped/")) and k != "dropped/store_failed")
+    capped = sum(v for k, v in counts.items() if isinstance(v, int) and k.startswith("capped/"))
     return {
         "pages": int(counts.get("pages", 0)),
         "new": int(counts.get("new", 0)),
         "stored": int(counts.get("stored", 0)),
         "skipped": int(skipped),
+        "capped": int(capped),
         "errors": int(counts.get("errors", 0)),
     }
+
+
+def reasons(counts: dict[str, Any]) -> dict[str, int]:
+    """Why things were not fetched or not stored, by reason: ``skipped/known`` → ``known``, and
+    every ``dropped/…``, ``capped/…`` and ``error/…`` count, so nothing leaves a run unexplained."""
+    out: dict[str, int] = {}
+    for key, value in counts.items():
+        kind, _, reason = key.partition("/")
+        if kind in ("skipped", "dropped", "capped", "error") and isinstance(value, int) and value:
+            out[f"{kind}/{reason}"] = value
+    return dict(sorted(out.items()))
+
+
+# What each cap is called where a user can change it (capped/<name> in the stats).
+CAP_SETTINGS = {
+    "sitemaps": ("sitemaps", "NEWSMON_MAX_SITEMAPS"),
+    "sitemap_depth": ("nested sitemaps below the depth limit", "NEWSMON_MAX_SITEMAP_DEPTH"),
+    "feeds": ("feeds", "NEWSMON_MAX_FEEDS"),
+    "listing_pages": ("listing pages", "NEWSMON_MAX_LISTING_PAGES_PER_SOURCE"),
+    "listing_links": ("listing links on one page", "NEWSMON_MAX_LISTING_PAGES"),
+    "urls_per_document": ("URLs beyond the newest of one sitemap, feed or page", "NEWSMON_MAX_URLS_PER_DOCUMENT"),
+    "articles": ("article URLs", "NEWSMON_MAX_ARTICLES_PER_SOURCE"),
+}
+
+
+def cap_notes(counts: dict[str, Any]) -> list[str]:
+    """One phrase per cap that kept something out: '120 sitemaps not fetched (NEWSMON_MAX_SITEMAPS=200)'."""
+    notes = []
+    for name, (what, setting) in CAP_SETTINGS.items():
+        count = counts.get(f"capped/{name}")
+        if count:
+            limit = counts.get(f"limit/{name}")
+            notes.append(f"{count} {what} not fetched ({setting}{'=' + str(limit) if limit is not None else ''})")
+    return notes
 
 
 def run_status(counts: dict[str, Any]) -> str:
@@ -47,6 +85,11 @@ def run_status(counts: dict[str, Any]) -> str:
 # be transient — bot challenges, consent walls, soft 404s, short bodies, HTTP errors, timeouts.
 # "not relevant" is remembered with the topics' fingerprint: editing topics.yaml re-opens it.
 FINAL_DROP_REASONS = ("not_relevant", "too_old", "duplicate_content")
+# Every other drop of a page may hide a real article misjudged (a challenge, a soft 404, a login
+# or consent wall, a body too short): it is quarantined — listed by `newsmon runs --dropped` and
+# fetched again by the next crawls (NEWSMON_QUARANTINE_RETRIES) — except these, which say
+# nothing about the page's worth.
+NOT_QUARANTINED = FINAL_DROP_REASONS + ("duplicate_in_run", "store_failed", "not_html", "too_large")
 
 
 class CrawlRuns:
@@ -56,6 +99,11 @@ class CrawlRuns:
         self.sources = [s.name for s in settings.getlist("NEWSMON_SOURCES")]
         self.crawl_id = settings.get("NEWSMON_CRAWL_ID") or time.strftime("%Y%m%dT%H%M%S")
         self.progress = settings.getbool("NEWSMON_PROGRESS", False)
+        self.progress_every = settings.getfloat("NEWSMON_PROGRESS_EVERY", 30.0)
+        self._lines: Any = None
+        self._started = time.monotonic()
+        self.save_every = settings.getfloat("NEWSMON_RUN_SAVE_SECONDS", 10.0)
+        self._saver: LoopingCall | None = None
         self.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or ""
         self.run_ids: dict[str, int] = {}
         self.store: CrawlStore | None = None
@@ -79,17 +127,45 @@ class CrawlRuns:
         self.store.close_stale_runs()
         for name in self.sources:
             self.run_ids[name] = self.store.start_run(self.crawl_id, name)
+        if self.save_every > 0:
+            self._saver = LoopingCall(self.save_progress)
+            self._saver.start(self.save_every, now=False)
         if self.progress:
             from rich.console import Console
             from rich.live import Live
 
             self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=1, transient=True)
             self._live.start()
+        elif self.progress_every > 0:  # a log or a pipe: a line now and then, never minutes of silence
+            from twisted.internet import task
+
+            self._started = time.monotonic()
+            self._lines = task.LoopingCall(self._progress_line)
+            self._lines.start(self.progress_every, now=False)
+
+    def _progress_line(self) -> None:
+        all_stats = self.stats.get_stats()
+        totals = {"pages": 0, "new": 0, "skipped": 0, "errors": 0}
+        for name in self.sources:
+            s = summarize(source_counts(all_stats, name))
+            for key in totals:
+                totals[key] += s[key]
+        queued = all_stats.get("scheduler/enqueued", 0) - all_stats.get("scheduler/dequeued", 0)
+        sys.stderr.write(f"newsmon: crawling {len(self.sources)} source{'s' if len(self.sources) != 1 else ''}, "
+                         f"{time.monotonic() - self._started:.0f}s: {totals['pages']} pages, {totals['new']} new, "
+                         f"{totals['skipped']} skipped, {totals['errors']} errors, {max(queued, 0)} waiting\n")
+        sys.stderr.flush()
 
     def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any) -> None:
         reason = getattr(exception, "reason", None) or re.sub(
             r"[^a-z0-9]+", "_", str(exception).split(":", 1)[0].strip().lower()).strip("_") or "dropped"
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/dropped/{reason}")
+        try:
+            self._remember_drop(item, reason)
+        except StoreUnavailable:
+            pass  # the store pipeline stops the crawl; an unremembered verdict only costs a re-fetch
+
+    def _remember_drop(self, item: Any, reason: str) -> None:
         if self.store is not None and item.get("url"):
             for url in (item.get("request_url"), item.get("url")):
                 if url and self.store.known_url(url):
@@ -99,6 +175,11 @@ class CrawlRuns:
             outcome = f"not_relevant@{self.topics_fingerprint}" if reason == "not_relevant" else reason
             self.store.mark_seen([item.get("url"), item.get("request_url"), item.get("origin_url")],
                                  item.get("source") or "?", outcome)
+        elif self.store is not None and reason not in NOT_QUARANTINED:
+            url = item.get("request_url") or item.get("url")
+            if url:
+                self.store.quarantine(url, item.get("source") or "?", reason, item.get("title") or item.get("feed_title"))
+                self.stats.inc_value(f"newsmon/source/{item.get('source')}/quarantined")
 
     def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
         self.stats.inc_value(f"newsmon/source/{item.get('source')}/errors")
@@ -129,16 +210,38 @@ class CrawlRuns:
             table.add_row(name, str(s["pages"]), str(s["new"]), str(s["skipped"]), str(s["errors"]))
         return table
 
+    def save_progress(self) -> None:
+        """Each run's counters so far, so that a crawl killed with SIGKILL does not leave zeros."""
+        if self.store is None:
+            return
+        all_stats = self.stats.get_stats()
+        try:
+            for name, run_id in self.run_ids.items():
+                counts = source_counts(all_stats, name)
+                summary = summarize(counts)
+                self.store.progress_run(run_id, pages_fetched=summary["pages"], articles_stored=summary["stored"],
+                                        skipped=summary["skipped"], errors=summary["errors"], stats=counts)
+        except StoreUnavailable:
+            pass  # the store pipeline stops the crawl
+
     def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._saver is not None and self._saver.running:
+            self._saver.stop()
         if self._live is not None:
             self._live.stop()
+        if self._lines is not None and self._lines.running:
+            self._lines.stop()
         if self.store is None:
             return
         all_stats = self.stats.get_stats()
         for name, run_id in self.run_ids.items():
             counts = source_counts(all_stats, name)
             summary = summarize(counts)
-            status = run_status(counts) if reason == "finished" else "interrupted"
-            self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
-                                  articles_stored=summary["stored"], skipped=summary["skipped"],
-                                  errors=summary["errors"], stats=counts)
+            status = run_status(counts) if reason == "finished" else (
+                "failed" if reason == "store_failed" else "interrupted")
+            try:
+                self.store.finish_run(run_id, status=status, pages_fetched=summary["pages"],
+                                      articles_stored=summary["stored"], skipped=summary["skipped"],
+                                      errors=summary["errors"], stats=counts)
+            except StoreUnavailable:
+                return  # the disk refused: the crawl entry reports it; the next crawl marks the run interrupted

@@ -81,6 +81,19 @@ class Overrides(BaseModel):
         return self
 
 
+class Limits(BaseModel):
+    """Per-source caps for one crawl, overriding the ``NEWSMON_MAX_*`` settings of the same name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sitemaps: int | None = Field(default=None, ge=1)  # NEWSMON_MAX_SITEMAPS
+    sitemap_depth: int | None = Field(default=None, ge=0, le=10)  # NEWSMON_MAX_SITEMAP_DEPTH
+    feeds: int | None = Field(default=None, ge=1)  # NEWSMON_MAX_FEEDS
+    listing_pages: int | None = Field(default=None, ge=1)  # NEWSMON_MAX_LISTING_PAGES_PER_SOURCE
+    urls_per_document: int | None = Field(default=None, ge=1)  # NEWSMON_MAX_URLS_PER_DOCUMENT
+    articles: int | None = Field(default=None, ge=1)  # NEWSMON_MAX_ARTICLES_PER_SOURCE
+
+
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,6 +119,7 @@ class Source(BaseModel):
     verified: date | None = None  # when the URLs were last checked against the live site
     notes: str = ""
     overrides: Overrides | None = None
+    limits: Limits | None = None  # caps for this source, instead of the NEWSMON_MAX_* defaults
     # A news-search feed (Google News, Bing News): its links are redirects to publishers on any
     # host; they are resolved first and the article is fetched from the publisher's host.
     aggregator: bool = False

@@ -7,6 +7,8 @@ The CLI calls these; everything after takes the validated models (:class:`crawle
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +50,18 @@ class SourcesFile(crawl_sources.SourcesFile):
     sources: list[Source]
 
 
+def unknown_name_message(kind: str, unknown: list[str] | tuple[str, ...], known: Iterable[str]) -> str:
+    """``unknown source 'hespres-fr' (did you mean 'hespress-fr'?)``; the known names when
+    nothing is close (difflib, as git and click do for commands)."""
+    known = sorted(known)
+    close = {n: difflib.get_close_matches(n, known, n=1, cutoff=0.6) for n in unknown}
+    names = ", ".join(map(repr, unknown))
+    if all(close.values()):
+        guesses = ", ".join(repr(close[n][0]) for n in unknown)
+        return f"unknown {kind} {names} (did you mean {guesses}?)"
+    return f"unknown {kind} {names} (known: {', '.join(known) or 'none'})"
+
+
 def load_sources(path: str | Path = DEFAULT_SOURCES_FILE, names: list[str] | tuple[str, ...] = ()) -> list[Source]:
     """Enabled sources from ``path``; ``names`` selects some (an unknown name is an error)."""
     parsed = load_model(path, SourcesFile)
@@ -55,9 +69,7 @@ def load_sources(path: str | Path = DEFAULT_SOURCES_FILE, names: list[str] | tup
     if names:
         unknown = [n for n in names if n not in by_name]
         if unknown:
-            raise ConfigError(
-                f"{path}: unknown source {', '.join(map(repr, unknown))} (known: {', '.join(sorted(by_name)) or 'none'})"
-            )
+            raise ConfigError(f"{path}: {unknown_name_message('source', unknown, by_name)}")
         return [by_name[n] for n in names]
     return [s for s in parsed.sources if s.enabled]
 

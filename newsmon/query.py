@@ -121,20 +121,41 @@ _thread_local = threading.local()  # luqum.thread's approach: one PLY lexer per 
 _OPERATOR_TOKENS = {"AND_OP": "AND", "OR_OP": "OR", "NOT": "NOT", "MINUS": "-", "PLUS": "+", "COLUMN": ":"}
 
 
+MAX_NESTING = 40  # parentheses deep: more is no real query, and recursion would crash on it
+
+
+def _check_nesting(text: str) -> None:
+    depth, in_phrase = 0, False
+    for pos, char in enumerate(text):
+        if char == '"':
+            in_phrase = not in_phrase
+        elif not in_phrase and char == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise QueryError(text, pos, f"parentheses nested more than {MAX_NESTING} deep")
+        elif not in_phrase and char == ")":
+            depth = max(0, depth - 1)
+
+
 def parse(text: str) -> Item:
     """Parse a query; see the module docstring for the tree. Raises :class:`QueryError`."""
     if not text.strip():
         return MatchAll()
+    _check_nesting(text)
     quoted, inserted = _quote_urls(text)
     try:
         tree = _parse_luqum(quoted)
     except QueryError as exc:
         raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
+    except RecursionError:
+        raise QueryError(text, 0, "query nested too deeply") from None
     try:
         _Checker(quoted).visit(tree)
+        return _Normalizer().visit(UnknownOperationResolver(resolve_to=AndOperation)(tree))
     except QueryError as exc:
         raise QueryError(text, _original_pos(exc.pos, inserted), exc.problem) from None
-    return _Normalizer().visit(UnknownOperationResolver(resolve_to=AndOperation)(tree))
+    except RecursionError:
+        raise QueryError(text, 0, "query nested too deeply") from None
 
 
 def _parse_luqum(text: str) -> Item:
@@ -384,6 +405,98 @@ class QueryVisitor(TreeVisitor):
 
     def generic_visit(self, node: Item, context: dict[str, Any]) -> Iterator[Any]:
         raise TypeError(f"{type(self).__name__} cannot emit {type(node).__name__}")
+
+
+# Analysis families a word is searched in: each analysed language's fields, then the neutral ones.
+FAMILIES: tuple[str, ...] = tuple(analysis.LANGUAGES) + ("any",)
+TITLE_BOOST = 2.0
+
+
+class ClauseEmitter(QueryVisitor):
+    """The one compiler of the tree into a backend's query, clause for clause; a backend (tantivy,
+    Elasticsearch) supplies only how to build each kind of clause. None stands for "no
+    constraint" (the empty query, or a word that analyses to nothing, such as a dash). A word is
+    looked for in every family's fields (:data:`FAMILIES`), analysed for that family; under a NOT
+    it is not widened by the Arabic proclitic forms, which would exclude more than was asked."""
+
+    title_boost = TITLE_BOOST
+
+    # -- what a backend supplies -----------------------------------------------------------
+    def all_of(self, must: list[Any], must_not: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def any_of(self, queries: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def all_but(self, excluded: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def keyword(self, field: str, value: str) -> Any:
+        raise NotImplementedError
+
+    def tokens(self, kind: str, family: str, tokens: list[str], boost: float) -> Any:
+        """``tokens`` (one word, or a phrase) in field ``kind`` (title or text) of ``family``."""
+        raise NotImplementedError
+
+    def starts_with(self, kind: str, start: str, boost: float) -> Any:
+        """Words beginning with ``start`` in the neutral field of ``kind`` (normalised, not
+        stemmed, so the prefix is compared with what was written)."""
+        raise NotImplementedError
+
+    # -- the tree --------------------------------------------------------------------------
+    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[Any]:
+        yield None
+
+    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[Any]:
+        inner = self.emit_child(node, node.a, context, negated=True)
+        yield None if inner is None else self.all_but([inner])
+
+    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[Any]:
+        must, must_not = [], []
+        for child in node.operands:
+            if isinstance(child, Not):  # a AND NOT b: one boolean query, not a nested "all but b"
+                must_not.append(self.emit_child(node, child.a, context, negated=True))
+            else:
+                must.append(self.emit_child(node, child, context))
+        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
+        if not must:
+            yield self.all_but(must_not) if must_not else None
+            return
+        yield self.all_of(must, must_not)
+
+    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[Any]:
+        queries = self.operands(node, context)
+        if any(q is None for q in queries):
+            yield None  # one branch matches everything
+            return
+        yield self.any_of(queries)
+
+    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[Any]:
+        start = prefix(node)
+        if start is not None:  # Kazakh*
+            yield self.any_of([self.starts_with(kind, start, self._boost(kind)) for kind in _kinds(context["field"])])
+            return
+        yield self._term(term_text(node), context)
+
+    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[Any]:
+        yield self._term(term_text(node), context)
+
+    def _term(self, text: str, context: dict[str, Any]) -> Any:
+        field = context["field"]
+        if field in KEYWORD_FIELDS:
+            return self.keyword(field, text.lower() if field == "lang" else text)
+        should = [self.tokens(kind, family, list(tokens), self._boost(kind))
+                  for family in FAMILIES
+                  for tokens in analysis.query_variants(text, None if family == "any" else family, not context["negated"])
+                  for kind in _kinds(field)]
+        return self.any_of(should) if should else None
+
+    def _boost(self, kind: str) -> float:
+        return self.title_boost if kind == "title" else 1.0
+
+
+def _kinds(field: str | None) -> tuple[str, ...]:
+    return TEXT_FIELDS if field is None else (field,)
 
 
 class _PositiveTerms(QueryVisitor):

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,11 @@ from luqum.tree import Item
 
 from pipelines import analysis
 from crawler.discovery import parse_iso
-from newsmon.query import (KEYWORD_FIELDS, TEXT_FIELDS, AndOperation, MatchAll, Not, OrOperation, Phrase, QueryVisitor,
-                           Word, parse, prefix, term_text)
+from newsmon.query import FAMILIES, ClauseEmitter, parse
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: the topic field (facets and the topic filter)
 TOKENIZER = "newsmon_ws"
 INDEX_LANGS: tuple[str, ...] = tuple(analysis.LANGUAGES)
-FAMILIES = tuple(INDEX_LANGS) + ("any",)
-TITLE_BOOST = 2.0
 WRITER_HEAP = 64_000_000
 
 
@@ -48,6 +45,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("source", stored=True, tokenizer_name="raw", fast=True)
     builder.add_text_field("lang", stored=True, tokenizer_name="raw", fast=True)
     builder.add_text_field("url", stored=False, tokenizer_name="raw")
+    builder.add_text_field("topic", stored=False, tokenizer_name="raw", fast=True)
     builder.add_date_field("date", stored=True, indexed=True, fast=True)
     for family in FAMILIES:
         builder.add_text_field(f"title_{family}", tokenizer_name=TOKENIZER)
@@ -57,6 +55,19 @@ def _schema() -> tantivy.Schema:
 
 def _analyzer() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to besides its query (None: no constraint)."""
+    lang: str | None = None
+    source: str | None = None
+    topic: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+    def without(self, name: str) -> "Filters":
+        return replace(self, **{name: None})
 
 
 @dataclass
@@ -124,6 +135,8 @@ class SearchIndex:
         lang = (article.get("lang") or "").lower()
         doc.add_text("lang", lang)
         doc.add_text("url", article.get("canonical_url") or article.get("url") or "")
+        for topic in article.get("topics") or ():
+            doc.add_text("topic", topic)
         when = parse_iso(article.get("published_at")) or parse_iso(article.get("fetched_at"))
         if when:
             doc.add_date("date", when)
@@ -157,122 +170,113 @@ class SearchIndex:
     # -- searching -------------------------------------------------------------------------
 
     def search(self, query: str | Item, *, lang: str | None = None, source: str | None = None,
-               since: str | None = None, until: str | None = None, limit: int = 20) -> list[Hit]:
+               since: str | None = None, until: str | None = None, limit: int = 20,
+               topic: str | None = None) -> list[Hit]:
+        return self.page(query, Filters(lang, source, topic, since, until), limit=limit)[1]
+
+    def page(self, query: str | Item, filters: "Filters | None" = None, *, offset: int = 0, limit: int = 20,
+             sort: str = "relevance") -> tuple[int, list[Hit]]:
+        """(how many documents match, the hits from ``offset``); ``sort`` is "relevance" or "date"
+        (newest first; the score of a date-sorted hit is 0)."""
         node = parse(query) if isinstance(query, str) else query
+        final = self._query(node, filters or Filters())
+        self.index.reload()
+        searcher = self.index.searcher()
+        if sort == "date":
+            result = searcher.search(final, limit, count=True, order_by_field="date", offset=offset)
+        else:
+            result = searcher.search(final, limit, count=True, offset=offset)
+        hits = []
+        for key, address in result.hits:
+            doc = searcher.doc(address)
+            hits.append(Hit(doc.get_first("id"), float(key) if sort != "date" else 0.0))
+        return int(result.count or 0), hits
+
+    def facets(self, query: str | Item, filters: "Filters | None" = None, size: int = 50) -> dict[str, Any]:
+        """Counts per language, source and topic, and per day and language (``days``).
+
+        A facet counts under every filter but its own, so the page can offer the other languages
+        while one is chosen; ``days`` counts under all of them. Days are UTC, as stored."""
+        node = parse(query) if isinstance(query, str) else query
+        filters = filters or Filters()
+        self.index.reload()
+        searcher = self.index.searcher()
+        terms = {facet: {"terms": {"field": facet, "size": size}} for facet in ("lang", "source", "topic")}
+        histogram = {"date_histogram": {"field": "date", "fixed_interval": "1d"},
+                     "aggs": {"lang": {"terms": {"field": "lang", "size": size}}}}
+        # one pass for the facets with no filter of their own and the histogram, one per filtered facet
+        shared = {name: agg for name, agg in terms.items() if getattr(filters, name) is None}
+        result = searcher.aggregate(self._query(node, filters), {**shared, "days": histogram})
+        for facet in terms:
+            if facet not in shared:
+                result.update(searcher.aggregate(self._query(node, filters.without(facet)), {facet: terms[facet]}))
+        out: dict[str, Any] = {facet: {b["key"]: int(b["doc_count"]) for b in result[facet]["buckets"] if b["key"] != ""}
+                               for facet in terms}
+        days: dict[str, dict[str, int]] = {}
+        for bucket in result["days"]["buckets"]:
+            per_lang = {b["key"] or "?": int(b["doc_count"]) for b in bucket["lang"]["buckets"]}
+            if bucket["doc_count"]:
+                days[bucket["key_as_string"][:10]] = per_lang
+        out["days"] = days
+        return out
+
+    def _query(self, node: Item, filters: "Filters") -> tantivy.Query:
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         main = TantivyEmitter(self.schema).emit(node)
         if main is not None:
             clauses.append((tantivy.Occur.Must, main))
-        if lang:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", lang.lower())))
-        if source:
-            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", source)))
-        lower, upper = parse_iso(since), parse_iso(until)
-        if until and upper and len(until.strip()) == 10:
+        if filters.lang:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "lang", filters.lang.lower())))
+        if filters.source:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "source", filters.source)))
+        if filters.topic:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "topic", filters.topic)))
+        lower, upper = parse_iso(filters.since), parse_iso(filters.until)
+        if filters.until and upper and len(filters.until.strip()) == 10:
             upper = upper.replace(hour=23, minute=59, second=59)  # --until 2025-02-21 includes that day
         if lower or upper:
             clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self.schema, "date", tantivy.FieldType.Date, lower, upper)))
         if not clauses:
-            final = tantivy.Query.all_query()
-        else:
-            final = tantivy.Query.boolean_query(clauses)
-        self.index.reload()
-        searcher = self.index.searcher()
-        result = searcher.search(final, limit)
-        hits = []
-        for score, address in result.hits:
-            doc = searcher.doc(address)
-            hits.append(Hit(doc.get_first("id"), float(score)))
-        return hits
+            return tantivy.Query.all_query()
+        return tantivy.Query.boolean_query(clauses)
 
     def count(self) -> int:
         self.index.reload()
         return self.index.searcher().num_docs
 
 
-class TantivyEmitter(QueryVisitor):
-    """The query tree as a tantivy query; None stands for "no constraint" (the empty query, or a
-    word that analyzes to nothing, such as a dash). A word is searched in every language's fields,
-    analyzed for that language (see the module docstring); under a NOT it is not widened by the
-    Arabic proclitic forms, which would exclude more than was asked."""
+class TantivyEmitter(ClauseEmitter):
+    """The query tree as a tantivy query (see :class:`newsmon.query.ClauseEmitter`)."""
 
     def __init__(self, schema: tantivy.Schema):
         super().__init__()
         self.schema = schema
 
-    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        yield None
+    def all_of(self, must: list[tantivy.Query], must_not: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]
+                                           + [(tantivy.Occur.MustNot, q) for q in must_not])
 
-    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        inner = self.emit_child(node, node.a, context, negated=True)
-        yield None if inner is None else _all_but([inner])
+    def any_of(self, queries: list[tantivy.Query]) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
 
-    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        must, must_not = [], []
-        for child in node.operands:
-            if isinstance(child, Not):  # a AND NOT b: one boolean query, not a nested "all but b"
-                must_not.append(self.emit_child(node, child.a, context, negated=True))
-            else:
-                must.append(self.emit_child(node, child, context))
-        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
-        if not must:
-            yield _all_but(must_not) if must_not else None
-            return
-        yield tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in must]
-                                          + [(tantivy.Occur.MustNot, q) for q in must_not])
+    def all_but(self, excluded: list[tantivy.Query]) -> tantivy.Query:
+        return self.all_of([tantivy.Query.all_query()], excluded)
 
-    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        queries = self.operands(node, context)
-        if any(q is None for q in queries):
-            yield None  # one branch matches everything
-            return
-        yield tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in queries])
+    def keyword(self, field: str, value: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, value)
 
-    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        start = prefix(node)
-        if start is not None:
-            yield self._prefix(start, context["field"])
-            return
-        yield self._term(term_text(node), context)
+    def tokens(self, kind: str, family: str, tokens: list[str], boost: float) -> tantivy.Query:
+        name = f"{kind}_{family}"
+        if len(tokens) == 1:
+            q = tantivy.Query.term_query(self.schema, name, tokens[0])
+        else:
+            q = tantivy.Query.phrase_query(self.schema, name, tokens)
+        return q if boost == 1.0 else tantivy.Query.boost_query(q, boost)
 
-    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[tantivy.Query | None]:
-        yield self._term(term_text(node), context)
-
-    def _term(self, text: str, context: dict[str, Any]) -> tantivy.Query | None:
-        field = context["field"]
-        if field in KEYWORD_FIELDS:
-            return tantivy.Query.term_query(self.schema, field, text.lower() if field == "lang" else text)
-        should: list[tantivy.Query] = []
-        for family in FAMILIES:
-            for terms in analysis.query_variants(text, None if family == "any" else family, not context["negated"]):
-                for kind in _kinds(field):
-                    name = f"{kind}_{family}"
-                    if len(terms) == 1:
-                        q = tantivy.Query.term_query(self.schema, name, terms[0])
-                    else:
-                        q = tantivy.Query.phrase_query(self.schema, name, terms)
-                    should.append(tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q)
-        return tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in should]) if should else None
-
-    def _prefix(self, start: str, field: str | None) -> tantivy.Query:
-        """``Kazakh*``: words beginning with the normalized prefix, in the language-neutral fields
-        (normalized, not stemmed, so the prefix is compared with what was written)."""
-        pattern = re.escape(start) + ".*"
-        should = []
-        for kind in _kinds(field):
-            q = tantivy.Query.regex_query(self.schema, f"{kind}_any", pattern)
-            should.append((tantivy.Occur.Should, tantivy.Query.boost_query(q, TITLE_BOOST) if kind == "title" else q))
-        return tantivy.Query.boolean_query(should)
-
-
-def _kinds(field: str | None) -> tuple[str, ...]:
-    return TEXT_FIELDS if field is None else (field,)
-
-
-def _all_but(excluded: list[tantivy.Query]) -> tantivy.Query:
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query())]
-                                       + [(tantivy.Occur.MustNot, q) for q in excluded])
+    def starts_with(self, kind: str, start: str, boost: float) -> tantivy.Query:
+        q = tantivy.Query.regex_query(self.schema, f"{kind}_any", re.escape(start) + ".*")
+        return q if boost == 1.0 else tantivy.Query.boost_query(q, boost)
 
 
 def rebuild(index: SearchIndex, articles: Iterable[dict[str, Any]], batch: int = 500) -> int:

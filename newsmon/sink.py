@@ -8,13 +8,19 @@ entry filter, the runs bookkeeping and the dedupe/store/index steps.
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from newsmon.search_index import IndexError_, SearchIndex
+from crawler.store import StoreUnavailable
+
+from newsmon.search_index import IndexError_, SearchIndex, rebuild
 from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def article_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -42,10 +48,18 @@ def sync_outbox(store: Store, index: SearchIndex, batch: int = 500) -> int:
 
 
 class CrawlSink(Store):
-    """A writable :class:`Store` that also keeps the search index in step with it."""
+    """A writable :class:`Store` that also keeps the search index in step with it.
+
+    Every write goes through :meth:`_write`: the first one that fails (disk full, read-only file
+    system, I/O error) is remembered in ``failure`` and raised as
+    :class:`crawler.store.StoreUnavailable`, which stops the crawl; later writes fail at once
+    without touching the disk. What was committed before stays committed and readable.
+    """
 
     def __init__(self, data_dir: str | Path):
         super().__init__(data_dir, readonly=False)
+        self.failure: str | None = None
+        self.saved = 0  # articles committed by this crawl (created or updated)
         self.index: SearchIndex | None = None
         try:
             self.index = SearchIndex(Path(data_dir) / "index", writable=True)
@@ -53,18 +67,89 @@ class CrawlSink(Store):
             # Locked by another writer (a concurrent crawl or reindex) or unreadable: the store
             # still takes every article and the outbox keeps them for the next crawl or reindex.
             logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
+        if self.index is not None:
+            self.repair_index()
+
+    def repair_index(self) -> int | None:
+        """Rebuild the index from the store when it holds fewer articles than the store says were
+        indexed (its directory deleted, or replaced by an old copy): a crawl must not quietly make
+        an index of only its new articles. Returns how many were indexed, None when nothing was done."""
+        assert self.index is not None
+        stored = self.count_articles()
+        waiting = self.db.execute("SELECT COUNT(DISTINCT article_id) FROM outbox WHERE indexed_at IS NULL").fetchone()[0]
+        have = self.index.count()
+        if have >= stored - waiting:
+            return None
+        logger.warning("the search index holds %d of the %d stored articles (missing or stale): rebuilding it "
+                       "from the store", have, stored)
+        count = rebuild(self.index, self.iter_articles())
+        self.mark_indexed([outbox_id for outbox_id, _ in self.pending_index(10_000_000)])
+        return count
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self.failure is not None:
+            raise StoreUnavailable(self.failure)
+        try:
+            yield
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise  # another writer held the lock too long: this write, not the disk, failed
+            self.failure = f"{self.path}: write failed: {exc}"
+            raise StoreUnavailable(self.failure) from None
+
+    def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._writing():
+            return fn(*args, **kwargs)
 
     def save_article(self, item: dict[str, Any], urls: list[str | None]) -> UpsertResult:
-        return self.upsert_article(article_record(item), [u for u in urls if u])
+        result = self._write(self.upsert_article, article_record(item), [u for u in urls if u])
+        self.saved += 1
+        return result
+
+    def touch_fetched(self, url: str) -> None:
+        self._write(super().touch_fetched, url)
+
+    def mark_seen(self, urls: list[str], source: str, outcome: str) -> None:
+        self._write(super().mark_seen, urls, source, outcome)
+
+    def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None:
+        self._write(super().quarantine, url, source, reason, title)
+
+    def start_run(self, crawl_id: str, source: str) -> int:
+        return self._write(super().start_run, crawl_id, source)
+
+    def finish_run(self, run_id: int, **kwargs: Any) -> None:
+        self._write(super().finish_run, run_id, **kwargs)
+
+    def progress_run(self, run_id: int, **kwargs: Any) -> None:
+        self._write(super().progress_run, run_id, **kwargs)
+
+    def close_stale_runs(self) -> int:
+        return self._write(super().close_stale_runs)
+
+    def mark_indexed(self, outbox_ids: list[int]) -> None:
+        self._write(super().mark_indexed, outbox_ids)
 
     def sync_index(self) -> int | None:
-        if self.index is None:
+        if self.index is None or self.failure is not None:
             return None
-        return sync_outbox(self, self.index)
+        try:
+            return sync_outbox(self, self.index)
+        except StoreUnavailable:
+            return None  # the store's own failure stops the crawl; the outbox keeps the rest
+        except (IndexError_, ValueError, OSError) as exc:  # tantivy reports its I/O errors as ValueError
+            # the index could not take them (its disk is full too, or it broke): the outbox
+            # keeps them for the next crawl or `newsmon reindex`
+            logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
+            self.index = None
+            return None
 
     def close(self) -> None:
         try:
             if self.index is not None:
                 self.index.close()
+        except (IndexError_, ValueError, OSError) as exc:
+            logger.warning("index not closed cleanly; `newsmon reindex` rebuilds it: %s", exc)
         finally:
             super().close()

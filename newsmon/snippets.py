@@ -51,15 +51,19 @@ def match_spans(text: str, lang: str | None, terms: list[QueryTerm]) -> list[tup
     if not wanted and not prefixes:
         return []
     spans: set[tuple[int, int]] = set()
+    neutral = analysis.tokenize(text)  # one pass over the words serves both analyses
     if prefixes:
-        spans.update((t.start, t.end) for t in analysis.tokenize(text) if t.term.startswith(prefixes))
-    for tokens in (analysis.analyze_tokens(text, lang), analysis.analyze_tokens(text, None)):
-        terms_only = [t.term for t in tokens]
-        for sequence in wanted:
-            n = len(sequence)
-            for i in range(len(tokens) - n + 1):
-                if tuple(terms_only[i:i + n]) == sequence:
-                    spans.add((tokens[i].start, tokens[i + n - 1].end))
+        spans.update((t.start, t.end) for t in neutral if t.term.startswith(prefixes))
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for sequence in wanted:
+        by_first.setdefault(sequence[0], []).append(sequence)
+    stem = analysis.stemmer(lang)
+    for terms_only in ([stem(t.term) for t in neutral], [t.term for t in neutral]):
+        for i, term in enumerate(terms_only):
+            for sequence in by_first.get(term, ()):
+                n = len(sequence)
+                if n == 1 or tuple(terms_only[i:i + n]) == sequence:
+                    spans.add((neutral[i].start, neutral[i + n - 1].end))
     return sorted(_merge(sorted(spans)))
 
 

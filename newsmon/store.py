@@ -49,6 +49,20 @@ class StoreError(Exception):
     """The data directory or database cannot be used; the message names the path."""
 
 
+DAMAGE_SIGNS = ("not a database", "malformed", "corrupt", "disk image")
+
+
+def damaged_hint(exc: BaseException) -> str:
+    return "damaged" if any(sign in str(exc).lower() for sign in DAMAGE_SIGNS) else ""
+
+
+def damaged_message(path: Path | str, exc: BaseException) -> str:
+    """One line for a damaged database file: what is wrong and what to do."""
+    why = " ".join(str(exc).split())[:200]
+    return (f"{path}: the database is damaged ({why}); nothing was written. Move it aside and restore a backup, "
+            f"or salvage it with: sqlite3 {path} .recover | sqlite3 recovered.db")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -117,13 +131,24 @@ class Store:
                 if not self.path.exists():
                     raise StoreError(f"{self.path}: no database yet (run `newsmon crawl` or `newsmon demo` first)")
                 self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # "not a database" shows here
             else:
                 self.data_dir.mkdir(parents=True, exist_ok=True)
                 self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                # before anything is written: a damaged file must not take new articles
+                check = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if check != "ok":
+                    raise sqlite3.DatabaseError(f"database disk image is malformed: {' '.join(str(check).split())}")
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
                 _migrate(self.db)
+        except sqlite3.DatabaseError as exc:
+            if getattr(self, "db", None) is not None:
+                self.db.close()
+            if not damaged_hint(exc):
+                raise StoreError(f"{self.path}: {exc}") from None
+            raise StoreError(damaged_message(self.path, exc)) from None
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: {exc}") from None
         except OSError as exc:
@@ -238,6 +263,7 @@ class Store:
                     "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
                     (url_key(url), url, values["id"]),
                 )
+                db.execute("DELETE FROM quarantine WHERE key = ?", (url_key(url),))  # stored at last
             if not unchanged:
                 db.execute(
                     "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
@@ -289,6 +315,34 @@ class Store:
         with self.transaction() as db:
             db.executemany("UPDATE outbox SET indexed_at = ? WHERE id = ?", [(now, i) for i in outbox_ids])
 
+    # -- quarantine --------------------------------------------------------------------------
+
+    def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None:
+        """Keep a dropped page that may be a real article, to list it and to fetch it again."""
+        now = iso_utc(utcnow())
+        self.db.execute(
+            "INSERT INTO quarantine (key, url, source, reason, title, first_seen, last_seen) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET reason = excluded.reason, "
+            "title = COALESCE(excluded.title, title), last_seen = excluded.last_seen, attempts = attempts + 1",
+            (url_key(url), url, source, reason, title, now, now),
+        )
+
+    def quarantined(self, source: str | None = None, max_attempts: int | None = None,
+                    limit: int = 1000) -> list[dict[str, Any]]:
+        """Quarantined pages, most recent first; for one source and under ``max_attempts`` if given."""
+        sql, args = "SELECT url, source, reason, title, first_seen, last_seen, attempts FROM quarantine", []
+        where = []
+        if source is not None:
+            where.append("source = ?")
+            args.append(source)
+        if max_attempts is not None:
+            where.append("attempts < ?")
+            args.append(max_attempts)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        rows = self.db.execute(sql + " ORDER BY last_seen DESC LIMIT ?", (*args, limit)).fetchall()
+        return [dict(row) for row in rows]
+
     # -- runs ------------------------------------------------------------------------------
 
     def start_run(self, crawl_id: str, source: str) -> int:
@@ -305,6 +359,15 @@ class Store:
             "errors = ?, stats = ? WHERE id = ?",
             (iso_utc(utcnow()), status, pages_fetched, articles_stored, skipped, errors,
              json.dumps(stats, default=str, sort_keys=True), run_id),
+        )
+
+    def progress_run(self, run_id: int, *, pages_fetched: int, articles_stored: int, skipped: int, errors: int,
+                     stats: dict[str, Any]) -> None:
+        """The counters so far of a run still going: a crawl killed later keeps them."""
+        self.db.execute(
+            "UPDATE runs SET pages_fetched = ?, articles_stored = ?, skipped = ?, errors = ?, stats = ? "
+            "WHERE id = ? AND status = 'running'",
+            (pages_fetched, articles_stored, skipped, errors, json.dumps(stats, default=str, sort_keys=True), run_id),
         )
 
     def close_stale_runs(self) -> int:

@@ -23,18 +23,30 @@ class ConfigError(Exception):
     """A user configuration problem; the message is meant to be shown as is, on one line."""
 
 
-def _construct(node: yaml.Node, path: LinePath, lines: dict[LinePath, int]) -> Any:
+# A sources or topics file is small; these bound what a hostile one costs. Aliases (*name) reuse
+# a node, so a few lines of them can expand to billions ("billion laughs"): the expansion, not
+# the text, is what is counted.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_NODES = 100_000
+
+
+def _construct(node: yaml.Node, path: LinePath, lines: dict[LinePath, int], budget: list[int] | None = None) -> Any:
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ConfigError(f"{node.start_mark.line + 1}: more than {MAX_NODES} values once aliases are "
+                          "expanded (an alias bomb?): refused")
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = yaml.safe_load(yaml.serialize(key_node)) if not isinstance(key_node, yaml.ScalarNode) else _scalar(key_node)
             lines[path + (key,)] = key_node.start_mark.line + 1
-            out[key] = _construct(value_node, path + (key,), lines)
+            out[key] = _construct(value_node, path + (key,), lines, budget)
             lines[path + (key,)] = key_node.start_mark.line + 1
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(item, path + (i,), lines) for i, item in enumerate(node.value)]
+        return [_construct(item, path + (i,), lines, budget) for i, item in enumerate(node.value)]
     return _scalar(node)
 
 
@@ -50,6 +62,8 @@ def load_yaml(path: str | Path) -> tuple[Any, dict[LinePath, int]]:
     """Parse a YAML file into plain data plus a map from key path to 1-based line number."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{p}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: refused (not a config file?)")
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{p}: file not found") from None
@@ -69,7 +83,12 @@ def parse_yaml(text: str, name: str = "<string>") -> tuple[Any, dict[LinePath, i
     if node is None:
         return None, {}
     lines: dict[LinePath, int] = {}
-    return _construct(node, (), lines), lines
+    try:
+        return _construct(node, (), lines), lines
+    except ConfigError as exc:
+        raise ConfigError(f"{name}:{exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{name}: nested too deeply: refused") from None
 
 
 def line_for(lines: dict[LinePath, int], loc: LinePath) -> int | None:

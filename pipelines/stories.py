@@ -6,7 +6,7 @@ share most of their word 3-grams; two reports of the same event written independ
 almost none. So an article's clean text is reduced to its set of word shingles, using the shared
 normalisation of :mod:`pipelines.analysis` (case, accents, Arabic letter variants, elision
 folded; not stemmed, so the signature does not depend on the detected language), and the set to
-a MinHash signature (datasketch). LSH bands over the signature find candidate copies in
+a MinHash signature (rensa, a MinHash in Rust). LSH bands over the signature find candidate copies in
 sub-linear time; the application (newsmon.stories) stores the bands and assigns story ids.
 
 The headline is deliberately left out: it is what editors rewrite first.
@@ -15,9 +15,10 @@ The headline is deliberately left out: it is what editors rewrite first.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from rensa import RMinHash
 
 from pipelines import analysis
 
@@ -26,64 +27,75 @@ NUM_PERM = 128
 THRESHOLD = 0.5  # estimated Jaccard similarity of shingle sets at or above which two texts are copies
 MIN_SHINGLES = 12  # below this a text is too short to be called a copy of anything
 SEED = 1  # fixed: signatures are stored and compared across processes
-SCHEME = "affine32"  # datasketch 2 permutation scheme; stored values are its uint32 hashes
-_DTYPE = np.uint32
+_DTYPE = np.uint32  # rensa's digest: one u32 per permutation
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> set[bytes]:
-    """Word ``size``-grams of the normalised text, as UTF-8 bytes."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Signature:
+    """The MinHash of one text: ``NUM_PERM`` minimum hashes, as stored."""
+
+    values: np.ndarray
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
+    """Word ``size``-grams of the normalised text."""
     words = analysis.analyze(text or "", None)
     if len(words) < size:
         return set()
-    return {" ".join(words[i:i + size]).encode("utf-8") for i in range(len(words) - size + 1)}
+    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
 
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)  # its permutations, drawn once
-
-
-def signature(text: str) -> MinHash | None:
+def signature(text: str) -> Signature | None:
     """The MinHash of a text's shingles; None when the text is too short to compare."""
     grams = shingles(text)
     if len(grams) < MIN_SHINGLES:
         return None
-    sig = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME, permutations=_TEMPLATE.permutations)
-    sig.update_batch(sorted(grams))
-    return sig
+    sketch = RMinHash(num_perm=NUM_PERM, seed=SEED)
+    sketch.update(sorted(grams))
+    return Signature(np.asarray(sketch.digest(), dtype=_DTYPE))
 
 
-def to_bytes(sig: MinHash) -> bytes:
-    return np.asarray(sig.hashvalues, dtype=_DTYPE).tobytes()
+def to_bytes(sig: Signature) -> bytes:
+    return sig.values.tobytes()
 
 
-def from_bytes(data: bytes) -> MinHash:
-    values = np.frombuffer(data, dtype=_DTYPE).copy()
-    return MinHash(num_perm=len(values), seed=SEED, hashvalues=values, scheme=SCHEME,
-                   permutations=_TEMPLATE.permutations)
+def from_bytes(data: bytes) -> Signature:
+    return Signature(np.frombuffer(data, dtype=_DTYPE).copy())
 
 
-def similarity_to_stored(sig: MinHash, stored: bytes) -> float:
-    """:func:`similarity` against a signature as stored by :func:`to_bytes` (no MinHash built)."""
-    values = np.frombuffer(stored, dtype=_DTYPE)
-    if len(values) != len(sig.hashvalues):
+def similarity_to_stored(sig: Signature, stored: bytes) -> float:
+    """:func:`similarity` against a signature as stored by :func:`to_bytes`."""
+    return similarity(sig, Signature(np.frombuffer(stored, dtype=_DTYPE)))
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """Estimated Jaccard similarity of the two shingle sets: the share of equal minimum hashes."""
+    if len(a.values) != len(b.values):
         raise ValueError("signatures of different sizes")
-    return float(np.count_nonzero(np.asarray(sig.hashvalues, dtype=_DTYPE) == values)) / len(values)
+    return float(np.count_nonzero(a.values == b.values)) / len(a.values)
 
 
 @functools.lru_cache(maxsize=8)
 def lsh_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[int, int]:
-    """(bands, rows per band) that datasketch picks for this threshold (false positive and
-    negative weights equal)."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    return lsh.b, lsh.r
+    """(bands, rows per band) minimising the false positive and false negative areas, equally
+    weighted, under the LSH S-curve ``1 - (1 - s**rows)**bands`` (the standard choice, as
+    datasketch's MinHashLSH makes it)."""
+    s = np.linspace(0.0, 1.0, 2001)
+    below, above = s <= threshold, s >= threshold
+    best: tuple[float, int, int] | None = None
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            candidate = 1.0 - (1.0 - s ** rows) ** bands
+            false_pos = np.trapezoid(candidate[below], s[below])
+            false_neg = np.trapezoid(1.0 - candidate[above], s[above])
+            error = 0.5 * false_pos + 0.5 * false_neg
+            if best is None or error < best[0]:
+                best = (error, bands, rows)
+    assert best is not None
+    return best[1], best[2]
 
 
-def band_keys(sig: MinHash, shape: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
+def band_keys(sig: Signature, shape: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
     """(band number, key) pairs: two signatures sharing any key are LSH candidates."""
     bands, rows = shape or lsh_shape()
-    values = np.asarray(sig.hashvalues, dtype=_DTYPE)
-    return [(b, values[b * rows:(b + 1) * rows].tobytes()) for b in range(bands)]
-
-
-def similarity(a: MinHash, b: MinHash) -> float:
-    """Estimated Jaccard similarity of the two shingle sets."""
-    return float(a.jaccard(b))
+    return [(b, sig.values[b * rows:(b + 1) * rows].tobytes()) for b in range(bands)]

@@ -97,10 +97,21 @@ NEWSMON_KEEP_ALL = False  # store articles that match no topic too (CLI: --keep-
 NEWSMON_LANG_MIN_CONFIDENCE = 0.80  # below it, the page's <html lang> or the source language decides
 NEWSMON_MAX_AGE_DAYS = 30  # default age window for feed/sitemap entries; 0 = no limit
 NEWSMON_MAX_AGE_OVERRIDE = None  # CLI --max-age: overrides every source's window
+NEWSMON_MAX_ARTICLES_PER_SOURCE = 2000  # article requests per source per crawl; the rest counted capped/articles
+NEWSMON_MAX_FEEDS = 50  # feed documents fetched per source per crawl (configured + advertised); capped/feeds
 NEWSMON_MAX_LISTING_PAGES = 50  # listing pages followed per section page and depth level
+NEWSMON_MAX_LISTING_PAGES_PER_SOURCE = 200  # section/listing pages fetched per source per crawl; capped/listing_pages
 NEWSMON_MAX_PAGE_BYTES = 5_000_000  # extraction refuses bigger pages (counted too_large)
+NEWSMON_MAX_SITEMAPS = 200  # sitemap documents fetched per source per crawl; capped/sitemaps
+NEWSMON_MAX_SITEMAP_BYTES = 52_428_800  # one sitemap, decompressed (the protocol's 50 MB); bigger ones are cut there
+NEWSMON_MAX_SITEMAP_DEPTH = 3  # sitemap indexes nested below a configured (or robots.txt) sitemap; capped/sitemap_depth
+NEWSMON_MAX_URLS_PER_DOCUMENT = 1000  # entries taken from one sitemap, feed or listing page, newest first; capped/urls
 NEWSMON_MIN_TEXT_CHARS = 150  # shorter extracted bodies are counted (too_short), not stored
 NEWSMON_PROGRESS = False  # live per-source progress on stderr (the CLI turns it on for a TTY)
+NEWSMON_PROGRESS_EVERY = 30.0  # without the live table (not a TTY): a progress line on stderr this often (s); 0 = none
+NEWSMON_QUARANTINE_RETRIES = 3  # a quarantined page (dropped, maybe a real article) is fetched again until tried this often
+NEWSMON_RUN_SAVE_SECONDS = 10.0  # a running crawl saves its runs' counters this often (a killed crawl keeps them)
+NEWSMON_SCHEDULE_ALERTS_RETRY_SECONDS = 60.0  # `newsmon schedule --alerts`: how often to look for a due failed delivery (then `alerts run`)
 NEWSMON_SCHEDULE_DEFAULT = "every 1h"  # `newsmon schedule`: the schedule of a source without a `schedule` key
 NEWSMON_SCHEDULE_JITTER_SECONDS = 30.0  # random delay added to each run, at most this and a tenth of the period
 NEWSMON_SCHEDULE_KILL_AFTER_SECONDS = 3.0  # after SIGTERM to a crawl (timeout, shutdown), SIGKILL this much later
@@ -117,3 +128,4 @@ NEWSMON_STATUS_SILENT_HOURS = 72.0  # `newsmon status` flags a crawled source wi
 NEWSMON_STATUS_WINDOW_DAYS = 7  # `newsmon status` computes rates over the runs and articles of this many days
 NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use
+

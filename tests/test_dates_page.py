@@ -117,7 +117,7 @@ def test_cli_date_only_and_no_date():
     assert runner.invoke(main, ["parse-date", "2025 жылғы 20 наурыз", "--lang", "kk", "--tz", "Asia/Almaty"]).output \
         == "2025-03-20\n"
     miss = runner.invoke(main, ["parse-date", "Редакция", "--lang", "ru"])
-    assert miss.exit_code == 1 and miss.output == "\n"
+    assert miss.exit_code == 1 and miss.stdout == "" and miss.stderr == "newsmon: error: no date found in 'Редакция'\n"
 
 
 def test_cli_stdin_prints_one_line_per_input_line():
@@ -125,7 +125,8 @@ def test_cli_stdin_prints_one_line_per_input_line():
     result = CliRunner().invoke(main, ["parse-date", "-", "--lang", "ar", "--tz", "Africa/Casablanca",
                                        "--base", "2025-03-21T10:00:00Z"], input=stdin)
     assert result.exit_code == 0
-    assert result.output.split("\n") == ["2025-03-21T08:00:00Z", "", "", "2024-08-12T09:15:00Z", ""]
+    assert result.stdout.split("\n") == ["2025-03-21T08:00:00Z", "", "", "2024-08-12T09:15:00Z", ""]
+    assert result.stderr == "newsmon: 1 of 4 lines hold no date (their output lines are empty)\n"
 
 
 def test_cli_rejects_bad_zone_and_base():

@@ -13,7 +13,7 @@ CATALOGUE = (ROOT / "settings" / "scrapy_settings.py").read_text(encoding="utf-8
 NOT_SETTINGS = {"NEWSMON_DATA", "NEWSMON_CACHE_DIR", "NEWSMON_SCHEMA", "NEWSMON_SETTINGS",
                 # secrets and cluster addresses: the environment only, never a settings file
                 "NEWSMON_ES_URL", "NEWSMON_ES_API_KEY", "NEWSMON_ES_USER", "NEWSMON_ES_PASSWORD",
-                "NEWSMON_ES_CA_CERTS", "NEWSMON_KIBANA_URL", "NEWSMON_SMTP_PASSWORD",
+                "NEWSMON_ES_CA_CERTS", "NEWSMON_KIBANA_URL", "NEWSMON_SMTP_PASSWORD", "NEWSMON_SERVE_TOKEN",
                 "NEWSMON_ALERTS_FAULT"}  # a fault-injection switch for the alerts crash tests
 
 

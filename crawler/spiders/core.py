@@ -9,7 +9,8 @@ entry is worth an article request (age window, allowed host, already requested, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,13 +28,24 @@ from crawler.middlewares import HostUnreachable, PrivateAddressBlocked
 from crawler.resolver import PrivateAddressRefused
 from crawler.robots import RobotsDisallowed
 from crawler.sources import Source
-from crawler.store import CrawlStore
+from crawler.store import CrawlStore, StoreUnavailable
 from pipelines.html import decode_html, is_html
 from pipelines.items import Article
 
 
 def source_stat(source: str, key: str) -> str:
     return f"newsmon/source/{source}/{key}"
+
+
+# The per-source caps (crawler.sources.Limits fields) and the settings that give their defaults.
+LIMIT_SETTINGS = {
+    "sitemaps": "NEWSMON_MAX_SITEMAPS",
+    "sitemap_depth": "NEWSMON_MAX_SITEMAP_DEPTH",
+    "feeds": "NEWSMON_MAX_FEEDS",
+    "listing_pages": "NEWSMON_MAX_LISTING_PAGES_PER_SOURCE",
+    "urls_per_document": "NEWSMON_MAX_URLS_PER_DOCUMENT",
+    "articles": "NEWSMON_MAX_ARTICLES_PER_SOURCE",
+}
 
 
 class SpiderCore(scrapy.Spider):
@@ -50,6 +62,9 @@ class SpiderCore(scrapy.Spider):
     reported_unreachable: set[tuple[str, str]]
     seen_since: str  # verdicts older than this have expired (NEWSMON_SEEN_TTL_DAYS)
     topics_fingerprint: str | None
+    default_limits: dict[str, int]  # the NEWSMON_MAX_* caps, by Limits field name (see LIMIT_SETTINGS)
+    spent: dict[tuple[str, str], int]  # (source, limit) → how much of it this crawl used
+    quarantine_retries: int  # NEWSMON_QUARANTINE_RETRIES
 
     def inc(self, source: str, key: str, count: int = 1) -> None:
         self.crawler.stats.inc_value(source_stat(source, key), count)
@@ -61,6 +76,33 @@ class SpiderCore(scrapy.Spider):
         if self.max_age_override is not None:
             return self.max_age_override
         return self.default_max_age if source.max_age_days is None else source.max_age_days
+
+    # -- caps: every run ends, whatever a site offers ------------------------------------------
+
+    def limit(self, source: Source, name: str) -> int:
+        own = getattr(source.limits, name, None) if source.limits is not None else None
+        return own if own is not None else self.default_limits[name]
+
+    def capped(self, source: Source, name: str, count: int = 1) -> None:
+        """Count what a cap kept out (``capped/<name>``), with the cap that did it."""
+        self.inc(source.name, f"capped/{name}", count)
+        self.crawler.stats.set_value(source_stat(source.name, f"limit/{name}"), self.limit(source, name))
+
+    def take(self, source: Source, name: str) -> bool:
+        """Spend one unit of the source's ``name`` budget for this crawl; False (counted) when spent."""
+        key = (source.name, name)
+        if self.spent.get(key, 0) >= self.limit(source, name):
+            self.capped(source, name)
+            return False
+        self.spent[key] = self.spent.get(key, 0) + 1
+        return True
+
+    def newest_entries(self, source: Source, entries: Iterable[discovery.Entry]) -> list[discovery.Entry]:
+        """The newest ``urls_per_document`` entries of one document; the rest counted ``capped/urls_per_document``."""
+        kept, total = discovery.newest(entries, self.limit(source, "urls_per_document"))
+        if total > len(kept):
+            self.capped(source, "urls_per_document", total - len(kept))
+        return kept
 
     def _request(self, url: str, source: Source, callback: Any, dont_filter: bool = False, **meta: Any) -> scrapy.Request:
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=dont_filter,
@@ -92,6 +134,8 @@ class SpiderCore(scrapy.Spider):
                 continue
             if self.already_have(source, entry):
                 continue
+            if not self.take(source, "articles"):
+                continue
             self.requested.add(entry.url)
             # dont_filter: duplicates are caught above; with Scrapy's filter on, a redirect loop
             # would end silently in the dupefilter instead of being counted as an error. It also
@@ -121,16 +165,66 @@ class SpiderCore(scrapy.Spider):
             return True
         return False
 
+    def quarantine_requests(self, source: Source) -> Iterator[scrapy.Request]:
+        """Pages an earlier crawl dropped for a reason that may hide an article: fetched again,
+        through the same entry filter, until stored or tried ``NEWSMON_QUARANTINE_RETRIES`` times."""
+        if not self.quarantine_retries:
+            return
+        rows = self.store.quarantined(source.name, max_attempts=self.quarantine_retries,
+                                      limit=self.limit(source, "urls_per_document"))
+        entries = [discovery.Entry(r["url"], None, r.get("title")) for r in rows]
+        self.inc(source.name, "retried/quarantine", len(entries))
+        yield from self.follow_entries(source, entries, "quarantine", counted=False)
+
     def resolve_link(self, source: Source, entry: discovery.Entry, via: str) -> Iterator[scrapy.Request] | None:
         """Hook for aggregator sources (see the aggregators mixin): None means fetch as is."""
         return None
 
     # -- articles ----------------------------------------------------------------------------
 
+    def owner_of(self, source: Source, url: str) -> Source | None:
+        """The source an article at ``url`` belongs to: the one that fetched it when the host is
+        one of its own (or a subdomain of one), else the one other source whose host it is;
+        None when it is nobody's (or several others')."""
+        host = (urlsplit(url).hostname or "").lower()
+
+        def owns(candidate: Source) -> bool:
+            return any(host == h or host.endswith("." + h) for h in candidate.allowed_hosts)
+
+        if source.aggregator or owns(source):
+            return source
+        others = [s for s in self.sources if s is not source and not s.aggregator and owns(s)]
+        return others[0] if len(others) == 1 else None
+
     def parse_article(self, response: Response) -> Iterator[Article]:
         source = self.source_of(response)
         self.inc(source.name, "pages")
         self.inc(source.name, "articles_fetched")
+        if response.meta.get("redirect_urls"):
+            # a link of this source that redirected: the article is stored under the source
+            # whose host it ended on, never under one that merely linked to it
+            owner = self.owner_of(source, response.url)
+            if owner is None:
+                self.inc(source.name, "skipped/redirected_offsite")
+                self.logger.info("%s: %s: redirected to %s, no source's host", source.name,
+                                 response.meta["redirect_urls"][0], response.url)
+                return
+            if owner is not source:
+                self.inc(source.name, "skipped/redirected_to_other_source")
+                self.inc(owner.name, "adopted")
+                source = owner
+            if LOGIN_PATH.search(urlsplit(response.url).path) and not LOGIN_PATH.search(
+                    urlsplit(response.meta["redirect_urls"][0]).path):
+                # an article link that lands on a sign-in page: a login wall, not the article;
+                # kept in quarantine and fetched again by the next crawls
+                self.inc(source.name, "dropped/login_wall")
+                self.inc(source.name, "quarantined")
+                try:
+                    self.store.quarantine(response.meta["redirect_urls"][0], source.name, "login_wall",
+                                          response.meta.get("feed_title"))
+                except StoreUnavailable:
+                    pass  # the store pipeline stops the crawl
+                return
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
         if not is_html(content_type, response.body):
             self.inc(source.name, "skipped/non_html")
@@ -182,6 +276,10 @@ class SpiderCore(scrapy.Spider):
         self.logger.warning("%s: %s: %s", name, request.url, failure_message(failure))
 
 
+# Where a login wall sends an article link: sign-in, account and subscription pages.
+LOGIN_PATH = re.compile(r"/(?:wp-login\.php|log-?in|sign-?in|signin|connexion|account/login|users?/login|"
+                        r"auth(?:/|$)|sso(?:/|$)|subscribe|abonnement|paywall)(?:[/.?]|$)", re.I)
+
 # Failures that condemn the host, not the page: counted (and logged) once per source and host.
 HOST_DOWN_REASONS = ("unreachable", "dns", "connection_refused")
 
@@ -206,6 +304,8 @@ def failure_reason(failure: Failure) -> str:
             return "offsite"
         if "redirect" in text.lower():
             return "redirect_loop"
+        if "max size" in text.lower() or "maxsize" in text.lower():
+            return "too_large"  # a body (or its decompressed form: a gzip bomb) past DOWNLOAD_MAXSIZE
         return "ignored"
     known = classify(exc)
     if known:

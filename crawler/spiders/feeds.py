@@ -21,9 +21,14 @@ from crawler.spiders.sitemaps import SitemapDiscovery
 class FeedDiscovery(SitemapDiscovery, SectionDiscovery):
     """Feeds; a homepage that advertises none is read as a listing, or for its robots.txt sitemaps."""
 
+    def feed_request(self, source: Source, url: str) -> Iterator[scrapy.Request]:
+        """The request for one feed document, unless the source's feed budget is spent."""
+        if self.take(source, "feeds"):
+            yield self._request(url, source, self.parse_feed, via="feed")
+
     def feed_requests(self, source: Source) -> Iterator[scrapy.Request]:
         for url in source.feeds:
-            yield self._request(url, source, self.parse_feed, via="feed")
+            yield from self.feed_request(source, url)
         if source.homepage and not (source.feeds or source.sitemaps):
             yield self._request(source.homepage, source, self.parse_homepage, via="homepage")
 
@@ -34,7 +39,7 @@ class FeedDiscovery(SitemapDiscovery, SectionDiscovery):
             return
         feeds = discovery.autodiscover_feeds(response.text, response.url)
         for url in feeds:
-            yield self._request(url, source, self.parse_feed, via="feed")
+            yield from self.feed_request(source, url)
         if feeds:
             return
         # no feed advertised: walk the home page as a section, and try robots.txt's sitemaps
@@ -51,4 +56,4 @@ class FeedDiscovery(SitemapDiscovery, SectionDiscovery):
             self.inc(source.name, "error/not_a_feed")
             self.logger.warning("%s: %s: not a feed", source.name, response.url)
             return
-        yield from self.follow_entries(source, entries, response.meta.get("via") or "feed")
+        yield from self.follow_entries(source, self.newest_entries(source, entries), response.meta.get("via") or "feed")

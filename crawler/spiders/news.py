@@ -29,11 +29,11 @@ from crawler.sources import Source
 from crawler.frontier_protocol import Frontier
 from crawler.store import CrawlStore
 from crawler.spiders.aggregators import AggregatorLinks
-from crawler.spiders.core import failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
+from crawler.spiders.core import LIMIT_SETTINGS, failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
 from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
-from crawler.spiders.sitemaps import SitemapDiscovery
+from crawler.spiders.sitemaps import SITEMAP_MAX_BYTES, SitemapDiscovery
 from pipelines.dates.normalize import iso_utc
 
 
@@ -67,6 +67,10 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
         ttl = settings.getint("NEWSMON_SEEN_TTL_DAYS", 30)
         spider.seen_since = iso_utc(spider.now - timedelta(days=ttl))
         spider.topics_fingerprint = settings.get("NEWSMON_TOPICS_FINGERPRINT") or None
+        spider.default_limits = {name: settings.getint(setting) for name, setting in LIMIT_SETTINGS.items()}
+        spider.max_sitemap_bytes = settings.getint("NEWSMON_MAX_SITEMAP_BYTES", SITEMAP_MAX_BYTES)
+        spider.spent = {}
+        spider.quarantine_retries = settings.getint("NEWSMON_QUARANTINE_RETRIES", 3)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -80,3 +84,4 @@ class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscov
             yield from self.sitemap_requests(source)
             yield from self.search_requests(source)
             yield from self.section_requests(source)
+            yield from self.quarantine_requests(source)

@@ -36,10 +36,12 @@ class SearchDiscovery(SectionDiscovery):
         head = response.body[:200].lstrip()
         if kind.endswith("json") or head[:1] in (b"[", b"{"):
             self.inc(source.name, "pages")
-            yield from self.follow_entries(source, discovery.wp_json_entries(response.body, response.url), "search")
+            yield from self.follow_entries(
+                source, self.newest_entries(source, discovery.wp_json_entries(response.body, response.url)), "search")
         elif discovery.looks_like_feed(response.body):
             self.inc(source.name, "pages")
-            yield from self.follow_entries(source, discovery.feed_entries(response.body, response.url), "search")
+            yield from self.follow_entries(
+                source, self.newest_entries(source, discovery.feed_entries(response.body, response.url)), "search")
         elif isinstance(response, TextResponse):
             yield from self.parse_listing(response)
         else:

@@ -33,9 +33,17 @@ def sitemaps_for(source: Source, listed: list[str]) -> list[str]:
 
 
 class SitemapDiscovery(SpiderCore):
+    max_sitemap_bytes: int  # NEWSMON_MAX_SITEMAP_BYTES, set by NewsSpider.from_crawler
+
+    def sitemap_request(self, source: Source, url: str, depth: int = 0) -> Iterator[scrapy.Request]:
+        """The request for one sitemap document, unless the source's sitemap budget is spent."""
+        if self.take(source, "sitemaps"):
+            yield self._request(url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES,
+                                sitemap_depth=depth)
+
     def sitemap_requests(self, source: Source) -> Iterator[scrapy.Request]:
         for url in source.sitemaps:
-            yield self._request(url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
+            yield from self.sitemap_request(source, url)
         if source.robots_sitemaps:
             yield from self.robots_requests(source)
 
@@ -50,28 +58,35 @@ class SitemapDiscovery(SpiderCore):
         listed = discovery.robots_sitemaps(text, response.url)
         mine = sitemaps_for(source, listed)
         self.inc(source.name, "robots_sitemaps", len(mine))
-        for url in mine:
+        for url in dict.fromkeys(mine):
             if url not in source.sitemaps:
-                yield self._request(url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
+                yield from self.sitemap_request(source, url)
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """Streamed (see :func:`crawler.discovery.read_sitemap`): only the newest entries are kept,
+        nested indexes are followed ``sitemap_depth`` levels, and a document that is not a
+        sitemap, or breaks off, is counted as an error with its reason."""
         source = self.source_of(response)
         self.inc(source.name, "pages")
-        body = response.body
-        if body[:2] == b"\x1f\x8b":
-            from scrapy.utils.gz import gunzip
-
-            try:
-                body = gunzip(body, max_size=SITEMAP_MAX_BYTES)
-            except Exception:  # noqa: BLE001 - a corrupt or oversized archive is one source's problem
-                self.inc(source.name, "errors")
-                self.logger.warning("%s: %s: cannot gunzip sitemap", source.name, response.url)
-                return
-        entries = discovery.without_blanket_lastmod(discovery.sitemap_entries(body, response.url))
-        for entry in (e for e in entries if e.kind == "sitemap"):
+        read = discovery.read_sitemap(response.body, response.url, self.limit(source, "urls_per_document"),
+                                      self.max_sitemap_bytes)
+        if read.total > len(read.entries):
+            self.capped(source, "urls_per_document", read.total - len(read.entries))
+        if read.error:
+            self.inc(source.name, "errors")
+            self.inc(source.name, "error/sitemap_unreadable" if read.kind or read.total else "error/not_a_sitemap")
+            self.logger.warning("%s: %s: %s%s", source.name, response.url, read.error,
+                                f" (kept {read.total} entries read before it)" if read.total else "")
+        entries = discovery.without_blanket_lastmod(read.entries)
+        children = [e for e in entries if e.kind == "sitemap"]
+        depth = int(response.meta.get("sitemap_depth", 0))
+        if children and depth >= self.limit(source, "sitemap_depth"):
+            self.capped(source, "sitemap_depth", len(children))
+            children = []
+        for entry in children:
             if discovery.is_too_old(entry.date, self.max_age(source), self.now):
                 self.inc(source.name, "skipped/too_old")
                 continue
-            yield self._request(entry.url, source, self.parse_sitemap, via="sitemap", download_maxsize=SITEMAP_MAX_BYTES)
-        via = "news-sitemap" if b"google.com/schemas/sitemap-news" in body[:4000] else "sitemap"
+            yield from self.sitemap_request(source, entry.url, depth + 1)
+        via = "news-sitemap" if read.news else "sitemap"
         yield from self.follow_entries(source, [e for e in entries if e.kind == "article"], via)

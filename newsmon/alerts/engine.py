@@ -33,7 +33,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -42,7 +42,8 @@ from typing import Any
 from newsmon import stories
 from newsmon.alerts import render, send
 from newsmon.alerts.config import AlertsFile, AppriseChannel, EmailChannel, Rule, WebhookChannel, mask
-from newsmon.alerts.match import EmbeddedMatcher, Matcher, passes_filters
+from newsmon.alerts.match import EmbeddedMatcher, FallbackMatcher, Matcher, passes_filters
+from newsmon.es.hooks import percolation
 from newsmon.query import positive_terms
 from newsmon.snippets import make_snippet, match_spans
 from newsmon.store import Store, StoreError, iso_utc
@@ -65,7 +66,9 @@ class Report:
     unroutable: int = 0  # deliveries whose rule or channel is no longer configured
     claimed_elsewhere: int = 0  # shared frontier: another worker claimed (and sends or sent) the message
     stories_assigned: int = 0
+    backend: str = "embedded"  # what matched the rules: "embedded" or "elasticsearch" (percolation)
     lines: list[str] = field(default_factory=list)  # one per failure, safe to print
+    notes: list[str] = field(default_factory=list)  # e.g. why percolation was not used
 
     def summary(self) -> str:
         text = (f"alerts: {self.evaluated} article(s) evaluated, {self.matched} match(es), "
@@ -79,7 +82,8 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("evaluated", "matched", "messages", "sent", "failed", "dead",
-                                               "unroutable", "stories_assigned", "claimed_elsewhere")} | {"problems": self.lines}
+                                               "unroutable", "stories_assigned", "backend", "claimed_elsewhere")} | {
+            "problems": self.lines, "notes": self.notes}
 
 
 def utc(moment: datetime | None = None) -> datetime:
@@ -387,14 +391,21 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
 def run(data_dir: str | Path, config: AlertsFile, *, now: datetime | None = None, matcher: Matcher | None = None,
         sender: Sender = send_one, claims: Any = None) -> Report:
     """Everything pending: stories, unevaluated articles, new and due digest messages, and
-    every due delivery (new, failed, interrupted)."""
+    every due delivery (new, failed, interrupted). Without ``matcher``: Elasticsearch
+    percolation when a cluster is configured (the rules are registered in its rules index
+    first), else, or when the cluster fails, the embedded index."""
     data_dir = Path(data_dir)
     now = utc(now)
     report = Report()
-    with run_lock(data_dir), Store(data_dir) as store:
+    with run_lock(data_dir), Store(data_dir) as store, ExitStack() as stack:
         register_rules(store, config, now)
         report.stories_assigned = stories.assign_pending(store)
+        if matcher is None and store.db.execute("SELECT 1 FROM outbox WHERE alerted_at IS NULL LIMIT 1").fetchone():
+            fallback = FallbackMatcher(stack.enter_context(percolation(config.rules, report.notes.append)),
+                                       report.notes.append)
+            matcher = fallback
         evaluate(store, config, matcher or EmbeddedMatcher(), now, report)
+        report.backend = getattr(matcher, "backend", "embedded")
         for rule in config.rules:
             if rule.digest:
                 if digest_due(store, rule, now) and compose(store, rule, "digest", now):

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from newsmon.alerts.config import Rule
+from newsmon.es.errors import EsError
 from newsmon.search_index import SearchIndex
 
 
@@ -46,6 +47,30 @@ class EmbeddedMatcher:
                 index.close()
                 del index
         return out
+
+
+class FallbackMatcher:
+    """Elasticsearch percolation when the cluster is configured and answers; the embedded index
+    otherwise, and for the rest of the run once the cluster fails (said in ``note``). Both give
+    the same matches (tests/test_alerts_compose.py asserts it), so an outage delays nothing."""
+
+    def __init__(self, primary: Matcher | None, note: Any):
+        self.primary = primary
+        self.note = note
+        self.embedded = EmbeddedMatcher()
+
+    @property
+    def backend(self) -> str:
+        return "elasticsearch" if self.primary is not None else "embedded"
+
+    def matches(self, rules: Sequence[Rule], articles: Sequence[dict[str, Any]]) -> dict[str, set[str]]:
+        if self.primary is not None:
+            try:
+                return self.primary.matches(rules, articles)
+            except EsError as exc:
+                self.note(f"percolation failed, matching on the embedded index for the rest of this run: {exc}")
+                self.primary = None
+        return self.embedded.matches(rules, articles)
 
 
 def passes_filters(rule: Rule, article: dict[str, Any]) -> bool:

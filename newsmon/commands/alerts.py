@@ -34,6 +34,8 @@ def print_report(report: engine.Report, as_json: bool) -> None:
     if as_json:
         print_json(report.to_json())
         return
+    for note in report.notes:
+        click.echo(printable(f"newsmon: {note}"), err=True)
     for line in report.lines:
         click.echo(printable(f"newsmon: alert not delivered: {line}"), err=True)
     click.echo(report.summary(), err=True)

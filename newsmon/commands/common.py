@@ -6,8 +6,10 @@ import functools
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +20,7 @@ from newsmon.errors import CrawlFailed
 from newsmon.es.errors import EsError
 from newsmon.query import QueryError
 from newsmon.search_index import IndexError_
-from newsmon.store import StoreError
+from newsmon.store import StoreError, damaged_hint, damaged_message
 from newsmon.yamlconf import ConfigError
 
 USER_ERRORS = (ConfigError, StoreError, IndexError_, CrawlFailed, QueryError, EsError)
@@ -32,9 +34,16 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$"
 
 
 def date_option_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """--since/--until: a date or ISO instant, refused (not silently matched as text) otherwise."""
-    if value is not None and not _DATE.match(value):
+    """--since/--until: a real date or ISO instant (``2025-13-01`` is refused, not silently
+    compared as text); anything else is a usage error naming the value."""
+    if value is None:
+        return value
+    if not _DATE.match(value):
         raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or an ISO 8601 time")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a real date ({exc}); use YYYY-MM-DD") from None
     return value
 
 
@@ -70,6 +79,11 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except USER_ERRORS as exc:
             click.echo(f"newsmon: error: {exc}", err=True)
             sys.exit(2)
+        except sqlite3.DatabaseError as exc:  # damage found past the check at open (a bad page mid-file)
+            if not damaged_hint(exc):
+                raise
+            click.echo(f"newsmon: error: {damaged_message('the database', exc)}", err=True)
+            sys.exit(2)
 
     return wrapper
 
@@ -84,8 +98,33 @@ def printable(value: Any) -> str:
     return _UNPRINTABLE.sub("", "" if value is None else str(value))
 
 
+def json_text(data: Any, **kwargs: Any) -> str:
+    """JSON with crawled text readable, but C1 controls and bidi overrides written as \\uXXXX
+    escapes (the same JSON value), so that neither a terminal nor a reader is misled by them."""
+    text = json.dumps(data, ensure_ascii=False, default=str, **kwargs)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(data, indent=2))
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will show, not run: a leading formula character gets a "'"."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _box() -> Any:
+    """One table style for every command: a rule under the header, no outer frame."""
+    from rich import box
+
+    return box.SIMPLE_HEAD
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
@@ -95,13 +134,13 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     from rich.table import Table
     from rich.text import Text
 
-    console = Console(soft_wrap=False)
+    console = Console(soft_wrap=False)  # rich honours NO_COLOR, and colours only a terminal
     if not console.is_terminal:
         click.echo("\t".join(columns))
         for row in rows:
             click.echo("\t".join(printable(c).replace("\t", " ").replace("\n", " ") for c in row))
         return
-    tbl = Table(title=title, title_justify="left")
+    tbl = Table(title=title, title_justify="left", box=_box())
     for col in columns:
         tbl.add_column(col, overflow="fold")
     for row in rows:

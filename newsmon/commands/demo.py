@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 import click
 
-from newsmon.commands.common import data_option, default_data_dir, printable, user_errors
+from newsmon.commands.common import printable, user_errors
 from newsmon.commands.crawl import check_data_dir, crawl_summary, print_summary
 from newsmon.config import DEFAULT_TOPICS_FILE, load_sources
 from newsmon.crawl import CrawlOptions, run_crawl
@@ -18,19 +19,23 @@ from newsmon.search import search
 
 
 DEMO_SHOWN = 3
+DEMO_DATA = Path("newsmon-demo")  # never the user's ./data or $NEWSMON_DATA: a demo must not mix into real data
 
 
 @click.command("demo")
-@data_option
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=DEMO_DATA,
+              show_default=True, help="Data directory for the demo's store and index (not ./data, not $NEWSMON_DATA).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="Port for the sample site (default 8765, or any free one).")
 @user_errors
 def demo(data_dir: Path | None, port: int | None) -> None:
-    """Crawl the bundled sample news site (offline) into the data dir, then search it.
+    """Crawl the bundled sample news site (offline) into its own data dir, then search it.
 
-    Example: newsmon demo --data ./data
+    The demo writes to ./newsmon-demo unless --data says otherwise, so it never mixes sample
+    articles into the data a real crawl uses.
+
+    Example: newsmon demo --data /tmp/newsmon-demo
     """
-    data_dir = data_dir or default_data_dir()
     check_data_dir(data_dir)
     try:
         site = start_in_thread(port=DEMO_PORT if port is None else port)
@@ -58,4 +63,6 @@ def demo(data_dir: Path | None, port: int | None) -> None:
             click.echo(printable(f"  [{a['lang']}] {a['published_at'] or '(no date)'}  {a['title']}"))
             click.echo(printable(f"        {hit.snippet.plain('«', '»')[:160]}"))
     cli = "newsmon" if shutil.which("newsmon") else ".venv/bin/newsmon"
-    click.echo(f"\nstored in {data_dir}: try `{cli} search Kazakhstan --data {data_dir}` or `{cli} export`", err=True)
+    where = shlex.quote(str(data_dir))
+    click.echo(f"\nstored in {data_dir}: try `{cli} search Kazakhstan --data {where}`, "
+               f"`{cli} stats --data {where}` or `{cli} export --data {where}`", err=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
-import urllib.request
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.store import iso_utc
 from pipelines.extract import MAX_PAGE_BYTES
 from pipelines.items import Dropped
+from newsmon import fetch as page_fetch
 from pipelines.page import Hints, PageProcessor
 
 FETCH_TIMEOUT = 20
@@ -28,19 +27,14 @@ class PageError(Exception):
 
 
 def fetch(url: str, max_bytes: int = MAX_PAGE_BYTES) -> tuple[bytes, str | None, str]:
-    """GET ``url`` (20 s timeout, size cap) → (body, content type, final URL after redirects)."""
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,*/*;q=0.5"})
+    """GET ``url`` → (body, content type, final URL after redirects), through the same fetch as
+    ``sources check``: a 20 s deadline for the whole request (a server dripping bytes cannot hold
+    it), a size cap, and redirects to private addresses refused."""
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - http(s) only
-            body = response.read(max_bytes + 1)
-            if len(body) > max_bytes:
-                raise PageError(f"page larger than {max_bytes} bytes: {url}")
-            return body, response.headers.get("Content-Type"), response.geturl()
-    except urllib.error.HTTPError as err:
-        err.close()  # it holds the response and its socket
-        raise PageError(f"HTTP {err.code}: {url}") from None
-    except (urllib.error.URLError, OSError, ValueError) as err:
-        raise PageError(f"cannot fetch ({getattr(err, 'reason', err)}): {url}") from None
+        fetched = page_fetch.fetch(url, timeout=FETCH_TIMEOUT, user_agent=USER_AGENT, max_bytes=max_bytes)
+    except page_fetch.FetchError as err:
+        raise PageError(f"cannot fetch ({err}): {url}") from None
+    return fetched.body, fetched.content_type or None, fetched.url
 
 
 def read_source(source: str) -> tuple[bytes, str | None, str]:
@@ -93,12 +87,13 @@ def _select_topics(name: str | None) -> list:
 @click.command("extract")
 @click.argument("source", metavar="FILE|URL")
 @click.option("--url", help="Address of the page when FILE is a local copy (dates and canonical URL use it).")
-@click.option("--tz", default="UTC", show_default=True, callback=timezone_value,
-              help="Source timezone for dates written without one.")
+@click.option("--tz", default=None, callback=timezone_value,
+              help="Source timezone for dates written without one (default UTC, and a note says so).")
 @click.option("--lang", help="Language hint (the source's declared language).")
 @click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
 @click.option("--topic", help="Match only this topic from settings/topics.yaml.")
-def extract_command(source: str, url: str | None, tz: str, lang: str | None, fetched_at: str | None, topic: str | None) -> None:
+def extract_command(source: str, url: str | None, tz: str | None, lang: str | None, fetched_at: str | None,
+                    topic: str | None) -> None:
     """Print, as JSON, the record a crawl would store for one page.
 
     \b
@@ -109,10 +104,13 @@ def extract_command(source: str, url: str | None, tz: str, lang: str | None, fet
     try:
         body, content_type, page_url = read_source(source)
         process = PageProcessor(_select_topics(topic), keep_all=True)
-        hints = Hints(content_type=content_type, timezone=tz, language=lang, locale=lang, fetched_at=moment,
+        hints = Hints(content_type=content_type, timezone=tz or "UTC", language=lang, locale=lang, fetched_at=moment,
                       discovered_via="cli")
         record = process(body, url or page_url, hints).record()
     except (PageError, Dropped) as err:
-        click.echo(f"error: {err}", err=True)
+        click.echo(f"newsmon: error: {err}", err=True)
         sys.exit(1)
+    if tz is None and (record.get("published_at") or record.get("modified_at")):
+        click.echo("newsmon: note: no --tz given: any date written without a UTC offset was read as UTC "
+                   "(give the source's zone, e.g. --tz Africa/Casablanca)", err=True)
     click.echo(json.dumps(record, ensure_ascii=False, indent=2, default=_jsonable))

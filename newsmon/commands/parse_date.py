@@ -13,7 +13,8 @@ import click
 
 from newsmon.config import LANGUAGE_CODES
 
-from pipelines.dates.normalize import parse_date
+from newsmon.commands.common import printable
+from pipelines.dates.normalize import TIME, parse_date
 
 
 def _base(value: str | None) -> datetime | None:
@@ -37,8 +38,9 @@ def _base(value: str | None) -> datetime | None:
 def parse_date_command(text: str, lang: str | None, locale: str | None, tz: str, base: str | None) -> None:
     """Print TEXT's date as an ISO 8601 UTC instant, or a calendar date when no time is written.
 
-    Prints an empty line when TEXT holds no date (exit status 1). With TEXT "-" it reads one
-    text per line from stdin and prints exactly one line per input line.
+    When TEXT holds no date (a time alone, such as 14:30, is none), it says so on stderr and exits
+    1. With TEXT "-" it reads one text per line from stdin and prints exactly one line per input
+    line (empty for a line without a date), then counts the misses on stderr.
 
     \b
     Example:
@@ -53,8 +55,24 @@ def parse_date_command(text: str, lang: str | None, locale: str | None, tz: str,
         raise click.BadParameter(str(exc), param_hint="--tz") from exc
     if text != "-":
         parsed = parse_date(text, lang, tz, base_dt, locale)
-        click.echo(parsed.iso() if parsed else "")
-        sys.exit(0 if parsed else 1)
+        if parsed is None:
+            click.echo(f"newsmon: error: {no_date(text)}", err=True)
+            sys.exit(1)
+        click.echo(parsed.iso())
+        return
+    lines = misses = 0
     for line in sys.stdin:
         parsed = parse_date(line.rstrip("\r\n"), lang, tz, base_dt, locale)
         click.echo(parsed.iso() if parsed else "")
+        lines += 1
+        misses += parsed is None and bool(line.strip())
+    if misses:
+        click.echo(f"newsmon: {misses} of {lines} lines hold no date (their output lines are empty)", err=True)
+
+
+def no_date(text: str) -> str:
+    """Why ``text`` gave no date, in one line."""
+    shown = printable(" ".join(text.split()))[:80]
+    if TIME.search(text) and not TIME.sub(" ", text).strip(" ,.-:"):
+        return f"{shown!r} is a time of day with no date: give the day too"
+    return f"no date found in {shown!r}"

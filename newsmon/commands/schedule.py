@@ -12,7 +12,7 @@ import click
 from newsmon.commands.common import data_option, default_data_dir, user_errors
 from newsmon.commands.crawl import parse_overrides
 from newsmon.config import DEFAULT_SOURCES_FILE, load_sources, load_topics
-from newsmon.yamlconf import load_yaml
+from newsmon.alerts.config import load_alerts
 
 
 @click.command("schedule")
@@ -23,7 +23,8 @@ from newsmon.yamlconf import load_yaml
 @click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Topics file passed to every crawl (default: the crawl's default).")
 @click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Alert rules file passed to every crawl, which delivers the alerts for its new articles.")
+              help="Alert rules file passed to every crawl, which delivers the alerts for its new articles; "
+                   "digests are sent on their cron lines and failed deliveries retried between crawls.")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a setting (repeatable): NEWSMON_SCHEDULE_* for the scheduler, any other for every crawl.")
 @click.option("-v", "--verbose", count=True, help="Log more (-v: APScheduler's own messages too).")
@@ -46,7 +47,7 @@ def schedule(sources_file: Path, data_dir: Path | None, topics_file: Path | None
     if topics_file is not None:
         load_topics(topics_file)
     if alerts_file is not None:
-        load_yaml(alerts_file)
+        load_alerts(alerts_file)  # a bad rule: one line with its name and reason, exit 2, before any crawl
     extra = parse_overrides(overrides)
     config = ScheduleConfig(
         sources_file=sources_file.resolve(), data_dir=data_dir,

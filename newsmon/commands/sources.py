@@ -34,7 +34,7 @@ _SOURCES_OPTION = click.option(
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"newsmon: error: {message}", err=True)
     sys.exit(2)
 
 
@@ -52,7 +52,9 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         if console.width >= sum(widths) + 3 * len(widths) + 1:
             from rich.text import Text
 
-            table = Table(*headers, show_lines=False)
+            from rich import box
+
+            table = Table(*headers, show_lines=False, box=box.SIMPLE_HEAD)  # the style of every command's tables
             for row in rows:
                 style = "red" if any("ERROR:" in cell for cell in row) else None
                 # cells hold what servers sent (content types, error text): never rich markup

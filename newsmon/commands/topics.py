@@ -6,36 +6,55 @@ crawler would decide and store (terms found per concept, score, verdict).
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import functools
 from pathlib import Path
 
 import click
 
 from newsmon.commands.common import printable
-from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
+from newsmon.config import DEFAULT_TOPICS_FILE, load_topics, unknown_name_message
 from newsmon.yamlconf import ConfigError
 from pipelines.language import analysis_language
 from pipelines.page import Hints, PageProcessor
 from pipelines.relevance import match_topics
+from newsmon import fetch as page_fetch
 from pipelines.topics import BOOSTERS, Topic
 
 
-topics_file_option = click.option(
-    "--topics-file", type=click.Path(dir_okay=False), default=str(DEFAULT_TOPICS_FILE), show_default=True,
-    help="Topics YAML to use.")
+def topics_file_option(fn):  # type: ignore[no-untyped-def]
+    """``--topics FILE``, as in `crawl`, `schedule` and `sources check`; ``--topics-file``, its
+    old spelling here, still works but is no longer shown."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, topics_file_alias: str | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        if topics_file_alias is not None:
+            kwargs["topics_file"] = topics_file_alias
+        return fn(*args, **kwargs)
+
+    wrapper = click.option("--topics-file", "topics_file_alias", type=click.Path(dir_okay=False), default=None,
+                           hidden=True)(wrapper)
+    return click.option("--topics", "topics_file", type=click.Path(dir_okay=False), default=str(DEFAULT_TOPICS_FILE),
+                        show_default=True, help="Topics file.")(wrapper)
 
 
 def _load(path: str, only: str | None) -> list[Topic]:
     try:
         topics = load_topics(path)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _bad_input(str(exc)) from None
     if only:
-        topics = [t for t in topics if t.name == only]
-        if not topics:
-            raise click.ClickException(f"no topic named {only!r} in {path}")
+        chosen = [t for t in topics if t.name == only]
+        if not chosen:
+            raise _bad_input(f"{path}: {unknown_name_message('topic', [only], (t.name for t in topics))}")
+        topics = chosen
     return topics
+
+
+def _bad_input(message: str) -> click.ClickException:
+    """A mistake in what the user gave (file, name): exit status 2, like every command's."""
+    exc = click.ClickException(message)
+    exc.exit_code = 2
+    return exc
 
 
 @click.group("topics")
@@ -65,14 +84,12 @@ def list_topics(topics_file: str) -> None:
 def _read(source: str, timeout: float = 20.0) -> tuple[bytes, str | None, str]:
     """Page bytes, content type and URL from a file path or an http(s) URL."""
     if source.startswith(("http://", "https://")):
-        req = urllib.request.Request(source, headers={"User-Agent": "newsmon topics test"})
+        # a deadline for the whole request, redirects to private addresses refused (newsmon/fetch.py)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - user-given URL
-                return resp.read(10_000_000), resp.headers.get("Content-Type"), resp.geturl()
-        except OSError as exc:
-            if isinstance(exc, urllib.error.HTTPError):
-                exc.close()  # it holds the response and its socket
+            fetched = page_fetch.fetch(source, timeout=timeout, user_agent="newsmon topics test", max_bytes=10_000_000)
+        except page_fetch.FetchError as exc:
             raise click.ClickException(f"{source}: cannot fetch: {exc}") from None
+        return fetched.body, fetched.content_type or None, fetched.url
     path = Path(source)
     try:
         return path.read_bytes(), None, path.resolve().as_uri()

@@ -3,7 +3,7 @@
 The user's string is parsed once by luqum (newsmon.query) and this visitor walks the tree;
 nothing the user typed reaches ``query_string``, whose syntax (wildcards, fuzziness, regexes, field
 expansion) would silently change a query's meaning. It mirrors the embedded index's compiler
-clause for clause (``newsmon.search_index.TantivyEmitter``): a word is analyzed once per
+clause for clause (both are :class:`newsmon.query.ClauseEmitter`): a word is analyzed once per
 language by pipelines.analysis and looked for in that language's fields and the neutral ones;
 negations are not widened by Arabic proclitic variants; a word that analyses to nothing puts no
 constraint. The same tree therefore gives the same hits on both backends.
@@ -11,99 +11,43 @@ constraint. The same tree therefore gives the same hits on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
 from crawler.discovery import parse_iso
 from luqum.tree import Item
 
-from pipelines import analysis
-from newsmon.es.mapping import FAMILIES
-from newsmon.query import (KEYWORD_FIELDS, TEXT_FIELDS, AndOperation, MatchAll, Not, OrOperation, Phrase, QueryVisitor,
-                           Word, parse, prefix, term_text)
-
-TITLE_BOOST = 2.0
+from newsmon.query import ClauseEmitter, parse
 
 
-class DslEmitter(QueryVisitor):
-    """The luqum tree (normalized by newsmon.query) as Elasticsearch DSL, clause for clause what
-    ``newsmon.search_index.TantivyEmitter`` builds for tantivy; None stands for "no constraint"
-    (the empty query, or a word that analyzes to nothing). A word is looked for in every
-    language's ``terms.*`` fields, analyzed for that language; under a NOT it is not widened by
-    the Arabic proclitic forms. Override ``visit_*`` in a subclass to change one node kind."""
+class DslEmitter(ClauseEmitter):
+    """The query tree as Elasticsearch DSL over the ``terms.*`` fields (see
+    :class:`newsmon.query.ClauseEmitter`: the tantivy compiler builds the same clauses).
+    Override a method in a subclass to change one kind of clause."""
 
-    title_boost = TITLE_BOOST
-
-    def visit_match_all(self, node: MatchAll, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        yield None
-
-    def visit_not(self, node: Not, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        inner = self.emit_child(node, node.a, context, negated=True)
-        yield None if inner is None else _all_but([inner])
-
-    def visit_and_operation(self, node: AndOperation, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        must, must_not = [], []
-        for child in node.operands:
-            if isinstance(child, Not):  # a AND NOT b: one bool query, not a nested "all but b"
-                must_not.append(self.emit_child(node, child.a, context, negated=True))
-            else:
-                must.append(self.emit_child(node, child, context))
-        must, must_not = [q for q in must if q is not None], [q for q in must_not if q is not None]
-        if not must:
-            yield _all_but(must_not) if must_not else None
-            return
+    def all_of(self, must: list[dict[str, Any]], must_not: list[dict[str, Any]]) -> dict[str, Any]:
         body: dict[str, Any] = {"must": must}
         if must_not:
             body["must_not"] = must_not
-        yield {"bool": body}
+        return {"bool": body}
 
-    def visit_or_operation(self, node: OrOperation, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        queries = self.operands(node, context)
-        if any(q is None for q in queries):
-            yield None  # one branch matches everything
-            return
-        yield {"bool": {"should": queries, "minimum_should_match": 1}}
+    def any_of(self, queries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"bool": {"should": queries, "minimum_should_match": 1}}
 
-    def visit_word(self, node: Word, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        start = prefix(node)
-        if start is not None:
-            yield self._prefix(start, context["field"])
-            return
-        yield self._term(term_text(node), context)
+    def all_but(self, excluded: list[dict[str, Any]]) -> dict[str, Any]:
+        return self.all_of([{"match_all": {}}], excluded)
 
-    def visit_phrase(self, node: Phrase, context: dict[str, Any]) -> Iterator[dict[str, Any] | None]:
-        yield self._term(term_text(node), context)
+    def keyword(self, field: str, value: str) -> dict[str, Any]:
+        return {"term": {field: value}}
 
-    def _term(self, text: str, context: dict[str, Any]) -> dict[str, Any] | None:
-        field = context["field"]
-        if field in KEYWORD_FIELDS:
-            return {"term": {field: text.lower() if field == "lang" else text}}
-        should: list[dict[str, Any]] = []
-        for family in FAMILIES:
-            for tokens in analysis.query_variants(text, None if family == "any" else family, not context["negated"]):
-                for kind in _kinds(field):
-                    name = f"terms.{kind}_{family}"
-                    boost = self.title_boost if kind == "title" else 1.0
-                    if len(tokens) == 1:
-                        should.append({"term": {name: {"value": tokens[0], "boost": boost}}})
-                    else:
-                        should.append({"match_phrase": {name: {"query": " ".join(tokens), "boost": boost}}})
-        return {"bool": {"should": should, "minimum_should_match": 1}} if should else None
+    def tokens(self, kind: str, family: str, tokens: list[str], boost: float) -> dict[str, Any]:
+        name = f"terms.{kind}_{family}"
+        if len(tokens) == 1:
+            return {"term": {name: {"value": tokens[0], "boost": boost}}}
+        return {"match_phrase": {name: {"query": " ".join(tokens), "boost": boost}}}
 
-    def _prefix(self, start: str, field: str | None) -> dict[str, Any]:
-        """``Kazakh*``: indexed words beginning with the normalized prefix, in the neutral fields."""
-        should = [{"prefix": {f"terms.{kind}_any": {"value": start, "boost": self.title_boost if kind == "title" else 1.0}}}
-                  for kind in _kinds(field)]
-        return {"bool": {"should": should, "minimum_should_match": 1}}
-
-
-def _kinds(field: str | None) -> tuple[str, ...]:
-    return TEXT_FIELDS if field is None else (field,)
-
-
-def _all_but(excluded: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"bool": {"must": [{"match_all": {}}], "must_not": excluded}}
+    def starts_with(self, kind: str, start: str, boost: float) -> dict[str, Any]:
+        return {"prefix": {f"terms.{kind}_any": {"value": start, "boost": boost}}}
 
 
 def query_clause(query: str | Item) -> dict[str, Any]:

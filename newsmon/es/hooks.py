@@ -6,7 +6,8 @@ Import-light on purpose: `newsmon crawl` loads this at start-up, and the Elastic
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +39,37 @@ def sync_after_crawl(data_dir: Path, sources_file: str | Path | None, echo: Call
         return None
     echo(report.summary())
     return report
+
+
+@contextmanager
+def percolation(rules: Iterable[Any], note: Callable[[str], None]) -> Iterator[Any]:
+    """The alert engine's Elasticsearch matcher, with ``rules`` registered as percolator
+    documents, when a cluster is configured and answers; None otherwise (``note`` says why when
+    a configured cluster could not be used: the engine then matches on the embedded index)."""
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        note(f"elasticsearch not used for alerts: {exc}")
+        settings = None
+    if settings is None:
+        yield None
+        return
+    # deferred: only a configured cluster pays for importing the client
+    from newsmon.es.client import connect
+    from newsmon.es.percolate import PercolateMatcher
+
+    matcher = None
+    try:
+        conn = connect(settings)
+    except EsError as exc:
+        note(f"alert rules not percolated, matched on the embedded index: {exc}")
+        yield None
+        return
+    with conn:
+        try:
+            candidate = PercolateMatcher(conn)
+            candidate.register(rules)
+            matcher = candidate
+        except EsError as exc:
+            note(f"alert rules not percolated, matched on the embedded index: {exc}")
+        yield matcher

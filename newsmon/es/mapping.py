@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from crawler.discovery import parse_iso
+from newsmon.query import FAMILIES
 from pipelines import analysis
 
 # Bump when the mapping or analysis changes: `newsmon es migrate` moves to a new index.
@@ -36,7 +37,6 @@ MAPPING_VERSION = 1
 BUILTIN_ANALYZERS = {"ar": "arabic", "fr": "french", "it": "italian", "en": "english", "ru": "russian",
                      "es": "spanish"}
 TEXT_LANGS = tuple(BUILTIN_ANALYZERS) + ("kk",)
-FAMILIES = tuple(analysis.LANGUAGES) + ("any",)
 KEYWORDS = ("id", "source", "domain", "lang", "url", "canonical_url", "topics", "matched_terms", "date_source",
             "story_id", "published_offset")
 TERMS_ANALYZER = "newsmon_terms"

@@ -106,3 +106,31 @@ def percolate_new(conn: Connection, store: Store, *, limit: int = 10_000,
         db.execute("INSERT INTO es_state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                    (CURSOR_KEY, str(new_cursor)))
     return {k: v for k, v in matches.items() if v}, new_cursor
+
+
+class PercolateMatcher:
+    """The alert engine's matcher on Elasticsearch (:class:`newsmon.alerts.match.Matcher`): the
+    rules are registered as percolator documents once per run, then each batch of candidate
+    articles is percolated in one request per ``BATCH`` documents. Built from the stored articles
+    with the same document builder as the sync, so a rule matches what `newsmon search
+    --backend elasticsearch` finds."""
+
+    backend = "elasticsearch"
+
+    def __init__(self, conn: Connection, timezones: dict[str, str] | None = None):
+        self.conn = conn
+        self.timezones = timezones or {}
+
+    def register(self, rules: Iterable[Any]) -> dict[str, int]:
+        return register_rules(self.conn, [(rule.name, rule.query) for rule in rules])
+
+    def matches(self, rules: Any, articles: Any) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {rule.name: set() for rule in rules}
+        if not out or not articles:
+            return out
+        docs = [article_document(a, self.timezones.get(a.get("source") or "")) for a in articles]
+        for article_id, names in percolate_documents(self.conn, docs).items():
+            for name in names:
+                if name in out:
+                    out[name].add(article_id)
+        return out

@@ -17,6 +17,11 @@ Why this shape:
 * **Timeouts.** A child running past its source's ``crawl_timeout`` gets SIGTERM (Scrapy closes
   cleanly and writes its run rows), then SIGKILL; its ``runs`` rows are marked failed with
   ``error/timeout``, or one is written when it died before writing any.
+* **Alerts between crawls.** With ``--alerts``, every crawl delivers the alerts of what it
+  stored. Two more jobs make digests and retries independent of crawls: ``alerts:digest`` fires
+  on the digest rules' cron lines and runs ``newsmon alerts run`` in a child; ``alerts:retry``
+  looks every ``NEWSMON_SCHEDULE_ALERTS_RETRY_SECONDS`` for a due failed delivery (one read-only
+  query) and runs the same child only when there is one.
 * **Signals.** SIGTERM/SIGINT: no new crawls; running ones get ``NEWSMON_SCHEDULE_STOP_GRACE_SECONDS``
   to finish, then are stopped as on a timeout (a second SIGINT skips the grace). SIGHUP, or a new
   modification time of the sources file, reloads the sources: jobs are added, replaced or removed
@@ -31,10 +36,12 @@ import logging
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,17 +52,25 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExe
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from newsmon.alerts.config import load_alerts
 from newsmon.config import Source, load_sources
 from newsmon.schedule.journal import Journal
 from newsmon.schedule.spec import parse_schedule
 from newsmon.search_index import IndexError_, SearchIndex
-from newsmon.store import DB_NAME, Store
+from newsmon.store import DB_NAME, Store, iso_utc
 from newsmon.yamlconf import ConfigError
 from settings import scrapy_settings
 
 logger = logging.getLogger("newsmon.schedule")
 JOB_TARGET = "newsmon.schedule.service:run_scheduled_crawl"
+ALERTS_TARGET = "newsmon.schedule.service:run_scheduled_alerts"
+DIGEST_JOB = "alerts:digest"
+RETRY_JOB = "alerts:retry"
+ALERTS_JOBS = (DIGEST_JOB, RETRY_JOB)
+ALERTS_RUNNING = "(alerts)"  # its key in SchedulerService.running: no source can be named so
 JOB_TABLE = "apscheduler_jobs"
 LOCK_NAME = "scheduler.lock"
 
@@ -70,6 +85,7 @@ def job_id(source: str) -> str:
 # -- settings ----------------------------------------------------------------------------------
 
 SETTING_NAMES = {
+    "alerts_retry_seconds": "NEWSMON_SCHEDULE_ALERTS_RETRY_SECONDS",
     "default": "NEWSMON_SCHEDULE_DEFAULT",
     "jitter_seconds": "NEWSMON_SCHEDULE_JITTER_SECONDS",
     "kill_after_seconds": "NEWSMON_SCHEDULE_KILL_AFTER_SECONDS",
@@ -88,6 +104,7 @@ NOT_FOR_CRAWLS = frozenset(SETTING_NAMES.values()) | {"NEWSMON_STATUS_SILENT_HOU
 class ScheduleSettings:
     """The ``NEWSMON_SCHEDULE_*`` settings (settings/scrapy_settings.py), after ``-s`` overrides."""
 
+    alerts_retry_seconds: float = 60.0
     default: str = "every 1h"
     jitter_seconds: float = 30.0
     kill_after_seconds: float = 3.0
@@ -208,6 +225,10 @@ def judge(result: ChildResult) -> tuple[str, dict[str, int], str | None]:
         return "stopped", counts, "stopped with the scheduler"
     if code == 0:
         return ("partial" if "partial" in statuses else "ok"), counts, None
+    if code == 1 and statuses and "failed" not in statuses:
+        # every source crawled; the exit status is an alert delivery that failed (retried later):
+        # the crawl did its job, the message says what the alerts did
+        return ("partial" if "partial" in statuses else "ok"), counts, last
     if code == 1:
         return "failed", counts, last
     if code == 2:
@@ -227,6 +248,27 @@ def judge(result: ChildResult) -> tuple[str, dict[str, int], str | None]:
 
 _SERVICE: "SchedulerService | None" = None
 _SCHEDULED: dict[str, datetime] = {}  # job id → the fire time the executor is about to run
+
+
+def run_scheduled_alerts(kind: str) -> None:
+    """The alerts jobs' target: ``kind`` is "digest" (always run) or "retry" (run when one is due)."""
+    service = _SERVICE
+    if service is None:
+        logger.error("no scheduler service in this process; alerts not run")
+        return
+    service.run_alerts(kind)
+
+
+def due_deliveries(data_dir: Path, now: datetime | None = None) -> int:
+    """Deliveries a ``newsmon alerts run`` would send now (new, to retry, interrupted)."""
+    stamp = iso_utc(now or datetime.now(timezone.utc))
+    path = Path(data_dir) / DB_NAME
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)) as db:
+            return db.execute("SELECT COUNT(*) FROM alert_deliveries WHERE (status IN ('pending', 'retry') AND "
+                              "next_attempt_at <= ?) OR status = 'sending'", (stamp,)).fetchone()[0]
+    except sqlite3.Error:
+        return 0
 
 
 def run_scheduled_crawl(source: str) -> None:
@@ -400,7 +442,7 @@ class SchedulerService:
         """Make the job store match ``sources``: unchanged jobs keep their next run time."""
         self._remember_mtime()
         wanted = {job_id(s.name): s for s in sources}
-        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default")}
+        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default") if job.id not in ALERTS_JOBS}
         for jid in sorted(set(existing) - set(wanted)):
             self.scheduler.remove_job(jid, jobstore="default")
             logger.info("unscheduled %s (no longer an enabled source)", jid.split(":", 1)[1])
@@ -424,16 +466,74 @@ class SchedulerService:
             (s.name, s.schedule or self.settings.default, job_id(s.name), self.timeout_for(s)) for s in sources])
         logger.info("%d source(s) scheduled: %d new, %d changed, %d kept, %d removed", len(wanted), added,
                     replaced, kept, len(set(existing) - set(wanted)))
+        self._apply_alerts()
+
+    def _apply_alerts(self) -> None:
+        """The digest and retry jobs of the alerts file (none without ``--alerts``). A rules file
+        that no longer loads keeps the current jobs (each crawl then reports the error)."""
+        wanted: dict[str, tuple[str, Any, str]] = {}
+        if self.config.alerts_file is not None:
+            try:
+                rules = load_alerts(self.config.alerts_file).rules
+            except ConfigError as exc:
+                logger.error("alerts jobs not updated: %s", exc)
+                return
+            digests = [r for r in rules if r.digest]
+            if digests:
+                name = "alerts digests: " + "; ".join(f"{r.name} {r.digest} ({r.timezone})" for r in digests)
+                trigger = OrTrigger([r.trigger() for r in digests]) if len(digests) > 1 else digests[0].trigger()
+                wanted[DIGEST_JOB] = (name, trigger, "digest")
+            every = self.settings.alerts_retry_seconds
+            wanted[RETRY_JOB] = (f"alerts retries: every {every:g}s", IntervalTrigger(seconds=every), "retry")
+        existing = {job.id: job for job in self.scheduler.get_jobs(jobstore="default") if job.id in ALERTS_JOBS}
+        for jid in set(existing) - set(wanted):
+            self.scheduler.remove_job(jid, jobstore="default")
+        for jid, (name, trigger, kind) in wanted.items():
+            job = existing.get(jid)
+            if job is not None and job.name == name and job.func_ref == ALERTS_TARGET:
+                continue
+            self.scheduler.add_job(ALERTS_TARGET, trigger=trigger, id=jid, name=name, kwargs={"kind": kind},
+                                   replace_existing=True, jobstore="default")
+            logger.info("scheduled %s", name)
+
+    def run_alerts(self, kind: str) -> None:
+        """``newsmon alerts run`` in a child: on a digest's time, or when a failed delivery is due."""
+        if self.stopping.is_set() or self.config.alerts_file is None:
+            return
+        if kind == "retry" and not due_deliveries(self.config.data_dir):
+            return
+        argv = [sys.executable, "-m", "newsmon.cli", "alerts", "run", "--alerts", str(self.config.alerts_file),
+                "--data", str(self.config.data_dir)]
+        with self.lock:  # shutdown gives it the crawls' grace period
+            if self.stopping.is_set() or ALERTS_RUNNING in self.running:
+                return
+            self.running[ALERTS_RUNNING] = 0
+        try:
+            result = run_child(argv, timeout=self.settings.timeout_seconds, kill_after=self.settings.kill_after_seconds,
+                               terminate=self.terminate)
+        except Exception as exc:  # noqa: BLE001 - never take the scheduler down
+            logger.exception("alerts run (%s) failed to start: %s", kind, exc)
+            return
+        finally:
+            with self.lock:
+                self.running.pop(ALERTS_RUNNING, None)
+        self._forward_stderr(f"alerts {kind}", result.stderr)
+        log = logger.info if result.exit_code == 0 else logger.warning
+        log("alerts run (%s) ended: exit %s%s", kind, result.exit_code,
+            f" ({result.ended_by})" if result.ended_by else "")
 
     def timeout_for(self, source: Source) -> float:
         return source.crawl_timeout or self.settings.timeout_seconds
 
     def next_runs(self) -> dict[str, datetime | None]:
-        return {job.id.split(":", 1)[1]: job.next_run_time for job in self.scheduler.get_jobs(jobstore="default")}
+        return {job.id.split(":", 1)[1]: job.next_run_time for job in self.scheduler.get_jobs(jobstore="default")
+                if job.id.startswith("crawl:")}
 
     # -- events --------------------------------------------------------------------------------
 
     def _on_not_run(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
+        if not event.job_id.startswith("crawl:"):
+            return  # an alerts job: the next one delivers what this one would have
         source = event.job_id.split(":", 1)[1]
         if event.code == EVENT_JOB_MISSED:
             when = getattr(event, "scheduled_run_time", None)

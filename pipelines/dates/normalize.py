@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipelines.languages import ANALYSED
@@ -144,7 +145,7 @@ def parse(
     iso = ISO.fullmatch(s)
     if iso:
         return _from_iso(iso, zone)
-    ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang)))
+    ctx = _Context(zone, base, lang, locale, grammar_for(_langs(lang, locale)))
     s = _GREGORIAN_SUFFIX.sub(r"\1", s)
     s, hijri = _take_hijri(s)
     s = mark_months(s, ctx.grammar)
@@ -187,10 +188,13 @@ def _split_lang(lang: str | None, locale: str | None) -> tuple[str | None, str |
     return (lang.lower() if lang else None), locale
 
 
-def _langs(lang: str | None) -> tuple[str, ...]:
+def _langs(lang: str | None, locale: str | None = None) -> tuple[str, ...]:
     if lang is None:
         return tuple(lexicon.MONTHS)
-    return (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
+    langs = (lang, "en") if lang in lexicon.MONTHS and lang != "en" else ("en",)
+    if lang == "ru" and (locale or "").upper().endswith("-KZ"):
+        langs += ("kk",)  # Russian-language outlets in Kazakhstan also write Kazakh month names
+    return langs
 
 
 # --- pieces ---------------------------------------------------------------------------------
@@ -424,12 +428,29 @@ def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
     dt = data.date_obj if data else None
     if dt is None or data.period not in ("day", "time"):  # "février 2025" names no day
         return None
+    if _time_only(text, parser):  # "14:30", "à 14h30": dateparser puts such a time on a day of its own choosing
+        return None
     has_time = bool(TIME.search(s)) or data.period == "time"
     if not has_time:
         return ParsedDate(dt.date(), False)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=ctx.zone)
     return ParsedDate(dt.astimezone(UTC).replace(microsecond=0), True)
+
+
+def _time_only(text: str, parser: Any) -> bool:
+    """True when ``text`` without its times of day holds no digit, no month and no word that
+    dateparser reads as a day ("lundi" is one; "à", which dateparser would also take, is not)."""
+    rest = TIME.sub(" ", text).strip(" ,.-")
+    if _HAS_DIGIT.search(rest) or MONTH_MARK in rest:
+        return False
+    if not any(len(word) >= 3 for word in re.findall(r"\w+", rest)):  # "", "à", "at", "в": no day named
+        return True
+    try:
+        data = parser.get_date_data(rest)
+    except Exception:  # as above: a miss is a miss
+        return True
+    return data.date_obj is None or data.period != "day"
 
 
 _EN_MONTHS = ("", "January", "February", "March", "April", "May", "June", "July", "August",

@@ -1,0 +1,79 @@
+"""`newsmon serve`: the search page and JSON API on this machine (read-only)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+import sys
+from pathlib import Path
+
+import click
+import uvicorn
+
+from newsmon.alerts.config import DEFAULT_ALERTS_FILE
+from newsmon.commands.common import data_option, default_data_dir, user_errors
+from newsmon.config import DEFAULT_SOURCES_FILE
+from newsmon.store import Store
+from newsmon.web.app import ServeConfig, create_app
+
+TOKEN_ENV = "NEWSMON_SERVE_TOKEN"
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command("serve")
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=f"Address to bind. Anything but loopback requires ${TOKEN_ENV}.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port (0: any free port; the first line printed is the URL).")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_SOURCES_FILE, show_default=True, help="Sources file (each source's time zone).")
+@click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_ALERTS_FILE, show_default=True, help="Alert rules file (shown on the alerts page).")
+@user_errors
+def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alerts_file: Path) -> None:
+    """Serve a read-only search page and JSON API over the stored articles.
+
+    Pages: search with facets, mentions over time, articles, alert rules with their feeds, crawl
+    runs and source health. API: /api/search, /api/articles/{id}, /api/runs, /api/sources and
+    the OpenAPI schema at /openapi.json. Binds 127.0.0.1 by default; on any other address every
+    request must carry the token from $NEWSMON_SERVE_TOKEN (Authorization: Bearer, or open the
+    page once with ?token=).
+
+    Example: newsmon serve --port 8080   (then open http://127.0.0.1:8080/)
+    """
+    token = os.environ.get(TOKEN_ENV) or None
+    if not loopback(host) and not token:
+        click.echo(f"newsmon: error: --host {host} is reachable from other machines: set {TOKEN_ENV} "
+                   "to a secret token first (or bind 127.0.0.1)", err=True)
+        sys.exit(2)
+    data_dir = data_dir or default_data_dir()
+    Store(data_dir, readonly=True).close()  # no store yet: one line and exit 2, before listening
+    app = create_app(ServeConfig(data_dir, token=token, sources_file=sources_file, alerts_file=alerts_file))
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            click.echo(f"newsmon: error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+        sock.listen(2048)  # connections made after the URL is printed wait in the backlog
+        bound = sock.getsockname()[1]
+        shown = f"[{host}]" if family == socket.AF_INET6 else host
+        click.echo(f"http://{shown}:{bound}/", nl=True)
+        sys.stdout.flush()
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
