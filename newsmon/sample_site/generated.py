@@ -108,6 +108,7 @@ class Site:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = 15  # a kept-alive connection its client left open ends, and its socket is closed
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -125,7 +126,8 @@ class Site:
                 self.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
-        self.server.daemon_threads = True
+        # joined on close, each with its connection closed: nothing left to a later test's GC
+        self.server.daemon_threads = False
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
