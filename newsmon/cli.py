@@ -29,6 +29,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("alerts", "alerts"),
     ("es", "es"),
     ("kibana", "kibana"),
+    ("frontier", "frontier"),
+    ("merge", "merge_command"),
 ]
 
 

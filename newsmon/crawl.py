@@ -26,6 +26,8 @@ from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed, StoreFailed
+from newsmon.frontier import FrontierFailed
+from newsmon.frontier.client import RedisFrontierClient
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -41,6 +43,7 @@ class CrawlOptions:
     progress: bool = False
     log_level: str = "WARNING"
     extra_settings: dict[str, Any] = field(default_factory=dict)
+    frontier: str | None = None  # redis://HOST:PORT/DB: share the frontier with other workers (crawler/frontier.py)
 
 
 def search_terms(topics: list[Any]) -> dict[str, list[str]]:
@@ -122,20 +125,50 @@ def quiet_duplicate_loggers() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def use_frontier(settings: Any, url: str) -> None:
+    """Switch a crawl's settings to the shared frontier: its scheduler, seeding, shared delay and
+    robots.txt, in place of the one-process components (merged into the project's dicts)."""
+    downloader = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
+    robots_order = downloader.pop("crawler.robots.RobotsVerdict", None) or 100
+    downloader["crawler.robots.RobotsVerdict"] = None
+    downloader["crawler.frontier.SharedRobots"] = robots_order
+    downloader["crawler.throttle.SourceDelay"] = None
+    # last before the download handler (after the HTTP cache: a cached answer takes no turn), so
+    # that as little as possible runs between taking the host's turn and sending
+    downloader["crawler.frontier.SharedDelay"] = 950
+    spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
+    spider["crawler.frontier.FrontierSeeding"] = 10
+    # Each host's delay is kept in Redis for the cluster (SharedDelay), taken as the request
+    # leaves; a local slot delay, or AutoThrottle's, would hold a request after its turn was
+    # taken and bunch it with the next worker's.
+    slots = settings.getdict("DOWNLOAD_SLOTS")
+    delays = {host: float(conf["delay"]) for host, conf in slots.items() if conf.get("delay")}
+    delays["*"] = settings.getfloat("DOWNLOAD_DELAY")
+    local_slots = {host: {k: v for k, v in conf.items() if k != "delay"} for host, conf in slots.items()}
+    settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.SharedScheduler",
+                      "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider,
+                      "NEWSMON_FRONTIER_DELAYS": delays, "DOWNLOAD_SLOTS": local_slots, "DOWNLOAD_DELAY": 0,
+                      "AUTOTHROTTLE_ENABLED": False}, priority="cmdline")
+
+
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
     crawl_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")  # tests may name another
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
+    if options.frontier:
+        use_frontier(settings, options.frontier)
     process = CrawlerProcess(settings)
     logging.setLogRecordFactory(ScrubbedRecord)  # crawled URLs, headers and errors reach the log
     if options.log_level == "WARNING":
         quiet_duplicate_loggers()
     failures: list[BaseException] = []
     store = CrawlSink(options.data_dir)  # the crawl's one writer, for every component
+    frontier = RedisFrontierClient(options.frontier, settings.get("NEWSMON_FRONTIER_KEY")) if options.frontier else None
     try:
-        deferred = process.crawl(NewsSpider, store=store)
+        crawler = process.create_crawler(NewsSpider)
+        deferred = process.crawl(crawler, store=store, frontier=frontier)
         deferred.addErrback(lambda failure: failures.append(failure.value))
         # Everything built so far (modules, the language model, compiled topics, Scrapy's
         # components) lives as long as the crawl: keep it out of every later collection.
@@ -145,6 +178,8 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     finally:
         failure, saved = store.failure, store.saved
         store.close()
+        if frontier is not None:
+            frontier.close()
     if failure is not None:
         raise StoreFailed(f"{failure}; the crawl stopped there. The {saved} article{'s' if saved != 1 else ''} "
                           "it stored are kept; free space (or fix the permissions) and crawl again for the rest")
@@ -153,4 +188,7 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     if failures:
         f = failures[0]
         raise CrawlFailed(f"crawl could not run: {type(f).__name__}: {f}")
+    frontier_error = crawler.stats.get_value("newsmon/frontier/error") if crawler.stats else None
+    if frontier_error:
+        raise FrontierFailed(frontier_error)  # what was stored is kept; the crawl is not whole
     return crawl_id

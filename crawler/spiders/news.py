@@ -26,6 +26,7 @@ import scrapy
 from scrapy.crawler import Crawler
 
 from crawler.sources import Source
+from crawler.frontier_protocol import Frontier
 from crawler.store import CrawlStore
 from crawler.spiders.aggregators import AggregatorLinks
 from crawler.spiders.core import LIMIT_SETTINGS, failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
@@ -39,11 +40,13 @@ from pipelines.dates.normalize import iso_utc
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):
     name = "news"
 
-    def __init__(self, store: CrawlStore | None = None, sources: list[Source] | None = None, **kwargs: Any):
+    def __init__(self, store: CrawlStore | None = None, sources: list[Source] | None = None,
+                 frontier: Frontier | None = None, **kwargs: Any):
         if store is None:
             raise ValueError("NewsSpider needs the crawl's store (store=...): run it with `newsmon crawl`")
         super().__init__(**kwargs)
         self.store = store
+        self.frontier = frontier  # a frontier shared with other workers (crawler/frontier.py), or None
         self._sources_arg = sources
 
     @classmethod

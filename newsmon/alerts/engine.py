@@ -64,6 +64,7 @@ class Report:
     failed: int = 0
     dead: int = 0
     unroutable: int = 0  # deliveries whose rule or channel is no longer configured
+    claimed_elsewhere: int = 0  # shared frontier: another worker claimed (and sends or sent) the message
     stories_assigned: int = 0
     backend: str = "embedded"  # what matched the rules: "embedded" or "elasticsearch" (percolation)
     lines: list[str] = field(default_factory=list)  # one per failure, safe to print
@@ -75,12 +76,14 @@ class Report:
                 f"{self.dead} given up")
         if self.unroutable:
             text += f", {self.unroutable} waiting for a rule or channel no longer configured"
+        if self.claimed_elsewhere:
+            text += f", {self.claimed_elsewhere} left to the worker that claimed them"
         return text
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("evaluated", "matched", "messages", "sent", "failed", "dead",
-                                               "unroutable", "stories_assigned", "backend")} | {"problems": self.lines,
-                                                                                      "notes": self.notes}
+                                               "unroutable", "stories_assigned", "backend", "claimed_elsewhere")} | {
+            "problems": self.lines, "notes": self.notes}
 
 
 def utc(moment: datetime | None = None) -> datetime:
@@ -322,8 +325,13 @@ def backoff(config: AlertsFile, attempts: int) -> float:
     return min(config.retry_base_seconds * 2 ** max(attempts - 1, 0), config.retry_max_seconds)
 
 
-def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sender: Sender = send_one) -> None:
-    """Every due delivery: new, to retry, or left ``sending`` by a process that died."""
+def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sender: Sender = send_one,
+            claims: Any = None) -> None:
+    """Every due delivery: new, to retry, or left ``sending`` by a process that died.
+
+    ``claims`` (:class:`newsmon.frontier.Claims`, workers of a shared frontier): each message is
+    claimed on (idempotency key, channel) with an atomic create before it is sent, confirmed
+    after, released after a failure; a message another worker claimed is not sent here."""
     stamp = iso_utc(now)
     rows = store.db.execute(
         "SELECT d.id, d.channel, d.label, d.attempts, a.rule, a.kind, a.idempotency_key, a.items, d.status "
@@ -338,6 +346,12 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
             report.unroutable += 1
             continue
         message = {"kind": row[5], "key": row[6], "items": json.loads(row[7])}
+        if claims is not None and not claims.claim(row[6], channel_key):
+            report.claimed_elsewhere += 1  # sent (or being sent) by the worker holding the claim
+            with store.transaction() as db:
+                db.execute("UPDATE alert_deliveries SET status = 'sent', last_error = ? WHERE id = ?",
+                           ("claimed by another worker of the shared frontier", delivery_id))
+            continue
         with store.transaction() as db:
             db.execute("UPDATE alert_deliveries SET status = 'sending' WHERE id = ?", (delivery_id,))
         attempts += 1
@@ -351,6 +365,8 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
             with store.transaction() as db:
                 db.execute("UPDATE alert_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? "
                            "WHERE id = ?", ("dead" if dead else "retry", attempts, retry_at, reason, delivery_id))
+            if claims is not None:
+                claims.release(row[6], channel_key)
             if dead:
                 report.dead += 1
                 report.lines.append(f"{rule_name} → {label}: {reason} (attempt {attempts}/{config.max_attempts}, "
@@ -362,6 +378,8 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
             continue
         if os.environ.get(FAULT_ENV) == "exit-after-send":
             os._exit(70)  # fault injection: the channel accepted, the record is not written
+        if claims is not None:
+            claims.confirm(row[6], channel_key)
         with store.transaction() as db:
             db.execute("UPDATE alert_deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL "
                        "WHERE id = ?", (attempts, iso_utc(utc()), delivery_id))
@@ -371,7 +389,7 @@ def deliver(store: Store, config: AlertsFile, now: datetime, report: Report, sen
 # -- one run -------------------------------------------------------------------------------------
 
 def run(data_dir: str | Path, config: AlertsFile, *, now: datetime | None = None, matcher: Matcher | None = None,
-        sender: Sender = send_one) -> Report:
+        sender: Sender = send_one, claims: Any = None) -> Report:
     """Everything pending: stories, unevaluated articles, new and due digest messages, and
     every due delivery (new, failed, interrupted). Without ``matcher``: Elasticsearch
     percolation when a cluster is configured (the rules are registered in its rules index
@@ -394,7 +412,7 @@ def run(data_dir: str | Path, config: AlertsFile, *, now: datetime | None = None
                     report.messages += 1
             elif compose(store, rule, "alert", now):
                 report.messages += 1
-        deliver(store, config, now, report, sender)
+        deliver(store, config, now, report, sender, claims)
     return report
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from newsmon.commands.common import (data_option, default_data_dir, json_option,
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
 from newsmon.crawl import CrawlOptions, known_settings, run_crawl
 from newsmon.es.hooks import sync_after_crawl
+from newsmon.frontier import ENV as FRONTIER_ENV, LEASE_ENV, Claims, FrontierFailed, check_reachable
+from newsmon.frontier import check_url as check_frontier_url
 from crawler.runs import cap_notes, reasons, summarize
 from newsmon.errors import StoreFailed
 from newsmon.store import Store, StoreError
@@ -124,12 +127,15 @@ def report_failures(summary: list[dict]) -> int:
               help="Skip feed/sitemap entries older than DAYS for every source (0: no limit, for a backfill).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="Override a Scrapy/newsmon setting for this crawl (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.")
+@click.option("--frontier", "frontier_url", metavar="redis://HOST:PORT/DB", envvar=FRONTIER_ENV, default=None,
+              help=f"Share the frontier with other workers on this Redis (or ${FRONTIER_ENV}); see "
+                   "'Running on several machines' in the README.")
 @json_option
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @user_errors
 def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, topics_file: Path,
           alerts_file: Path | None, keep_all: bool, max_age: int | None, overrides: tuple[str, ...],
-          as_json: bool, verbose: int) -> None:
+          frontier_url: str | None, as_json: bool, verbose: int) -> None:
     """Crawl sources: discover, fetch, extract, date, match, store and index articles.
 
     Example: newsmon crawl --source hespress-fr --max-age 7
@@ -140,8 +146,15 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     alert_rules = load_alerts(alerts_file) if alerts_file is not None else None
     if not sources:
         raise click.UsageError(f"{sources_file}: no enabled sources")
+    if frontier_url:
+        check_frontier_url(frontier_url)
+        lease = os.environ.get(LEASE_ENV)
+        if lease and not any(o.partition("=")[0].strip() == LEASE_ENV for o in overrides):
+            overrides = (f"{LEASE_ENV}={lease}", *overrides)  # the environment, below -s
     extra = parse_overrides(overrides)
     check_data_dir(data_dir)
+    if frontier_url:
+        check_reachable(frontier_url)
     if alert_rules is not None:  # before crawling: a new rule covers what this crawl stores
         from newsmon.alerts.engine import register_rules  # deferred: ~0.2 s of imports (Apprise)
 
@@ -150,10 +163,14 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     options = CrawlOptions(
         data_dir=data_dir, topics_file=topics_file, topics=topics, keep_all=keep_all, max_age_days=max_age,
         progress=sys.stderr.isatty(), log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
-        extra_settings=extra,
+        extra_settings=extra, frontier=frontier_url or None,
     )
     try:
         crawl_id = run_crawl(sources, options)
+    except FrontierFailed as exc:
+        # stored articles are kept; exit 1, as for a failed source: the run is not whole
+        click.echo(printable(f"newsmon: error: {exc}"), err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("newsmon: crawl interrupted before it started; nothing was fetched", err=True)
         sys.exit(130)
@@ -178,7 +195,12 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
         with Store(data_dir) as store:
             assign_stories(store)
         if alert_rules is not None:
-            report = run_alerts(data_dir, alert_rules)
+            claims = Claims(frontier_url) if frontier_url else None  # exactly once across workers
+            try:
+                report = run_alerts(data_dir, alert_rules, claims=claims)
+            finally:
+                if claims is not None:
+                    claims.close()
             print_report(report, as_json=False)
             code = code or (1 if report.failed or report.dead else 0)
     except KeyboardInterrupt:

@@ -1,0 +1,291 @@
+"""The shared frontier on Redis: keys, one Lua script per operation, and the client the crawl uses.
+
+A request is a hash entry (id → JSON of Scrapy's ``Request.to_dict``); the queue is a sorted set
+of ids (higher priority first, then first in, first out); a lease is the id in a second sorted
+set scored by its expiry, in Redis's own clock (``TIME``), so the workers' clocks do not matter.
+Every script runs atomically and checks the frontier's *epoch* (a random id written when the
+crawl starts): a Redis restarted without its data answers ``EPOCH``, which becomes
+:class:`crawler.frontier_protocol.FrontierLost`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+from crawler.frontier_protocol import FrontierLost, FrontierUnreachable
+
+REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, ConnectionError, OSError)
+
+
+def connect(url: str) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
+
+
+def shown(url: str) -> str:
+    """The URL without its password (never printed)."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+
+
+class Keys:
+    """Every key of one frontier, under ``prefix``."""
+
+    def __init__(self, prefix: str = "newsmon:frontier"):
+        self.prefix = prefix
+        self.epoch = f"{prefix}:epoch"  # random id of this crawl; absent: nothing running or lost
+        self.state = f"{prefix}:state"  # "running" or "finished"
+        self.seed = f"{prefix}:seed"  # worker seeding now (expires), or "done"
+        self.seq = f"{prefix}:seq"  # request id counter
+        self.queue = f"{prefix}:queue"  # zset id → order (negative priority first, then FIFO)
+        self.leases = f"{prefix}:leases"  # zset id → lease expiry (Redis time, seconds)
+        self.owner = f"{prefix}:owner"  # hash id → worker holding the lease
+        self.requests = f"{prefix}:requests"  # hash id → serialized request
+        self.seen = f"{prefix}:seen"  # set of request fingerprints
+        self.workers = f"{prefix}:workers"  # zset worker → heartbeat expiry
+        self.stats = f"{prefix}:stats"  # hash: pushed, duplicates, leased, acked, expired, released
+        self.hosts = f"{prefix}:hosts"  # hash host → requests queued so far (interleaves hosts)
+
+    def host_next(self, host: str) -> str:
+        return f"{self.prefix}:next:{host}"
+
+    def robots(self, netloc: str) -> str:
+        return f"{self.prefix}:robots:{netloc}"
+
+    def all_patterns(self) -> list[str]:
+        return [f"{self.prefix}:*"]
+
+
+# -- scripts (one round trip each; every one checks the epoch) -----------------------------------
+_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
+_EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('EPOCH frontier lost') end ")
+
+# KEYS: epoch state seed seq queue leases owner requests seen workers stats hosts; ARGV: new epoch, worker, ttl
+OPEN = """
+local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local epoch = redis.call('GET', KEYS[1])
+local state = redis.call('GET', KEYS[2])
+if epoch and state ~= 'finished' then
+  redis.call('ZADD', KEYS[10], now + tonumber(ARGV[3]), ARGV[2])
+  return {epoch, 0}
+end
+redis.call('DEL', KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[11], KEYS[12])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], 'running')
+redis.call('ZADD', KEYS[10], now + tonumber(ARGV[3]), ARGV[2])
+return {ARGV[1], 1}
+"""
+
+# KEYS: epoch seen seq requests queue stats hosts; ARGV: epoch, then (fingerprint|'', order, host,
+# body) quadruples. The queue's order: higher priority first; within a priority, round robin over
+# hosts (a host's n-th request before any host's n+1-th), so that the requests a worker leases
+# at once belong to different hosts and do not all wait on one host's delay.
+PUSH = _EPOCH + """
+local added = 0
+for i = 2, #ARGV, 4 do
+  local fp = ARGV[i]
+  if fp == '' or redis.call('SADD', KEYS[2], fp) == 1 then
+    local id = redis.call('INCR', KEYS[3])
+    local n = redis.call('HINCRBY', KEYS[7], ARGV[i + 2], 1)
+    redis.call('HSET', KEYS[4], id, ARGV[i + 3])
+    redis.call('ZADD', KEYS[5], tonumber(ARGV[i + 1]) * 1e12 + n * 1e6 + id % 1000000, id)
+    added = added + 1
+  else
+    redis.call('HINCRBY', KEYS[6], 'duplicates', 1)
+  end
+end
+redis.call('HINCRBY', KEYS[6], 'pushed', added)
+return added
+"""
+
+# KEYS: epoch queue leases owner requests stats; ARGV: epoch, worker, lease seconds, count
+POP = _EPOCH + _NOW + """
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, 100)
+for _, id in ipairs(expired) do
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('ZADD', KEYS[2], -1e15 + tonumber(id), id)
+  redis.call('HINCRBY', KEYS[6], 'expired', 1)
+end
+local out = {}
+local popped = redis.call('ZPOPMIN', KEYS[2], tonumber(ARGV[4]))
+for i = 1, #popped, 2 do
+  local id = popped[i]
+  local body = redis.call('HGET', KEYS[5], id)
+  if body then
+    redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), id)
+    redis.call('HSET', KEYS[4], id, ARGV[2])
+    out[#out + 1] = id
+    out[#out + 1] = body
+  end
+end
+redis.call('HINCRBY', KEYS[6], 'leased', #out / 2)
+return out
+"""
+
+# KEYS: epoch leases owner requests stats; ARGV: epoch, ids...
+ACK = _EPOCH + """
+for i = 2, #ARGV do
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  redis.call('HDEL', KEYS[3], ARGV[i])
+  redis.call('HDEL', KEYS[4], ARGV[i])
+end
+redis.call('HINCRBY', KEYS[5], 'acked', #ARGV - 1)
+return #ARGV - 1
+"""
+
+# KEYS: epoch queue leases owner stats; ARGV: epoch, ids... → back to the head of the queue (a worker stopping)
+RELEASE = _EPOCH + """
+local n = 0
+for i = 2, #ARGV do
+  if redis.call('ZREM', KEYS[3], ARGV[i]) == 1 then
+    redis.call('HDEL', KEYS[4], ARGV[i])
+    redis.call('ZADD', KEYS[2], -1e15 + tonumber(ARGV[i]), ARGV[i])
+    n = n + 1
+  end
+end
+redis.call('HINCRBY', KEYS[5], 'released', n)
+return n
+"""
+
+# KEYS: epoch leases workers seed; ARGV: epoch, worker, lease seconds, seeding (1/0), ids...
+HEARTBEAT = _EPOCH + _NOW + """
+redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[2])
+for i = 5, #ARGV do
+  redis.call('ZADD', KEYS[2], 'XX', now + tonumber(ARGV[3]), ARGV[i])
+end
+if ARGV[4] == '1' and redis.call('GET', KEYS[4]) == ARGV[2] then
+  redis.call('EXPIRE', KEYS[4], math.ceil(tonumber(ARGV[3])))
+end
+return 1
+"""
+
+# KEYS: epoch queue leases seed state; ARGV: epoch → {queued, leased, seed}; marks finished when done
+PROGRESS = _EPOCH + """
+local queued = redis.call('ZCARD', KEYS[2])
+local leased = redis.call('ZCARD', KEYS[3])
+local seed = redis.call('GET', KEYS[4]) or ''
+if queued == 0 and leased == 0 and seed == 'done' then redis.call('SET', KEYS[5], 'finished') end
+return {queued, leased, seed}
+"""
+
+# KEYS: epoch seed; ARGV: epoch, worker, ttl → 'mine' | 'done' | 'other' | 'free'
+SEED = _EPOCH + """
+local seed = redis.call('GET', KEYS[2])
+if seed == 'done' then return 'done' end
+if seed == ARGV[2] then return 'mine' end
+if seed then return 'other' end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', math.ceil(tonumber(ARGV[3])))
+return 'mine'
+"""
+
+# KEYS: next-allowed key; ARGV: delay seconds → 0: send now (the next one is reserved), else
+# seconds to wait before asking again. Taken when the request is ready to leave, not in advance:
+# a worker whose event loop was busy when its turn came cannot send two requests back to back.
+RESERVE = _NOW + """
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now >= nxt then
+  redis.call('SET', KEYS[1], tostring(now + tonumber(ARGV[1])), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 60000)
+  return '0'
+end
+return tostring(nxt - now)
+"""
+
+
+
+class RedisFrontierClient:
+    """:class:`crawler.frontier_protocol.Frontier` on one Redis database, keys under ``prefix``."""
+
+    def __init__(self, url: str, prefix: str = "newsmon:frontier"):
+        self.url = shown(url)
+        self.redis = connect(url)
+        self.keys = Keys(prefix)
+        self.epoch = ""
+        self._scripts = {name: self.redis.register_script(text) for name, text in
+                         (("open", OPEN), ("push", PUSH), ("pop", POP), ("ack", ACK), ("heartbeat", HEARTBEAT),
+                          ("progress", PROGRESS), ("seed", SEED), ("reserve", RESERVE), ("release", RELEASE))}
+
+    def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return self._scripts[name](keys=keys, args=args)
+        except redis.ResponseError as exc:
+            if "EPOCH" in str(exc):
+                raise FrontierLost(str(exc)) from None
+            raise
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(f"{type(exc).__name__}: {exc}") from None
+
+    def open(self, worker: str, lease: float) -> bool:
+        k = self.keys
+        epoch, created = self._run("open", [k.epoch, k.state, k.seed, k.seq, k.queue, k.leases, k.owner, k.requests,
+                                            k.seen, k.workers, k.stats, k.hosts], [uuid.uuid4().hex, worker, lease])
+        self.epoch = epoch.decode()
+        return bool(created)
+
+    def push(self, requests: list[tuple[str, int, str, str]]) -> int:
+        k = self.keys
+        return int(self._run("push", [k.epoch, k.seen, k.seq, k.requests, k.queue, k.stats, k.hosts],
+                             [self.epoch, *[x for quad in requests for x in quad]]))
+
+    def pop(self, worker: str, lease: float, count: int) -> list[tuple[str, bytes]]:
+        k = self.keys
+        out = self._run("pop", [k.epoch, k.queue, k.leases, k.owner, k.requests, k.stats],
+                        [self.epoch, worker, lease, count])
+        return [(out[i].decode(), out[i + 1]) for i in range(0, len(out), 2)]
+
+    def ack(self, ids: list[str]) -> None:
+        k = self.keys
+        self._run("ack", [k.epoch, k.leases, k.owner, k.requests, k.stats], [self.epoch, *ids])
+
+    def release(self, ids: list[str]) -> None:
+        k = self.keys
+        self._run("release", [k.epoch, k.queue, k.leases, k.owner, k.stats], [self.epoch, *ids])
+
+    def heartbeat(self, worker: str, lease: float, seeding: bool, ids: list[str]) -> None:
+        k = self.keys
+        self._run("heartbeat", [k.epoch, k.leases, k.workers, k.seed],
+                  [self.epoch, worker, lease, "1" if seeding else "0", *ids])
+
+    def progress(self) -> tuple[int, int, bool]:
+        k = self.keys
+        queued, leased, seed = self._run("progress", [k.epoch, k.queue, k.leases, k.seed, k.state], [self.epoch])
+        return int(queued), int(leased), seed == b"done"
+
+    def claim_seed(self, worker: str, lease: float) -> str:
+        return self._run("seed", [self.keys.epoch, self.keys.seed], [self.epoch, worker, lease]).decode()
+
+    def seed_done(self) -> None:
+        try:
+            self.redis.set(self.keys.seed, "done")
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def sign_off(self, worker: str) -> None:
+        try:
+            self.redis.zrem(self.keys.workers, worker)
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def reserve(self, host: str, delay: float) -> float:
+        return float(self._run("reserve", [self.keys.host_next(host)], [delay]))
+
+    def robots_get(self, netloc: str) -> bytes | None:
+        try:
+            return self.redis.get(self.keys.robots(netloc))
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def robots_set(self, netloc: str, body: bytes, ttl: int) -> None:
+        try:
+            self.redis.set(self.keys.robots(netloc), body, ex=ttl)
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def close(self) -> None:
+        self.redis.close()

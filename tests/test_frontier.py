@@ -1,0 +1,341 @@
+"""N crawl workers on one Redis frontier: real redis-server, real `newsmon crawl` processes, a
+generated site on many loopback hosts (newsmon/sample_site/generated.py) that records every
+request it answers.
+
+redis-server is Debian's (scripts/system-deps installs it), started here on a free loopback port
+with persistence off unless a test turns it on, and stopped by its pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from newsmon.sample_site.generated import LANGS, Site
+from tests.conftest import ROOT, run_newsmon, write_sources
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+pytestmark = pytest.mark.skipif(not Path(REDIS_SERVER).exists(),
+                                reason="redis-server missing: run scripts/system-deps (Debian's redis-server)")
+
+LOCAL = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False",
+         "-s", "DOWNLOAD_TIMEOUT=15")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RedisServer:
+    def __init__(self, workdir: Path, persistent: bool = False):
+        self.port = free_port()
+        self.workdir = workdir
+        self.persistent = persistent
+        self.proc: subprocess.Popen | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        persistence = (["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if self.persistent
+                       else ["--appendonly", "no", "--save", ""])
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--daemonize", "no", "--dir", str(self.workdir), *persistence],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        try:
+            for _ in range(100):
+                try:
+                    if client.ping():
+                        return
+                except redis.ConnectionError:
+                    time.sleep(0.05)
+            raise RuntimeError("redis-server did not start")
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def sources_for(site: Site, path: Path, delay: float | None = None) -> Path:
+    sources = []
+    for i, url in enumerate(site.sitemaps()):
+        source = {"name": f"gen-{i:02d}", "language": LANGS[i % 3], "sitemaps": [url]}
+        if delay is not None:
+            source["delay"] = delay
+        sources.append(source)
+    return write_sources(path, sources)
+
+
+def start_worker(sources: Path, data: Path, frontier: str, *extra: str, env: dict | None = None) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data", str(data),
+                             "--keep-all", "--json", "--frontier", frontier, *LOCAL, *extra],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+
+
+def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def stored_ids(data: Path) -> list[str]:
+    db = data / "newsmon.db"
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in con.execute("SELECT id FROM articles")]
+    finally:
+        con.close()
+
+
+def status(url: str) -> dict:
+    result = run_newsmon("frontier", "status", "--frontier", url, "--json")
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def article_fetches(site: Site) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for host, requests in site.requests.items():
+        for _, path in requests:
+            if path.startswith("/news/"):
+                counts[f"{host}{path}"] = counts.get(f"{host}{path}", 0) + 1
+    return counts
+
+
+def test_three_workers_store_every_article_exactly_once(tmp_path: Path, redis_server: RedisServer) -> None:
+    from tests.es_fake import FakeES
+
+    total = 600
+    settings = tmp_path / "newsmon.yaml"
+    settings.write_text("# no elasticsearch block: NEWSMON_ES_URL configures it\n", encoding="utf-8")
+    with Site(total, hosts=12) as site, FakeES(9) as es:
+        es_env = {"NEWSMON_ES_URL": es.url, "NEWSMON_SETTINGS": str(settings), "NEWSMON_ES_API_KEY": "",
+                  "NEWSMON_ES_USER": "", "NEWSMON_ES_PASSWORD": "", "NEWSMON_ES_CA_CERTS": ""}
+        setup = run_newsmon("es", "setup", env=es_env)
+        assert setup.code == 0, setup.stderr
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url, env=es_env) for i in range(3)]
+        results = [finish(w) for w in workers]
+        fetches = article_fetches(site)
+        es_ids = [doc_id for name in es.aliases.get("newsmon-articles", {}) for doc_id in es.indices[name].docs]
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    per_worker = [stored_ids(tmp_path / f"w{i}") for i in range(3)]
+    every = [i for ids in per_worker for i in ids]
+    assert len(every) == total and len(set(every)) == total  # stored once, across the three stores
+    assert all(len(ids) > 0 for ids in per_worker), [len(ids) for ids in per_worker]  # all three worked
+    assert len(fetches) == total and set(fetches.values()) == {1}  # and each page fetched once
+    summaries = [json.loads(out) for _, out, _ in results]
+    assert sum(r["new"] for s in summaries for r in s) == total
+    # every worker synced its own store to the same alias after its crawl: one document per article
+    assert len(es_ids) == total and set(es_ids) == set(every)
+
+    info = status(redis_server.url)
+    assert info["state"] == "finished" and info["queued"] == 0 and info["leased"] == 0 and info["seeded"]
+    assert info["counts"]["pushed"] == info["counts"]["acked"] == total + 12  # 12 sitemaps + the articles
+    assert info["workers"] == []  # each worker signed off
+
+    merged = run_newsmon("merge", *(str(tmp_path / f"w{i}") for i in range(3)), "--data", str(tmp_path / "all"),
+                         "--json")
+    assert merged.code == 0, merged.stderr
+    assert json.loads(merged.stdout)["articles"] == total
+    assert len(stored_ids(tmp_path / "all")) == total
+
+
+def test_sigkilled_worker_loses_nothing_and_a_stopped_one_hands_back(tmp_path: Path,
+                                                                     redis_server: RedisServer) -> None:
+    total = 100
+    with Site(total, hosts=5) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=0.15)  # long enough to kill mid-crawl
+        victim = start_worker(sources, tmp_path / "victim", redis_server.url, "-s", "NEWSMON_FRONTIER_LEASE=2")
+        # a 60 s lease: if its requests were not handed back when it stops, the crawl would wait for them
+        quitter = start_worker(sources, tmp_path / "quitter", redis_server.url)
+        survivor = start_worker(sources, tmp_path / "survivor", redis_server.url, "-s", "NEWSMON_FRONTIER_LEASE=2")
+        client = redis.Redis.from_url(redis_server.url)
+
+        def holds(proc: subprocess.Popen) -> bool:
+            return any(f":{proc.pid}".encode() in owner for owner in client.hvals("newsmon:frontier:owner"))
+
+        try:
+            deadline = time.monotonic() + 120
+            while not (int(client.hget("newsmon:frontier:stats", "acked") or 0) >= 20 and holds(victim)
+                       and holds(quitter)):
+                assert time.monotonic() < deadline, "the crawl never got going"
+                time.sleep(0.05)
+            os.kill(victim.pid, signal.SIGKILL)  # with leases held
+            os.kill(quitter.pid, signal.SIGTERM)  # a clean stop
+            victim.communicate(timeout=10)
+            quitter_code, _, quitter_err = finish(quitter, timeout=60)
+            assert not holds(quitter)  # handed back as it stopped, not left to expire
+            started = time.monotonic()
+            code, _, err = finish(survivor)
+            took = time.monotonic() - started
+        finally:
+            client.close()
+    assert victim.returncode == -signal.SIGKILL
+    assert quitter_code == 130, quitter_err[-2000:]
+    assert code == 0, err[-2000:]
+    assert took < 45  # well before the quitter's 60 s leases would have expired
+    stores = [tmp_path / name for name in ("victim", "quitter", "survivor")]
+    ids = set().union(*(stored_ids(store) for store in stores))
+    assert len(ids) == total  # what the victim and the quitter held was done by the survivor
+    info = status(redis_server.url)
+    assert info["counts"]["expired"] >= 1 and info["queued"] == 0 and info["leased"] == 0
+    merged = run_newsmon("merge", *map(str, stores), "--data", str(tmp_path / "all"), "--json")
+    assert merged.code == 0 and json.loads(merged.stdout)["articles"] == total
+
+
+@pytest.mark.parametrize("persistent", [False, True], ids=["data-lost", "data-kept"])
+def test_restarted_redis_resumes_or_fails_loudly(tmp_path: Path, persistent: bool) -> None:
+    total = 60
+    server = RedisServer(tmp_path / "redis", persistent=persistent)
+    server.start()
+    try:
+        with Site(total, hosts=4) as site:
+            sources = sources_for(site, tmp_path / "sources.yaml", delay=0.1)
+            worker = start_worker(sources, tmp_path / "w", server.url, "-s", "NEWSMON_FRONTIER_RETRY_SECONDS=20")
+            client = redis.Redis.from_url(server.url)
+            try:
+                deadline = time.monotonic() + 90
+                while int(client.hget("newsmon:frontier:stats", "acked") or 0) < 15:
+                    assert time.monotonic() < deadline and worker.poll() is None, "the crawl never got going"
+                    time.sleep(0.05)
+            finally:
+                client.close()
+            server.kill()
+            time.sleep(1.0)
+            server.start()  # same port; with its append-only file when persistent
+            code, out, err = finish(worker)
+        stored = set(stored_ids(tmp_path / "w"))
+        if persistent:
+            assert code == 0, err[-2000:]
+            assert len(stored) == total  # resumed: the whole crawl, nothing silently missing
+        else:
+            assert code == 1
+            assert "frontier lost" in err and "the crawl is incomplete" in err
+            assert 0 < len(stored) < total  # what was stored is kept, and the run says it is partial
+    finally:
+        server.stop()
+
+
+def test_politeness_and_robots_hold_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
+    delay = 0.3
+    with Site(30, hosts=2) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=delay)
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url) for i in range(3)]
+        results = [finish(w) for w in workers]
+        requests = {host: sorted(reqs) for host, reqs in site.requests.items()}
+        robots = {host: sum(1 for _, p in reqs if p == "/robots.txt") for host, reqs in site.requests.items()}
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    assert sum(len(stored_ids(tmp_path / f"w{i}")) for i in range(3)) == 30
+    for host, times in requests.items():
+        gaps = [(round(b[0] - a[0], 3), b[1]) for a, b in zip(times, times[1:])]
+        assert len(times) >= 17  # robots.txt, sitemap, 15 articles
+        # Three workers, one host. Each request takes the host's turn in Redis as it leaves, so
+        # the turns are `delay` apart; the server's clock adds the lag of a busy worker between
+        # its turn and its send (CPU-bound extraction on a loaded 2-core machine: up to ~0.5 s).
+        # Lags do not add up, so over a run the gaps average the delay: three workers each
+        # polite on their own would average delay / 3.
+        stamps = [t for t, _ in times]
+        assert (stamps[-1] - stamps[0]) / (len(stamps) - 1) >= delay * 0.9, (host, gaps)
+        assert all(b - a >= 4 * delay - 0.5 for a, b in zip(stamps, stamps[4:])), (host, gaps)
+        assert min(g for g, _ in gaps) >= delay * 0.25, (host, gaps)  # never a burst
+    assert robots == {host: 1 for host in requests}  # fetched once for the cluster, then shared
+
+
+def test_frontier_commands_and_bad_urls(tmp_path: Path, redis_server: RedisServer) -> None:
+    client = redis.Redis.from_url(redis_server.url)
+    try:
+        client.set("newsmon:frontier:epoch", "x")
+        client.sadd("newsmon:frontier:seen", "a", "b")
+        client.set("unrelated", "kept")
+        info = status(redis_server.url)
+        assert info["seen"] == 2 and info["state"] == "empty"
+        result = run_newsmon("frontier", "reset", "--frontier", redis_server.url, "--yes")
+        assert result.code == 0 and "2 keys deleted" in result.stdout
+        assert client.get("unrelated") == b"kept" and client.get("newsmon:frontier:epoch") is None
+    finally:
+        client.close()
+    bad = run_newsmon("crawl", "--frontier", "http://127.0.0.1:1/0", "--data", str(tmp_path / "d"))
+    assert bad.code == 2 and "expected redis://HOST:PORT/DB" in bad.stderr
+    down = run_newsmon("frontier", "status", "--frontier", f"redis://127.0.0.1:{free_port()}/0")
+    assert down.code == 2 and "cannot reach Redis" in down.stderr
+    password = run_newsmon("frontier", "status", "--frontier", f"redis://:s3cret@127.0.0.1:{free_port()}/0")
+    assert password.code == 2 and "s3cret" not in password.stderr
+    sources = write_sources(tmp_path / "sources.yaml", [{"name": "x", "language": "fr",
+                                                          "feeds": ["http://127.0.0.1:9/feed"]}])
+    crawl = run_newsmon("crawl", "--sources", str(sources), "--data", str(tmp_path / "d"),
+                        env={"NEWSMON_FRONTIER": f"redis://:s3cret@127.0.0.1:{free_port()}/0"})
+    assert crawl.code == 2 and "cannot reach Redis" in crawl.stderr and "s3cret" not in crawl.stderr
+    assert len(crawl.stderr.strip().splitlines()) == 1  # one line, no traceback
+
+
+def test_alerts_are_sent_once_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Two workers stored the same article (a replayed lease): one message, claimed in Redis."""
+    from datetime import timedelta
+
+    from newsmon.frontier import Claims
+    from tests.alerts_receivers import HttpReceiver
+    from tests.test_alerts_delivery import T0, WHEAT, Setup, rules_yaml
+
+    with HttpReceiver(fail_first=1) as hook:
+        yaml_text = rules_yaml(f"{{type: webhook, url: '{hook.url}/in'}}", extra="retry_base_seconds: 60\n")
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+        workers = [Setup(tmp_path / name, yaml_text) for name in ("a", "b")]
+        for worker in workers:
+            worker.store(WHEAT[0])
+        claims = [Claims(redis_server.url), Claims(redis_server.url)]
+        try:
+            a, b = workers
+            first = engine_run(a, T0, claims[0])
+            assert first.failed == 1 and first.sent == 0  # the channel failed: the claim is released
+            second = engine_run(b, T0, claims[1])
+            assert second.sent == 1  # so the other worker could take it and deliver
+            retry = engine_run(a, T0 + timedelta(seconds=61), claims[0])
+            assert retry.sent == 0 and retry.claimed_elsewhere == 1  # and the first one does not send again
+        finally:
+            for c in claims:
+                c.close()
+    assert len(hook.requests) == 1 and hook.attempts == 2
+
+
+def engine_run(setup, now, claims):  # type: ignore[no-untyped-def]
+    from newsmon.alerts import engine
+
+    return engine.run(setup.data, setup.config, now=now, claims=claims)
