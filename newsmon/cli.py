@@ -39,8 +39,8 @@ def example(cmd: click.Command) -> str | None:
     lines = (cmd.help or "").splitlines()
     for i, line in enumerate(lines):
         text = line.strip()
-        if text.startswith("Example:"):
-            rest = text[len("Example:"):].strip() or next((n.strip() for n in lines[i + 1:] if n.strip()), "")
+        if text.startswith(("Example:", "Examples:")):
+            rest = text.split(":", 1)[1].strip() or next((n.strip() for n in lines[i + 1:] if n.strip()), "")
             return rest or None
     if isinstance(cmd, click.Group):
         ctx = click.Context(cmd)
