@@ -88,6 +88,7 @@ def fetch(url: str, *, timeout: float = DEFAULT_TIMEOUT, user_agent: str = DEFAU
             status = response.status
             final_url = response.geturl()
     except HTTPError as exc:
+        exc.close()  # it holds the response and its socket
         content_type = exc.headers.get("Content-Type", "") if exc.headers else ""
         raise FetchError(f"HTTP {exc.code}", status=exc.code, content_type=content_type or None) from None
     except FetchError:
