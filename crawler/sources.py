@@ -54,6 +54,15 @@ def _selector(value: str | None) -> str | None:
 Selector = Annotated[str | None, AfterValidator(_selector)]
 
 
+def check_timezone(value: str) -> str:
+    """``value`` when it names an IANA zone; a ValueError saying what is expected otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {value!r} (use an IANA name like Africa/Casablanca)") from None
+    return value
+
+
 class Overrides(BaseModel):
     """Per-source selectors applied before the generic extractors, where those fail on a site."""
 
@@ -144,11 +153,7 @@ class Source(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like Africa/Casablanca)") from None
-        return value
+        return check_timezone(value)
 
     @model_validator(mode="after")
     def _has_entry_point(self) -> "Source":

@@ -85,3 +85,16 @@ def test_secrets_come_from_the_environment_and_are_masked(tmp_path: Path, monkey
     # the identity of a channel is its written form: rotating the secret does not resend anything
     monkeypatch.setenv("NEWSMON_TEST_TOKEN", "tok-rotated-000")
     assert load_alerts(path).rules[0].channels[0].key == hook.key
+
+
+def test_digest_weekdays_mean_what_crontab_says(tmp_path: Path) -> None:
+    # APScheduler numbers weekdays from Monday = 0; crontab from Sunday = 0. A desk that asks for
+    # "0 8 * * 1" wants its digest on Monday morning, in its own zone, like a source's schedule.
+    from datetime import datetime, timezone
+
+    path = tmp_path / "alerts.yaml"
+    path.write_text("rules:\n  - name: weekly\n    query: wheat\n    digest: '0 8 * * 1'\n"
+                    "    timezone: Asia/Almaty\n", encoding="utf-8")
+    (rule,) = load_alerts(path).rules
+    fire = rule.trigger().get_next_fire_time(None, datetime(2026, 12, 3, tzinfo=timezone.utc))
+    assert fire.strftime("%A %H:%M") == "Monday 08:00" and fire.utcoffset().total_seconds() == 5 * 3600

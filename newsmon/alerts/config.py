@@ -24,7 +24,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic import ValidationError
 
+from crawler.sources import check_timezone
 from newsmon import query as querylang
+from newsmon.schedule.spec import parse_schedule
 from newsmon.config import DEFAULT_ALERTS_FILE
 
 __all__ = ["DEFAULT_ALERTS_FILE", "AlertsFile", "Rule", "load_alerts", "mask"]
@@ -228,21 +230,17 @@ class Rule(BaseModel):
         if value is None:
             return None
         try:
-            CronTrigger.from_crontab(value, timezone="UTC")
+            spec = parse_schedule(value)  # crontab's meaning: 1-5 is Monday to Friday, 0 and 7 Sunday
         except ValueError as exc:
             raise ValueError(f"bad cron line {value!r}: {exc}") from None
+        if spec.cron is None:
+            raise ValueError(f"bad cron line {value!r}: a digest needs a 5-field cron line")
         return value
 
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}") from None
-        return value
+        return check_timezone(value)
 
     @model_validator(mode="after")
     def _distinct_channels(self) -> "Rule":
@@ -256,7 +254,7 @@ class Rule(BaseModel):
         return querylang.parse(self.query)
 
     def trigger(self) -> CronTrigger | None:
-        return CronTrigger.from_crontab(self.digest, timezone=self.timezone) if self.digest else None
+        return parse_schedule(self.digest).trigger(self.timezone) if self.digest else None
 
     def channel(self, key: str) -> Any:
         return next((c for c in self.channels if c.key == key), None)
