@@ -21,7 +21,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from pipelines.languages import KNOWN
 from pipelines.overrides import check_date_format, compile_selector
 
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # a name is also a file name and a URL segment
 
 
 def _http_url(value: str) -> str:
@@ -52,6 +52,13 @@ def _selector(value: str | None) -> str | None:
 
 
 Selector = Annotated[str | None, AfterValidator(_selector)]
+
+
+def check_name(value: str) -> str:
+    """``value`` when it is usable as a name (of a source, of an alert rule)."""
+    if not NAME_RE.match(value):
+        raise ValueError("use lowercase letters, digits, '.', '_' or '-' (max 64)")
+    return value
 
 
 def check_timezone(value: str) -> str:
@@ -139,9 +146,7 @@ class Source(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME_RE.match(value):
-            raise ValueError("use lowercase letters, digits, '.', '_' or '-' (max 64)")
-        return value
+        return check_name(value)
 
     @field_validator("language")
     @classmethod

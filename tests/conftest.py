@@ -8,6 +8,8 @@ restarted, and a child process is exactly what a user (or the scheduler) runs.
 from __future__ import annotations
 
 import os
+import pty
+import select
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -62,3 +64,29 @@ FAST = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "DOW
 def write_sources(path: Path, sources: list[dict]) -> Path:
     path.write_text(yaml.safe_dump({"sources": sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def run_on_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run the CLI on a pseudo-terminal (``env`` added to ours: COLUMNS, TERM …), as a user at a
+    terminal sees it; what the terminal received. The CLI must exit 0."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, env={**os.environ, **env})
+    os.close(slave)
+    out = b""
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        os.close(master)
+    assert proc.wait(timeout=60) == 0
+    return out.decode("utf-8", "replace")

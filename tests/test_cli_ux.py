@@ -8,9 +8,7 @@ import csv
 import io
 import json
 import os
-import pty
 import re
-import select
 import shutil
 import sqlite3
 import subprocess
@@ -22,10 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import yaml
 
 from newsmon.demo import demo_sources
-from tests.conftest import FAST, ROOT, Result, Served, run_newsmon, write_sources
+from tests.conftest import FAST, ROOT, Result, Served, run_newsmon, run_on_terminal, write_sources
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -406,28 +403,7 @@ def test_help_lists_every_command_with_an_example() -> None:
 
 def read_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run the CLI on a pseudo-terminal of 80 columns; what the terminal received."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
-                            stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "80", "LINES": "50",
-                                                             "TERM": "xterm-256color", **env})
-    os.close(slave)
-    out = b""
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 60)
-            if not ready:
-                break
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        os.close(master)
-    assert proc.wait(timeout=60) == 0
-    return out.decode("utf-8", "replace")
+    return run_on_terminal(args, {"COLUMNS": "80", "LINES": "50", "TERM": "xterm-256color", **env})
 
 
 def test_search_at_80_columns_keeps_every_url_host_whole_and_colours_only_without_no_color(crawled: Path) -> None:

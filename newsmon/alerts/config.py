@@ -24,16 +24,15 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic import ValidationError
 
-from crawler.sources import check_timezone
+from crawler.sources import check_name, check_timezone
 from newsmon import query as querylang
 from newsmon.schedule.spec import parse_schedule
 from newsmon.config import DEFAULT_ALERTS_FILE
 
 __all__ = ["DEFAULT_ALERTS_FILE", "AlertsFile", "Rule", "load_alerts", "mask"]
-from newsmon.yamlconf import ConfigError, load_yaml, validate
+from newsmon.yamlconf import load_yaml, validate
 
 SMTP_PASSWORD_ENV = "NEWSMON_SMTP_PASSWORD"
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")  # a rule name: also a file name and a URL segment
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRETS: set[str] = set()
 
@@ -202,9 +201,7 @@ class Rule(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not NAME_RE.match(value):
-            raise ValueError("use lowercase letters, digits, '.', '_' or '-' (max 64)")
-        return value
+        return check_name(value)
 
     @field_validator("query")
     @classmethod
