@@ -54,7 +54,7 @@ class CheckResult:
 
 
 def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, Any]:
-    """The crawl's settings for ``sources``, minus storing, plus robots verdicts."""
+    """The crawl's settings for ``sources``, minus storing, with no retried timeouts."""
     base = get_project_settings()
     # The check opens no store: nothing below writes to the data directory (pipelines, the HTTP cache and the runs
     # extension are off), but crawl_settings wants one.
@@ -81,13 +81,6 @@ def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, An
     return out
 
 
-def _stop_now(signum: int, frame: Any) -> None:
-    """A check has nothing to finish: Ctrl-C stops it at once (the rows not reached say so, and
-    the CLI exits 130) instead of waiting, as a crawl does, for the answers in flight: a server
-    dripping bytes would hold it to the timeout."""
-    raise KeyboardInterrupt
-
-
 def run_check(sources: list[Source], options: CheckOptions) -> CheckResult:
     """Check every discovery URL of ``sources``; rows come back in registry order."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")
@@ -102,7 +95,10 @@ def run_check(sources: list[Source], options: CheckOptions) -> CheckResult:
     deferred = process.crawl(crawler, rows=rows, progress=options.progress)
     deferred.addErrback(lambda failure: failures.append(f"{type(failure.value).__name__}: {failure.value}"))
     started = time.monotonic()
-    previous = signal.signal(signal.SIGINT, _stop_now)
+    # A check has nothing to finish: Ctrl-C stops it at once (Python's own KeyboardInterrupt; the
+    # rows not reached say so, and the CLI exits 130) instead of waiting, as a crawl does, for the
+    # answers in flight: a server dripping bytes would hold it to the timeout.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         process.start(install_signal_handlers=False)
     except KeyboardInterrupt:
