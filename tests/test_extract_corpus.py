@@ -12,6 +12,7 @@ import importlib.util
 import json
 import statistics
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -107,9 +108,10 @@ def _not_utf8(body: bytes) -> bool:
 
 
 def test_100kb_page_extracts_fast_enough():
-    # The budget is 25 ms median on one core; the machine running tests is shared, so the
-    # gate is loose here and the benchmark reports the real number.
-    ms, size = bench.median_ms_100kb(ARTICLES, runs=9)
+    # The budget is 25 ms median on one core. CPU time, not wall time: a test machine
+    # shared with other jobs stretches wall time but not the CPU one extraction uses. The gate is
+    # still loose (4x); the benchmark reports the real number.
+    ms, size = bench.median_ms_100kb(ARTICLES, runs=9, clock=time.process_time)
     assert size >= 100_000
     assert ms < 100
 
