@@ -10,9 +10,14 @@ clients in practice, and records every request so tests can assert what was sent
 * ``dynamic: strict`` mappings refuse unknown fields per document, as ES does;
 * faults on demand: a whole ``_bulk`` answered 429 (or 503), per-document 429 or 400 items;
 * queries are evaluated for the clauses newsmon emits (bool, term, terms, match_phrase,
-  prefix, range, match_all, percolate) over whitespace-analyzed fields — enough to compare hits with
-  the embedded index, nothing more. Text fields with other analyzers are refused (400), so a
-  query aimed at them cannot pass unnoticed.
+  prefix, range, match_all, ids, percolate) over whitespace-analyzed fields — enough to compare
+  hits with the embedded index, nothing more. Text fields with other analyzers are refused (400),
+  so a query aimed at them cannot pass unnoticed;
+* what the search page asks (``aggregate``, ``sort_hits``, ``highlight``): ``filter``, ``terms``
+  and ``date_histogram`` aggregations with sub-aggregations, ``post_filter``, ``from``/``size``
+  within the 10,000 window, field sorts with ``missing``, ``track_total_hits``, and highlights
+  with a ``highlight_query`` on a standard-analyzed field (Unicode words, lowercased: a stand-in
+  for the standard analyzer). Response shapes are ES's documented ones, the same in 8.19 and 9.x.
 """
 
 from __future__ import annotations
