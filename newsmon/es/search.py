@@ -147,7 +147,7 @@ def fragment_snippet(fragment: str, text: str) -> Snippet:
     if core and not text.lstrip().startswith(core[:40]):
         parts.insert(0, ("…", False))
     if core and not text.rstrip().endswith(core[-40:]):
-        parts.append(("…", False))
+        parts.append((" …" if core[-1] in ".!?…" else "…", False))
     return Snippet(tuple(parts))
 
 
