@@ -693,7 +693,15 @@ def highlight(spec: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any
         text = " ".join(str(v) for v in _values(_field(doc, field_name)))
         pre, post = (opts.get("pre_tags") or ["<em>"])[0], (opts.get("post_tags") or ["</em>"])[0]
         size = int(opts.get("fragment_size", 100))
-        spans = sorted(_highlight_spans(query, field_name, _standard_tokens(text)))
+        limit = int(opts.get("max_analyzed_offset", -1))
+        if limit > 1_000_000 or limit == 0 or limit < -1:
+            raise QueryError(f"[max_analyzed_offset] must be a positive integer, or -1, and at most the index's "
+                             f"[index.highlight.max_analyzed_offset] (1000000), was [{limit}]")
+        analyzed = text if limit == -1 else text[:limit]  # past the limit nothing lights up
+        if limit == -1 and len(text) > 1_000_000:
+            raise QueryError(f"The length of [{field_name}] field has exceeded [1000000] - maximum allowed "
+                             "to be analyzed for highlighting")
+        spans = sorted(_highlight_spans(query, field_name, _standard_tokens(analyzed)))
         if not spans:
             no_match = int(opts.get("no_match_size", 0))
             if no_match and text:

@@ -37,6 +37,7 @@ _MARKERS = re.compile(f"([{OPEN}{CLOSE}])")
 FACET_FIELDS = {"lang": "lang", "source": "source", "topic": "topics"}
 MIN_STEM_PREFIX = 4  # a stem shorter than this would light up unrelated words
 STORY_MEMBERS = 100
+MAX_ANALYZED = 999_999  # below index.highlight.max_analyzed_offset's default
 
 
 def es_search(conn: Connection, query: str | Item, *, lang: str | None = None, source: str | None = None,
@@ -124,7 +125,9 @@ def page_body(tree: Item, filters: Filters, *, sort: str, offset: int, size: int
     wanted = highlight_query(terms)
     if wanted is not None:
         body["highlight"] = {
-            "pre_tags": [OPEN], "post_tags": [CLOSE], "encoder": "default",
+            # past the index's max_analyzed_offset (1,000,000 characters) ES would fail the whole
+            # search; with this it highlights the text up to there
+            "pre_tags": [OPEN], "post_tags": [CLOSE], "encoder": "default", "max_analyzed_offset": MAX_ANALYZED,
             "fields": {"text.std": {"type": "unified", "fragment_size": WINDOW_CHARS, "number_of_fragments": 1,
                                     "no_match_size": WINDOW_CHARS, "highlight_query": wanted}}}
     return body
