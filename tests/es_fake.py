@@ -694,10 +694,10 @@ def highlight(spec: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any
         pre, post = (opts.get("pre_tags") or ["<em>"])[0], (opts.get("post_tags") or ["</em>"])[0]
         size = int(opts.get("fragment_size", 100))
         limit = int(opts.get("max_analyzed_offset", -1))
-        if limit > 1_000_000 or limit == 0 or limit < -1:
-            raise QueryError(f"[max_analyzed_offset] must be a positive integer, or -1, and at most the index's "
-                             f"[index.highlight.max_analyzed_offset] (1000000), was [{limit}]")
-        analyzed = text if limit == -1 else text[:limit]  # past the limit nothing lights up
+        if limit == 0 or limit < -1:
+            raise QueryError(f"[max_analyzed_offset] must be a positive integer, or -1, was [{limit}]")
+        # the index setting (1,000,000) prevails when lower; past the limit nothing lights up
+        analyzed = text if limit == -1 else text[:min(limit, 1_000_000)]
         if limit == -1 and len(text) > 1_000_000:
             raise QueryError(f"The length of [{field_name}] field has exceeded [1000000] - maximum allowed "
                              "to be analyzed for highlighting")
