@@ -326,3 +326,26 @@ def test_page_on_elasticsearch_in_chromium(cluster: Cluster, page: Watched, shot
     tab.screenshot(path=str(shots / f"es{cluster.fake.major}-hostile.png"), full_page=True)
     tab.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == [], (page.dialogs, page.errors)
+
+
+def test_the_fake_answers_in_elasticsearch_shapes(cluster: Cluster) -> None:
+    """The documented response shapes the backend reads, from the fake through the real client."""
+    with connect(load_settings(env=cluster.world.env(cluster.fake.url))) as conn:
+        body = conn.client.search(index="newsmon-articles", size=0, aggs={
+            "top": {"terms": {"field": "lang", "size": 1}},
+            "per_day": {"date_histogram": {"field": "date", "calendar_interval": "day"}},
+        }).body
+        hits = conn.client.search(index="newsmon-articles", size=2, sort=[{"date": {"order": "desc"}}],
+                                  query={"match_all": {}}, track_total_hits=3).body["hits"]
+    top = body["aggregations"]["top"]
+    assert set(top) == {"doc_count_error_upper_bound", "sum_other_doc_count", "buckets"}
+    (bucket,) = top["buckets"]
+    assert set(bucket) == {"key", "doc_count"}
+    assert bucket["doc_count"] + top["sum_other_doc_count"] == body["hits"]["total"]["value"]  # one lang each
+    days = body["aggregations"]["per_day"]["buckets"]
+    keys = [b["key"] for b in days]
+    assert keys == list(range(keys[0], keys[-1] + 86_400_000, 86_400_000))  # empty days too (min_doc_count 0)
+    assert any(b["doc_count"] == 0 for b in days)
+    assert re.match(r"^\d{4}-\d{2}-\d{2}T00:00:00\.000Z$", days[0]["key_as_string"])
+    assert hits["total"] == {"value": 3, "relation": "gte"}
+    assert [h["_score"] for h in hits["hits"]] == [None, None] and len(hits["hits"][0]["sort"]) == 1
