@@ -285,7 +285,7 @@ def test_unreachable_cluster_is_one_line_and_exit_2(world: World) -> None:
 # -- the browser, on the Elasticsearch backend --------------------------------------------------
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (scripts/system-deps)")
-def test_page_on_elasticsearch_in_chromium(cluster: Cluster, page: Watched, shots: Path) -> None:
+def test_page_on_elasticsearch_in_chromium(cluster: Cluster, page: Watched, shots: Path, tmp_path: Path) -> None:
     tab = page.page
     tab.goto(cluster.es.url)
     expect(tab.locator("#backend")).to_have_text(f"Elasticsearch {cluster.fake.version}")
@@ -324,6 +324,19 @@ def test_page_on_elasticsearch_in_chromium(cluster: Cluster, page: Watched, shot
     assert HOSTILE_TEXT.split("<script>")[0] in tab.locator(".text").inner_text()
     assert tab.locator("article img, article script").count() == 0
     tab.screenshot(path=str(shots / f"es{cluster.fake.major}-hostile.png"), full_page=True)
+    # the same article read from the cluster's _source, on a machine with no store
+    hostile_id = tab.url.split("/articles/")[1].split("?")[0]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_ES_")}
+    remote = _serve(["--data", str(tmp_path / "nodata")], {**base, **cluster.world.env(cluster.fake.url)})
+    try:
+        tab.goto(remote.url + f"articles/{hostile_id}?q=leak")
+        expect(tab.locator("#article-title")).to_have_text(HOSTILE_TITLE)
+        expect(tab.locator("#article-title mark")).to_have_text("leak")
+        assert HOSTILE_TEXT.split("<script>")[0] in tab.locator(".text").inner_text()
+        assert tab.locator("article img, article script").count() == 0
+        assert tab.locator("#original").count() == 0  # its javascript: URL is never a link
+    finally:
+        stop(remote.process)
     tab.wait_for_timeout(200)
     assert page.dialogs == [] and page.errors == [], (page.dialogs, page.errors)
 
