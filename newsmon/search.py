@@ -1,120 +1,144 @@
-"""Search service: the index finds ids, the store supplies the records, snippets mark matches.
+"""Search service: one interface (:class:`newsmon.search_types.SearchBackend`), two backends.
 
-Used by `newsmon search` and the web page alike, so both show the same hits.
+The embedded backend: the tantivy index finds ids, the SQLite store supplies the records,
+snippets mark matches. The Elasticsearch backend (newsmon.es.search.EsBackend) answers the same
+calls from the cluster. ``open_backend`` picks one ("auto": Elasticsearch when it is configured).
+Used by `newsmon search` and by `newsmon serve` (the page and /api/search) alike, so both show
+the same hits.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
 from pathlib import Path
 from typing import Any
 
+from luqum.tree import Item
+
 from newsmon.es.config import load_settings as load_es_settings
 from newsmon.query import parse, positive_terms
-from newsmon.search_index import Filters, SearchIndex
-from newsmon.snippets import Snippet, make_snippet
+from newsmon.search_index import SearchIndex
+from newsmon.search_types import SORTS, Filters, SearchBackend, SearchHit, SearchPage
+from newsmon.snippets import make_snippet
 from newsmon.store import DB_NAME, Store, StoreError
+from newsmon.stories import story_members
 from newsmon.yamlconf import ConfigError
 
-
-@dataclass
-class SearchHit:
-    article: dict[str, Any]
-    score: float
-    snippet: Snippet
-
-    def to_json(self) -> dict[str, Any]:
-        a = self.article
-        return {
-            "id": a["id"], "url": a["url"], "canonical_url": a["canonical_url"], "title": a["title"],
-            "source": a["source"], "lang": a["lang"], "published_at": a["published_at"],
-            "published_utc": a.get("published_utc"),
-            "date_source": a["date_source"], "score": round(self.score, 4),
-            "snippet": self.snippet.plain("«", "»"), "snippet_html": self.snippet.html(),
-            "topics": a["topics"], "matched_terms": a["matched_terms"], "story_id": a.get("story_id"),
-        }
-
+__all__ = ["BACKENDS", "SORTS", "EmbeddedBackend", "Filters", "SearchBackend", "SearchHit", "SearchPage",
+           "index_gap", "open_backend", "open_index", "search", "search_page", "story_sizes"]
 
 BACKENDS = ("auto", "embedded", "elasticsearch")
 
 
-def search(data_dir: str | Path, query: str, *, lang: str | None = None, source: str | None = None,
-           since: str | None = None, until: str | None = None, limit: int = 20,
-           backend: str = "auto") -> list[SearchHit]:
-    """``backend``: "auto" uses Elasticsearch when it is configured (NEWSMON_ES_URL or the
-    ``elasticsearch:`` settings block), the embedded index otherwise."""
-    tree = parse(query)  # a malformed query is reported before anything is opened
+class EmbeddedBackend:
+    """tantivy + SQLite. The index is opened (read-only) on first use and reloaded by each search,
+    so a long-running server sees what crawls add."""
+
+    name = "embedded"
+
+    def __init__(self, data_dir: str | Path, index: SearchIndex | None = None):
+        self.data_dir = Path(data_dir)
+        self._index = index
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"the embedded index in {self.data_dir}"
+
+    def index(self) -> SearchIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = open_index(self.data_dir)
+            return self._index
+
+    def hits(self, tree: Item, filters: Filters, limit: int) -> list[SearchHit]:
+        found = self.index().page(tree, filters, limit=limit)[1]
+        terms = positive_terms(tree)
+        with Store(self.data_dir, readonly=True) as store:
+            articles = store.get_articles([h.id for h in found])
+        # indexed but gone from the store: the store is the record
+        return [SearchHit(articles[h.id], h.score, make_snippet(articles[h.id]["text"], articles[h.id]["lang"], terms))
+                for h in found if h.id in articles]
+
+    def page(self, tree: Item, filters: Filters, *, sort: str = "relevance", page: int = 1, per_page: int = 20,
+             with_facets: bool = True) -> SearchPage:
+        if sort not in SORTS:
+            raise ValueError(f"sort must be one of {', '.join(SORTS)}")
+        index = self.index()
+        page = max(1, page)
+        total, found = index.page(tree, filters, offset=(page - 1) * per_page, limit=per_page, sort=sort)
+        facets = index.facets(tree, filters) if with_facets else {}
+        terms = positive_terms(tree)
+        with Store(self.data_dir, readonly=True) as store:
+            articles = store.get_articles([h.id for h in found])
+            stories = sorted({a["story_id"] for a in articles.values() if a.get("story_id")})
+            sizes = story_sizes(store, stories)
+        out = [SearchHit(articles[h.id], h.score, make_snippet(articles[h.id]["text"], articles[h.id]["lang"], terms))
+               for h in found if h.id in articles]
+        return SearchPage(total, out, page, per_page, facets, sizes)
+
+    def article(self, article_id: str) -> dict[str, Any] | None:
+        return stored_article(self.data_dir, article_id)
+
+    def close(self) -> None:
+        self._index = None
+
+
+def stored_article(data_dir: Path, article_id: str) -> dict[str, Any] | None:
+    """An article of the SQLite store with its story's other members (``story``), or None."""
+    with Store(data_dir, readonly=True) as store:
+        article = store.get_article(article_id)
+        if article is None:
+            return None
+        members = story_members(store, article["story_id"]) if article.get("story_id") else []
+    article["story"] = [
+        {"id": m["id"], "title": m["title"], "source": m["source"], "lang": m["lang"],
+         "published_at": m["published_at"], "url": m["url"]}
+        for m in members if m["id"] != article_id]
+    article["story_size"] = len(members) or 1
+    return article
+
+
+def open_backend(data_dir: str | Path, backend: str = "auto") -> SearchBackend:
+    """The backend to search: ``"auto"`` is Elasticsearch when it is configured (NEWSMON_ES_URL
+    or the ``elasticsearch:`` settings block), the embedded index otherwise. Connecting to the
+    cluster happens here, so an unreachable one is reported before any search."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}")
     settings = load_es_settings() if backend != "embedded" else None
     if backend == "elasticsearch" and settings is None:
         raise ConfigError("--backend elasticsearch: Elasticsearch is not configured (set NEWSMON_ES_URL)")
     if settings is not None:
         # deferred: only a configured cluster pays for importing the client (~0.4 s)
-        from newsmon.es.client import connect
-        from newsmon.es.search import es_search
+        from newsmon.es.client import connect  # noqa: PLC0415
+        from newsmon.es.search import EsBackend  # noqa: PLC0415
 
-        terms = positive_terms(tree)
-        with connect(settings) as conn:
-            pairs = es_search(conn, tree, lang=lang, source=source, since=since, until=until, limit=limit)
-        return [SearchHit(a, score, make_snippet(a["text"], a["lang"], terms)) for a, score in pairs]
-    data_dir = Path(data_dir)
-    if not (data_dir / "index").exists():
-        raise StoreError(f"{data_dir}: no search index yet (run `newsmon crawl`, `newsmon demo` or `newsmon reindex`)")
-    index = SearchIndex(data_dir / "index")
-    hits = index.search(tree, lang=lang, source=source, since=since, until=until, limit=limit)
-    terms = positive_terms(tree)
-    with Store(data_dir, readonly=True) as store:
-        articles = store.get_articles([h.id for h in hits])
-    out = []
-    for hit in hits:
-        article = articles.get(hit.id)
-        if article is None:  # indexed but gone from the store: the store is the record
-            continue
-        out.append(SearchHit(article, hit.score, make_snippet(article["text"], article["lang"], terms)))
-    return out
+        return EsBackend(connect(settings), Path(data_dir))
+    return EmbeddedBackend(data_dir)
 
 
-SORTS = ("relevance", "date")
-
-
-@dataclass
-class SearchPage:
-    """One page of results with what a search page shows beside them."""
-    total: int
-    hits: list[SearchHit]
-    page: int
-    per_page: int
-    facets: dict[str, Any] = field(default_factory=dict)  # lang/source/topic: {value: count}; days
-    story_sizes: dict[str, int] = field(default_factory=dict)  # story id → stored articles in it
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+def search(data_dir: str | Path, query: str, *, lang: str | None = None, source: str | None = None,
+           since: str | None = None, until: str | None = None, limit: int = 20,
+           backend: str = "auto", topic: str | None = None) -> list[SearchHit]:
+    """The best ``limit`` hits of ``query`` (``newsmon search``), from the backend ``open_backend``
+    picks. Raises QueryError on a malformed query before anything is opened."""
+    tree = parse(query)
+    chosen = open_backend(data_dir, backend)
+    try:
+        return chosen.hits(tree, Filters(lang, source, topic, since, until), limit)
+    finally:
+        chosen.close()
 
 
 def search_page(data_dir: str | Path, query: str, filters: Filters | None = None, *, sort: str = "relevance",
                 page: int = 1, per_page: int = 20, with_facets: bool = True,
                 index: SearchIndex | None = None) -> SearchPage:
-    """A page of embedded-index results, with the total, facet counts, mentions per day and
-    language, and the size of each hit's story. Raises QueryError on a malformed query.
-    ``index``: an already open (read-only) index of ``data_dir``, reused by a long-running server."""
+    """A page of embedded-index results (see :meth:`EmbeddedBackend.page`). Raises QueryError on
+    a malformed query. ``index``: an already open (read-only) index of ``data_dir``."""
     if sort not in SORTS:
         raise ValueError(f"sort must be one of {', '.join(SORTS)}")
     tree = parse(query)
-    filters = filters or Filters()
-    data_dir = Path(data_dir)
-    if index is None:
-        index = open_index(data_dir)
-    page = max(1, page)
-    total, hits = index.page(tree, filters, offset=(page - 1) * per_page, limit=per_page, sort=sort)
-    facets = index.facets(tree, filters) if with_facets else {}
-    terms = positive_terms(tree)
-    with Store(data_dir, readonly=True) as store:
-        articles = store.get_articles([h.id for h in hits])
-        stories = sorted({a["story_id"] for a in articles.values() if a.get("story_id")})
-        sizes = story_sizes(store, stories)
-    out = [SearchHit(articles[h.id], h.score, make_snippet(articles[h.id]["text"], articles[h.id]["lang"], terms))
-           for h in hits if h.id in articles]
-    return SearchPage(total, out, page, per_page, facets, sizes)
+    return EmbeddedBackend(data_dir, index).page(tree, filters or Filters(), sort=sort, page=page,
+                                                 per_page=per_page, with_facets=with_facets)
 
 
 def open_index(data_dir: Path) -> SearchIndex:

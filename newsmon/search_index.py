@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from luqum.tree import Item
 from pipelines import analysis
 from crawler.discovery import parse_iso
 from newsmon.query import FAMILIES, ClauseEmitter, parse
+from newsmon.search_types import Filters  # defined beside the backends; imported from here too
 
 SCHEMA_VERSION = "2"  # 2: the topic field (facets and the topic filter)
 TOKENIZER = "newsmon_ws"
@@ -55,19 +56,6 @@ def _schema() -> tantivy.Schema:
 
 def _analyzer() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a search is narrowed to besides its query (None: no constraint)."""
-    lang: str | None = None
-    source: str | None = None
-    topic: str | None = None
-    since: str | None = None
-    until: str | None = None
-
-    def without(self, name: str) -> "Filters":
-        return replace(self, **{name: None})
 
 
 @dataclass

@@ -10,9 +10,14 @@ clients in practice, and records every request so tests can assert what was sent
 * ``dynamic: strict`` mappings refuse unknown fields per document, as ES does;
 * faults on demand: a whole ``_bulk`` answered 429 (or 503), per-document 429 or 400 items;
 * queries are evaluated for the clauses newsmon emits (bool, term, terms, match_phrase,
-  prefix, range, match_all, percolate) over whitespace-analyzed fields — enough to compare hits with
-  the embedded index, nothing more. Text fields with other analyzers are refused (400), so a
-  query aimed at them cannot pass unnoticed.
+  prefix, range, match_all, ids, percolate) over whitespace-analyzed fields — enough to compare
+  hits with the embedded index, nothing more. Text fields with other analyzers are refused (400),
+  so a query aimed at them cannot pass unnoticed;
+* what the search page asks (``aggregate``, ``sort_hits``, ``highlight``): ``filter``, ``terms``
+  and ``date_histogram`` aggregations with sub-aggregations, ``post_filter``, ``from``/``size``
+  within the 10,000 window, field sorts with ``missing``, ``track_total_hits``, and highlights
+  with a ``highlight_query`` on a standard-analyzed field (Unicode words, lowercased: a stand-in
+  for the standard analyzer). Response shapes are ES's documented ones, the same in 8.19 and 9.x.
 """
 
 from __future__ import annotations
@@ -320,23 +325,45 @@ class FakeES:
         if names is None:
             return 404, _error("index_not_found_exception", f"no such index [{name}]", 404)
         query = body.get("query") or {"match_all": {}}
-        size = body.get("size", 10)
+        offset, size = int(body.get("from", 0)), int(body.get("size", 10))
+        if offset + size > MAX_RESULT_WINDOW:
+            return 400, _error("illegal_argument_exception",
+                               f"Result window is too large, from + size must be less than or equal to: "
+                               f"[{MAX_RESULT_WINDOW}] but was [{offset + size}].", 400)
         hits = []
         try:
             if "percolate" in query:
                 hits = self._percolate(names, query["percolate"])
             else:
                 for n in names:
+                    mappings = self.indices[n].mappings
                     for doc_id, doc in self.indices[n].docs.items():
-                        score = evaluate(query, doc, self.indices[n].mappings)
+                        score = evaluate(query, doc, mappings, doc_id)
                         if score is not None:
                             hits.append({"_index": n, "_id": doc_id, "_score": score, "_source": doc})
+            mappings = self.indices[names[0]].mappings if names else {}
+            aggregations = ({key: aggregate(spec, [h["_source"] for h in hits], mappings)
+                             for key, spec in body["aggs"].items()} if body.get("aggs") else None)
+            if body.get("post_filter"):  # narrows the hits after the aggregations saw them all
+                hits = [h for h in hits if evaluate(body["post_filter"], h["_source"], mappings, h["_id"]) is not None]
+            sort = body.get("sort")
+            by_score = not sort or any(_sort_field(s)[0] == "_score" for s in sort)
+            hits = sort_hits(hits, sort)
+            page = hits[offset:offset + size]
+            highlighted = [highlight(body["highlight"], h["_source"], mappings) for h in page] if body.get("highlight") else None
         except QueryError as exc:
             return 400, _error("query_shard_exception", str(exc), 400)
-        hits.sort(key=lambda h: (-h["_score"], h["_id"]))
+        except AggregationError as exc:
+            return 400, _error("x_content_parse_exception", str(exc), 400)
         out = []
-        for h in hits[:size]:
+        for i, h in enumerate(page):
             h = dict(h)
+            if not by_score:
+                h["_score"] = None  # as ES: a field sort computes no score
+            if sort:
+                h["sort"] = h.pop("_sort")
+            else:
+                h.pop("_sort", None)
             src = body.get("_source", True)
             if src is False:
                 h.pop("_source")
@@ -344,8 +371,21 @@ class FakeES:
                 h["_source"] = {k: v for k, v in h["_source"].items() if k not in src["excludes"]}
             elif isinstance(src, list):
                 h["_source"] = {k: v for k, v in h["_source"].items() if k in src}
+            if highlighted and highlighted[i]:
+                h["highlight"] = highlighted[i]
             out.append(h)
-        return 200, {"took": 1, "timed_out": False, "hits": {"max_score": None, "hits": out}}
+        result: dict[str, Any] = {"took": 1, "timed_out": False,
+                                  "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                                  "hits": {"max_score": max((h["_score"] for h in out if h["_score"] is not None),
+                                                            default=None), "hits": out}}
+        track = body.get("track_total_hits", MAX_RESULT_WINDOW)
+        if track is not False:  # ES counts exactly up to the limit (10,000 unless told), then says "gte"
+            limit = float("inf") if track is True else int(track)
+            result["hits"]["total"] = ({"value": len(hits), "relation": "eq"} if len(hits) <= limit
+                                       else {"value": int(limit), "relation": "gte"})
+        if aggregations is not None:
+            result["aggregations"] = aggregations
+        return 200, result
 
     def _percolate(self, names: list[str], spec: dict[str, Any]) -> list[dict[str, Any]]:
         docs = spec.get("documents") or ([spec["document"]] if "document" in spec else [])
@@ -366,6 +406,14 @@ class FakeES:
 
 class QueryError(Exception):
     pass
+
+
+class AggregationError(Exception):
+    pass
+
+
+MAX_RESULT_WINDOW = 10_000
+DAY_MS = 86_400_000
 
 
 def _error(kind: str, reason: str, status: int) -> dict[str, Any]:
@@ -425,11 +473,14 @@ def _date(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def evaluate(query: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any]) -> float | None:
+def evaluate(query: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any],
+             doc_id: str | None = None) -> float | None:
     """A score when ``doc`` matches, None otherwise."""
     (kind, args), = query.items()
     if kind == "match_all":
         return 1.0
+    if kind == "ids":
+        return 1.0 if doc_id in args.get("values", []) else None
     if kind == "term":
         (path, spec), = args.items()
         value, boost = (spec["value"], spec.get("boost", 1.0)) if isinstance(spec, dict) else (spec, 1.0)
@@ -460,20 +511,228 @@ def evaluate(query: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any
     if kind == "bool":
         score = 0.0
         for clause in args.get("must", []):
-            s = evaluate(clause, doc, mappings)
+            s = evaluate(clause, doc, mappings, doc_id)
             if s is None:
                 return None
             score += s
         for clause in args.get("filter", []):
-            if evaluate(clause, doc, mappings) is None:
+            if evaluate(clause, doc, mappings, doc_id) is None:
                 return None
         for clause in args.get("must_not", []):
-            if evaluate(clause, doc, mappings) is not None:
+            if evaluate(clause, doc, mappings, doc_id) is not None:
                 return None
         should = args.get("should", [])
-        matched = [s for s in (evaluate(c, doc, mappings) for c in should) if s is not None]
+        matched = [s for s in (evaluate(c, doc, mappings, doc_id) for c in should) if s is not None]
         default_msm = 0 if (args.get("must") or args.get("filter")) else (1 if should else 0)
         if len(matched) < int(args.get("minimum_should_match", default_msm)):
             return None
         return score + sum(matched)
     raise QueryError(f"fake ES does not evaluate [{kind}] queries")
+
+
+# -- sorting ---------------------------------------------------------------------------------
+
+def _sort_field(spec: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(spec, str):
+        return spec, {"order": "desc" if spec == "_score" else "asc"}
+    (name, opts), = spec.items()
+    return name, ({"order": opts} if isinstance(opts, str) else dict(opts))
+
+
+def sort_hits(hits: list[dict[str, Any]], sort: list[Any] | None) -> list[dict[str, Any]]:
+    """Hits in ``sort`` order (default: score, then _id as a stand-in for Lucene's doc order);
+    each hit gets ``_sort``, the values ES returns as ``sort``. A missing value goes last unless
+    ``missing: _first``."""
+    specs = [_sort_field(s) for s in (sort or [])] or [("_score", {"order": "desc"})]
+    for hit in hits:
+        values = []
+        for name, _ in specs:
+            if name == "_score":
+                values.append(hit["_score"])
+            elif name == "_id":
+                values.append(hit["_id"])
+            else:
+                got = _values(_field(hit["_source"], name))
+                value = got[0] if got else None
+                if value is not None and isinstance(value, str) and _is_date_field(name):
+                    value = int(_date(value).timestamp() * 1000)  # ES sorts (and returns) dates as epoch millis
+                values.append(value)
+        hit["_sort"] = values
+    ordered = sorted(hits, key=lambda h: h["_id"])
+    for i in reversed(range(len(specs))):  # stable sorts, last key first
+        name, opts = specs[i]
+        desc = opts.get("order", "asc") == "desc"
+        first = opts.get("missing") == "_first"
+        present = [h for h in ordered if h["_sort"][i] is not None]
+        absent = [h for h in ordered if h["_sort"][i] is None]
+        present.sort(key=lambda h: h["_sort"][i], reverse=desc)
+        ordered = absent + present if first else present + absent
+    return ordered
+
+
+def _is_date_field(name: str) -> bool:
+    return name in ("date", "published_at", "fetched_at", "modified_at", "published_local")
+
+
+# -- aggregations ----------------------------------------------------------------------------
+
+def aggregate(spec: dict[str, Any], docs: list[dict[str, Any]], mappings: dict[str, Any]) -> dict[str, Any]:
+    """One aggregation over the matching documents, in ES's response shape (same in 8.x and 9.x):
+    ``filter`` → doc_count; ``terms`` → doc_count_error_upper_bound, sum_other_doc_count,
+    buckets by doc_count desc then key asc; ``date_histogram`` → buckets by key (epoch millis)
+    with key_as_string, empty buckets between the first and last unless min_doc_count > 0."""
+    subs = spec.get("aggs") or spec.get("aggregations") or {}
+    kinds = [k for k in spec if k not in ("aggs", "aggregations", "meta")]
+    if len(kinds) != 1:
+        raise AggregationError(f"Expected one aggregation type, got {kinds}")
+    kind = kinds[0]
+    args = spec[kind]
+
+    def nested(selected: list[dict[str, Any]]) -> dict[str, Any]:
+        return {name: aggregate(sub, selected, mappings) for name, sub in subs.items()}
+
+    if kind == "filter":
+        selected = [d for d in docs if evaluate(args, d, mappings, d.get("id")) is not None]
+        return {"doc_count": len(selected), **nested(selected)}
+    if kind == "terms":
+        field_name = args["field"]
+        if _spec(mappings, field_name).get("type") == "text":
+            raise AggregationError(f"Fielddata is disabled on [{field_name}] in [newsmon]. Text fields are not "
+                                   "optimised for operations that require per-document field data")
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for d in docs:
+            values = _values(_field(d, field_name))
+            if not values and "missing" in args:
+                values = [args["missing"]]
+            for v in dict.fromkeys(values):
+                groups.setdefault(v, []).append(d)
+        ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+        size = int(args.get("size", 10))
+        kept, rest = ranked[:size], ranked[size:]
+        return {"doc_count_error_upper_bound": 0, "sum_other_doc_count": sum(len(v) for _, v in rest),
+                "buckets": [{"key": k, "doc_count": len(v), **nested(v)} for k, v in kept]}
+    if kind == "date_histogram":
+        interval = args.get("calendar_interval") or args.get("fixed_interval")
+        if interval not in ("day", "1d", "24h"):
+            raise AggregationError(f"fake ES: date_histogram interval [{interval}] is not implemented")
+        if "interval" in args:
+            raise AggregationError("[interval] on [date_histogram] is removed: use calendar_interval")
+        by_day: dict[int, list[dict[str, Any]]] = {}
+        for d in docs:
+            values = _values(_field(d, args["field"]))
+            if values:
+                ms = int(_date(values[0]).timestamp() * 1000)
+                by_day.setdefault(ms - ms % DAY_MS, []).append(d)
+        keys = sorted(by_day)
+        minimum = int(args.get("min_doc_count", 0))
+        if keys and minimum == 0:
+            keys = list(range(keys[0], keys[-1] + DAY_MS, DAY_MS))
+        fmt = args.get("format")
+        buckets = []
+        for key in keys:
+            members = by_day.get(key, [])
+            if len(members) < minimum:
+                continue
+            moment = datetime.fromtimestamp(key / 1000, timezone.utc)
+            text = moment.strftime("%Y-%m-%d") if fmt == "yyyy-MM-dd" else moment.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            buckets.append({"key_as_string": text, "key": key, "doc_count": len(members), **nested(members)})
+        return {"buckets": buckets}
+    raise AggregationError(f"Unknown aggregation type [{kind}] (fake ES implements filter, terms, date_histogram)")
+
+
+# -- highlighting ----------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…]\s+")
+
+
+def _standard_tokens(text: str) -> list[tuple[str, int, int]]:
+    """Elasticsearch's ``standard`` analyzer, closely enough for highlighting: Unicode words, lowercased."""
+    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _highlight_spans(query: dict[str, Any], field_name: str, tokens: list[tuple[str, int, int]]) -> set[tuple[int, int]]:
+    (kind, args), = query.items()
+    if kind == "bool":
+        out: set[tuple[int, int]] = set()
+        for key in ("must", "should", "filter"):
+            for clause in args.get(key, []):
+                out |= _highlight_spans(clause, field_name, tokens)
+        return out
+    if kind not in ("match", "match_phrase", "prefix", "term"):
+        raise QueryError(f"fake ES highlights [match], [match_phrase], [prefix] and [term] only, not [{kind}]")
+    (path, spec), = args.items()
+    if path != field_name:  # require_field_match (the default): other fields light up nothing here
+        return set()
+    value = spec.get("query", spec.get("value")) if isinstance(spec, dict) else spec
+    words = [t for t, _, _ in _standard_tokens(str(value))]
+    if kind == "prefix":
+        return {(s, e) for t, s, e in tokens if t.startswith(str(value))}
+    if kind in ("match", "term"):
+        return {(s, e) for t, s, e in tokens if t in words}
+    n = len(words)
+    return {(tokens[i][1], tokens[i + n - 1][2]) for i in range(len(tokens) - n + 1)
+            if n and [t for t, _, _ in tokens[i:i + n]] == words}
+
+
+def highlight(spec: dict[str, Any], doc: dict[str, Any], mappings: dict[str, Any]) -> dict[str, list[str]]:
+    """The ``highlight`` object of one hit: for each requested field, the best fragment(s) with the
+    matches between ``pre_tags``/``post_tags`` (default <em>), text otherwise returned as is
+    (``encoder: default``); with no match, ``no_match_size`` characters from the start (0: the
+    field is left out, as ES does)."""
+    out: dict[str, list[str]] = {}
+    for field_name, opts in (spec.get("fields") or {}).items():
+        opts = {**{k: v for k, v in spec.items() if k != "fields"}, **(opts or {})}
+        if opts.get("encoder", "default") not in ("default", "html"):
+            raise QueryError(f"Unknown encoder [{opts['encoder']}]")
+        query = opts.get("highlight_query")
+        if query is None:
+            raise QueryError("fake ES highlights with a highlight_query only")
+        if _spec(mappings, field_name).get("type") != "text":
+            continue
+        text = " ".join(str(v) for v in _values(_field(doc, field_name)))
+        pre, post = (opts.get("pre_tags") or ["<em>"])[0], (opts.get("post_tags") or ["</em>"])[0]
+        size = int(opts.get("fragment_size", 100))
+        limit = int(opts.get("max_analyzed_offset", -1))
+        if limit == 0 or limit < -1:
+            raise QueryError(f"[max_analyzed_offset] must be a positive integer, or -1, was [{limit}]")
+        # the index setting (1,000,000) prevails when lower; past the limit nothing lights up
+        analyzed = text if limit == -1 else text[:min(limit, 1_000_000)]
+        if limit == -1 and len(text) > 1_000_000:
+            raise QueryError(f"The length of [{field_name}] field has exceeded [1000000] - maximum allowed "
+                             "to be analyzed for highlighting")
+        spans = sorted(_highlight_spans(query, field_name, _standard_tokens(analyzed)))
+        if not spans:
+            no_match = int(opts.get("no_match_size", 0))
+            if no_match and text:
+                cut = text[:no_match]
+                if len(text) > no_match and " " in cut:
+                    cut = cut[:cut.rindex(" ")]
+                out[field_name] = [cut]
+            continue
+        # the sentence with the most matches (the unified highlighter's passages), cut to the size
+        starts = [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
+        bounds = [(st, _next(starts, st, len(text))) for st in starts]
+        best, stop = max(bounds, key=lambda b: (sum(1 for s, _ in spans if b[0] <= s < b[1]), -b[0]))
+        first = next(s for s, _ in spans if s >= best)
+        if first + 10 > best + size:  # a long sentence: start shortly before its first match
+            best = max(best, first - 40)
+            while best > 0 and not text[best - 1].isspace():
+                best -= 1
+        end = min(stop, best + size)
+        while end < min(stop, len(text)) and not text[end - 1].isspace():
+            end += 1
+        pieces, pos = [], best
+        for s, e in spans:
+            if s < best or e > end:
+                continue
+            pieces.append(text[pos:s] + pre + text[s:e] + post)
+            pos = e
+        pieces.append(text[pos:end])
+        out[field_name] = ["".join(pieces).strip()]
+    return out
+
+
+def _next(starts: list[int], start: int, length: int) -> int:
+    later = [s for s in starts if s > start]
+    return later[0] if later else length

@@ -28,10 +28,14 @@ from newsmon.es.config import load_settings
 from newsmon.es.mapping import KAZAKH_ANALYZER
 from newsmon.es.percolate import percolate, register_rules
 from newsmon.es.sync import requeue_all, sync
-from newsmon.search import search
+from newsmon.es.search import EsBackend
+from newsmon.query import parse
+from newsmon.search import EmbeddedBackend, search
 from newsmon.search_index import SearchIndex, rebuild
+from newsmon.search_types import Filters
 from newsmon.store import Store
 from tests.test_es_contract import QUERIES, RULES, fill, sample_records
+from tests.test_serve import Server, start_server, stop
 
 REASON = ("NEWSMON_ES_URL is not set: the integration suite needs a real Elasticsearch 8.x/9.x cluster "
           "(see deploy/docker-compose.yml); the contract tests in tests/test_es_contract.py ran against the fake")
@@ -129,3 +133,30 @@ def test_resend_is_idempotent_and_migration_moves_the_alias(synced: tuple[Connec
     conn.client.indices.refresh(index=alias)
     assert admin.alias_indices(conn, alias) == [report.new_index]
     assert conn.client.count(index=alias)["count"] == count
+
+
+def test_web_search_same_as_embedded(synced: tuple[Connection, Path]) -> None:
+    """The search page's call (totals, facets, day histogram, hits) on the cluster and on the
+    embedded index, then `newsmon serve` itself answering /api/search from the cluster."""
+    conn, data = synced
+    embedded = EmbeddedBackend(data)
+    remote = EsBackend(conn, data)  # not closed here: the module's connection
+    for query in QUERIES:
+        for filters in (Filters(), Filters(lang="fr"), Filters(since="2025-03-01", until="2025-06-30"),
+                        Filters(topic="morocco-kazakhstan")):
+            a = embedded.page(parse(query), filters, per_page=200)
+            b = remote.page(parse(query), filters, per_page=200)
+            assert (b.total, b.facets) == (a.total, a.facets), (query, filters)
+            assert {h.article["id"] for h in b.hits} == {h.article["id"] for h in a.hits}, (query, filters)
+    marked = remote.page(parse("Kazakhstan"), Filters())
+    assert any("<mark>" in h.snippet.html() for h in marked.hits)  # the real highlighter's markers came back
+    proc = start_server("--data", str(data))
+    try:
+        assert proc.stdout is not None
+        server = Server(proc.stdout.readline().strip(), data, proc)
+        answer = server.json("api/search?q=Kazakhstan")
+        expected = embedded.page(parse("Kazakhstan"), Filters())
+        assert answer["backend"] == "elasticsearch"
+        assert (answer["total"], answer["facets"]) == (expected.total, expected.facets)
+    finally:
+        stop(proc)

@@ -1,4 +1,4 @@
-"""`newsmon search`: ranked hits from the embedded index."""
+"""`newsmon search`: ranked hits from the search backend (Elasticsearch when configured, else the embedded index)."""
 
 from __future__ import annotations
 

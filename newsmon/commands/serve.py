@@ -8,12 +8,15 @@ import socket
 import sys
 from pathlib import Path
 
+from typing import Any
+
 import click
 import uvicorn
 
 from newsmon.alerts.config import DEFAULT_ALERTS_FILE
 from newsmon.commands.common import data_option, default_data_dir, user_errors
 from newsmon.config import DEFAULT_SOURCES_FILE
+from newsmon.search import BACKENDS, open_backend
 from newsmon.store import Store
 from newsmon.web.app import ServeConfig, create_app
 
@@ -39,15 +42,19 @@ def loopback(host: str) -> bool:
               default=DEFAULT_SOURCES_FILE, show_default=True, help="Sources file (each source's time zone).")
 @click.option("--alerts", "alerts_file", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_ALERTS_FILE, show_default=True, help="Alert rules file (shown on the alerts page).")
+@click.option("--backend", type=click.Choice(BACKENDS), default="auto", show_default=True,
+              help="Where searches go. auto: Elasticsearch when NEWSMON_ES_URL (or settings) configures it, "
+                   "else the embedded index.")
 @user_errors
-def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alerts_file: Path) -> None:
+def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alerts_file: Path, backend: str) -> None:
     """Serve a read-only search page and JSON API over the stored articles.
 
     Pages: search with facets, mentions over time, articles, alert rules with their feeds, crawl
     runs and source health. API: /api/search, /api/articles/{id}, /api/runs, /api/sources and
-    the OpenAPI schema at /openapi.json. Binds 127.0.0.1 by default; on any other address every
-    request must carry the token from $NEWSMON_SERVE_TOKEN (Authorization: Bearer, or open the
-    page once with ?token=).
+    the OpenAPI schema at /openapi.json. Searches go to Elasticsearch when it is configured
+    (--backend chooses); articles are read from the store, else from the cluster. Binds
+    127.0.0.1 by default; on any other address every request must carry the token from
+    $NEWSMON_SERVE_TOKEN (Authorization: Bearer, or open the page once with ?token=).
 
     Example: newsmon serve --port 8080   (then open http://127.0.0.1:8080/)
     """
@@ -57,8 +64,20 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
                    "to a secret token first (or bind 127.0.0.1)", err=True)
         sys.exit(2)
     data_dir = data_dir or default_data_dir()
-    Store(data_dir, readonly=True).close()  # no store yet: one line and exit 2, before listening
-    app = create_app(ServeConfig(data_dir, token=token, sources_file=sources_file, alerts_file=alerts_file))
+    searcher = open_backend(data_dir, backend)  # an unreachable cluster: one line and exit 2
+    try:
+        if searcher.name == "embedded":
+            Store(data_dir, readonly=True).close()  # no store yet: one line and exit 2, before listening
+        else:
+            click.echo(f"newsmon: searching {searcher.describe()}", err=True)
+        app = create_app(ServeConfig(data_dir, token=token, sources_file=sources_file, alerts_file=alerts_file),
+                         searcher)
+        _listen(app, host, port)
+    finally:
+        searcher.close()
+
+
+def _listen(app: Any, host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:

@@ -10,7 +10,8 @@ delays indexing and loses nothing. Modules:
 * ``admin``    ``es setup`` / ``es migrate`` / ``es status``
 * ``sync``     the outbox drained through ``helpers.streaming_bulk``, per-document outcomes
 * ``dsl``      the query tree → Elasticsearch DSL (never a raw ``query_string``)
-* ``search``   ``newsmon search`` on Elasticsearch, same hits and shape as the embedded index
+* ``search``   the search backend on Elasticsearch (``newsmon search``, the page, /api/search):
+               same hits, totals and facets as the embedded index; aggregations and highlight
 * ``percolate`` alert rules as percolator queries, articles percolated in batches by outbox id
 * ``kibana``   saved objects imported through Kibana's import API
 """

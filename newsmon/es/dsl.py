@@ -57,13 +57,15 @@ def query_clause(query: str | Item) -> dict[str, Any]:
 
 
 def filters(*, lang: str | None = None, source: str | None = None, since: str | None = None,
-            until: str | None = None) -> list[dict[str, Any]]:
+            until: str | None = None, topic: str | None = None) -> list[dict[str, Any]]:
     """The CLI's filters, as the embedded index applies them (``--until DAY`` includes that day)."""
     out: list[dict[str, Any]] = []
     if lang:
         out.append({"term": {"lang": lang.lower()}})
     if source:
         out.append({"term": {"source": source}})
+    if topic:
+        out.append({"term": {"topics": topic}})
     lower, upper = parse_iso(since), parse_iso(until)
     if until and upper and len(until.strip()) == 10:
         upper = upper.replace(hour=23, minute=59, second=59)
@@ -84,10 +86,10 @@ def _iso(moment: Any) -> str:
 
 
 def search_body(query: str | Item, *, lang: str | None = None, source: str | None = None, since: str | None = None,
-                until: str | None = None, limit: int = 20) -> dict[str, Any]:
+                until: str | None = None, limit: int = 20, topic: str | None = None) -> dict[str, Any]:
     """The whole ``_search`` body ``newsmon search`` sends."""
     main = query_clause(query)
-    flt = filters(lang=lang, source=source, since=since, until=until)
+    flt = filters(lang=lang, source=source, since=since, until=until, topic=topic)
     q: dict[str, Any] = main if not flt else {"bool": {"must": [main], "filter": flt}}
     return {"query": q, "size": limit, "_source": {"excludes": ["terms"]},
             "sort": [{"_score": "desc"}, {"id": "asc"}], "track_total_hits": False}

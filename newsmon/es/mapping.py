@@ -216,6 +216,7 @@ def document_article(source: dict[str, Any]) -> dict[str, Any]:
         "modified_at": source.get("modified_at"), "fetched_at": source.get("fetched_at"),
         "date_source": source.get("date_source"), "topics": source.get("topics") or [],
         "matched_terms": source.get("matched_term_counts") or {}, "author": source.get("author"),
+        "story_id": source.get("story_id"), "relevance_score": source.get("relevance_score"),
     }
 
 

@@ -1,4 +1,6 @@
-"""`newsmon serve`: a read-only search page and JSON API over the embedded store and index.
+"""`newsmon serve`: a read-only search page and JSON API over the stored articles, searched
+through a ``newsmon.search_types.SearchBackend`` (the embedded index, or Elasticsearch when it
+is configured).
 
 ``data`` reads what the pages show (articles, stories, runs, source health, alert rules and
 deliveries) through the store opened read-only and the library functions the CLI uses;

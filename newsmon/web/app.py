@@ -10,7 +10,6 @@ the page's own file.
 from __future__ import annotations
 
 import hmac
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,9 +25,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from newsmon.alerts.feed import atom_feed, latest_matches
 from newsmon.alerts.render import safe_url
-from newsmon.query import QueryError
-from newsmon.search import SORTS, SearchHit, SearchPage, open_index, search_page
-from newsmon.search_index import Filters, IndexError_, SearchIndex
+from newsmon.es.errors import EsError
+from newsmon.query import QueryError, parse
+from newsmon.search import SORTS, EmbeddedBackend, SearchBackend, SearchHit, SearchPage
+from newsmon.search_index import Filters, IndexError_
 from newsmon.store import Store, StoreError
 from newsmon.web import data
 from newsmon.web.chart import colour, mentions_svg
@@ -74,6 +74,7 @@ class ApiSearch(BaseModel):
     pages: int
     hits: list[ApiHit]
     facets: dict[str, Any]
+    backend: str  # "embedded" or "elasticsearch": which one answered
 
 
 class ApiError(BaseModel):
@@ -119,7 +120,7 @@ class Guard(BaseHTTPMiddleware):
 
 # -- templates -----------------------------------------------------------------------------------
 
-def _environment(config: ServeConfig) -> Environment:
+def _environment(config: ServeConfig, backend: SearchBackend) -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     zones = data.source_timezones(config.sources_file)
@@ -127,32 +128,29 @@ def _environment(config: ServeConfig) -> Environment:
     def local(published_at: str | None, source: str | None) -> str | None:
         return data.page_local_time(published_at, zones.get(source or ""))
 
+    version = getattr(backend, "version", None)
     env.globals.update(local_time=local, lang_name=lambda c: LANG_NAMES.get(c or "", c or "?"), colour=colour,
-                       safe_url=safe_url)
+                       safe_url=safe_url, backend_label=f"Elasticsearch {version}" if version else None,
+                       backend_about=backend.describe())
     return env
 
 
-def create_app(config: ServeConfig) -> FastAPI:
+def create_app(config: ServeConfig, backend: SearchBackend | None = None) -> FastAPI:
+    """``backend``: where searches go (newsmon.search.open_backend); the embedded index of
+    ``config.data_dir`` when None."""
     app = FastAPI(title="newsmon", summary="Read-only search over the articles newsmon stored",
                   version="1", docs_url=None, redoc_url=None)  # the docs pages load from a CDN: not served
     app.add_middleware(Guard, token=config.token)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    env = _environment(config)
+    searcher: SearchBackend = backend or EmbeddedBackend(config.data_dir)
+    env = _environment(config, searcher)
 
     def render(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
 
-    opened: list[SearchIndex] = []  # opened once, on the first search; each search reloads it
-    lock = threading.Lock()
-
-    def index() -> SearchIndex:
-        with lock:
-            if not opened:
-                opened.append(open_index(config.data_dir))
-            return opened[0]
-
     def run_search(q: str, filters: Filters, sort: str, page: int) -> SearchPage:
-        return search_page(config.data_dir, q, filters, sort=sort, page=page, per_page=PER_PAGE, index=index())
+        tree = parse(q)  # QueryError before the backend is asked
+        return searcher.page(tree, filters, sort=sort, page=page, per_page=PER_PAGE)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request, q: str = "", lang: str = "", source: str = "", topic: str = "", since: str = "",
@@ -167,7 +165,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             result = run_search(q, filters, params["sort"], page)
         except QueryError as exc:
             error = exc
-        except (StoreError, IndexError_) as exc:
+        except (StoreError, IndexError_, EsError) as exc:
             problem = str(exc)
 
         def link(**changes: Any) -> str:
@@ -186,7 +184,7 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/articles/{article_id}", response_class=HTMLResponse, include_in_schema=False)
     def article_page(article_id: str, q: str = "") -> HTMLResponse:
-        article = _article_or_404(config, article_id)
+        article = _article_or_404(config, article_id, searcher)
         parts = data.highlighted_parts(article["text"] or "", article.get("lang"), q)
         title = data.highlighted_parts(article["title"] or "(no title)", article.get("lang"), q)
         return render("article.html", article=article, parts=parts, title=title, q=q, active="search")
@@ -222,14 +220,15 @@ def create_app(config: ServeConfig) -> FastAPI:
             result = run_search(q, filters, sort, page)
         except QueryError as exc:
             return JSONResponse({"error": str(exc), "column": exc.pos + 1}, status_code=400)
-        except (StoreError, IndexError_) as exc:
+        except (StoreError, IndexError_, EsError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=503)
         return {"total": result.total, "page": result.page, "pages": result.pages,
-                "hits": [_api_hit(h, result) for h in result.hits], "facets": result.facets}
+                "hits": [_api_hit(h, result) for h in result.hits], "facets": result.facets,
+                "backend": searcher.name}
 
     @app.get("/api/articles/{article_id}", summary="One stored article, with the other outlets of its story")
     def api_article(article_id: str) -> dict[str, Any]:
-        return data.api_article(_article_or_404(config, article_id))
+        return data.api_article(_article_or_404(config, article_id, searcher))
 
     @app.get("/api/runs", summary="Latest crawl runs, newest first")
     def api_runs(limit: int = Query(50, ge=1, le=1000)) -> list[dict[str, Any]]:
@@ -261,12 +260,12 @@ def _store(config: ServeConfig) -> Store:
 def _guard(fn: Any) -> Any:
     try:
         return fn()
-    except StoreError as exc:
+    except (StoreError, EsError) as exc:
         raise HTTPException(503, str(exc)) from None
 
 
-def _article_or_404(config: ServeConfig, article_id: str) -> dict[str, Any]:
-    article = _guard(lambda: data.article_view(config.data_dir, article_id))
+def _article_or_404(config: ServeConfig, article_id: str, backend: SearchBackend) -> dict[str, Any]:
+    article = _guard(lambda: data.article_view(config.data_dir, article_id, backend))
     if article is None:
         raise HTTPException(404, "no stored article has this id")
     return article

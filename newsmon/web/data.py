@@ -15,8 +15,9 @@ from newsmon.es.mapping import local_published
 from newsmon.query import parse, positive_terms
 from newsmon.schedule.health import HealthOptions, status_report
 from newsmon.snippets import match_spans
-from newsmon.store import Store
-from newsmon.stories import story_members
+from newsmon.search import stored_article
+from newsmon.search_types import SearchBackend
+from newsmon.store import DB_NAME, Store
 from newsmon.yamlconf import ConfigError
 
 
@@ -56,19 +57,16 @@ def highlighted_parts(text: str, lang: str | None, query: str) -> list[tuple[str
     return parts
 
 
-def article_view(data_dir: Path, article_id: str) -> dict[str, Any] | None:
-    """A stored article with the other outlets of its story (``story``), or None."""
-    with Store(data_dir, readonly=True) as store:
-        article = store.get_article(article_id)
-        if article is None:
-            return None
-        members = story_members(store, article["story_id"]) if article.get("story_id") else []
+def article_view(data_dir: Path, article_id: str, backend: SearchBackend | None = None) -> dict[str, Any] | None:
+    """An article with the other outlets of its story (``story``), or None: from the SQLite store
+    when it holds the article, else from the search backend (Elasticsearch's ``_source``, for a
+    machine that searches a cluster without a copy of every worker's store)."""
+    article = stored_article(data_dir, article_id) if (data_dir / DB_NAME).exists() else None
+    if article is None and backend is not None and backend.name != "embedded":
+        article = backend.article(article_id)
+    if article is None:
+        return None
     article["original_url"] = safe_url(article.get("canonical_url") or article.get("url"))
-    article["story"] = [
-        {"id": m["id"], "title": m["title"], "source": m["source"], "lang": m["lang"],
-         "published_at": m["published_at"], "url": m["url"]}
-        for m in members if m["id"] != article_id]
-    article["story_size"] = len(members) or 1
     return article
 
 
