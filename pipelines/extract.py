@@ -367,15 +367,14 @@ APOLOGY_WORDS = re.compile(
     r"n'existe (pas|plus)|introuvable|non esiste|non è stata trovata|не существует|не найден|"
     r"no existe|غير موجود|غير متوفر|табылмады|search|recherche|ricerca|поиск|buscar|بحث", re.I)
 WALL_WORDS = re.compile(CHALLENGE.pattern + r"|cookie|javascript|consent|privacy|browser|robot|captcha", re.I)
-LOGIN_WORDS = re.compile(
-    r"(sign|log) ?in to (continue|keep|read)|(subscribe|subscription|register) to (continue|keep|read)|"
-    r"(continue|keep) reading|for subscribers|subscribers only|reserved (to|for) (our )?subscribers|"
-    r"already a subscriber|to read (the|this) (full|whole|rest)|"
-    r"réservé aux abonnés|pour lire la suite|abonnez-vous pour|déjà abonné|connectez-vous pour|"
-    r"riservato agli abbonati|per continuare a leggere|sei già abbonato|"
-    r"только для подписчиков|чтобы (продолжить|прочитать)|"
-    r"solo para suscriptores|para seguir leyendo|ya eres suscriptor|"
-    r"للمشتركين فقط|لمواصلة القراءة|سجل الدخول ل", re.I)
+LOGIN_WORDS = re.compile(  # what a wall says of the article; not "log in" or "already a subscriber?" of a site's header
+    r"(sign|log) ?in to (continue|keep|read)|(subscribe|register) to (continue|keep|read)|"
+    r"(only|exclusively|reserved) (to|for) (our )?subscribers|subscribers[- ]only|to read (the|this) (full|whole|rest)|"
+    r"réservé aux abonnés|pour lire la suite|abonnez-vous pour lire|connectez-vous pour lire|"
+    r"riservato agli abbonati|per continuare a leggere|"
+    r"только для подписчиков|чтобы продолжить чтение|"
+    r"solo para suscriptores|para seguir leyendo|"
+    r"للمشتركين فقط|لمواصلة القراءة", re.I)
 
 
 def prose_beside(tree: HtmlElement, words: re.Pattern[str]) -> tuple[int, int]:

@@ -162,3 +162,17 @@ def test_short_real_articles_are_stored_and_walls_challenges_and_soft_404s_quara
     wall = [json.loads(l) for l in run_newsmon("export", "--data", data).stdout.splitlines()
             if json.loads(l)["url"].endswith("/news/wall.html")]
     assert len(wall) == 1 and WALL_FACTS[3] in wall[0]["text"]
+
+
+def test_a_site_header_offering_sign_in_does_not_make_a_short_article_a_wall() -> None:
+    """The same classifier, in process: the wall is what the page says of the article ("sign in
+    to continue reading"), never a header's "Already a subscriber? Log in" or a "Continue
+    reading" link under a short brief."""
+    from pipelines.extract import extract
+
+    header = ('<header><a href="/login">Already a subscriber? Log in</a> <a href="/subscribe">Subscribe</a>'
+              '<form action="/login"><input type="password" name="p"></form></header>')
+    brief = short_article(*FACTS["cookies"], before=header, after='<a href="/news/more">Continue reading</a>')
+    assert extract(brief.decode(), "https://coast.example/news/brief.html").page_kind == "article"
+    assert extract(PAGES["wall"].decode(), "https://coast.example/news/wall.html").page_kind == "login-wall"
+    assert extract(PAGES["overlay"].decode(), "https://coast.example/news/overlay.html").page_kind == "article"
