@@ -343,8 +343,11 @@ def _is_challenge(e: _Evidence) -> bool:
 def _is_not_found(e: _Evidence) -> bool:
     """A (soft) 404: the theme's class, or "not found" in the title of a page with no article
     body ("404" in a headline about an error code, or in a short article's title, is no 404)."""
-    return "error404" in e.classes or (bool(NOT_FOUND.search(e.head_text)) and not e.has_prose
-                                       and prose_beside(e.tree, APOLOGY_WORDS)[1] < SHORT_ARTICLE_CHARS)
+    if "error404" in e.classes:
+        return True
+    h1 = e.tree.find(".//h1")  # "Error 404" in the page's heading under the site's name as title
+    said = NOT_FOUND.search(e.head_text) or (h1 is not None and NOT_FOUND.search(_clean_space(h1.text_content())))
+    return bool(said) and not e.has_prose and prose_beside(e.tree, APOLOGY_WORDS)[1] < SHORT_ARTICLE_CHARS
 
 
 def _is_login_wall(e: _Evidence) -> bool:

@@ -91,6 +91,10 @@ PAGES: dict[str, bytes] = {
 <header><nav><a href="/">Home</a></nav></header><main><h1>Oops! That page can't be found.</h1>
 <p>It looks like nothing was found at this location. Maybe try a search?</p>
 <form action="/"><input name="s"></form></main></body></html>""",
+    # the title is the site's name, the heading says 404, the apology is long enough to pass as a brief
+    "gone": b"""<!doctype html><html lang="en"><head><title>Coast News</title></head><body><main><h1>Error 404</h1>
+<p>Sorry, the page you are looking for does not exist, has been moved or was removed by its author. Please check the
+address you typed, or go back to the home page and try the search box at the top of every page.</p></main></body></html>""",
     "wall": short_article(WALL_FACTS[0], WALL_FACTS[1], after="""<div class="paywall">
 <h2>Sign in to continue reading</h2><p>This article is reserved for subscribers. Sign in or subscribe to read the
 rest of this story and every article on our site, with the newsletter and the archive.</p>
@@ -107,6 +111,7 @@ HTTP_CHALLENGES = {"cf403": Reply(CF_BODY, status=403, headers={"cf-mitigated": 
 NO_BACKOFF = ("--keep-all", "-s", "NEWSMON_BACKOFF_MAX_RETRIES=0")
 STORED = ("migrants", "portal", "moment", "cookies", "captcha", "overlay")
 QUARANTINED = {"challenge": "not_an_article_challenge", "soft404": "not_an_article_not_found", "wall": "login_wall",
+               "gone": "not_an_article_not_found",
                "cf403": "not_an_article_challenge", "cf503": "not_an_article_challenge"}
 
 
@@ -158,7 +163,7 @@ def test_short_real_articles_are_stored_and_walls_challenges_and_soft_404s_quara
         assert site.count("/news/wall.html") == before + 1
     listed = json.loads(run_newsmon("runs", "--dropped", "--json", "--data", data).stdout)
     assert {p["url"].rsplit("/", 1)[1]: p["attempts"] for p in listed} == {
-        "challenge.html": 2, "soft404.html": 2, "cf403.html": 2, "cf503.html": 2}
+        "challenge.html": 2, "soft404.html": 2, "gone.html": 2, "cf403.html": 2, "cf503.html": 2}
     wall = [json.loads(l) for l in run_newsmon("export", "--data", data).stdout.splitlines()
             if json.loads(l)["url"].endswith("/news/wall.html")]
     assert len(wall) == 1 and WALL_FACTS[3] in wall[0]["text"]
