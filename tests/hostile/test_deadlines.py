@@ -26,7 +26,7 @@ def test_sources_check_deadline_holds_against_a_dripping_server(tmp_path: Path) 
         out = run_measured("sources", "check", "--sources", str(sources), "--timeout", "3", "--json",
                            tmp=tmp_path, deadline=60)
     assert not out.killed
-    assert out.seconds < 20, out.seconds  # 3 s per request (robots.txt, the feed), not 120
+    assert out.seconds < 45, out.seconds  # 3 s per request (robots.txt, the feed) and start-up on a loaded machine; not 120
     assert "timeout after 3s" in out.stdout, out.stdout
 
 
