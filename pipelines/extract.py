@@ -73,7 +73,7 @@ class Extracted:
     canonical_url: str
     image: str | None
     html_lang: str | None
-    page_kind: str  # "article" | "listing" | "search" | "tag" | "challenge" | "not-found" | "empty" | "non-html"
+    page_kind: str  # "article" | "listing" | "search" | "tag" | "challenge" | "not-found" | "login-wall" | "empty" | "non-html"
     overridden: tuple[str, ...] = ()  # override kinds (title, body) that decided this result
     override_missed: tuple[str, ...] = ()  # override kinds configured but not found on the page
 
@@ -332,18 +332,71 @@ def _is_empty(e: _Evidence) -> bool:
 
 def _is_challenge(e: _Evidence) -> bool:
     """A bot check or consent wall: its words in the title, or in the markup of a short page.
-    A page that also carries an article body is that article (a reCAPTCHA in its comment form,
-    a cookie banner over it, a headline saying "Just a moment")."""
+    A page that also carries an article body, even a short one, is that article (a reCAPTCHA
+    in its comment form, a cookie banner over it, a headline saying "Just a moment")."""
     if not (CHALLENGE.search(e.head_text.lower())
             or (len(e.body_text) < 3000 and CHALLENGE.search(e.markup().lower()))):
         return False
-    return not e.has_prose
+    return not e.has_prose and prose_beside(e.tree, WALL_WORDS)[1] < SHORT_ARTICLE_CHARS
 
 
 def _is_not_found(e: _Evidence) -> bool:
     """A (soft) 404: the theme's class, or "not found" in the title of a page with no article
-    body ("404" in a headline about an error code, or in an article's title, is no 404)."""
-    return "error404" in e.classes or (bool(NOT_FOUND.search(e.head_text)) and not e.has_prose)
+    body ("404" in a headline about an error code, or in a short article's title, is no 404)."""
+    if "error404" in e.classes:
+        return True
+    h1 = e.tree.find(".//h1")  # "Error 404" in the page's heading under the site's name as title
+    said = NOT_FOUND.search(e.head_text) or (h1 is not None and NOT_FOUND.search(_clean_space(h1.text_content())))
+    return bool(said) and not e.has_prose and prose_beside(e.tree, APOLOGY_WORDS)[1] < SHORT_ARTICLE_CHARS
+
+
+def _is_login_wall(e: _Evidence) -> bool:
+    """A login or subscription wall served in place of the article: it says so ("sign in to
+    continue reading", "réservé aux abonnés"…) and beside that offers a teaser at most. The
+    same box over an article whose text is all there (an overlay, a modal) leaves it an article."""
+    text = e.body_text.lower()
+    if not any(hint in text for hint in LOGIN_HINTS) or e.has_prose or not LOGIN_WORDS.search(text):
+        return False  # (cheapest first: a whole article's text costs the regex ~15 ms per 100 kB)
+    paragraphs, chars = prose_beside(e.tree, LOGIN_WORDS)
+    return paragraphs < 2 or chars < LOGIN_TEASER_CHARS
+
+
+# Prose beside a wall, a challenge or an apology: paragraphs of an article told apart from the
+# box that names the wall. Short articles (agency briefs) run 150-400 characters; a soft 404 or
+# a bot check says a sentence or two, and those sentences carry the words below.
+SHORT_ARTICLE_CHARS = 200
+LOGIN_TEASER_CHARS = 400  # a wall shows the lede, one paragraph; an overlay leaves the whole text
+APOLOGY_WORDS = re.compile(
+    r"not found|n[o']t exist|no longer|can(no|')t be found|could not be found|been (re)?moved|"
+    r"n'existe (pas|plus)|introuvable|non esiste|non è stata trovata|не существует|не найден|"
+    r"no existe|غير موجود|غير متوفر|табылмады|search|recherche|ricerca|поиск|buscar|بحث", re.I)
+WALL_WORDS = re.compile(CHALLENGE.pattern + r"|cookie|javascript|consent|privacy|browser|robot|captcha", re.I)
+LOGIN_WORDS = re.compile(  # what a wall says of the article; not "log in" or "already a subscriber?" of a site's header
+    r"(sign|log) ?in to (continue|keep|read)|(subscribe|register) to (continue|keep|read)|"
+    r"(only|exclusively|reserved) (to|for) (our )?subscribers|subscribers[- ]only|to read (the|this) (full|whole|rest)|"
+    r"réservé aux abonnés|pour lire la suite|abonnez-vous pour lire|connectez-vous pour lire|"
+    r"riservato agli abbonati|per continuare a leggere|"
+    r"только для подписчиков|чтобы продолжить чтение|"
+    r"solo para suscriptores|para seguir leyendo|"
+    r"للمشتركين فقط|لمواصلة القراءة")  # searched in lower-cased text
+LOGIN_HINTS = ("subscri", "regist", "sign", "log", "to read", "abonn", "abbonat", "lire", "leggere", "подписчик", "чтение", "suscriptor",
+               "leyendo", "للمشتركين", "لمواصلة")  # one of these is in every LOGIN_WORDS match
+
+
+def prose_beside(tree: HtmlElement, words: re.Pattern[str]) -> tuple[int, int]:
+    """Paragraphs (and their characters of unlinked text) that read as an article's: 80
+    characters or more, outside forms, dialogs and rails, and not naming ``words``."""
+    count = chars = 0
+    for p in tree.iter("p"):
+        text = _clean_space(p.text_content())
+        if len(text) < PROSE_MIN_PARAGRAPH or words.search(text):
+            continue
+        if any(a.tag in ("form", "dialog", *_NOT_PROSE) for a in p.iterancestors()):
+            continue
+        own = prose_length(text) - sum(len(_clean_space(a.text_content())) for a in p.iter("a"))
+        if own >= PROSE_MIN_PARAGRAPH:
+            count, chars = count + 1, chars + own
+    return count, chars
 
 
 def _is_search(e: _Evidence) -> bool:
@@ -435,7 +488,7 @@ def _in_rail(el: HtmlElement) -> bool:
 # Checked in order: the first kind whose test holds is the page's kind; else it is an article.
 PAGE_KINDS = (
     ("empty", _is_empty), ("challenge", _is_challenge), ("not-found", _is_not_found),
-    ("search", _is_search), ("tag", _is_tag), ("listing", _is_listing),
+    ("login-wall", _is_login_wall), ("search", _is_search), ("tag", _is_tag), ("listing", _is_listing),
 )
 
 
@@ -701,6 +754,8 @@ class ExtractStage:
             self._count(f"override/{kind}")
         for kind in result.override_missed:
             self._count(f"override_missed/{kind}")
+        if result.page_kind == "login-wall":  # one reason with a link redirected to a sign-in page
+            raise self._drop("login-wall", "a login wall (not an article)", url)
         if result.page_kind != "article":
             reason = {"empty": "empty page", "non-html": "not an HTML page"}.get(result.page_kind, f"not an article ({result.page_kind})")
             raise self._drop(f"not-article/{result.page_kind}", reason, url)

@@ -28,6 +28,7 @@ match wins) and then ignored.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,33 @@ def _terms_by_lang(v: dict[str, list[str]], what: str) -> dict[str, list[str]]:
         if not isinstance(terms, list):
             raise ValueError(f"{lang}: expected a list of {what}")
         for t in terms:
+            if not isinstance(t, str):
+                raise ValueError(f"{lang}: {what[:-1]} {t!r} is not text (quote it)")
+            pattern = REGEX_LIKE.search(t)
+            if pattern:
+                raise ValueError(f"{lang}: {what[:-1]} {t!r} looks like a regular expression ({pattern.group()!r}); "
+                                 f"{what} are plain words, matched with their inflections, case and accents "
+                                 f"folded: {_plain_advice(t)}")
             if not analysis.analyze(t, None):
                 raise ValueError(f"{lang}: {what[:-1]} {t!r} has no letters or digits")
     return v
+
+
+# Terms are words, never patterns: "Maroc|Kazakh.*" would otherwise be read as the two-word
+# phrase "maroc kazakh" and "[Rr]abat" as "rr abat", silently. Refused at load instead, with
+# the way to write it. A lone "." or "-" (St. Petersburg, Nur-Sultan) is ordinary text.
+REGEX_LIKE = re.compile(r"[|*?\\[\]{}()^$+]")
+
+
+def _plain_advice(term: str) -> str:
+    if "|" in term:
+        parts = [p for p in (re.sub(r"[^\w\s'’.-]+", " ", x).strip(" .") for x in term.split("|")) if p]
+        return "list each alternative as its own term: " + ", ".join(parts[:4])
+    if "[" in term:
+        return "case does not matter, write the word once: " + re.sub(r"\[(.)[^]]*\]", r"\1", term)
+    if "*" in term or "+" in term or "?" in term:
+        return "list the whole words you want (Kazakhstan, Kazakh), inflected forms match by themselves"
+    return "write the words alone: " + (re.sub(r"[^\w\s'’.-]+", " ", term).strip() or "…")
 
 
 class Concept(BaseModel):

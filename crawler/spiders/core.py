@@ -29,6 +29,7 @@ from crawler.resolver import PrivateAddressRefused
 from crawler.robots import RobotsDisallowed
 from crawler.sources import Source
 from crawler.store import CrawlStore, StoreUnavailable
+from pipelines.extract import CHALLENGE
 from pipelines.html import decode_html, is_html
 from pipelines.items import Article
 
@@ -271,6 +272,19 @@ class SpiderCore(scrapy.Spider):
         if reason in ("robots", "offsite", "blocked_host"):
             self.inc(name, f"skipped/{reason}")
             return
+        exc = failure.value
+        if isinstance(exc, HttpError) and request.callback == self.parse_article and is_challenge_response(exc.response):
+            # a bot check answered in place of the article (403/503 and the challenge's own
+            # header or page): the article may be there tomorrow; quarantined, fetched again
+            self.inc(name, "dropped/not_an_article_challenge")
+            self.inc(name, "quarantined")
+            self.logger.info("%s: %s: bot challenge (HTTP %s), quarantined", name, request.url, exc.response.status)
+            try:
+                self.store.quarantine(request.meta.get("discovered_url") or request.url, name,
+                                      "not_an_article_challenge", request.meta.get("feed_title"))
+            except StoreUnavailable:
+                pass  # the store pipeline stops the crawl
+            return
         self.inc(name, "errors")
         self.inc(name, f"error/{reason}")
         self.logger.warning("%s: %s: %s", name, request.url, failure_message(failure))
@@ -279,6 +293,18 @@ class SpiderCore(scrapy.Spider):
 # Where a login wall sends an article link: sign-in, account and subscription pages.
 LOGIN_PATH = re.compile(r"/(?:wp-login\.php|log-?in|sign-?in|signin|connexion|account/login|users?/login|"
                         r"auth(?:/|$)|sso(?:/|$)|subscribe|abonnement|paywall)(?:[/.?]|$)", re.I)
+
+def is_challenge_response(response: Response) -> bool:
+    """A bot check on the response itself: HTTP 403, 429 or 503 with the challenge's header
+    (Cloudflare's ``cf-mitigated: challenge``), or a small body (under 50 kB) made of the
+    challenge's markup. Words in a large page decide nothing."""
+    if response.status not in (403, 429, 503):
+        return False
+    if response.headers.get(b"cf-mitigated", b"").lower() == b"challenge":
+        return True
+    body = response.body[:50_000]
+    return len(response.body) < 50_000 and bool(CHALLENGE.search(body.decode("utf-8", "replace").lower()))
+
 
 # Failures that condemn the host, not the page: counted (and logged) once per source and host.
 HOST_DOWN_REASONS = ("unreachable", "dns", "connection_refused")

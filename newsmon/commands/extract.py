@@ -89,7 +89,7 @@ def _select_topics(name: str | None) -> list:
 # What a dropped page was, by the reason its stage gave (pipelines.extract.ExtractStage._drop).
 BATCH_KINDS = {
     "not_an_article_listing": "listing", "not_an_article_search": "listing", "not_an_article_tag": "listing",
-    "not_an_article_challenge": "challenge", "not_an_article_not_found": "not_found",
+    "not_an_article_challenge": "challenge", "not_an_article_not_found": "not_found", "login_wall": "login_wall",
     "not_an_article_empty": "empty", "empty": "empty", "too_short": "empty",
 }
 BATCH_FIELDS = ("url", "kind", "title", "text", "published_at", "published_utc", "date_source", "lang", "error")

@@ -131,3 +131,30 @@ def test_articles_per_source_stop_at_the_budget_newest_first(tmp_path: Path) -> 
     assert fetched == list(range(20, 30))  # the 10 newest
     assert out.summary()["busy"]["reasons"]["capped/articles"] == 20
     assert "20 article URLs not fetched (NEWSMON_MAX_ARTICLES_PER_SOURCE=10)" in out.stderr
+
+
+def test_a_feed_gives_only_its_newest_entries_up_to_the_per_document_cap(tmp_path: Path) -> None:
+    """High 2, per feed: a feed listing 60 stories in shuffled order gives the 8 newest (by
+    pubDate) with NEWSMON_MAX_URLS_PER_DOCUMENT=8; the other 52 are counted as capped and named."""
+    import random
+    from datetime import timedelta
+
+    order = list(range(60))
+    random.Random(17).shuffle(order)
+
+    def route(path: str, query: dict[str, str]) -> Reply:
+        if path == "/feed.xml":  # story i is i hours old
+            return Reply(rss((f"/news/{i}.html", f"Story {i}", NOW - timedelta(hours=i)) for i in order),
+                         content_type="application/rss+xml")
+        if path.startswith("/news/"):
+            return Reply(article(int(path.rsplit("/", 1)[1].split(".")[0])))
+        return Reply(b"not found", status=404)
+
+    with serving(route) as site:
+        out = crawl([{"name": "long", "language": "en", "feeds": [site.url + "/feed.xml"]}], tmp_path, "--keep-all",
+                    "-s", "NEWSMON_MAX_URLS_PER_DOCUMENT=8")
+        fetched = sorted(int(h.rsplit("/", 1)[1].split(".")[0]) for h in site.hits if h.startswith("/news/"))
+    assert out.code == 0, out.stderr
+    assert fetched == list(range(8))  # the 8 newest
+    assert out.summary()["long"]["reasons"]["capped/urls_per_document"] == 52
+    assert "NEWSMON_MAX_URLS_PER_DOCUMENT=8" in out.stderr

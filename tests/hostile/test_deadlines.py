@@ -1,5 +1,6 @@
-"""Medium 6: `sources check --timeout` is a deadline for the whole request, even against a
-server that sends one byte a second (it took 621 s with a 10 s timeout)."""
+"""Medium 6 and Low: `sources check --timeout`, `extract URL` and `topics test URL` hold a
+deadline for the whole request, even against a server that sends one byte a second (`sources
+check` took 621 s with a 10 s timeout; `extract` and `topics test` had no deadline at all)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def test_sources_check_deadline_holds_against_a_dripping_server(tmp_path: Path) 
         out = run_measured("sources", "check", "--sources", str(sources), "--timeout", "3", "--json",
                            tmp=tmp_path, deadline=60)
     assert not out.killed
-    assert out.seconds < 20, out.seconds  # 3 s per request (robots.txt, the feed), not 120
+    assert out.seconds < 45, out.seconds  # 3 s per request (robots.txt, the feed) and start-up on a loaded machine; not 120
     assert "timeout after 3s" in out.stdout, out.stdout
 
 
@@ -56,3 +57,33 @@ def test_ctrl_c_stops_sources_check_at_once_with_130(tmp_path: Path) -> None:
         stopped_in = time.monotonic() - start
     assert proc.returncode == 130, err
     assert stopped_in < 5, stopped_in
+
+
+def test_extract_and_topics_test_hold_their_deadline_against_a_dripping_server(tmp_path: Path) -> None:
+    """Both commands fetch one page with a 20 s deadline for the whole request (newsmon/fetch.py);
+    the server would drip its page for 120 s. Run side by side to keep the test short."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    def drip_page(path: str, query: dict[str, str]) -> Reply:
+        return Reply(_drip(), content_type="text/html")
+
+    with serving(drip_page) as site:
+        start = time.monotonic()
+        procs = [subprocess.Popen([sys.executable, "-m", "newsmon.cli", *args, site.url + "/story.html"], cwd=ROOT,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for args in (("extract",), ("topics", "test"))]
+        try:
+            results = [p.communicate(timeout=60) for p in procs]
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                    p.communicate()
+        took = time.monotonic() - start
+    assert took < 45, took  # 20 s each, side by side, plus start-up on a loaded machine; not 120
+    for proc, (out, err) in zip(procs, results):
+        assert proc.returncode not in (0, None) and "Traceback" not in err, err
+        assert "timeout after 20s" in err, err

@@ -21,7 +21,11 @@ def test_the_exemption_is_per_source_and_per_origin(tmp_path: Path) -> None:
         def outlet(path: str, query: dict[str, str]) -> Reply:
             if path == "/feed.xml":  # links to its own article, and to the other port's pages
                 return Reply(rss([("/news/1.html", "Story 1", NOW), (f"{other.url}/admin/1", "Admin", NOW),
-                                  (f"{other.url}/admin/2", "Admin 2", NOW)]), content_type="application/rss+xml")
+                                  (f"{other.url}/admin/2", "Admin 2", NOW),
+                                  ("/news/meta.html", "Metadata", NOW)]),
+                             content_type="application/rss+xml")
+            if path == "/news/meta.html":  # a cloud metadata address that older guards let through (Low)
+                return Reply(status=302, headers={"Location": "http://192.0.0.192/latest/meta-data/"})
             if path.startswith("/news/"):
                 return Reply(article(1))
             return Reply(b"not found", status=404)
@@ -36,7 +40,7 @@ def test_the_exemption_is_per_source_and_per_origin(tmp_path: Path) -> None:
     assert admin_hits == 0  # same host, another port: not the outlet's origin
     assert internal_article_fetches == 1  # for the source whose origin it is
     summary = out.summary()
-    assert summary["outlet"]["reasons"]["error/private_address"] == 2
+    assert summary["outlet"]["reasons"]["error/private_address"] == 3, summary["outlet"]["reasons"]  # two on the other port, 192.0.0.192
     assert summary["outlet"]["new"] == 1 and summary["internal"]["new"] == 1
 
 
