@@ -146,7 +146,7 @@ def profile(out: Path, size: int, extra: list[str]) -> None:
     else:
         spy = Path(sys.executable).with_name("py-spy")
         python = [str(spy if spy.exists() else "py-spy"), "record", "--rate", "250", "--subprocesses", "--nonblocking",
-                "--format", "speedscope" if out.suffix == ".json" else "flamegraph", "-o", str(out), "--", sys.executable]
+                "--format", {".json": "speedscope", ".svg": "flamegraph"}.get(out.suffix, "raw"), "-o", str(out), "--", sys.executable]
     with tempfile.TemporaryDirectory() as tmpdir, Site(size) as site:
         got, cpu, rss, wall = run_newsmon(site, Path(tmpdir), extra, python)
     if got != size:
@@ -163,7 +163,8 @@ def main() -> None:
                         help="extra setting for the newsmon crawl (repeatable)")
     parser.add_argument("--profile", metavar="OUT", type=Path,
                         help="instead: one newsmon crawl of the first size under a profiler; OUT.svg: py-spy "
-                             "flame graph (needs ptrace), OUT.prof: cProfile (read with pstats or snakeviz)")
+                             "flame graph (needs ptrace), OUT.json: py-spy speedscope, OUT.prof: cProfile (read with pstats "
+                             "or snakeviz), any other suffix: py-spy raw collapsed stacks")
     parser.add_argument("--bare-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:

@@ -178,7 +178,7 @@ class IndexPipeline(_StoreStep):
     crawl killed between the two, is repaired by the next crawl or by ``newsmon reindex``.
     """
 
-    def __init__(self, store: CrawlStore, stats: Any, every_items: int = 50, every_seconds: float = 10.0):
+    def __init__(self, store: CrawlStore, stats: Any, every_items: int = 500, every_seconds: float = 10.0):
         super().__init__(store, stats)
         self.every_items = every_items
         self.every_seconds = every_seconds

@@ -25,6 +25,18 @@ def source_counts(stats: dict[str, Any], source: str) -> dict[str, Any]:
     return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
+def counts_by_source(stats: dict[str, Any], sources: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`source_counts` of every source in one pass over the stats (not one pass per source:
+    the progress saver runs this every few seconds, with as many sources as a crawl has)."""
+    out: dict[str, dict[str, Any]] = {name: {} for name in sources}
+    for key, value in stats.items():
+        if key.startswith("newsmon/source/"):
+            name, sep, rest = key[len("newsmon/source/"):].partition("/")
+            if sep and name in out:
+                out[name][rest] = value
+    return out
+
+
 def summarize(counts: dict[str, Any]) -> dict[str, int]:
     skipped = sum(v for k, v in counts.items() if isinstance(v, int)
                   if k.startswith(("skipped/", "dropped/")) and k != "dropped/store_failed")
@@ -144,10 +156,10 @@ class CrawlRuns:
             self._lines.start(self.progress_every, now=False)
 
     def _progress_line(self) -> None:
-        all_stats = self.stats.get_stats()
         totals = {"pages": 0, "new": 0, "skipped": 0, "errors": 0}
-        for name in self.sources:
-            s = summarize(source_counts(all_stats, name))
+        all_stats = self.stats.get_stats()
+        for counts in counts_by_source(all_stats, self.sources).values():
+            s = summarize(counts)
             for key in totals:
                 totals[key] += s[key]
         queued = all_stats.get("scheduler/enqueued", 0) - all_stats.get("scheduler/dequeued", 0)
@@ -204,9 +216,8 @@ class CrawlRuns:
         table = Table(title="crawling", title_justify="left", box=None)
         for col in ("source", "pages", "new", "skipped", "errors"):
             table.add_column(col, justify="left" if col == "source" else "right")
-        all_stats = self.stats.get_stats()
-        for name in self.sources:
-            s = summarize(source_counts(all_stats, name))
+        for name, counts in counts_by_source(self.stats.get_stats(), self.sources).items():
+            s = summarize(counts)
             table.add_row(name, str(s["pages"]), str(s["new"]), str(s["skipped"]), str(s["errors"]))
         return table
 
@@ -214,10 +225,10 @@ class CrawlRuns:
         """Each run's counters so far, so that a crawl killed with SIGKILL does not leave zeros."""
         if self.store is None:
             return
-        all_stats = self.stats.get_stats()
+        by_source = counts_by_source(self.stats.get_stats(), list(self.run_ids))
         try:
             for name, run_id in self.run_ids.items():
-                counts = source_counts(all_stats, name)
+                counts = by_source[name]
                 summary = summarize(counts)
                 self.store.progress_run(run_id, pages_fetched=summary["pages"], articles_stored=summary["stored"],
                                         skipped=summary["skipped"], errors=summary["errors"], stats=counts)
@@ -233,9 +244,9 @@ class CrawlRuns:
             self._lines.stop()
         if self.store is None:
             return
-        all_stats = self.stats.get_stats()
+        by_source = counts_by_source(self.stats.get_stats(), list(self.run_ids))
         for name, run_id in self.run_ids.items():
-            counts = source_counts(all_stats, name)
+            counts = by_source[name]
             summary = summarize(counts)
             status = run_status(counts) if reason == "finished" else (
                 "failed" if reason == "store_failed" else "interrupted")

@@ -170,6 +170,10 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
         crawler = process.create_crawler(NewsSpider)
         deferred = process.crawl(crawler, store=store, frontier=frontier)
         deferred.addErrback(lambda failure: failures.append(failure.value))
+        # Scrapy's root handler filters by LOG_LEVEL, but it leaves the root logger at NOTSET, so
+        # every DEBUG line ("Crawled (200)", "stored: url", two a page) was built as a record and
+        # then thrown away: the logger's own level drops it before anything is built.
+        logging.getLogger().setLevel(settings.get("LOG_LEVEL"))
         # Everything built so far (modules, the language model, compiled topics, Scrapy's
         # components) lives as long as the crawl: keep it out of every later collection.
         gc.collect()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import sys
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -138,16 +142,54 @@ def _batch_line(line: str, process: PageProcessor, moment: datetime | None) -> d
     return batch_record(url, kind, error=str(result.dropped) if kind == "error" else None)
 
 
-def run_batch(stream, process: PageProcessor, moment: datetime | None) -> Counter:
-    """JSON Lines in (``{"url", "path", "tz"?}``), one JSON line out per input line, in order."""
+def run_batch(stream, process: PageProcessor, moment: datetime | None, jobs: int = 1) -> Counter:
+    """JSON Lines in (``{"url", "path", "tz"?}``), one JSON line out per input line, in order.
+
+    With ``jobs`` > 1 the pages are processed by that many worker processes (the page path is
+    CPU-bound Python: threads would share one core). Workers are forked from this process, so
+    they start with its processor, topics and imports; at most a few pages per worker are in
+    flight, and each record is printed as soon as every earlier one has been."""
     kinds: Counter = Counter()
-    for line in stream:
-        if not line.strip():
-            continue
-        record = _batch_line(line, process, moment)
-        kinds[record["kind"]] += 1
-        click.echo(json.dumps(record, ensure_ascii=False, default=_jsonable))
+    lines = (line for line in stream if line.strip())
+    for kind, text in (_records_in_pool(lines, process, moment, jobs) if jobs > 1 else
+                       (_record_line(line, process, moment) for line in lines)):
+        kinds[kind] += 1
+        click.echo(text)
     return kinds
+
+
+def _record_line(line: str, process: PageProcessor, moment: datetime | None) -> tuple[str, str]:
+    """(kind, output JSON line) of one input line."""
+    record = _batch_line(line, process, moment)
+    return record["kind"], json.dumps(record, ensure_ascii=False, default=_jsonable)
+
+
+_worker: tuple[PageProcessor, datetime | None] | None = None  # a batch worker's processor (set before forking)
+
+
+def _pooled_line(line: str) -> tuple[str, str]:
+    assert _worker is not None
+    return _record_line(line, *_worker)
+
+
+def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datetime | None,
+                     jobs: int) -> Iterator[tuple[str, str]]:
+    global _worker
+    _worker = (process, moment)
+    window = 4 * jobs  # pages in flight: enough to keep every worker busy, bounded for a huge input
+    pending: deque[Future[tuple[str, str]]] = deque()
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        try:
+            for line in lines:
+                pending.append(pool.submit(_pooled_line, line))
+                if len(pending) >= window:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
+            _worker = None
 
 
 @click.command("extract")
@@ -161,8 +203,10 @@ def run_batch(stream, process: PageProcessor, moment: datetime | None) -> Counte
 @click.option("--lang", help="Language hint (the source's declared language).")
 @click.option("--fetched-at", help="Fetch time (ISO) that relative dates such as '3 hours ago' count from; default now.")
 @click.option("--topic", help="Match only this topic from settings/topics.yaml.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --batch: worker processes (default: one per CPU); output order is kept.")
 def extract_command(source: str | None, batch, url: str | None, tz: str | None, lang: str | None,  # type: ignore[no-untyped-def]
-                    fetched_at: str | None, topic: str | None) -> None:
+                    fetched_at: str | None, topic: str | None, jobs: int | None) -> None:
     """Print, as JSON, the record a crawl would store for one page (or, with --batch, for many).
 
     \b
@@ -179,7 +223,7 @@ def extract_command(source: str | None, batch, url: str | None, tz: str | None, 
         except PageError as err:
             click.echo(f"newsmon: error: {err}", err=True)
             sys.exit(2)
-        kinds = run_batch(batch, process, moment)
+        kinds = run_batch(batch, process, moment, jobs or len(os.sched_getaffinity(0)))
         summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "no input lines"
         click.echo(f"extract --batch: {summary}", err=True)
         return
