@@ -55,6 +55,15 @@ class Keys:
     def host_next(self, host: str) -> str:
         return f"{self.prefix}:next:{host}"
 
+    def host_slots(self, host: str) -> str:
+        """zset token → expiry: the requests to ``host`` in flight, cluster-wide (its semaphore)."""
+        return f"{self.prefix}:slots:{host}"
+
+    @property
+    def stored(self) -> str:
+        """hash URL key → fetched_at of every article any worker stored; kept across batches."""
+        return f"{self.prefix}:stored"
+
     def robots(self, netloc: str) -> str:
         return f"{self.prefix}:robots:{netloc}"
 
@@ -185,18 +194,46 @@ redis.call('SET', KEYS[2], ARGV[2], 'EX', math.ceil(tonumber(ARGV[3])))
 return 'mine'
 """
 
-# KEYS: next-allowed key; ARGV: delay seconds → 0: send now (the next one is reserved), else
-# seconds to wait before asking again. Taken when the request is ready to leave, not in advance:
-# a worker whose event loop was busy when its turn came cannot send two requests back to back.
-RESERVE = _NOW + """
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now >= nxt then
-  redis.call('SET', KEYS[1], tostring(now + tonumber(ARGV[1])), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 60000)
-  return '0'
+# KEYS: the host's slots, its next-allowed time; ARGV: token, concurrency, slot ttl, delay → {verdict,
+# seconds}: 'go' (a slot is taken under ``token`` and the next turn moved ``delay`` ahead), 'turn'
+# (a slot is free but the host's turn is in ``seconds``), 'busy' (``concurrency`` requests to the
+# host are in flight in the cluster; ``seconds`` until the oldest slot expires at the latest).
+# Both limits in one atomic step: a request never holds a slot while it waits for its turn.
+ACQUIRE = _NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {'busy', tostring(tonumber(first[2]) - now)}
 end
-return tostring(nxt - now)
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < nxt then return {'turn', tostring(nxt - now)} end
+local ttl = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 60000)
+local delay = tonumber(ARGV[4])
+if delay > 0 then
+  redis.call('SET', KEYS[2], tostring(now + delay), 'PX', math.ceil(delay * 1000) + 60000)
+end
+return {'go', '0'}
 """
 
+# KEYS: slot keys…; ARGV: ttl, then one token per key → renewed (only those still held)
+RENEW_SLOTS = _NOW + """
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + ttl, ARGV[i + 1])
+end
+return #KEYS
+"""
+
+# KEYS: epoch stored stats; ARGV: epoch, then (URL key, fetched_at) pairs
+MARK_STORED = _EPOCH + """
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('HINCRBY', KEYS[3], 'stored', (#ARGV - 1) / 2)
+return (#ARGV - 1) / 2
+"""
 
 
 class RedisFrontierClient:
@@ -209,7 +246,8 @@ class RedisFrontierClient:
         self.epoch = ""
         self._scripts = {name: self.redis.register_script(text) for name, text in
                          (("open", OPEN), ("push", PUSH), ("pop", POP), ("ack", ACK), ("heartbeat", HEARTBEAT),
-                          ("progress", PROGRESS), ("seed", SEED), ("reserve", RESERVE), ("release", RELEASE))}
+                          ("progress", PROGRESS), ("seed", SEED), ("acquire", ACQUIRE), ("release", RELEASE),
+                          ("renew_slots", RENEW_SLOTS), ("mark_stored", MARK_STORED))}
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
@@ -272,8 +310,38 @@ class RedisFrontierClient:
         except REDIS_ERRORS as exc:
             raise FrontierUnreachable(str(exc)) from None
 
-    def reserve(self, host: str, delay: float) -> float:
-        return float(self._run("reserve", [self.keys.host_next(host)], [delay]))
+    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float) -> tuple[str, float]:
+        verdict, seconds = self._run("acquire", [self.keys.host_slots(host), self.keys.host_next(host)],
+                                     [token, concurrency, ttl, delay])
+        return verdict.decode(), float(seconds)
+
+    def release_slots(self, slots: list[tuple[str, str]]) -> None:
+        if not slots:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for host, token in slots:
+                pipe.zrem(self.keys.host_slots(host), token)
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def renew_slots(self, slots: list[tuple[str, str]], ttl: float) -> None:
+        if slots:
+            self._run("renew_slots", [self.keys.host_slots(host) for host, _ in slots],
+                      [ttl, *(token for _, token in slots)])
+
+    def mark_stored(self, pairs: list[tuple[str, str]]) -> None:
+        if pairs:
+            k = self.keys
+            self._run("mark_stored", [k.epoch, k.stored, k.stats], [self.epoch, *(x for pair in pairs for x in pair)])
+
+    def stored_at(self, key: str) -> str | None:
+        try:
+            value = self.redis.hget(self.keys.stored, key)
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+        return value.decode() if value is not None else None
 
     def robots_get(self, netloc: str) -> bytes | None:
         try:
