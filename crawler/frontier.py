@@ -69,7 +69,7 @@ from scrapy.utils.request import request_from_dict
 from twisted.internet import reactor, task
 
 from crawler.backoff import TRIES_KEY
-from crawler.frontier_protocol import Frontier, FrontierLost, FrontierUnreachable
+from crawler.frontier_protocol import Frontier, FrontierFinished, FrontierLost, FrontierUnreachable
 from crawler.robots import RobotsVerdict
 
 logger = logging.getLogger(__name__)
@@ -189,6 +189,7 @@ class SharedScheduler:
         self.failing_since: float | None = None
         self.next_retry = 0.0
         self.failed: str | None = None
+        self.over = False  # our batch finished and a new one started: nothing more to do here
         self.loop: task.LoopingCall | None = None
         self.last_beat = 0.0
         self.stats = crawler.stats
@@ -253,7 +254,7 @@ class SharedScheduler:
         return True
 
     def next_request(self) -> Request | None:
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return None
         if not self.buffer:
             self._flush()
@@ -274,7 +275,7 @@ class SharedScheduler:
         return self.buffer.pop(0) if self.buffer else None
 
     def has_pending_requests(self) -> bool:
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return False
         if self.buffer or self.to_push or self.to_ack or self.leased:
             return True
@@ -285,7 +286,7 @@ class SharedScheduler:
                 queued, leased, seeded = self.frontier.progress()
             except (FrontierUnreachable, FrontierLost) as exc:
                 self._trouble(exc)
-                return not self.failed
+                return not (self.failed or self.over)
             self._ok()
             self.cluster_pending = bool(queued or leased or not seeded)
         if self.cluster_pending:
@@ -382,7 +383,7 @@ class SharedScheduler:
 
     def _tick(self) -> None:
         """Every 0.2 s: flush, renew this worker's leases, and wake the engine to ask for work."""
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return
         self._flush()
         now = time.monotonic()
@@ -414,6 +415,12 @@ class SharedScheduler:
 
     def _trouble(self, exc: Exception) -> None:
         assert self.frontier is not None
+        if isinstance(exc, FrontierFinished) and not (self.leased or self.to_push or self.to_ack or self.buffer):
+            if not self.over:
+                logger.info("frontier %s: batch %s finished; a new batch has started since", self.frontier.url,
+                            self.frontier.epoch)
+            self.over = True
+            return
         if isinstance(exc, FrontierLost):
             self._fail(f"frontier lost: {self.frontier.url} no longer holds this crawl (Redis restarted without "
                        f"its data, or `newsmon frontier reset`); {len(self.leased)} leased and {len(self.to_push)} "

@@ -18,6 +18,10 @@ class FrontierLost(Exception):
     """The frontier no longer holds this crawl (restarted without its data, or reset)."""
 
 
+class FrontierFinished(FrontierLost):
+    """This worker's batch finished, and a new batch has started since: nothing was lost."""
+
+
 class Frontier(Protocol):
     url: str  # for messages (without a password)
     epoch: str  # this crawl's id in the frontier, set by open()

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from crawler.frontier_protocol import FrontierLost, FrontierUnreachable
+from crawler.frontier_protocol import FrontierFinished, FrontierLost, FrontierUnreachable
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, ConnectionError, OSError)
 
@@ -73,7 +73,12 @@ class Keys:
 
 # -- scripts (one round trip each; every one checks the epoch) -----------------------------------
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
-_EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('EPOCH frontier lost') end ")
+# A worker whose batch finished while it idled, and which a new batch's first worker then
+# replaced, is told FINISHED (its batch was whole), not EPOCH (lost): finished epochs are kept a day.
+_EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then "
+          "if redis.call('SISMEMBER', KEYS[1] .. ':finished', ARGV[1]) == 1 then "
+          "return redis.error_reply('FINISHED batch over') end "
+          "return redis.error_reply('EPOCH frontier lost') end ")
 
 # KEYS: epoch state seed seq queue leases owner requests seen workers stats hosts; ARGV: new epoch, worker, ttl
 OPEN = """
@@ -180,7 +185,11 @@ PROGRESS = _EPOCH + """
 local queued = redis.call('ZCARD', KEYS[2])
 local leased = redis.call('ZCARD', KEYS[3])
 local seed = redis.call('GET', KEYS[4]) or ''
-if queued == 0 and leased == 0 and seed == 'done' then redis.call('SET', KEYS[5], 'finished') end
+if queued == 0 and leased == 0 and seed == 'done' then
+  redis.call('SET', KEYS[5], 'finished')
+  redis.call('SADD', KEYS[1] .. ':finished', ARGV[1])
+  redis.call('EXPIRE', KEYS[1] .. ':finished', 86400)
+end
 return {queued, leased, seed}
 """
 
@@ -253,6 +262,8 @@ class RedisFrontierClient:
         try:
             return self._scripts[name](keys=keys, args=args)
         except redis.ResponseError as exc:
+            if "FINISHED" in str(exc):
+                raise FrontierFinished(str(exc)) from None
             if "EPOCH" in str(exc):
                 raise FrontierLost(str(exc)) from None
             raise
