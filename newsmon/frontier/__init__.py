@@ -73,14 +73,14 @@ def status(url: str, prefix: str = DEFAULT_KEY) -> dict[str, Any]:
         epoch = client.get(k.epoch)
         pipe = client.pipeline()
         pipe.get(k.state).zcard(k.queue).zcard(k.leases).zcount(k.leases, "-inf", now).scard(k.seen)
-        pipe.zrangebyscore(k.workers, now, "+inf").get(k.seed).hgetall(k.stats)
-        state, queued, leased, expired, seen, workers, seed, stats = pipe.execute()
+        pipe.zrangebyscore(k.workers, now, "+inf").get(k.seed).hgetall(k.stats).hlen(k.stored)
+        state, queued, leased, expired, seen, workers, seed, stats, stored = pipe.execute()
     finally:
         client.close()
     dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
     return {
         "frontier": shown(url), "epoch": dec(epoch), "state": dec(state) or "empty",
-        "queued": queued, "leased": leased, "leases_expired": expired, "seen": seen,
+        "queued": queued, "leased": leased, "leases_expired": expired, "seen": seen, "stored_urls": stored,
         "seeded": dec(seed) == "done", "workers": sorted(dec(w) for w in workers),
         "counts": {dec(a): int(b) for a, b in stats.items()},
     }
