@@ -57,7 +57,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
-
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, Spider, signals
@@ -66,7 +65,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.request import request_from_dict
-from twisted.internet import reactor, task
+from twisted.internet import task
 
 from crawler.backoff import TRIES_KEY
 from crawler.frontier_protocol import Frontier, FrontierFinished, FrontierLost, FrontierUnreachable
@@ -135,7 +134,9 @@ def dumps_request(request: Request, spider: Spider) -> str:
                 "errback": _method_name(request.errback, spider), "method": request.method,
                 "priority": request.priority, "dont_filter": request.dont_filter}
         if request.headers:
-            data["headers"] = dict(request.headers)
+            # bytes names and values (a retry or a redirect hop carries the middlewares' headers)
+            data["headers"] = {name.decode("latin-1"): [v.decode("latin-1") for v in values]
+                               for name, values in request.headers.items()}
         if request.body:
             data["body"] = request.body
         if request.cookies:
@@ -246,7 +247,7 @@ class SharedScheduler:
         fingerprint = "" if again else self.crawler.request_fingerprinter.fingerprint(request).hex()
         host = urlparse_cached(request).hostname or ""
         self.to_push.append((fingerprint, -int(request.priority), host, dumps_request(request, self.spider)))
-        if replaced is not None and self.leased.get(replaced) is not request:
+        if replaced is not None:
             self.stats.inc_value("newsmon/frontier/replaced")
             self.done(replaced)  # acknowledged after the replacement is pushed (_flush's order)
         elif len(self.to_push) >= 16:  # a page's links go in few round trips (and every tick flushes)
@@ -329,9 +330,9 @@ class SharedScheduler:
     def output_ended(self, rid: str) -> None:
         if rid in self.handling:
             self.handling[rid][0] -= 1
-        # checked on the next turn of the reactor: a spider middleware that recovered from an
+        # checked on the next turn of the event loop: a spider middleware that recovered from an
         # exception chains its own output after this one, read in the same turn
-        reactor.callLater(0, self.check, rid)
+        asyncio.get_event_loop().call_soon(self.check, rid)
 
     def item_started(self, rid: str) -> None:
         self.handling.setdefault(rid, [0, 0])[1] += 1
@@ -503,7 +504,7 @@ class FrontierAck:
     def spider_error(self, failure: Any, response: Any = None, **_: Any) -> None:
         rid = _frontier_id(response)
         if rid is not None:
-            reactor.callLater(0, scheduler_of(self.crawler).check, rid)
+            asyncio.get_event_loop().call_soon(scheduler_of(self.crawler).check, rid)
 
 
 async def _counted(result: AsyncIterator[Any], scheduler: SharedScheduler, rid: str) -> AsyncIterator[Any]:

@@ -16,14 +16,17 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import redis
 
-from newsmon.sample_site.generated import LANGS, Site
+from newsmon.sample_site.generated import LANGS, Site, page_html
 from tests.conftest import ROOT, run_newsmon, write_sources
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -425,6 +428,104 @@ def test_a_later_batch_does_not_refetch_what_any_worker_stored(tmp_path: Path, r
     info = status(redis_server.url)
     assert info["counts"].get("stored", 0) == 0 and info["counts"]["pushed"] == 4  # batch 2: the sitemaps only
     assert info["stored_urls"] == total  # one URL per article here (url = canonical = requested)
+
+
+class AwkwardSite:
+    """One host whose sitemap lists pages that end every way a request can end: stored, 404,
+    500 (retried, then failed), a redirect to an article, a path robots.txt forbids, a host
+    that refuses connections, a page that is not HTML."""
+
+    def __init__(self) -> None:
+        site = self
+        self.hits: dict[str, int] = {}
+        published = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            timeout = 15
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                site.hits[self.path] = site.hits.get(self.path, 0) + 1
+                base = f"http://127.0.0.1:{site.port}"
+                headers = {"Content-Type": "text/html; charset=utf-8"}
+                status, body = 200, b""
+                if self.path == "/robots.txt":
+                    headers["Content-Type"], body = "text/plain", b"User-agent: *\nDisallow: /private/\n"
+                elif self.path == "/sitemap.xml":
+                    urls = [f"{base}/news/{n}.html" for n in (0, 1)] + [
+                        f"{base}{p}" for p in ("/gone.html", "/broken.html", "/moved.html", "/private/x.html",
+                                                "/data.json")] + [f"http://127.0.0.1:{site.dead_port}/news/9.html"]
+                    headers["Content-Type"] = "application/xml"
+                    body = ('<?xml version="1.0" encoding="UTF-8"?><urlset '
+                            'xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                            + "".join(f"<url><loc>{u}</loc><lastmod>{published}</lastmod></url>" for u in urls)
+                            + "</urlset>").encode()
+                elif self.path in ("/news/0.html", "/news/1.html", "/news/2.html"):
+                    body = page_html(int(self.path[6]), "fr", published)
+                elif self.path == "/moved.html":
+                    status, headers["Location"] = 301, f"{base}/news/2.html"
+                elif self.path == "/broken.html":
+                    status, body = 500, b"oops"
+                elif self.path == "/data.json":
+                    headers["Content-Type"], body = "application/json", b"{}"
+                else:
+                    status, body = 404, b"not found"
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.dead_port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = False
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "AwkwardSite":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def test_every_way_a_request_ends_is_acknowledged(tmp_path: Path, redis_server: RedisServer) -> None:
+    """Stored, 404, 500 after retries, redirect, robots.txt refusal, connection refused, not HTML:
+    each lease is acknowledged by its worker (none left to expire and be fetched again), and the
+    workers end well before a lease could have expired."""
+    with AwkwardSite() as site:
+        sources = write_sources(tmp_path / "sources.yaml", [{"name": "awkward", "language": "fr",
+                                                             "sitemaps": [f"http://127.0.0.1:{site.port}/sitemap.xml"]}])
+        started = time.monotonic()
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url, "-s", "NEWSMON_FRONTIER_LEASE=20")
+                   for i in range(2)]
+        results = [finish(w, timeout=120) for w in workers]
+        took = time.monotonic() - started
+        hits = dict(site.hits)
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    assert took < 20, took  # no lease waited out
+    assert len(set(stored_ids(tmp_path / "w0")) | set(stored_ids(tmp_path / "w1"))) == 3  # 0, 1 and 2 (moved)
+    assert hits["/gone.html"] == 1 and hits["/moved.html"] == 1 and hits["/news/2.html"] == 1
+    assert hits["/broken.html"] == 3  # Scrapy's 2 retries, then given up: not fetched again
+    assert "/private/x.html" not in hits and hits["/data.json"] == 1
+    info = status(redis_server.url)
+    counts = info["counts"]
+    assert info["queued"] == 0 and info["leased"] == 0 and not counts.get("expired")
+    assert counts["acked"] == counts["leased"], counts  # every lease acknowledged, by its own worker
+    # the sitemap, its 8 pages, a redirect hop, 2 retries of the 500 and 2 of the refused connection
+    # (their requests went through Redis with the middlewares' headers: once sent as "b'…'" names)
+    assert counts["pushed"] == 1 + 8 + 1 + 2 + 2
+    reasons = {k: v for _, out, _ in results for r in json.loads(out) for k, v in r["reasons"].items()}
+    assert reasons == {"error/connection_refused": 1, "error/http_404": 1, "error/http_500": 1,
+                       "skipped/non_html": 1, "skipped/robots": 1}
 
 
 def test_frontier_commands_and_bad_urls(tmp_path: Path, redis_server: RedisServer) -> None:
