@@ -14,10 +14,11 @@ Redis overhead per request = (CPU of the 1-worker frontier run − CPU of the ba
 own CPU) / requests through the frontier. Politeness is off by default (``--delay 0``: a
 CPU-bound crawl, which cannot scale past the machine's cores when all workers share it); with
 ``--delay S`` every source gets that delay and the crawl becomes politeness-bound: a worker keeps
-at most ``CONCURRENT_REQUESTS`` (16) requests in flight or waiting for their host's turn, so it
-covers about 16 / S pages a second, and more hosts than that need more workers. For each run the
+at most ``CONCURRENT_REQUESTS`` (16) requests in flight or waiting for their host's turn, so with
+hosts that take L seconds to answer (``--latency L``) it covers at most 16 / L pages a second
+while the hosts would allow H / S: more hosts than one worker keeps busy need more workers. For each run the
 server's own record gives, per host, the shortest gap between two arrivals, the highest rate over
-any 5 consecutive article requests, and the most requests in progress at once (``--latency``
+5 consecutive gaps (fewer when a host has fewer articles), and the most requests in progress at once (``--latency``
 makes each article answer take that long, so that concurrency shows): the per-host limits must
 hold for the cluster, whatever the number of workers.
 
@@ -97,9 +98,11 @@ class RecordingSite(Site):
             arrivals = {h: sorted(t for t, p in reqs if p.startswith("/news/")) for h, reqs in self.requests.items()}
             most = max(self.max_active.values())
         gaps = [b - a for times in arrivals.values() for a, b in zip(times, times[1:])]
+        window = max(1, min(window, min((len(t) for t in arrivals.values() if t), default=2) - 1))
         rates = [window / (times[i + window] - times[i]) for times in arrivals.values()
                  for i in range(len(times) - window) if times[i + window] > times[i]]
-        return {"min_gap": min(gaps, default=0.0), "max_rate": max(rates, default=0.0), "max_active": most}
+        return {"min_gap": min(gaps, default=0.0), "max_rate": max(rates, default=0.0), "max_active": most,
+                "window": window}
 
 
 def sources_yaml(site: Site, path: Path, delay: float) -> Path:
@@ -252,7 +255,8 @@ def main() -> None:
                 rows.append((label, workers, frontier, result))
                 print(f"  {label}: {result['wall']:.1f} s wall, {result['cpu']:.1f} s CPU, Redis "
                       f"{result['redis_cpu']:.2f} s, {result['requests']} leased requests, per host: min gap "
-                      f"{result['min_gap']:.3f} s, max rate {result['max_rate']:.2f}/s, max in progress "
+                      f"{result['min_gap']:.3f} s, max rate {result['max_rate']:.2f}/s over {result['window']} gaps, "
+                      "max in progress "
                       f"{result['max_active']}", file=sys.stderr, flush=True)
     finally:
         client.close()
@@ -268,7 +272,9 @@ def main() -> None:
         print(f"{label:>12} | {r['wall']:6.1f} | {args.articles / r['wall']:7.1f} | {base['wall'] / r['wall']:8.2f} | "
               f"{r['cpu'] / args.articles * 1000:14.2f} | {r['redis_cpu']:11.2f} | {r['min_gap']:14.3f} | "
               f"{r['max_rate']:15.2f} | {r['max_active']:18d}")
-    print(f"host max rate: the most article requests per second one host received over any 5 in a row{limit}; "
+    window = rows[-1][3]["window"]
+    print(f"host max rate: the most article requests per second one host received, over any {window} gaps in a row"
+          f"{limit}; "
           "host max in flight: the most requests one host was answering at once (limit "
           "CONCURRENT_REQUESTS_PER_DOMAIN = 4)")
     print(f"Frontier alone, 5000 requests (serialize, push, lease, deserialize, acknowledge): {micro_worker:.3f} ms "

@@ -109,7 +109,12 @@ def start_worker(sources: Path, data: Path, frontier: str, *extra: str, env: dic
 
 
 def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=timeout)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # a worker that never ends fails the test, and is not left behind
+        proc.communicate()
+        raise
     return proc.returncode, out, err
 
 
