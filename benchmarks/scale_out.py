@@ -13,11 +13,18 @@ across its workers, else no figure is printed.
 Redis overhead per request = (CPU of the 1-worker frontier run − CPU of the baseline + Redis's
 own CPU) / requests through the frontier. Politeness is off by default (``--delay 0``: a
 CPU-bound crawl, which cannot scale past the machine's cores when all workers share it); with
-``--delay S`` every source gets that delay and the crawl becomes politeness-bound.
+``--delay S`` every source gets that delay and the crawl becomes politeness-bound: a worker keeps
+at most ``CONCURRENT_REQUESTS`` (16) requests in flight or waiting for their host's turn, so with
+hosts that take L seconds to answer (``--latency L``) it covers at most 16 / L pages a second
+while the hosts would allow H / S: more hosts than one worker keeps busy need more workers. For each run the
+server's own record gives, per host, the shortest gap between two arrivals, the highest rate over
+5 consecutive gaps (fewer when a host has fewer articles), and the most requests in progress at once (``--latency``
+makes each article answer take that long, so that concurrency shows): the per-host limits must
+hold for the cluster, whatever the number of workers.
 
     .venv/bin/python benchmarks/scale_out.py                        # 2400 articles, 60 hosts, 1 2 4 workers
     .venv/bin/python benchmarks/scale_out.py --articles 600 --hosts 12 --workers 1 2
-    .venv/bin/python benchmarks/scale_out.py --articles 240 --hosts 4 --delay 0.5  # politeness-bound
+    .venv/bin/python benchmarks/scale_out.py --articles 960 --hosts 80 --delay 2 --latency 0.2  # politeness-bound
 """
 
 from __future__ import annotations
@@ -56,6 +63,48 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+class RecordingSite(Site):
+    """The generated site, each article answered after ``latency`` seconds, counting per host the
+    requests in progress at once."""
+
+    def __init__(self, total: int, hosts: int, latency: float):
+        super().__init__(total, hosts=hosts)
+        self.latency = latency
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.requests = {h: [] for h in self.hosts}
+            self.active = {h: 0 for h in self.hosts}
+            self.max_active = {h: 0 for h in self.hosts}
+
+    def serve(self, host: str, path: str) -> tuple[int, str, bytes]:
+        if host not in self.active or not path.startswith("/news/"):
+            return super().serve(host, path)
+        with self.lock:
+            self.active[host] += 1
+            self.max_active[host] = max(self.max_active[host], self.active[host])
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return super().serve(host, path)
+        finally:
+            with self.lock:
+                self.active[host] -= 1
+
+    def politeness(self, window: int = 5) -> dict:
+        """Per host, from the server's clock: shortest gap, highest rate over ``window`` arrivals."""
+        with self.lock:
+            arrivals = {h: sorted(t for t, p in reqs if p.startswith("/news/")) for h, reqs in self.requests.items()}
+            most = max(self.max_active.values())
+        gaps = [b - a for times in arrivals.values() for a, b in zip(times, times[1:])]
+        window = max(1, min(window, min((len(t) for t in arrivals.values() if t), default=2) - 1))
+        rates = [window / (times[i + window] - times[i]) for times in arrivals.values()
+                 for i in range(len(times) - window) if times[i + window] > times[i]]
+        return {"min_gap": min(gaps, default=0.0), "max_rate": max(rates, default=0.0), "max_active": most,
+                "window": window}
+
+
 def sources_yaml(site: Site, path: Path, delay: float) -> Path:
     sources = []
     for i, url in enumerate(site.sitemaps()):
@@ -77,7 +126,8 @@ def stored_ids(data: Path) -> list[str]:
 
 def run(sources: Path, tmp: Path, workers: int, frontier: str | None, delay: float) -> dict:
     """``workers`` crawl processes at once; wall, CPU of all of them, articles stored per worker."""
-    politeness = [] if delay > 0 else ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0"]
+    # the sources' delay is the politeness (AutoThrottle off in every run, as the frontier has it)
+    politeness = ["-s", "AUTOTHROTTLE_ENABLED=False", *([] if delay > 0 else ["-s", "DOWNLOAD_DELAY=0"])]
     procs = []
     start = time.perf_counter()
     for i in range(workers):
@@ -163,6 +213,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=60)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--delay", type=float, default=0.0, help="every source's delay (0: politeness off)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds the server takes to answer an article")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run without Redis")
     parser.add_argument("--micro-only", action="store_true", help="only the frontier's own cost per request")
     args = parser.parse_args()
     server_bin = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -184,37 +236,52 @@ def main() -> None:
               "request", file=sys.stderr, flush=True)
         if args.micro_only:
             return
-        with tempfile.TemporaryDirectory() as tmpdir, Site(args.articles, hosts=args.hosts) as site:
+        with tempfile.TemporaryDirectory() as tmpdir, RecordingSite(args.articles, args.hosts, args.latency) as site:
             tmp = Path(tmpdir)
             sources = sources_yaml(site, tmp / "sources.yaml", args.delay)
-            for label, workers, frontier in [("no Redis", 1, None), *[(f"{w} worker(s)", w, url) for w in args.workers]]:
+            runs = [] if args.no_baseline else [("no Redis", 1, None)]
+            for label, workers, frontier in [*runs, *[(f"{w} worker(s)", w, url) for w in args.workers]]:
                 client.flushdb()
+                site.reset()
                 before = proc_cpu(server.pid)
                 result = run(sources, tmp, workers, frontier, args.delay)
                 result["redis_cpu"] = proc_cpu(server.pid) - before
                 stats = {k.decode(): int(v) for k, v in client.hgetall("newsmon:frontier:stats").items()}
                 result["requests"] = stats.get("leased", 0)
+                result.update(site.politeness())
                 if result["stored"] != args.articles or result["unique"] != args.articles:
                     raise SystemExit(f"{label}: stored {result['stored']} ({result['unique']} distinct) of "
                                      f"{args.articles}: no figure printed for a run that missed or doubled pages")
                 rows.append((label, workers, frontier, result))
                 print(f"  {label}: {result['wall']:.1f} s wall, {result['cpu']:.1f} s CPU, Redis "
-                      f"{result['redis_cpu']:.2f} s, {result['requests']} leased requests", file=sys.stderr, flush=True)
+                      f"{result['redis_cpu']:.2f} s, {result['requests']} leased requests, per host: min gap "
+                      f"{result['min_gap']:.3f} s, max rate {result['max_rate']:.2f}/s over {result['window']} gaps, "
+                      "max in progress "
+                      f"{result['max_active']}", file=sys.stderr, flush=True)
     finally:
         client.close()
         os.kill(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
     base = rows[0][3]
-    print(f"{args.articles} articles on {args.hosts} hosts, source delay {args.delay} s")
-    print(f"{'run':>12} | {'wall s':>6} | {'pages/s':>7} | {'speed-up':>8} | {'CPU ms/article':>14} | {'Redis CPU s':>11}")
+    limit = "" if args.delay <= 0 else f" (limit 1/delay = {1 / args.delay:.2f}/s)"
+    print(f"{args.articles} articles on {args.hosts} hosts, source delay {args.delay} s, server latency "
+          f"{args.latency} s per article; speed-up against the first row")
+    print(f"{'run':>12} | {'wall s':>6} | {'pages/s':>7} | {'speed-up':>8} | {'CPU ms/article':>14} | {'Redis CPU s':>11} "
+          f"| {'host min gap s':>14} | {'host max rate/s':>15} | {'host max in flight':>18}")
     for label, _, _, r in rows:
         print(f"{label:>12} | {r['wall']:6.1f} | {args.articles / r['wall']:7.1f} | {base['wall'] / r['wall']:8.2f} | "
-              f"{r['cpu'] / args.articles * 1000:14.2f} | {r['redis_cpu']:11.2f}")
+              f"{r['cpu'] / args.articles * 1000:14.2f} | {r['redis_cpu']:11.2f} | {r['min_gap']:14.3f} | "
+              f"{r['max_rate']:15.2f} | {r['max_active']:18d}")
+    window = rows[-1][3]["window"]
+    print(f"host max rate: the most article requests per second one host received, over any {window} gaps in a row"
+          f"{limit}; "
+          "host max in flight: the most requests one host was answering at once (limit "
+          "CONCURRENT_REQUESTS_PER_DOMAIN = 4)")
     print(f"Frontier alone, 5000 requests (serialize, push, lease, deserialize, acknowledge): {micro_worker:.3f} ms "
           f"worker CPU + {micro_server:.3f} ms redis-server CPU = {micro_worker + micro_server:.3f} ms per request "
           "(target < 0.3 ms)")
     one = next((r for label, w, f, r in rows if f and w == 1), None)
-    if one and one["requests"]:
+    if one and one["requests"] and not args.no_baseline:
         client_side = (one["cpu"] - base["cpu"]) / one["requests"] * 1000
         server_side = one["redis_cpu"] / one["requests"] * 1000
         print(f"Redis overhead per request (1 worker vs no Redis): worker side {client_side:+.3f} ms CPU, "

@@ -9,10 +9,14 @@ uses Scrapy's own in-memory scheduler and nothing here runs.
   through the pipelines (stored) and its new requests pushed. A worker that dies stops renewing
   its leases; when one expires, the next worker that asks for work puts the request back at the
   head of the queue. A seen-set of request fingerprints makes each URL enter the frontier once.
+* :class:`FrontierAck` (spider middleware, outermost) and :class:`FrontierFailureAck` (downloader
+  middleware, outermost) tell the scheduler when a leased request is completely handled, through
+  Scrapy's public extension points only (see "When is a request done" below).
 * :class:`FrontierSeeding` (spider middleware) lets one worker, the first, turn the sources into
   start requests; the others wait until it is done and then only take work.
-* :class:`SharedDelay` (downloader middleware) keeps each host's delay for the whole cluster: a
-  per-host next-allowed time in Redis, reserved atomically before each request.
+* :class:`SharedPoliteness` (downloader middleware) keeps each host's delay *and* concurrency for
+  the whole cluster: a per-host semaphore in Redis (slots that expire unless their worker renews
+  them) and a per-host next-allowed time, both taken in one atomic step before each request.
 * :class:`SharedRobots` (downloader middleware, in place of :class:`crawler.robots.RobotsVerdict`)
   shares each host's robots.txt through Redis for ``NEWSMON_FRONTIER_ROBOTS_TTL`` seconds.
 
@@ -24,10 +28,20 @@ as if it were whole. A Redis that is unreachable is retried for
 ``NEWSMON_FRONTIER_RETRY_SECONDS`` (requests to push and acknowledgements wait in memory), then
 the crawl stops with an error too.
 
-Scrapy's engine offers no signal for "this request is completely handled"; the engine's slot
-method ``remove_request`` is exactly that point (after the scrape, or after a redirect's new
-request was scheduled), so :meth:`SharedScheduler.open` wraps it. The frontier tests fail if a
-Scrapy upgrade moves it.
+When is a request done? Scrapy has no signal for "this request is completely handled", so the
+point is assembled from public pieces, each of which the frontier tests exercise:
+
+* a response: every output of its callback (or errback) passes through :class:`FrontierAck`'s
+  ``process_spider_output``, the outermost, which counts the items it lets out; each item ends in
+  ``item_scraped``, ``item_dropped`` or ``item_error`` (signals that carry the response). The lease
+  is acknowledged when the output is exhausted and its last item has left the pipelines (stored).
+  A callback that raises ends in ``spider_error``, which acknowledges too.
+* a download that failed: :class:`FrontierFailureAck`'s ``process_exception``, the last to see
+  the exception (no middleware turned it into a retry), wraps the request's errback so that the
+  lease is acknowledged once the errback and its output are done (at once without an errback).
+* a request that a downloader middleware replaced (a redirect, a retry): the replacement reaches
+  :meth:`SharedScheduler.enqueue_request` still carrying the lease's id; it goes into the frontier
+  as a new request, and the old lease is acknowledged after it.
 """
 
 from __future__ import annotations
@@ -43,8 +57,9 @@ import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
@@ -53,12 +68,13 @@ from scrapy.utils.request import request_from_dict
 from twisted.internet import task
 
 from crawler.backoff import TRIES_KEY
-from crawler.frontier_protocol import Frontier, FrontierLost, FrontierUnreachable
+from crawler.frontier_protocol import Frontier, FrontierFinished, FrontierLost, FrontierUnreachable
 from crawler.robots import RobotsVerdict
 
 logger = logging.getLogger(__name__)
 
 ID_KEY = "frontier_id"  # request.meta: the frontier's id of a leased request
+SLOT_KEY = "_frontier_slot"  # request.meta: (host, token) of the host slot it holds (never serialized: "_")
 LOCAL_META = {ID_KEY, "is_start_request", "download_latency"}  # meaningful in one worker only
 AGAIN_META = ("retry_times", "redirect_times", TRIES_KEY)  # set on a request made again by a middleware
 
@@ -101,6 +117,7 @@ def _decode(value: Any) -> Any:
 def _method_name(func: Any, spider: Spider) -> str | None:
     if func is None:
         return None
+    func = getattr(func, "wrapped", func)  # FrontierFailureAck's errback wrapper
     name = getattr(func, "__name__", None)
     if name is None or getattr(func, "__self__", None) is not spider:
         raise ValueError(f"frontier: a request's callback must be a method of the spider, not {func!r}")
@@ -117,7 +134,9 @@ def dumps_request(request: Request, spider: Spider) -> str:
                 "errback": _method_name(request.errback, spider), "method": request.method,
                 "priority": request.priority, "dont_filter": request.dont_filter}
         if request.headers:
-            data["headers"] = dict(request.headers)
+            # bytes names and values (a retry or a redirect hop carries the middlewares' headers)
+            data["headers"] = {name.decode("latin-1"): [v.decode("latin-1") for v in values]
+                               for name, values in request.headers.items()}
         if request.body:
             data["body"] = request.body
         if request.cookies:
@@ -163,6 +182,7 @@ class SharedScheduler:
         self.leased: dict[str, Request] = {}  # id → request object, until acknowledged
         self.to_push: list[tuple[str, int, str, str]] = []  # waiting: (fingerprint, order, host, body)
         self.to_ack: list[str] = []
+        self.handling: dict[str, list[int]] = {}  # id → [outputs being read, items in the pipelines]
         self.seeding = False
         self.idle_since: float | None = None
         self.last_progress = 0.0
@@ -170,9 +190,12 @@ class SharedScheduler:
         self.failing_since: float | None = None
         self.next_retry = 0.0
         self.failed: str | None = None
+        self.over = False  # our batch finished and a new one started: nothing more to do here
         self.loop: task.LoopingCall | None = None
         self.last_beat = 0.0
         self.stats = crawler.stats
+        self.woke = False
+        _SCHEDULERS[crawler] = self
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SharedScheduler":
@@ -189,14 +212,6 @@ class SharedScheduler:
         logger.info("frontier %s: %s epoch %s as %s", frontier.url, "started" if created else "joined",
                     frontier.epoch, self.worker)
         self.stats.set_value("newsmon/frontier/joined", 0 if created else 1)
-        slot = self.crawler.engine._slot  # the one point where Scrapy is done with a request
-        remove = slot.remove_request
-
-        def remove_request(request: Request) -> None:
-            remove(request)
-            self._done(request)
-
-        slot.remove_request = remove_request
         self.loop = task.LoopingCall(self._tick)
         self.loop.start(min(0.2, self.lease / 5), now=False)
 
@@ -224,6 +239,7 @@ class SharedScheduler:
             pass
 
     def enqueue_request(self, request: Request) -> bool:
+        replaced = request.meta.pop(ID_KEY, None)  # a redirect or retry of a leased request
         # Into the seen-set: every request the spider discovered, even with dont_filter (the spider
         # filters its own links per process with it; across workers only the seen-set can). Not
         # a request a downloader middleware made again: a retry, a paced retry, a redirect hop.
@@ -231,12 +247,15 @@ class SharedScheduler:
         fingerprint = "" if again else self.crawler.request_fingerprinter.fingerprint(request).hex()
         host = urlparse_cached(request).hostname or ""
         self.to_push.append((fingerprint, -int(request.priority), host, dumps_request(request, self.spider)))
-        if len(self.to_push) >= 16:  # a page's links go in few round trips (and every tick flushes)
+        if replaced is not None:
+            self.stats.inc_value("newsmon/frontier/replaced")
+            self.done(replaced)  # acknowledged after the replacement is pushed (_flush's order)
+        elif len(self.to_push) >= 16:  # a page's links go in few round trips (and every tick flushes)
             self._flush()
         return True
 
     def next_request(self) -> Request | None:
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return None
         if not self.buffer:
             self._flush()
@@ -257,7 +276,7 @@ class SharedScheduler:
         return self.buffer.pop(0) if self.buffer else None
 
     def has_pending_requests(self) -> bool:
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return False
         if self.buffer or self.to_push or self.to_ack or self.leased:
             return True
@@ -268,7 +287,7 @@ class SharedScheduler:
                 queued, leased, seeded = self.frontier.progress()
             except (FrontierUnreachable, FrontierLost) as exc:
                 self._trouble(exc)
-                return not self.failed
+                return not (self.failed or self.over)
             self._ok()
             self.cluster_pending = bool(queued or leased or not seeded)
         if self.cluster_pending:
@@ -304,10 +323,34 @@ class SharedScheduler:
         return True
 
     # -- internals ---------------------------------------------------------------------------------
-    def _done(self, request: Request) -> None:
-        rid = request.meta.get(ID_KEY)
-        if rid is not None and self.leased.get(rid) is request:
-            del self.leased[rid]
+    # -- when a leased request is done (FrontierAck and FrontierFailureAck report) ------------------
+    def output_started(self, rid: str) -> None:
+        self.handling.setdefault(rid, [0, 0])[0] += 1
+
+    def output_ended(self, rid: str) -> None:
+        if rid in self.handling:
+            self.handling[rid][0] -= 1
+        # checked on the next turn of the event loop: a spider middleware that recovered from an
+        # exception chains its own output after this one, read in the same turn
+        asyncio.get_event_loop().call_soon(self.check, rid)
+
+    def item_started(self, rid: str) -> None:
+        self.handling.setdefault(rid, [0, 0])[1] += 1
+
+    def item_ended(self, rid: str) -> None:
+        if rid in self.handling:
+            self.handling[rid][1] -= 1
+            self.check(rid)
+
+    def check(self, rid: str) -> None:
+        """Acknowledged when no output of the request is being read and none of its items is in
+        the pipelines."""
+        if self.handling.get(rid, [0, 0]) == [0, 0]:
+            self.handling.pop(rid, None)
+            self.done(rid)
+
+    def done(self, rid: str) -> None:
+        if self.leased.pop(rid, None) is not None:
             self.to_ack.append(rid)
             if len(self.to_ack) >= 8 or not self.leased:
                 self._flush()
@@ -341,7 +384,7 @@ class SharedScheduler:
 
     def _tick(self) -> None:
         """Every 0.2 s: flush, renew this worker's leases, and wake the engine to ask for work."""
-        if self.failed or self.frontier is None:
+        if self.failed or self.over or self.frontier is None:
             return
         self._flush()
         now = time.monotonic()
@@ -353,7 +396,17 @@ class SharedScheduler:
             except (FrontierUnreachable, FrontierLost) as exc:
                 self._trouble(exc)
         if not self.failed:
-            self.crawler.engine._slot.nextcall.schedule()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Ask the engine for its next requests now (work other workers pushed), not at its 5 s
+        heartbeat. Scrapy has no public call for it; without it the crawl is slower, not wrong."""
+        nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()
+        elif not self.woke:
+            self.woke = True
+            logger.warning("frontier: this Scrapy has no engine slot to wake; work is taken at its heartbeat")
 
     def _ok(self) -> None:
         if self.failing_since is not None:
@@ -363,6 +416,12 @@ class SharedScheduler:
 
     def _trouble(self, exc: Exception) -> None:
         assert self.frontier is not None
+        if isinstance(exc, FrontierFinished) and not (self.leased or self.to_push or self.to_ack or self.buffer):
+            if not self.over:
+                logger.info("frontier %s: batch %s finished; a new batch has started since", self.frontier.url,
+                            self.frontier.epoch)
+            self.over = True
+            return
         if isinstance(exc, FrontierLost):
             self._fail(f"frontier lost: {self.frontier.url} no longer holds this crawl (Redis restarted without "
                        f"its data, or `newsmon frontier reset`); {len(self.leased)} leased and {len(self.to_push)} "
@@ -388,11 +447,137 @@ class SharedScheduler:
         asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="frontier_failed"))
 
 
+_SCHEDULERS: "WeakKeyDictionary[Crawler, SharedScheduler]" = WeakKeyDictionary()
+
+
 def scheduler_of(crawler: Crawler) -> SharedScheduler:
-    scheduler = getattr(getattr(crawler.engine, "_slot", None), "scheduler", None)
-    if not isinstance(scheduler, SharedScheduler):
+    scheduler = _SCHEDULERS.get(crawler)
+    if scheduler is None:
         raise NotConfigured("the frontier components need SCHEDULER = crawler.frontier.SharedScheduler")
     return scheduler
+
+
+def _frontier_id(response: Any) -> str | None:
+    """The lease id of the request a response (or a download's failure) answers."""
+    request = getattr(response, "request", None)
+    return request.meta.get(ID_KEY) if request is not None else None
+
+
+class FrontierAck:
+    """Spider middleware, outermost: reports when a response's output is read and its items are
+    through the pipelines (item_scraped / item_dropped / item_error), or its callback failed
+    (spider_error), so that the scheduler acknowledges the lease then, and not before."""
+
+    def __init__(self, crawler: Crawler):
+        frontier_object(crawler)
+        self.crawler = crawler
+        crawler.signals.connect(self.item_ended, signal=signals.item_scraped)
+        crawler.signals.connect(self.item_ended, signal=signals.item_dropped)
+        crawler.signals.connect(self.item_ended, signal=signals.item_error)
+        crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "FrontierAck":
+        return cls(crawler)
+
+    async def process_spider_output(self, response: Any, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        rid = _frontier_id(response)
+        if rid is None:
+            async for out in result:
+                if isinstance(out, Request):
+                    out.meta.pop(ID_KEY, None)
+                yield out
+            return
+        scheduler = scheduler_of(self.crawler)
+        scheduler.output_started(rid)
+        try:
+            async for out in _counted(result, scheduler, rid):
+                yield out
+        finally:
+            scheduler.output_ended(rid)
+
+    def item_ended(self, item: Any, response: Any = None, **_: Any) -> None:
+        rid = _frontier_id(response)
+        if rid is not None:
+            scheduler_of(self.crawler).item_ended(rid)
+
+    def spider_error(self, failure: Any, response: Any = None, **_: Any) -> None:
+        rid = _frontier_id(response)
+        if rid is not None:
+            asyncio.get_event_loop().call_soon(scheduler_of(self.crawler).check, rid)
+
+
+async def _counted(result: AsyncIterator[Any], scheduler: SharedScheduler, rid: str) -> AsyncIterator[Any]:
+    async for out in result:
+        if isinstance(out, Request):
+            out.meta.pop(ID_KEY, None)  # a new request (a copied meta must not look like a retry)
+        elif out is not None:
+            scheduler.item_started(rid)
+        yield out
+
+
+class _Errback:
+    """A request's errback, reporting to the scheduler when it and its output are done."""
+
+    def __init__(self, wrapped: Any, scheduler: SharedScheduler, rid: str):
+        self.wrapped = wrapped
+        self.scheduler = scheduler
+        self.rid = rid
+
+    def __call__(self, failure: Any) -> Any:
+        self.scheduler.output_started(self.rid)
+        try:
+            output = self.wrapped(failure)
+        except BaseException:
+            self.scheduler.output_ended(self.rid)
+            raise
+        if isinstance(output, AsyncIterator):
+            return self._async(output)
+        if output is None or isinstance(output, (Request, dict)) or not hasattr(output, "__iter__"):
+            self.scheduler.output_ended(self.rid)
+            return output
+        return self._sync(output)
+
+    def _sync(self, output: Any) -> Any:
+        try:
+            for out in output:
+                if isinstance(out, Request):
+                    out.meta.pop(ID_KEY, None)
+                elif out is not None:
+                    self.scheduler.item_started(self.rid)
+                yield out
+        finally:
+            self.scheduler.output_ended(self.rid)
+
+    async def _async(self, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        try:
+            async for out in _counted(output, self.scheduler, self.rid):
+                yield out
+        finally:
+            self.scheduler.output_ended(self.rid)
+
+
+class FrontierFailureAck:
+    """Downloader middleware, outermost: a download that failed for good (no middleware turned it
+    into a retry) is done once its errback has run, or at once when it has none."""
+
+    def __init__(self, crawler: Crawler):
+        frontier_object(crawler)
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "FrontierFailureAck":
+        return cls(crawler)
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        rid = request.meta.get(ID_KEY)
+        if rid is None:
+            return
+        scheduler = scheduler_of(self.crawler)
+        if request.errback is None:
+            scheduler.done(rid)
+        elif not isinstance(request.errback, _Errback):
+            request.errback = _Errback(request.errback, scheduler, rid)
 
 
 class FrontierSeeding:
@@ -425,43 +610,105 @@ class FrontierSeeding:
         self.crawler.stats.set_value("newsmon/frontier/seeded", count)
 
 
-class SharedDelay:
-    """Downloader middleware: each host's delay between two requests, across all workers.
+class SharedPoliteness:
+    """Downloader middleware: each host's delay between two requests and its number of requests
+    in flight, both for the whole cluster.
 
     The delay is the source's ``delay``, else ``DOWNLOAD_DELAY``: ``NEWSMON_FRONTIER_DELAYS``
-    (host → seconds, ``*`` for the rest), which the crawl entry fills from those two and sets the
-    local slots' delays to 0 (a local delay after the turn was taken would bunch requests). When a
-    request is ready to leave, the frontier compares its clock with the host's next-allowed time:
-    past it, the request goes and the next-allowed time moves ``delay`` ahead; otherwise the
-    request sleeps until then and asks again. Taken when the request leaves, not in advance: a
-    worker whose event loop was busy when its turn came cannot send two requests back to back.
-    In place of the one-process :class:`crawler.throttle.SourceDelay`.
+    (host → seconds, ``*`` for the rest); the concurrency is the slot's ``concurrency``, else
+    ``CONCURRENT_REQUESTS_PER_DOMAIN``: ``NEWSMON_FRONTIER_CONCURRENCY``. The crawl entry fills
+    both and sets the local slots' delays to 0 (a local delay after the turn was taken would bunch
+    requests). When a request is ready to leave, one atomic step in Redis checks the host's
+    semaphore (a sorted set of slot tokens scored by their expiry) and its next-allowed time: with
+    a slot free and the turn come, the request takes the slot, moves the turn ``delay`` ahead and
+    goes; otherwise it sleeps (until the turn, or a short poll while the host is busy) and asks
+    again. Its slot is given back when its response or failure comes back through here. The slots
+    a worker holds are renewed every ``NEWSMON_FRONTIER_LEASE`` / 3 seconds: a worker that dies
+    mid-download blocks its slots for one lease at most. Placed last before the download handler
+    (after the HTTP cache: a cached answer takes no turn), so that as little as possible runs
+    between taking the turn and sending. In place of the one-process
+    :class:`crawler.throttle.SourceDelay`.
     """
 
     def __init__(self, crawler: Crawler):
         self.frontier = frontier_object(crawler)
-        delays = {host: float(d) for host, d in (crawler.settings.getdict("NEWSMON_FRONTIER_DELAYS") or {}).items()}
+        settings = crawler.settings
+        delays = {host: float(d) for host, d in (settings.getdict("NEWSMON_FRONTIER_DELAYS") or {}).items()}
         self.default = delays.pop("*", 0.0)
         self.delays = delays
+        limits = {host: int(n) for host, n in (settings.getdict("NEWSMON_FRONTIER_CONCURRENCY") or {}).items()}
+        self.default_limit = max(1, limits.pop("*", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")))
+        self.limits = limits
+        self.ttl = max(1.0, settings.getfloat("NEWSMON_FRONTIER_LEASE"))
+        self.worker = worker_name()
+        self.count = 0
+        self.held: dict[str, str] = {}  # token → host
+        self.stats = crawler.stats
+        self.loop: task.LoopingCall | None = None
+        crawler.signals.connect(self.opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.closed, signal=signals.spider_closed)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler) -> "SharedDelay":
+    def from_crawler(cls, crawler: Crawler) -> "SharedPoliteness":
         return cls(crawler)
+
+    def opened(self) -> None:
+        self.loop = task.LoopingCall(self._renew)
+        self.loop.start(self.ttl / 3, now=False)
+
+    def closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        try:
+            self.frontier.release_slots([(host, token) for token, host in self.held.items()])
+        except (FrontierUnreachable, FrontierLost):
+            pass  # they expire
+        self.held.clear()
+
+    def _renew(self) -> None:
+        try:
+            self.frontier.renew_slots([(host, token) for token, host in self.held.items()], self.ttl)
+        except (FrontierUnreachable, FrontierLost):
+            pass  # the scheduler decides on failing; slots not renewed expire
 
     async def process_request(self, request: Request) -> None:
         host = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
         delay = self.delays.get(host, self.default)
-        if delay <= 0:
-            return
+        limit = self.limits.get(host, self.default_limit)
+        self.count += 1
+        token = f"{self.worker}:{self.count}"
+        poll = 0.02
         while True:
             try:
-                wait = self.frontier.reserve(host, delay)
+                verdict, wait = self.frontier.acquire(host, token, limit, self.ttl, delay)
             except (FrontierUnreachable, FrontierLost):
                 await asyncio.sleep(delay)  # frontier away: this worker's own pace; the scheduler decides on failing
                 return
-            if wait <= 0:
+            if verdict == "go":
+                self.held[token] = host
+                request.meta[SLOT_KEY] = (host, token)
                 return
+            if verdict == "busy":
+                # freed when a response comes back: poll, more slowly the longer the host is busy
+                self.stats.inc_value("newsmon/frontier/host_busy")
+                wait, poll = min(wait, poll), min(poll * 2, 0.25)
             await asyncio.sleep(wait + random.uniform(0, 0.01))  # spread the waiters' next attempts
+
+    def _release(self, request: Request) -> None:
+        slot = request.meta.pop(SLOT_KEY, None)
+        if slot is None or self.held.pop(slot[1], None) is None:
+            return
+        try:
+            self.frontier.release_slots([slot])
+        except (FrontierUnreachable, FrontierLost):
+            pass  # it expires
+
+    def process_response(self, request: Request, response: Any) -> Any:
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: BaseException) -> None:
+        self._release(request)
 
 
 class SharedRobots(RobotsVerdict):

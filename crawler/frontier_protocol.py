@@ -18,6 +18,10 @@ class FrontierLost(Exception):
     """The frontier no longer holds this crawl (restarted without its data, or reset)."""
 
 
+class FrontierFinished(FrontierLost):
+    """This worker's batch finished, and a new batch has started since: nothing was lost."""
+
+
 class Frontier(Protocol):
     url: str  # for messages (without a password)
     epoch: str  # this crawl's id in the frontier, set by open()
@@ -50,8 +54,22 @@ class Frontier(Protocol):
 
     def seed_done(self) -> None: ...
     def sign_off(self, worker: str) -> None: ...
-    def reserve(self, host: str, delay: float) -> float:
-        """0: send now (the host's next slot is taken); else seconds to wait before asking again."""
+    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float) -> tuple[str, float]:
+        """One of the host's ``concurrency`` slots, for ``ttl`` seconds unless renewed, and its
+        turn (the next one ``delay`` later): ('go', 0), or ('turn' | 'busy', seconds to wait)."""
+        ...
+
+    def release_slots(self, slots: list[tuple[str, str]]) -> None:
+        """(host, token) slots whose requests are answered."""
+        ...
+
+    def renew_slots(self, slots: list[tuple[str, str]], ttl: float) -> None: ...
+    def mark_stored(self, pairs: list[tuple[str, str]]) -> None:
+        """(URL key, fetched_at) of articles stored: kept across batches for every worker."""
+        ...
+
+    def stored_at(self, key: str) -> str | None:
+        """When any worker last stored the article at this URL key (None: never)."""
         ...
 
     def robots_get(self, netloc: str) -> bytes | None: ...

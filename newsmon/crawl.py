@@ -26,7 +26,7 @@ from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed, StoreFailed
-from newsmon.frontier import FrontierFailed
+from newsmon.frontier import FrontierFailed, SharedStored
 from newsmon.frontier.client import RedisFrontierClient
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
@@ -135,19 +135,23 @@ def use_frontier(settings: Any, url: str) -> None:
     downloader["crawler.throttle.SourceDelay"] = None
     # last before the download handler (after the HTTP cache: a cached answer takes no turn), so
     # that as little as possible runs between taking the host's turn and sending
-    downloader["crawler.frontier.SharedDelay"] = 950
+    downloader["crawler.frontier.SharedPoliteness"] = 950
+    downloader["crawler.frontier.FrontierFailureAck"] = 1  # outermost: the last to see a failure
     spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     spider["crawler.frontier.FrontierSeeding"] = 10
+    spider["crawler.frontier.FrontierAck"] = 1  # outermost: sees every output of a response
     # Each host's delay is kept in Redis for the cluster (SharedDelay), taken as the request
     # leaves; a local slot delay, or AutoThrottle's, would hold a request after its turn was
     # taken and bunch it with the next worker's.
     slots = settings.getdict("DOWNLOAD_SLOTS")
     delays = {host: float(conf["delay"]) for host, conf in slots.items() if conf.get("delay")}
     delays["*"] = settings.getfloat("DOWNLOAD_DELAY")
+    concurrency = {host: int(conf["concurrency"]) for host, conf in slots.items() if conf.get("concurrency")}
+    concurrency["*"] = settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
     local_slots = {host: {k: v for k, v in conf.items() if k != "delay"} for host, conf in slots.items()}
     settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.SharedScheduler",
                       "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider,
-                      "NEWSMON_FRONTIER_DELAYS": delays, "DOWNLOAD_SLOTS": local_slots, "DOWNLOAD_DELAY": 0,
+                      "NEWSMON_FRONTIER_DELAYS": delays, "NEWSMON_FRONTIER_CONCURRENCY": concurrency, "DOWNLOAD_SLOTS": local_slots, "DOWNLOAD_DELAY": 0,
                       "AUTOTHROTTLE_ENABLED": False}, priority="cmdline")
 
 
@@ -168,7 +172,9 @@ def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     frontier = RedisFrontierClient(options.frontier, settings.get("NEWSMON_FRONTIER_KEY")) if options.frontier else None
     try:
         crawler = process.create_crawler(NewsSpider)
-        deferred = process.crawl(crawler, store=store, frontier=frontier)
+        # with a frontier, the entry filter also knows what the other workers stored
+        seen_by = SharedStored(store, frontier) if frontier is not None else store
+        deferred = process.crawl(crawler, store=seen_by, frontier=frontier)
         deferred.addErrback(lambda failure: failures.append(failure.value))
         # Scrapy's root handler filters by LOG_LEVEL, but it leaves the root logger at NOTSET, so
         # every DEBUG line ("Crawled (200)", "stored: url", two a page) was built as a record and

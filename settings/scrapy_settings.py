@@ -85,6 +85,7 @@ NEWSMON_DEAD_HOST_MINUTES = 10.0  # a host that failed DNS/connect on 2 URLs is 
 NEWSMON_EXTRACT_TIMEOUT = 5.0  # seconds of extraction per page before it is abandoned and counted
 NEWSMON_FRONTIER = ""  # redis://HOST:PORT/DB: a frontier shared by N workers (CLI: --frontier, $NEWSMON_FRONTIER)
 NEWSMON_FRONTIER_BATCH = 4  # requests leased per round trip to Redis (more: fewer trips, coarser sharing)
+NEWSMON_FRONTIER_CONCURRENCY = {}  # set by the crawl entry: host → requests in flight across workers ("*": CONCURRENT_REQUESTS_PER_DOMAIN)
 NEWSMON_FRONTIER_DELAYS = {}  # set by the crawl entry: host → delay kept across workers ("*": DOWNLOAD_DELAY)
 NEWSMON_FRONTIER_IDLE_SECONDS = 1.0  # a worker exits once the frontier was empty, with no lease held, this long
 NEWSMON_FRONTIER_KEY = "newsmon:frontier"  # prefix of every Redis key of the frontier (one frontier per prefix)

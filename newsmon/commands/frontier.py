@@ -36,7 +36,7 @@ def frontier() -> None:
 @json_option
 @user_errors
 def status_command(url: str | None, as_json: bool) -> None:
-    """Queue length, leases (held and expired), seen-set size and the workers alive.
+    """Queue length, leases (held and expired), seen-set size, stored URLs and the workers alive.
 
     Example: NEWSMON_FRONTIER=redis://127.0.0.1:6379/0 newsmon frontier status
     """
@@ -47,6 +47,7 @@ def status_command(url: str | None, as_json: bool) -> None:
     rows = [["frontier", info["frontier"]], ["state", info["state"]], ["epoch", info["epoch"] or "-"],
             ["seeded", "yes" if info["seeded"] else "no"], ["queued", info["queued"]],
             ["leased", f"{info['leased']} ({info['leases_expired']} expired)"], ["seen", info["seen"]],
+            ["stored URLs (all batches)", info["stored_urls"]],
             ["workers alive", len(info["workers"])]]
     rows += [[f"  {w}", ""] for w in info["workers"]]
     rows += [[f"count {k}", v] for k, v in sorted(info["counts"].items())]

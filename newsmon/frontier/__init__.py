@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 
 import redis
 
-from newsmon.frontier.client import Keys, connect, shown
+from crawler.frontier_protocol import FrontierLost, FrontierUnreachable
+from newsmon.frontier.client import Keys, RedisFrontierClient, connect, shown
 from newsmon.errors import CrawlFailed
-from newsmon.store import DB_NAME, Store
+from newsmon.sink import article_record
+from newsmon.store import DB_NAME, Store, url_key
 from newsmon.yamlconf import ConfigError
 
 ENV = "NEWSMON_FRONTIER"
@@ -71,14 +73,14 @@ def status(url: str, prefix: str = DEFAULT_KEY) -> dict[str, Any]:
         epoch = client.get(k.epoch)
         pipe = client.pipeline()
         pipe.get(k.state).zcard(k.queue).zcard(k.leases).zcount(k.leases, "-inf", now).scard(k.seen)
-        pipe.zrangebyscore(k.workers, now, "+inf").get(k.seed).hgetall(k.stats)
-        state, queued, leased, expired, seen, workers, seed, stats = pipe.execute()
+        pipe.zrangebyscore(k.workers, now, "+inf").get(k.seed).hgetall(k.stats).hlen(k.stored)
+        state, queued, leased, expired, seen, workers, seed, stats, stored = pipe.execute()
     finally:
         client.close()
     dec = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
     return {
         "frontier": shown(url), "epoch": dec(epoch), "state": dec(state) or "empty",
-        "queued": queued, "leased": leased, "leases_expired": expired, "seen": seen,
+        "queued": queued, "leased": leased, "leases_expired": expired, "seen": seen, "stored_urls": stored,
         "seeded": dec(seed) == "done", "workers": sorted(dec(w) for w in workers),
         "counts": {dec(a): int(b) for a, b in stats.items()},
     }
@@ -94,6 +96,48 @@ def reset(url: str, prefix: str = DEFAULT_KEY) -> int:
         return len(keys)
     finally:
         client.close()
+
+
+class SharedStored:
+    """A worker's store as the crawl sees it, with what *every* worker of the frontier stored.
+
+    Each worker keeps its own SQLite store; the entry filter asks it whether an article URL is
+    already stored (``known_fetched_at``). Here that answer also comes from the frontier's
+    ``stored`` hash (URL key → fetched_at), which every worker fills as it stores an article and
+    which outlives a batch: an article that any worker stored is not fetched again by another in a
+    later batch, unless its feed or sitemap says it changed since (the same rule as one store).
+    Everything else goes to the worker's own store. Redis away: stored URLs wait in memory and are
+    sent with the next article; a URL missing there costs a refetch, never a duplicate (ids are
+    idempotent).
+    """
+
+    def __init__(self, store: Any, frontier: RedisFrontierClient):
+        self._store = store
+        self._frontier = frontier
+        self._pending: list[tuple[str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def known_fetched_at(self, url: str) -> str | None:
+        local = self._store.known_fetched_at(url)
+        if local is not None:
+            return local
+        try:
+            return self._frontier.stored_at(url_key(url))
+        except FrontierUnreachable:
+            return None
+
+    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> Any:
+        result = self._store.save_article(item, urls)
+        fetched = article_record(item)["fetched_at"] or ""
+        self._pending.extend((url_key(u), fetched) for u in dict.fromkeys(u for u in urls if u))
+        try:
+            self._frontier.mark_stored(self._pending)
+            self._pending = []
+        except (FrontierUnreachable, FrontierLost):
+            pass  # sent with the next one
+        return result
 
 
 class Claims:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from crawler.frontier_protocol import FrontierLost, FrontierUnreachable
+from crawler.frontier_protocol import FrontierFinished, FrontierLost, FrontierUnreachable
 
 REDIS_ERRORS = (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError, ConnectionError, OSError)
 
@@ -55,6 +55,15 @@ class Keys:
     def host_next(self, host: str) -> str:
         return f"{self.prefix}:next:{host}"
 
+    def host_slots(self, host: str) -> str:
+        """zset token → expiry: the requests to ``host`` in flight, cluster-wide (its semaphore)."""
+        return f"{self.prefix}:slots:{host}"
+
+    @property
+    def stored(self) -> str:
+        """hash URL key → fetched_at of every article any worker stored; kept across batches."""
+        return f"{self.prefix}:stored"
+
     def robots(self, netloc: str) -> str:
         return f"{self.prefix}:robots:{netloc}"
 
@@ -64,7 +73,12 @@ class Keys:
 
 # -- scripts (one round trip each; every one checks the epoch) -----------------------------------
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
-_EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then return redis.error_reply('EPOCH frontier lost') end ")
+# A worker whose batch finished while it idled, and which a new batch's first worker then
+# replaced, is told FINISHED (its batch was whole), not EPOCH (lost): finished epochs are kept a day.
+_EPOCH = ("if redis.call('GET', KEYS[1]) ~= ARGV[1] then "
+          "if redis.call('SISMEMBER', KEYS[1] .. ':finished', ARGV[1]) == 1 then "
+          "return redis.error_reply('FINISHED batch over') end "
+          "return redis.error_reply('EPOCH frontier lost') end ")
 
 # KEYS: epoch state seed seq queue leases owner requests seen workers stats hosts; ARGV: new epoch, worker, ttl
 OPEN = """
@@ -171,7 +185,11 @@ PROGRESS = _EPOCH + """
 local queued = redis.call('ZCARD', KEYS[2])
 local leased = redis.call('ZCARD', KEYS[3])
 local seed = redis.call('GET', KEYS[4]) or ''
-if queued == 0 and leased == 0 and seed == 'done' then redis.call('SET', KEYS[5], 'finished') end
+if queued == 0 and leased == 0 and seed == 'done' then
+  redis.call('SET', KEYS[5], 'finished')
+  redis.call('SADD', KEYS[1] .. ':finished', ARGV[1])
+  redis.call('EXPIRE', KEYS[1] .. ':finished', 86400)
+end
 return {queued, leased, seed}
 """
 
@@ -185,18 +203,46 @@ redis.call('SET', KEYS[2], ARGV[2], 'EX', math.ceil(tonumber(ARGV[3])))
 return 'mine'
 """
 
-# KEYS: next-allowed key; ARGV: delay seconds → 0: send now (the next one is reserved), else
-# seconds to wait before asking again. Taken when the request is ready to leave, not in advance:
-# a worker whose event loop was busy when its turn came cannot send two requests back to back.
-RESERVE = _NOW + """
-local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if now >= nxt then
-  redis.call('SET', KEYS[1], tostring(now + tonumber(ARGV[1])), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 60000)
-  return '0'
+# KEYS: the host's slots, its next-allowed time; ARGV: token, concurrency, slot ttl, delay → {verdict,
+# seconds}: 'go' (a slot is taken under ``token`` and the next turn moved ``delay`` ahead), 'turn'
+# (a slot is free but the host's turn is in ``seconds``), 'busy' (``concurrency`` requests to the
+# host are in flight in the cluster; ``seconds`` until the oldest slot expires at the latest).
+# Both limits in one atomic step: a request never holds a slot while it waits for its turn.
+ACQUIRE = _NOW + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {'busy', tostring(tonumber(first[2]) - now)}
 end
-return tostring(nxt - now)
+local nxt = tonumber(redis.call('GET', KEYS[2]) or '0')
+if now < nxt then return {'turn', tostring(nxt - now)} end
+local ttl = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 60000)
+local delay = tonumber(ARGV[4])
+if delay > 0 then
+  redis.call('SET', KEYS[2], tostring(now + delay), 'PX', math.ceil(delay * 1000) + 60000)
+end
+return {'go', '0'}
 """
 
+# KEYS: slot keys…; ARGV: ttl, then one token per key → renewed (only those still held)
+RENEW_SLOTS = _NOW + """
+local ttl = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], 'XX', now + ttl, ARGV[i + 1])
+end
+return #KEYS
+"""
+
+# KEYS: epoch stored stats; ARGV: epoch, then (URL key, fetched_at) pairs
+MARK_STORED = _EPOCH + """
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+end
+redis.call('HINCRBY', KEYS[3], 'stored', (#ARGV - 1) / 2)
+return (#ARGV - 1) / 2
+"""
 
 
 class RedisFrontierClient:
@@ -209,12 +255,15 @@ class RedisFrontierClient:
         self.epoch = ""
         self._scripts = {name: self.redis.register_script(text) for name, text in
                          (("open", OPEN), ("push", PUSH), ("pop", POP), ("ack", ACK), ("heartbeat", HEARTBEAT),
-                          ("progress", PROGRESS), ("seed", SEED), ("reserve", RESERVE), ("release", RELEASE))}
+                          ("progress", PROGRESS), ("seed", SEED), ("acquire", ACQUIRE), ("release", RELEASE),
+                          ("renew_slots", RENEW_SLOTS), ("mark_stored", MARK_STORED))}
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         try:
             return self._scripts[name](keys=keys, args=args)
         except redis.ResponseError as exc:
+            if "FINISHED" in str(exc):
+                raise FrontierFinished(str(exc)) from None
             if "EPOCH" in str(exc):
                 raise FrontierLost(str(exc)) from None
             raise
@@ -272,8 +321,38 @@ class RedisFrontierClient:
         except REDIS_ERRORS as exc:
             raise FrontierUnreachable(str(exc)) from None
 
-    def reserve(self, host: str, delay: float) -> float:
-        return float(self._run("reserve", [self.keys.host_next(host)], [delay]))
+    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float) -> tuple[str, float]:
+        verdict, seconds = self._run("acquire", [self.keys.host_slots(host), self.keys.host_next(host)],
+                                     [token, concurrency, ttl, delay])
+        return verdict.decode(), float(seconds)
+
+    def release_slots(self, slots: list[tuple[str, str]]) -> None:
+        if not slots:
+            return
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for host, token in slots:
+                pipe.zrem(self.keys.host_slots(host), token)
+            pipe.execute()
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+
+    def renew_slots(self, slots: list[tuple[str, str]], ttl: float) -> None:
+        if slots:
+            self._run("renew_slots", [self.keys.host_slots(host) for host, _ in slots],
+                      [ttl, *(token for _, token in slots)])
+
+    def mark_stored(self, pairs: list[tuple[str, str]]) -> None:
+        if pairs:
+            k = self.keys
+            self._run("mark_stored", [k.epoch, k.stored, k.stats], [self.epoch, *(x for pair in pairs for x in pair)])
+
+    def stored_at(self, key: str) -> str | None:
+        try:
+            value = self.redis.hget(self.keys.stored, key)
+        except REDIS_ERRORS as exc:
+            raise FrontierUnreachable(str(exc)) from None
+        return value.decode() if value is not None else None
 
     def robots_get(self, netloc: str) -> bytes | None:
         try:
