@@ -123,6 +123,7 @@ _HIJRI_NUMERIC = re.compile(
     r"(?<!\d)(?:(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})|(\d{1,2})[/-](\d{1,2})[/-](1[34]\d\d))\s*ه(?!\w)"
 )
 _HAS_DIGIT = re.compile(r"\d")
+_YEAR_ONLY = re.compile(r"\(?(?:19|20)\d\d\)?\.?")
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def parse(
     base = base.replace(tzinfo=UTC) if base.tzinfo is None else base.astimezone(UTC)
     lang, locale = _split_lang(lang, locale)
     s = fold(text or "")
-    if not s:
+    if not s or _YEAR_ONLY.fullmatch(s):  # "2015" (a citation's datePublished) names no day
         return None
     s = _COMPACT_ISO.sub(r"\1-\2-\3t\4:\5:\6", s)
     s = _CJK_DATE.sub(lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} ", s)

@@ -16,7 +16,7 @@ import copy
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -96,12 +96,18 @@ class _Ctx:
     tz: str
     fetched_at: datetime
     locale: str | None
+    # One page's texts already read: the candidates are walked more than once (published,
+    # then a time for a date-only winner), and pages repeat one date in many places.
+    seen: dict = field(default_factory=dict, compare=False, hash=False)
 
     def read(self, text: str | None, fallback: bool = True) -> ParsedDate | None:
         if not text or not text.strip():
             return None
-        parsed = parse(text[:400], self.lang, self.tz, self.fetched_at, self.locale, fallback=fallback)
-        return parsed if parsed is not None and self.plausible(parsed) else None
+        key = (text[:400], fallback)
+        if key not in self.seen:
+            parsed = parse(key[0], self.lang, self.tz, self.fetched_at, self.locale, fallback=fallback)
+            self.seen[key] = parsed if parsed is not None and self.plausible(parsed) else None
+        return self.seen[key]
 
     def plausible(self, parsed: ParsedDate) -> bool:
         """Not before 1995, not more than a day after the fetch."""
