@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from pipelines.dates import page_dates, parse_date
 
 FETCHED = datetime(2025, 6, 1, 10, 0, tzinfo=timezone.utc)
@@ -148,3 +150,18 @@ def test_a_real_new_years_day_is_kept():
     html = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}<p>Filed on 2025-01-01.</p>")
     result = dated(html)
     assert (result.published.iso(), result.source) == ("2025-01-01", "htmldate")
+
+
+# -- relative bylines in more languages (read, then ranked after absolute evidence) -----------------
+@pytest.mark.parametrize(("lang", "text", "want"), [
+    ("bs", "prije 26 minuta", "2025-06-01T09:34:00Z"),
+    ("sr", "pre 3 dana", "2025-05-29"),
+    ("pt", "há 2 horas", "2025-06-01T08:00:00Z"),
+    ("pt", "ontem às 10h30", "2025-05-31T10:30:00Z"),
+    ("de", "vor einer Stunde", "2025-06-01T09:00:00Z"),
+    ("de", "gestern, 18:05", "2025-05-31T18:05:00Z"),
+])
+def test_relative_bylines_in_more_languages(lang, text, want):
+    parsed = parse_date(text, lang, "UTC", FETCHED)
+    assert (parsed.iso(), parsed.relative) == (want, True)
+    assert parse_date("Deutschland heute", "de", "UTC", FETCHED) is None  # a masthead, not a day
