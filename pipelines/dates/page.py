@@ -2,7 +2,8 @@
 
 Sources are tried from most to least trustworthy: JSON-LD ``datePublished`` of the article
 node, ``article:published_time``-style meta, ``<time datetime>`` in the article header, the
-byline text, the URL path, and last the feed/sitemap date. Themes put a "today" widget in the
+byline text, the URL path, the feed/sitemap date, htmldate's search, and last a relative
+byline (see :func:`page_dates` for the corrections applied to the winner). Themes put a "today" widget in the
 site header, readers' comments and related-post cards carry their own dates, and article
 bodies mention event dates; those zones are skipped, and a candidate later than the fetch
 (plus one day) or before 1995 is rejected in favour of the next source.
