@@ -165,3 +165,16 @@ def test_relative_bylines_in_more_languages(lang, text, want):
     parsed = parse_date(text, lang, "UTC", FETCHED)
     assert (parsed.iso(), parsed.relative) == (want, True)
     assert parse_date("Deutschland heute", "de", "UTC", FETCHED) is None  # a masthead, not a day
+
+
+# -- a page-wide wrapper whose tag or class names a zone to skip --------------------------------------
+@pytest.mark.parametrize(("open_tag", "close_tag"), [
+    ("<form id='aspnetForm' method='post'>", "</form>"),  # ASP.NET WebForms wrap the whole page
+    ("<div class='page-with-sidebar'>", "</div>"),
+])
+def test_a_wrapper_holding_the_headline_is_not_a_zone_to_skip(open_tag, close_tag):
+    html = page(f"{open_tag}<nav><span class='date'>Sunday 1 June 2025</span></nav>"
+                "<article class='author-article'><p class='date'>15 May 2025, 13:43</p>"
+                f"<h1>Grain terminal to open in autumn</h1>{BODY}</article>{close_tag}")
+    result = dated(html)
+    assert (result.published.iso(), result.source) == ("2025-05-15T13:43:00Z", "byline")

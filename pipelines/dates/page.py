@@ -456,11 +456,15 @@ def _words(el) -> str:
 
 def _excluded(el, holds_headline=lambda node: False) -> bool:
     """Inside the site header/footer/nav, a comment thread, a related-posts block or a widget.
-    A header (tag or class) holding the page's headline is the article's own."""
+    A container holding the page's headline is the article's, whatever its tag or class says
+    (a theme's ``<header class="header-wrapper">``, ASP.NET's page-wide ``<form>``, a
+    ``page-with-sidebar`` wrapper)."""
     for node in (el, *el.iterancestors()):
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("body", "html"):  # page-wide classes ("has-sidebar") say nothing here
             break
+        if holds_headline(node):
+            continue
         if tag in _EXCLUDED_TAGS:
             return True
         if tag == "header" and _site_header(node, holds_headline):
@@ -468,7 +472,7 @@ def _excluded(el, holds_headline=lambda node: False) -> bool:
         words = _words(node)
         if _EXCLUDED.search(words):
             return True
-        if any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words)) and not holds_headline(node):
+        if any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words)):
             return True
     return False
 
@@ -521,14 +525,15 @@ def _without_excluded(tree: HtmlElement, holds_headline) -> HtmlElement:
 
 
 def _excluded_itself(node, holds_headline) -> bool:
+    if holds_headline(node):
+        return False
     tag = node.tag
     if tag in _EXCLUDED_TAGS:
         return True
     if tag == "header" and _site_header(node, holds_headline):
         return True
     words = _words(node)
-    return bool(_EXCLUDED.search(words)) or (
-        any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words)) and not holds_headline(node))
+    return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
 
 
 def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, holds_headline) -> ParsedDate | None:
