@@ -46,7 +46,10 @@ def test_local_file_with_url_prints_the_stored_record(saved):
     assert FIELDS <= set(out)
     assert "html" not in out
     assert (out["title"], out["text"], out["lang"]) == (want["title"], want["text"], want["lang"])
-    assert out["published_at"] == want["published_at"]
+    # The golden record keeps the instant in UTC; published_at keeps the page's own clock: its
+    # byline shows 21:40 beside the machine-readable 16:40Z (Almaty, UTC+5).
+    assert out["published_utc"] == want["published_at"]
+    assert out["published_at"] == "2025-01-27T21:40:00+05:00"
     assert out["canonical_url"] == want["canonical_url"]
 
 

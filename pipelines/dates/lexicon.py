@@ -179,10 +179,32 @@ UNITS: dict[str, dict[str, tuple[str, int]]] = {
         "سنه": ("y", 1), "سنوات": ("y", 1), "سنتين": ("y", 2), "عام": ("y", 1),
         "اعوام": ("y", 1), "عامين": ("y", 2),
     },
+    "pt": {
+        "segundo": ("s", 1), "segundos": ("s", 1), "minuto": ("min", 1), "minutos": ("min", 1),
+        "min": ("min", 1), "hora": ("h", 1), "horas": ("h", 1), "h": ("h", 1), "dia": ("d", 1),
+        "dias": ("d", 1), "semana": ("w", 1), "semanas": ("w", 1), "mês": ("mo", 1),
+        "meses": ("mo", 1), "ano": ("y", 1), "anos": ("y", 1),
+    },
+    "bs": {  # Bosnian, Croatian, Serbian (Latin script)
+        "sekundu": ("s", 1), "sekunde": ("s", 1), "sekundi": ("s", 1), "minutu": ("min", 1),
+        "minute": ("min", 1), "minuta": ("min", 1), "min": ("min", 1), "sat": ("h", 1),
+        "sata": ("h", 1), "sati": ("h", 1), "dan": ("d", 1), "dana": ("d", 1),
+        "sedmicu": ("w", 1), "sedmice": ("w", 1), "sedmica": ("w", 1), "tjedan": ("w", 1),
+        "tjedna": ("w", 1), "tjedana": ("w", 1), "mjesec": ("mo", 1), "mjeseca": ("mo", 1),
+        "mjeseci": ("mo", 1), "mesec": ("mo", 1), "meseca": ("mo", 1), "meseci": ("mo", 1),
+        "godinu": ("y", 1), "godine": ("y", 1), "godina": ("y", 1),
+    },
+    "de": {
+        "sekunde": ("s", 1), "sekunden": ("s", 1), "minute": ("min", 1), "minuten": ("min", 1),
+        "min": ("min", 1), "stunde": ("h", 1), "stunden": ("h", 1), "std": ("h", 1),
+        "tag": ("d", 1), "tagen": ("d", 1), "woche": ("w", 1), "wochen": ("w", 1),
+        "monat": ("mo", 1), "monaten": ("mo", 1), "jahr": ("y", 1), "jahren": ("y", 1),
+    },
 }
 
 # Words standing for the number one before a unit ("an hour ago", "il y a une heure").
-ONE_WORDS = ("a", "an", "one", "un", "une", "una", "uno", "un'", "одну", "одна", "один", "бір")
+ONE_WORDS = ("a", "an", "one", "un", "une", "una", "uno", "un'", "одну", "одна", "один", "бір",
+             "um", "uma", "einer", "einem", "einen", "jedan", "jednu", "jednog")
 
 # How each language wraps "<n> <unit>" to say "ago". {n} and {u} are filled by the grammar.
 AGO_TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -193,6 +215,9 @@ AGO_TEMPLATES: dict[str, tuple[str, ...]] = {
     "ru": (r"{n}\s*{u}\s+назад",),
     "kk": (r"{n}\s*{u}\s+бұрын",),
     "ar": (r"(?:منذ|قبل)\s+(?:حوالي\s+|نحو\s+)?{n}\s*{u}",),
+    "pt": (r"há\s+{n}\s*{u}", r"{n}\s*{u}\s+atrás"),
+    "bs": (r"prije\s+{n}\s*{u}", r"pre\s+{n}\s*{u}"),
+    "de": (r"vor\s+{n}\s*{u}",),
 }
 
 # Day words: spelling -> days relative to the fetch day.
@@ -204,6 +229,9 @@ DAY_WORDS: dict[str, dict[str, int]] = {
     "ru": {"позавчера": -2, "вчера": -1, "сегодня": 0},
     "kk": {"кеше": -1, "бүгін": 0},
     "ar": {"اول امس": -2, "امس": -1, "البارحه": -1, "اليوم": 0},
+    "pt": {"anteontem": -2, "ontem": -1, "hoje": 0},
+    "bs": {"prekjučer": -2, "prekjuče": -2, "jučer": -1, "juče": -1, "danas": 0},
+    "de": {"vorgestern": -2, "gestern": -1, "heute": 0},
 }
 
 # Words after which a second (modification) date follows: the time search stops there.

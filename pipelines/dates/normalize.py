@@ -14,7 +14,7 @@ zoneinfo, so historical offsets (Morocco's Ramadan UTC+0) come out right.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +45,8 @@ class ParsedDate:
     # The UTC offset (seconds) the time was written in: the page's own, else the source's zone
     # on that day. None when unknown (relative dates); equal values compare equal whatever it is.
     offset: int | None = field(default=None, compare=False)
+    # Read against the fetch clock ("3 hours ago", "yesterday at 18:05"), not written out.
+    relative: bool = field(default=False, compare=False)
 
     def iso(self) -> str:
         """UTC instant ("2025-02-21T17:42:00Z") or the calendar date."""
@@ -123,6 +125,7 @@ _HIJRI_NUMERIC = re.compile(
     r"(?<!\d)(?:(1[34]\d\d)[/-](\d{1,2})[/-](\d{1,2})|(\d{1,2})[/-](\d{1,2})[/-](1[34]\d\d))\s*ه(?!\w)"
 )
 _HAS_DIGIT = re.compile(r"\d")
+_YEAR_ONLY = re.compile(r"\(?(?:19|20)\d\d\)?\.?")
 
 
 # --- entry point ----------------------------------------------------------------------------
@@ -158,7 +161,7 @@ def parse(
     base = base.replace(tzinfo=UTC) if base.tzinfo is None else base.astimezone(UTC)
     lang, locale = _split_lang(lang, locale)
     s = fold(text or "")
-    if not s:
+    if not s or _YEAR_ONLY.fullmatch(s):  # "2015" (a citation's datePublished) names no day
         return None
     s = _COMPACT_ISO.sub(r"\1-\2-\3t\4:\5:\6", s)
     s = _CJK_DATE.sub(lambda m: f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} ", s)
@@ -402,12 +405,12 @@ def _relative(s: str, ctx: _Context) -> ParsedDate | None:
         finest = min(finest, unit, key=_UNIT_ORDER.index)
     if finest in _SECONDS:
         value = ctx.base - timedelta(days=days, seconds=seconds)
-        return ParsedDate(value.replace(second=0, microsecond=0), True)
+        return ParsedDate(value.replace(second=0, microsecond=0), True, relative=True)
     day = ctx.today - timedelta(days=days)
     y, mo = divmod(day.year * 12 + day.month - 1 - months, 12)
     for d in (day.day, 30, 29, 28):
         try:
-            return ParsedDate(date(y, mo + 1, d), False)
+            return ParsedDate(date(y, mo + 1, d), False, relative=True)
         except ValueError:
             continue
     return None
@@ -429,7 +432,7 @@ def _day_word(s: str, ctx: _Context) -> ParsedDate | None:
     if _WORD_BEFORE.search(s, 0, m.start()) and not TIME.search(s, m.end(), m.end() + 25):
         return None
     offset = ctx.grammar.day_offsets[re.sub(r"\s+", " ", m.group(1))]
-    return _with_time(ctx.today + timedelta(days=offset), s, m.start(), m.end(), ctx)
+    return replace(_with_time(ctx.today + timedelta(days=offset), s, m.start(), m.end(), ctx), relative=True)
 
 
 def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:

@@ -2,7 +2,8 @@
 
 Sources are tried from most to least trustworthy: JSON-LD ``datePublished`` of the article
 node, ``article:published_time``-style meta, ``<time datetime>`` in the article header, the
-byline text, the URL path, and last the feed/sitemap date. Themes put a "today" widget in the
+byline text, the URL path, the feed/sitemap date, htmldate's search, and last a relative
+byline (see :func:`page_dates` for the corrections applied to the winner). Themes put a "today" widget in the
 site header, readers' comments and related-post cards carry their own dates, and article
 bodies mention event dates; those zones are skipped, and a candidate later than the fetch
 (plus one day) or before 1995 is rejected in favour of the next source.
@@ -13,15 +14,18 @@ The fetch time is never used as a publication date: an undated page gets ``publi
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 import htmldate
 from lxml.html import HtmlElement
+from lxml.html import tostring as lxml_tostring
 
 from pipelines import jsonld
 from pipelines.html import parse as parse_html
@@ -50,6 +54,8 @@ MODIFIED_META = (
     "article:modified_time", "og:updated_time", "og:article:modified_time", "datemodified",
     "dc.date.modified", "dcterms.modified", "article.updated", "last-modified", "lastmod",
 )
+
+_META_NAMES = frozenset(PUBLISHED_META) | frozenset(MODIFIED_META)
 
 # Zones whose dates are not the article's. Matched at the start of a class/id word.
 _EXCLUDED = re.compile(
@@ -80,7 +86,16 @@ _PUBLISHED_HINT = re.compile(r"(?<![a-z])(?:published|pubdate|entry-date|post-da
 _URL_DATE = re.compile(
     r"(?<!\d)((?:19|20)\d\d)([/_-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)"
 )
+_URL_SEGMENT_DATE = re.compile(
+    r"/((?:19|20)\d\d)(?:/|-|_)?(0[1-9]|1[0-2])(?:/|-|_)?(0[1-9]|[12]\d|3[01])(?=/|\.\w+$|$)"
+)
 MAX_BYLINE_CHARS = 200
+# A teaser card: a date within CARD_LEVELS parents of a link to another page whose text has at
+# least CARD_LINK_WORDS words (a headline, not "By Ann Lee" or "Politics").
+CARD_LEVELS = 3
+# How many of the article's first bylines may show the wall clock of a UTC instant.
+OFFSET_BYLINES = 3
+CARD_LINK_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -96,12 +111,18 @@ class _Ctx:
     tz: str
     fetched_at: datetime
     locale: str | None
+    # One page's texts already read: the candidates are walked more than once (published,
+    # then a time for a date-only winner), and pages repeat one date in many places.
+    seen: dict = field(default_factory=dict, compare=False, hash=False)
 
     def read(self, text: str | None, fallback: bool = True) -> ParsedDate | None:
         if not text or not text.strip():
             return None
-        parsed = parse(text[:400], self.lang, self.tz, self.fetched_at, self.locale, fallback=fallback)
-        return parsed if parsed is not None and self.plausible(parsed) else None
+        key = (text[:400], fallback)
+        if key not in self.seen:
+            parsed = parse(key[0], self.lang, self.tz, self.fetched_at, self.locale, fallback=fallback)
+            self.seen[key] = parsed if parsed is not None and self.plausible(parsed) else None
+        return self.seen[key]
 
     def plausible(self, parsed: ParsedDate) -> bool:
         """Not before 1995, not more than a day after the fetch."""
@@ -125,84 +146,258 @@ def page_dates(
 
     ``tz`` (the source's zone) applies to dates written without one; ``fetched_at`` anchors
     relative bylines and the plausibility window; ``hint`` is the feed/sitemap date.
+
+    Order: the page's absolute dates (JSON-LD, meta, ``<time>``, byline) → the URL's date →
+    the feed's → htmldate's search → a relative byline ("3 hours ago", read against the fetch
+    clock, which a cached or archived page no longer shares). Then three corrections: a date
+    later than the day the URL was minted on is a later edit, so the URL's day wins; a date-only
+    winner takes a time written elsewhere on the same day; an instant written in UTC takes the
+    offset of the page's visible wall clock when one shows the same moment.
     """
     if fetched_at.tzinfo is None:
         fetched_at = fetched_at.replace(tzinfo=timezone.utc)
     ctx = _Ctx(lang, tz, fetched_at, locale)
     tree = html if isinstance(html, HtmlElement) else parse_html(html)
-    published = _first(_published_candidates(tree, url, hint, ctx))
-    modified_pick = _first(_modified_candidates(tree, ctx)) if tree is not None else None
+    page = _Evidence(tree, url, ctx) if tree is not None else None
+    published = _first(_published_candidates(page, url, hint, ctx, relative=False))
+    modified_pick = _first(page.candidates(modified=True)) if page is not None else None
     modified = modified_pick[1] if modified_pick else None
-    if published is None and tree is not None and not _declared(tree, url) \
-            and (found := _htmldate(tree, url, ctx)) is not None:
+    if published is None and page is not None and not page.declared() \
+            and (found := _htmldate(tree, url, ctx, page.holds_headline)) is not None:
         published = "htmldate", found
+    if published is None and page is not None:
+        published = _first((s, p) for s, p in page.candidates(modified=False) if p.relative)
     if published is None:
         return PageDates(None, modified, None)
     source, value = published
+    minted = _url_segment_date(url, ctx)
+    if minted is not None and _later_than(value, minted):  # a later edit passed off as the publication
+        source, value = "url", minted
     if not value.has_time:  # a time written elsewhere on the same local day makes it precise
-        refined = _refine(value, _published_candidates(tree, url, None, ctx), ctx)
+        refined = _refine(value, _published_candidates(page, url, None, ctx, relative=True), ctx)
         if refined:
             source, value = refined
+    elif not value.offset and page is not None:
+        value = _visible_offset(value, page, ctx)
     return PageDates(value, modified, source)
 
 
 def _first(candidates: Iterator[tuple[str, ParsedDate]]) -> tuple[str, ParsedDate] | None:
-    return next(candidates, None)
+    return next(iter(candidates), None)
 
 
 def _refine(value: ParsedDate, candidates, ctx: _Ctx) -> tuple[str, ParsedDate] | None:
     zone = ZoneInfo(ctx.tz)
     for source, other in candidates:
-        if other.has_time and other.value.astimezone(zone).date() == value.value:
+        if not other.has_time:
+            continue
+        days = {other.value.astimezone(zone).date()}
+        if other.offset is not None:  # the day as the page wrote it
+            days.add(other.value.astimezone(timezone(timedelta(seconds=other.offset))).date())
+        if value.value in days:
             return source, other
     return None
 
 
+def _later_than(value: ParsedDate, minted: ParsedDate) -> bool:
+    """Is ``value`` after the URL's day in every zone (UTC-12 … UTC+14)? A URL is minted when
+    the article first goes out and never moves; a CMS's "published" often follows edits."""
+    if value.has_time:
+        return value.value >= datetime.combine(minted.value + timedelta(days=1), time(12), timezone.utc)
+    return value.value > minted.value
+
+
+def _visible_offset(value: ParsedDate, page: "_Evidence", ctx: _Ctx) -> ParsedDate:
+    """An instant written in UTC ("…Z") with the page's own offset, when the visible byline
+    shows the same moment on a local wall clock ("Apr 13, 2020 at 4:38 PM" beside
+    "2020-04-14T00:38:07Z" is UTC-8). The instant never changes; only the offset it is shown in."""
+    for text in itertools.islice(page.byline_texts(modified=False), OFFSET_BYLINES):
+        wall = parse(text[:400], ctx.lang, "UTC", ctx.fetched_at, ctx.locale, fallback=False)
+        if wall is None or not wall.has_time:
+            continue
+        if wall.relative:  # "2 hours ago" shows no clock
+            return value
+        written = wall.value + timedelta(seconds=wall.offset or 0)  # the clock as written
+        diff = (written - value.value).total_seconds()
+        quarters = round(diff / 900)
+        if quarters and abs(quarters) <= 14 * 4 and abs(diff - quarters * 900) <= 90:
+            return ParsedDate(value.value, True, quarters * 900)
+        return value  # the first clock on the page shows another moment: keep UTC
+    return value
+
+
 # --- candidates -----------------------------------------------------------------------------
-def _published_candidates(tree, url: str, hint: str | None, ctx: _Ctx) -> Iterator[tuple[str, ParsedDate]]:
-    if tree is not None:
-        yield from _page_candidates(tree, url, ctx, modified=False)
+def _published_candidates(page: "_Evidence | None", url: str, hint: str | None, ctx: _Ctx,
+                          relative: bool) -> Iterator[tuple[str, ParsedDate]]:
+    if page is not None:
+        for source, p in page.candidates(modified=False):
+            if relative or not p.relative:
+                yield source, p
     if (p := _url_date(url, ctx)):
         yield "url", p
     if hint and (p := ctx.read(hint)):
         yield "feed", p
 
 
-def _modified_candidates(tree, ctx: _Ctx) -> Iterator[tuple[str, ParsedDate]]:
-    yield from _page_candidates(tree, "", ctx, modified=True)
+class _Evidence:
+    """One page's date evidence, each kind gathered once: the published walk, the modified
+    walk, the refinement and the fallbacks all read the same lists."""
+
+    def __init__(self, tree: HtmlElement, url: str, ctx: _Ctx) -> None:
+        self.tree, self.url, self.ctx = tree, url, ctx
+        self._bylines: list[tuple[str, bool]] | None = None
+        self._byline_walk: Iterator[tuple[str, bool]] | None = None
+
+    @cached_property
+    def headline(self) -> HtmlElement | None:
+        return _headline(self.tree)
+
+    @cached_property
+    def _headline_holders(self) -> tuple[tuple, frozenset[int]]:
+        """The headline and everything around it, and their ids (the tuple keeps lxml's proxy
+        objects alive, so an id stays the element's while this page is read)."""
+        if self.headline is None:
+            return (), frozenset()
+        holders = (self.headline, *self.headline.iterancestors())
+        return holders, frozenset(id(n) for n in holders)
+
+    def holds_headline(self, el) -> bool:
+        return id(el) in self._headline_holders[1]
+
+    def excluded(self, el) -> bool:
+        return _excluded(el, self.holds_headline)
+
+    @cached_property
+    def scope(self) -> HtmlElement:
+        return _article_scope(self.tree, self)
+
+    @cached_property
+    def _ld(self) -> list[tuple[int, dict]]:
+        """JSON-LD nodes, article nodes first (the one naming this URL before others)."""
+        nodes = []
+        for node in jsonld.objects(self.tree, descend=lambda k: k not in LD_SKIP_KEYS):
+            rank = 2
+            if jsonld.is_article(node):
+                rank = 0 if self.url and _names_url(node, self.url) else 1
+            nodes.append((rank, node))
+        return sorted(nodes, key=lambda n: n[0])
+
+    def jsonld_values(self, key: str) -> Iterator[str]:
+        for _, node in self._ld:
+            value = next((v for k, v in node.items() if k.lower() == key), None)
+            if isinstance(value, str):
+                yield value
+
+    @cached_property
+    def _metas(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for meta in self.tree.iterfind(".//meta"):
+            content = meta.get("content")
+            if not content:
+                continue
+            key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or "").lower()
+            if key in _META_NAMES and not self.excluded(meta):
+                found.setdefault(key, []).append(content)
+        return found
+
+    def meta_values(self, names: tuple[str, ...]) -> Iterator[str]:
+        for name in names:
+            yield from self._metas.get(name, ())
+
+    @cached_property
+    def _times(self) -> list[tuple[int, int, str, bool]]:
+        """(published hint first, document order, datetime, is a modification) of the machine
+        dates in the article: ``<time datetime>`` and itemprop dates."""
+        ranked = []
+        scope = self.scope
+        for i, el in enumerate(scope.iter("time", "meta", "span", "div", "abbr", "p")):
+            prop = (el.get("itemprop") or "").lower()
+            if el.tag != "time" and prop not in ("datepublished", "datemodified"):
+                continue
+            value = el.get("datetime") or (el.get("content") if prop else None)
+            if not value or self.excluded(el) or _in_body_text(el, scope) or self.in_card(el):
+                continue
+            hint = _PUBLISHED_HINT.search(_words(el)) or prop == "datepublished" or el.get("pubdate") is not None
+            ranked.append((0 if hint else 1, i, value, _is_modified(el)))
+        return sorted(ranked)
+
+    def _walk_bylines(self) -> Iterator[tuple[str, bool]]:
+        """(text, is a modification) of the short byline-like texts in the article."""
+        scope = self.scope
+        for el in scope.iter():
+            if not isinstance(el.tag, str) or el.tag in ("script", "style", "article", "main", "body"):
+                continue
+            if el.tag != "time" and not _BYLINE.search(_words(el)):
+                continue
+            text = " ".join(el.text_content().split())
+            if not text or len(text) > MAX_BYLINE_CHARS:
+                continue
+            if self.excluded(el) or _in_body_text(el, scope) or self.in_card(el):
+                continue
+            yield text, _is_modified(el) or bool(_UPDATE_LEAD.match(text))
+
+    def byline_texts(self, modified: bool) -> Iterator[str]:
+        """The walk is lazy and remembered: most pages are dated by their first byline."""
+        if self._bylines is None:
+            self._bylines, self._byline_walk = [], self._walk_bylines()
+        i = 0
+        while True:
+            if i == len(self._bylines):
+                found = next(self._byline_walk, None)
+                if found is None:
+                    return
+                self._bylines.append(found)
+            text, is_mod = self._bylines[i]
+            i += 1
+            if is_mod == modified:
+                yield text
+
+    def in_card(self, el) -> bool:
+        """A date in a teaser card: within a few levels, before reaching the article's headline,
+        sits a link to another page with a headline's worth of words ("related" rails, "more
+        news" lists whatever their class is called)."""
+        node = el
+        for _ in range(CARD_LEVELS):
+            node = node.getparent()
+            if node is None or node is self.scope or self.holds_headline(node) or node.tag in ("body", "html"):
+                return False
+            for link in node.iter("a"):
+                href = link.get("href") or ""
+                if href and not href.startswith("#") and not _same_page(href, self.url) \
+                        and len(link.text_content().split()) >= CARD_LINK_WORDS:
+                    return True
+        return False
+
+    def candidates(self, *, modified: bool) -> Iterator[tuple[str, ParsedDate]]:
+        """The page's own evidence, most machine-readable first: JSON-LD, meta, <time>, byline."""
+        ctx = self.ctx
+        key, names = ("datemodified", MODIFIED_META) if modified else ("datepublished", PUBLISHED_META)
+        for text in self.jsonld_values(key):
+            if (p := ctx.read(text)):
+                yield "jsonld", p
+        for text in self.meta_values(names):
+            if (p := ctx.read(text)):
+                yield "meta", p
+        for _, _, text, is_mod in self._times:
+            if is_mod == modified and (p := ctx.read(text)):
+                yield "time", p
+        for text in self.byline_texts(modified):
+            if (p := ctx.read(text, fallback=False)):
+                yield "byline", p
+
+    def declared(self) -> bool:
+        """Does the page declare a publication date in JSON-LD or meta, plausible or not? Then
+        an undated result means that date was rejected (later than the fetch), and guessing is
+        wrong."""
+        return next(self.jsonld_values("datepublished"), None) is not None \
+            or next(self.meta_values(PUBLISHED_META), None) is not None
 
 
-def _page_candidates(tree, url: str, ctx: _Ctx, *, modified: bool) -> Iterator[tuple[str, ParsedDate]]:
-    """The page's own evidence, most machine-readable first: JSON-LD, meta, <time>, byline."""
-    key, names = ("datemodified", MODIFIED_META) if modified else ("datepublished", PUBLISHED_META)
-    for text in _jsonld_values(tree, url, key):
-        if (p := ctx.read(text)):
-            yield "jsonld", p
-    for text in _meta_values(tree, names):
-        if (p := ctx.read(text)):
-            yield "meta", p
-    scope = _article_scope(tree)
-    for text in _time_values(scope, modified=modified):
-        if (p := ctx.read(text)):
-            yield "time", p
-    for text in _byline_texts(scope, modified=modified):
-        if (p := ctx.read(text, fallback=False)):
-            yield "byline", p
+def _same_page(href: str, url: str) -> bool:
+    def norm(u: str) -> str:
+        return re.sub(r"^https?://(www\.)?[^/]*|[?#].*$|/$", "", u)
 
-
-def _jsonld_values(tree, url: str, key: str) -> Iterator[str]:
-    """Dates of article nodes first (the one naming this URL before others), then any node."""
-    nodes: list[tuple[int, str]] = []
-    for node in jsonld.objects(tree, descend=lambda k: k not in LD_SKIP_KEYS):
-        value = next((v for k, v in node.items() if k.lower() == key), None)
-        if not isinstance(value, str):
-            continue
-        rank = 2
-        if jsonld.is_article(node):
-            rank = 0 if url and _names_url(node, url) else 1
-        nodes.append((rank, value))
-    for _, value in sorted(nodes, key=lambda n: n[0]):
-        yield value
+    return bool(url) and norm(href) == norm(url)
 
 
 def _names_url(node: dict, url: str) -> bool:
@@ -219,25 +414,31 @@ def _names_url(node: dict, url: str) -> bool:
     return False
 
 
-def _meta_values(tree, names: tuple[str, ...]) -> Iterator[str]:
-    found: dict[str, list[str]] = {}
-    for meta in tree.iterfind(".//meta"):
-        content = meta.get("content")
-        if not content:
-            continue
-        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or meta.get("http-equiv") or "").lower()
-        if key in names and not _excluded(meta):
-            found.setdefault(key, []).append(content)
-    for name in names:
-        yield from found.get(name, ())
+def _headline(tree: HtmlElement) -> HtmlElement | None:
+    """The page's headline: the ``<h1>`` sharing most words with its title (og:title, else
+    ``<title>``); a site's logo is often an h1 too. The only h1 when there is one."""
+    h1s = list(tree.iter("h1"))
+    if len(h1s) <= 1:
+        return h1s[0] if h1s else None
+    title = next((m.get("content") for m in tree.iterfind(".//meta")
+                  if (m.get("property") or m.get("name") or "").lower() in ("og:title", "twitter:title")
+                  and m.get("content")), None)
+    if not title:
+        node = tree.find(".//title")
+        title = node.text_content() if node is not None else ""
+    wanted = set(re.findall(r"\w+", title.lower()))
+    scored = [(len(set(re.findall(r"\w+", h.text_content().lower())) & wanted), -i, h) for i, h in enumerate(h1s)]
+    best = max(scored, key=lambda s: s[:2])
+    return best[2] if best[0] else h1s[0]
 
 
-def _article_scope(tree) -> HtmlElement:
-    """The element holding the article: the <article> with the page's h1, else <main>, else body."""
+def _article_scope(tree, page: "_Evidence") -> HtmlElement:
+    """The element holding the article: the <article> with the headline, else the headline's
+    <main>/<article>/itemprop ancestor, else <main>, else body."""
+    h1 = page.headline
     for article in tree.iterfind(".//article"):
-        if not _excluded(article) and article.find(".//h1") is not None:
+        if not page.excluded(article) and h1 is not None and page.holds_headline(article):
             return article
-    h1 = tree.find(".//h1")
     if h1 is not None:
         for parent in h1.iterancestors():
             if parent.tag in ("main", "article") or "itemprop" in parent.attrib:
@@ -253,15 +454,20 @@ def _words(el) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}".lower()
 
 
-def _excluded(el) -> bool:
-    """Inside the site header/footer/nav, a comment thread, a related-posts block or a widget."""
+def _excluded(el, holds_headline=lambda node: False) -> bool:
+    """Inside the site header/footer/nav, a comment thread, a related-posts block or a widget.
+    A container holding the page's headline is the article's, whatever its tag or class says
+    (a theme's ``<header class="header-wrapper">``, ASP.NET's page-wide ``<form>``, a
+    ``page-with-sidebar`` wrapper)."""
     for node in (el, *el.iterancestors()):
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag in ("body", "html"):  # page-wide classes ("has-sidebar") say nothing here
             break
+        if holds_headline(node):
+            continue
         if tag in _EXCLUDED_TAGS:
             return True
-        if tag == "header" and _site_header(node):
+        if tag == "header" and _site_header(node, holds_headline):
             return True
         words = _words(node)
         if _EXCLUDED.search(words):
@@ -271,12 +477,12 @@ def _excluded(el) -> bool:
     return False
 
 
-def _site_header(header) -> bool:
+def _site_header(header, holds_headline) -> bool:
     """A ``<header>`` outside any ``<article>``/``<main>`` is the site's, unless it holds the
     page's headline (themes without ``<article>`` put the post's title and date in one)."""
     if any(a.tag in ("article", "main") for a in header.iterancestors()):
         return False
-    return header.find(".//h1") is None
+    return not holds_headline(header)
 
 
 def _in_body_text(el, scope) -> bool:
@@ -304,52 +510,13 @@ def _is_modified(el) -> bool:
     return "datemodified" in words or bool(_UPDATED.search(words))
 
 
-def _time_values(scope, modified: bool) -> Iterator[str]:
-    ranked: list[tuple[int, int, str]] = []
-    for i, el in enumerate(scope.iter("time", "meta", "span", "div", "abbr")):
-        value = el.get("datetime") or (el.get("content") if el.get("itemprop") else None)
-        if el.tag != "time" and not (el.get("itemprop") or "").lower() in ("datepublished", "datemodified"):
-            continue
-        if not value:
-            continue
-        if _is_modified(el) != modified or _excluded(el) or _in_body_text(el, scope):
-            continue
-        hint = _PUBLISHED_HINT.search(_words(el)) or (el.get("itemprop") or "").lower() == "datepublished" \
-            or el.get("pubdate") is not None
-        ranked.append((0 if hint else 1, i, value))
-    for _, _, value in sorted(ranked):
-        yield value
-
-
-def _byline_texts(scope, modified: bool) -> Iterator[str]:
-    for el in scope.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "article", "main", "body"):
-            continue
-        if el.tag != "time" and not _BYLINE.search(_words(el)):
-            continue
-        text = " ".join(el.text_content().split())
-        if not text or len(text) > MAX_BYLINE_CHARS:
-            continue
-        if (_is_modified(el) or bool(_UPDATE_LEAD.match(text))) != modified:
-            continue
-        if _excluded(el) or _in_body_text(el, scope):
-            continue
-        yield text
-
-
-def _declared(tree: HtmlElement, url: str) -> bool:
-    """Does the page declare a publication date in JSON-LD or meta, plausible or not? Then an
-    undated result means that date was rejected (later than the fetch), and guessing is wrong."""
-    return next(_jsonld_values(tree, url, "datepublished"), None) is not None \
-        or next(_meta_values(tree, PUBLISHED_META), None) is not None
-
-
-def _without_excluded(tree: HtmlElement) -> HtmlElement:
+def _without_excluded(tree: HtmlElement, holds_headline) -> HtmlElement:
     """A copy of the page without the zones whose dates are not the article's (site header,
     "today" widgets, comments, related posts, footer)."""
-    clone = copy.deepcopy(tree)
-    doomed = [el for el in clone.iter() if isinstance(el.tag, str) and el.tag not in ("html", "body", "head")
-              and _excluded_itself(el)]
+    doomed_at = {i for i, el in enumerate(tree.iter()) if isinstance(el.tag, str)
+                 and el.tag not in ("html", "body", "head") and _excluded_itself(el, holds_headline)}
+    clone = copy.deepcopy(tree)  # the same nodes in the same order: positions carry over
+    doomed = [el for i, el in enumerate(clone.iter()) if i in doomed_at]
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
@@ -357,23 +524,25 @@ def _without_excluded(tree: HtmlElement) -> HtmlElement:
     return clone
 
 
-def _excluded_itself(node) -> bool:
+def _excluded_itself(node, holds_headline) -> bool:
+    if holds_headline(node):
+        return False
     tag = node.tag
     if tag in _EXCLUDED_TAGS:
         return True
-    if tag == "header" and _site_header(node):
+    if tag == "header" and _site_header(node, holds_headline):
         return True
     words = _words(node)
     return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
 
 
-def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
+def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, holds_headline) -> ParsedDate | None:
     """The last resort when none of our sources holds a date: htmldate's extensive search
     (text patterns, copyright lines, image names…), made for the job, on a copy of the page
     without the zones whose dates are not the article's. A calendar date; None when it finds
     nothing plausible."""
     try:
-        found = htmldate.find_date(_without_excluded(tree), url=url if url.startswith("http") else None,
+        found = htmldate.find_date(_without_excluded(tree, holds_headline), url=url if url.startswith("http") else None,
                                    extensive_search=True, original_date=True,
                                    max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
     except Exception:  # noqa: BLE001 - a library failure on a hostile page is a miss, never a crash
@@ -381,10 +550,34 @@ def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
     if not found:
         return None
     try:
-        parsed = ParsedDate(date.fromisoformat(found[:10]), False)
+        day = date.fromisoformat(found[:10])
     except ValueError:
         return None
+    if (day.month, day.day) == (1, 1) and not _writes_new_year(tree, day.year):
+        return None  # htmldate's guess from a bare year ("© 2015"): names no day
+    parsed = ParsedDate(day, False)
     return parsed if ctx.plausible(parsed) else None
+
+
+def _writes_new_year(tree: HtmlElement, year: int) -> bool:
+    """Does the page write 1 January ``year`` as a date, not only the year?"""
+    text = lxml_tostring(tree, encoding="unicode").lower()
+    return any(f in text for f in (f"{year}-01-01", f"{year}/01/01", f"01.01.{year}", f"01/01/{year}", f"{year}0101",
+                                   f"1 january {year}", f"january 1, {year}", f"1er janvier {year}"))
+
+
+def _url_segment_date(url: str, ctx: _Ctx) -> ParsedDate | None:
+    """The day a URL path names in segments of its own (``/2020/05/04/``, ``/20200413/``,
+    ``/2020-02-18/``): the day the CMS minted it, not a date in a slug's words."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url or "", flags=re.I).split("?")[0].split("#")[0]
+    for m in _URL_SEGMENT_DATE.finditer(path):
+        try:
+            parsed = ParsedDate(date(int(m.group(1)), int(m.group(2)), int(m.group(3))), False)
+        except ValueError:
+            continue
+        if ctx.plausible(parsed):
+            return parsed
+    return None
 
 
 def _url_date(url: str, ctx: _Ctx) -> ParsedDate | None:

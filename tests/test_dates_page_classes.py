@@ -1,0 +1,180 @@
+"""Page-date failure classes seen on real pages (issue 12), each on small pages written here.
+
+One test per class: the URL's minted day against a CMS "published" that follows edits, dates
+in teaser cards, a site logo that is an ``<h1>``, an instant written in UTC beside a byline in
+local time, relative bylines against absolute evidence, htmldate's bare-year guesses, and a bare
+year in a citation's ``datePublished``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from pipelines.dates import page_dates, parse_date
+
+FETCHED = datetime(2025, 6, 1, 10, 0, tzinfo=timezone.utc)
+BODY = ("<div class='story-text'><p>The port authority confirmed on Tuesday that the new grain terminal "
+        "will take its first ships in the autumn, after two years of dredging and a long dispute "
+        "over the access road.</p><p>Farmers' unions welcomed the news, saying the queue of lorries "
+        "on the coast road had cost them a week of deliveries every harvest.</p></div>")
+
+
+def page(body: str, head: str = "<title>Grain terminal to open in autumn</title>") -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'>{head}</head><body>{body}</body></html>"
+
+
+def ld(published: str, modified: str | None = None) -> str:
+    extra = f', "dateModified": "{modified}"' if modified else ""
+    return ('<script type="application/ld+json">{"@type": "NewsArticle", '
+            f'"headline": "Grain terminal to open in autumn", "datePublished": "{published}"{extra}}}</script>')
+
+
+def dated(html: str, url: str = "https://harbour.example/news/grain-terminal", lang: str | None = "en"):
+    return page_dates(html, url, lang, "UTC", FETCHED)
+
+
+# -- a CMS "published" that follows edits: the URL was minted on the first day ---------------------
+def test_the_day_in_the_url_beats_a_later_published_date():
+    html = page(f"<h1>Grain terminal to open in autumn</h1>"
+                f"<p class='byline'>Updated 28 May 2025 | 06:00</p>{BODY}",
+                "<title>Grain terminal</title>" + ld("2025-05-28T06:00:00-05:00")
+                + '<meta property="og:pubdate" content="x">'
+                '<meta name="date" content="2025-05-28T06:00:00-05:00">'
+                '<meta itemprop="dateCreated" content="2025-05-22T18:12:00-05:00">')
+    result = dated(html, "https://harbour.example/2025/05/22/grain-terminal-to-open/")
+    assert (result.published.iso(), result.source) == ("2025-05-22", "url")
+
+
+def test_a_time_written_on_the_urls_day_makes_it_precise():
+    html = page(f"<h1>Grain terminal to open in autumn</h1>"
+                "<time class='first' datetime='2025-05-22T18:12:00+01:00'>22 May</time>"
+                f"{BODY}", ld("2025-05-23T17:40:00+01:00"))
+    result = dated(html, "https://harbour.example/news/2025/05/22/grain-terminal.html")
+    assert (result.published.iso_local(), result.source) == ("2025-05-22T18:12:00+01:00", "time")
+
+
+def test_an_instant_the_urls_day_allows_in_some_zone_is_kept():
+    # 02:18 UTC on the 23rd is the evening of the 22nd in the Americas: no contradiction.
+    html = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}", ld("2025-05-23T02:18:11Z"))
+    result = dated(html, "https://harbour.example/2025/05/22/grain-terminal/")
+    assert (result.published.iso(), result.source) == ("2025-05-23T02:18:11Z", "jsonld")
+
+
+def test_a_date_in_a_slug_does_not_bound_the_publication():
+    html = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}", ld("2025-05-28T09:00:00Z"))
+    result = dated(html, "https://harbour.example/news/harvest-report-2025-05-20-figures")
+    assert result.published.iso() == "2025-05-28T09:00:00Z"
+
+
+# -- teaser cards: a date beside a link to another story ------------------------------------------
+def test_dates_in_teaser_cards_are_not_the_articles():
+    card = ("<div class='new-raleted-item'><div class='caption'>"
+            "<a class='title' href='https://harbour.example/news/old-quay-closes-for-repairs'>"
+            "Old quay closes for repairs after the storm</a>"
+            "<div class='article-date-time'><span>09.08.2024 u 10:52</span></div></div></div>")
+    html = page(f"<div class='wrap'>{card}{card}</div>"
+                "<div class='story'><h1>Grain terminal to open in autumn</h1>"
+                "<div class='meta'><span class='author'>By <a href='/author/ann'>Ann Lee</a></span>"
+                f"<span class='date'>26.05.2025 u 14:05</span></div>{BODY}</div>")
+    assert dated(html, lang="bs").published.iso() == "2025-05-26T14:05:00Z"
+
+
+def test_an_author_link_beside_the_byline_is_not_a_card():
+    html = page("<article><h1>Grain terminal to open in autumn</h1><div class='entry'>"
+                "<div class='info'><span class='by'>By <a href='/author/ann-lee'>Ann Lee</a></span>"
+                f"<span class='date'>26 May 2025, 14:05</span></div>{BODY}</div></article>")
+    assert dated(html).published.iso() == "2025-05-26T14:05:00Z"
+
+
+# -- the headline is the h1 that matches the title, not the site's logo ---------------------------
+def test_a_site_logo_h1_does_not_make_the_site_header_the_articles():
+    html = page("<header class='top'><h1 class='logo'>Harbour Post</h1>"
+                "<span class='date'>Sunday 1 June 2025</span></header>"
+                "<div class='header-wrapper'><h1>Grain terminal to open in autumn</h1>"
+                f"<div class='post-date'>21 May 2025</div></div>{BODY}",
+                "<title>Grain terminal to open in autumn | Harbour Post</title>")
+    result = dated(html)
+    assert (result.published.iso(), result.source) == ("2025-05-21", "byline")
+
+
+# -- an instant written in UTC beside a byline in local time ---------------------------------------
+def test_a_utc_instant_takes_the_offset_its_byline_clock_shows():
+    html = page("<h1>Grain terminal to open in autumn</h1><div class='article-meta'>"
+                f"<span class='article-meta-date'>May 13, 2025 at 4:38 PM</span></div>{BODY}",
+                ld("20250513T23:38:07Z"))
+    result = dated(html)
+    assert result.published.iso() == "2025-05-13T23:38:07Z"  # the instant never changes
+    assert result.published.iso_local() == "2025-05-13T16:38:07-07:00"
+
+
+def test_a_byline_clock_showing_another_moment_leaves_utc():
+    html = page("<h1>Grain terminal to open in autumn</h1><div class='article-meta'>"
+                f"<span class='article-meta-date'>May 13, 2025 at 9:12 AM</span></div>{BODY}",
+                ld("2025-05-13T23:38:07Z"))
+    assert dated(html).published.iso_local() == "2025-05-13T23:38:07Z"
+
+
+# -- relative bylines: read against the fetch clock, after absolute evidence ------------------------
+def test_a_relative_byline_dates_a_page_with_nothing_else():
+    html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")
+    result = dated(html)
+    assert (result.published.iso(), result.source) == ("2025-06-01T08:00:00Z", "byline")
+
+
+def test_absolute_evidence_beats_a_relative_byline():
+    # A cached or archived page keeps saying "2 hours ago" long after it was rendered.
+    html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")
+    result = dated(html, "https://harbour.example/2025/05/20/grain-terminal/")
+    assert (result.published.iso(), result.source) == ("2025-05-20", "url")
+
+
+# -- bare years ------------------------------------------------------------------------------------
+def test_a_bare_year_is_no_day():
+    assert parse_date("2015", "en", "UTC", FETCHED) is None
+    assert parse_date("(2015)", None, "UTC", FETCHED) is None
+    cited = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}",
+                 "<title>Grain terminal</title><meta itemprop='datePublished' content='2016'>")
+    assert dated(cited).published is None
+
+
+def test_htmldates_guess_from_a_bare_year_is_no_day():
+    # htmldate's extensive search turns "the 2019 harvest" or "(c) 2019" into 2019-01-01.
+    html = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}"
+                "<p>The 2019 harvest was the largest the coast has seen.</p>")
+    assert dated(html).published is None
+
+
+def test_a_real_new_years_day_is_kept():
+    html = page(f"<h1>Grain terminal to open in autumn</h1>{BODY}<p>Filed on 2025-01-01.</p>")
+    result = dated(html)
+    assert (result.published.iso(), result.source) == ("2025-01-01", "htmldate")
+
+
+# -- relative bylines in more languages (read, then ranked after absolute evidence) -----------------
+@pytest.mark.parametrize(("lang", "text", "want"), [
+    ("bs", "prije 26 minuta", "2025-06-01T09:34:00Z"),
+    ("sr", "pre 3 dana", "2025-05-29"),
+    ("pt", "há 2 horas", "2025-06-01T08:00:00Z"),
+    ("pt", "ontem às 10h30", "2025-05-31T10:30:00Z"),
+    ("de", "vor einer Stunde", "2025-06-01T09:00:00Z"),
+    ("de", "gestern, 18:05", "2025-05-31T18:05:00Z"),
+])
+def test_relative_bylines_in_more_languages(lang, text, want):
+    parsed = parse_date(text, lang, "UTC", FETCHED)
+    assert (parsed.iso(), parsed.relative) == (want, True)
+    assert parse_date("Deutschland heute", "de", "UTC", FETCHED) is None  # a masthead, not a day
+
+
+# -- a page-wide wrapper whose tag or class names a zone to skip --------------------------------------
+@pytest.mark.parametrize(("open_tag", "close_tag"), [
+    ("<form id='aspnetForm' method='post'>", "</form>"),  # ASP.NET WebForms wrap the whole page
+    ("<div class='page-with-sidebar'>", "</div>"),
+])
+def test_a_wrapper_holding_the_headline_is_not_a_zone_to_skip(open_tag, close_tag):
+    html = page(f"{open_tag}<nav><span class='date'>Sunday 1 June 2025</span></nav>"
+                "<article class='author-article'><p class='date'>15 May 2025, 13:43</p>"
+                f"<h1>Grain terminal to open in autumn</h1>{BODY}</article>{close_tag}")
+    result = dated(html)
+    assert (result.published.iso(), result.source) == ("2025-05-15T13:43:00Z", "byline")
