@@ -30,7 +30,6 @@ hold for the cluster, whatever the number of workers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -46,7 +45,7 @@ from pathlib import Path
 import redis
 import yaml
 
-from newsmon.sample_site.generated import LANGS, Site
+from newsmon.sample_site.generated import LANGS, SlowSite
 
 ROOT = Path(__file__).resolve().parent.parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -63,34 +62,8 @@ def proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
-class RecordingSite(Site):
-    """The generated site, each article answered after ``latency`` seconds, counting per host the
-    requests in progress at once."""
-
-    def __init__(self, total: int, hosts: int, latency: float):
-        super().__init__(total, hosts=hosts)
-        self.latency = latency
-        self.reset()
-
-    def reset(self) -> None:
-        with self.lock:
-            self.requests = {h: [] for h in self.hosts}
-            self.active = {h: 0 for h in self.hosts}
-            self.max_active = {h: 0 for h in self.hosts}
-
-    def serve(self, host: str, path: str) -> tuple[int, str, bytes]:
-        if host not in self.active or not path.startswith("/news/"):
-            return super().serve(host, path)
-        with self.lock:
-            self.active[host] += 1
-            self.max_active[host] = max(self.max_active[host], self.active[host])
-        try:
-            if self.latency:
-                time.sleep(self.latency)
-            return super().serve(host, path)
-        finally:
-            with self.lock:
-                self.active[host] -= 1
+class RecordingSite(SlowSite):
+    """The slow site, reading back per-host gaps and rates after a run."""
 
     def politeness(self, window: int = 5) -> dict:
         """Per host, from the server's clock: shortest gap, highest rate over ``window`` arrivals."""
@@ -105,7 +78,7 @@ class RecordingSite(Site):
                 "window": window}
 
 
-def sources_yaml(site: Site, path: Path, delay: float) -> Path:
+def sources_yaml(site: SlowSite, path: Path, delay: float) -> Path:
     sources = []
     for i, url in enumerate(site.sitemaps()):
         source = {"name": f"bench-{i:02d}", "language": LANGS[i % 3], "sitemaps": [url]}

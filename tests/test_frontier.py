@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from newsmon.sample_site.generated import LANGS, Site, page_html
+from newsmon.sample_site.generated import LANGS, Site, SlowSite, page_html
 from tests.conftest import ROOT, run_newsmon, write_sources
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -133,30 +133,6 @@ def status(url: str) -> dict:
     result = run_newsmon("frontier", "status", "--frontier", url, "--json")
     assert result.code == 0, result.stderr
     return json.loads(result.stdout)
-
-
-class SlowSite(Site):
-    """The generated site, answering each article after ``latency`` seconds, and recording per
-    host the requests being answered at once (``max_active``) and the gaps between arrivals."""
-
-    def __init__(self, total: int, hosts: int, latency: float):
-        super().__init__(total, hosts=hosts)
-        self.latency = latency
-        self.active = {h: 0 for h in self.hosts}
-        self.max_active = {h: 0 for h in self.hosts}
-
-    def serve(self, host: str, path: str) -> tuple[int, str, bytes]:
-        if host not in self.active or not path.startswith("/news/"):
-            return super().serve(host, path)
-        with self.lock:
-            self.active[host] += 1
-            self.max_active[host] = max(self.max_active[host], self.active[host])
-        try:
-            time.sleep(self.latency)
-            return super().serve(host, path)
-        finally:
-            with self.lock:
-                self.active[host] -= 1
 
 
 def stored_urls(data: Path) -> set[str]:

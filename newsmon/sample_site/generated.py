@@ -165,3 +165,35 @@ class Site:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+class SlowSite(Site):
+    """The generated site, each article answered after ``latency`` seconds, counting per host the
+    requests being answered at once (``max_active``). The frontier tests and the scale-out
+    benchmark read from it whether a per-host concurrency limit held across workers."""
+
+    def __init__(self, total: int, hosts: int = 30, latency: float = 0.0):
+        super().__init__(total, hosts=hosts)
+        self.latency = latency
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget what was recorded (between two runs on one server)."""
+        with self.lock:
+            self.requests = {h: [] for h in self.hosts}
+            self.active = {h: 0 for h in self.hosts}
+            self.max_active = {h: 0 for h in self.hosts}
+
+    def serve(self, host: str, path: str) -> tuple[int, str, bytes]:
+        if host not in self.active or not path.startswith("/news/"):
+            return super().serve(host, path)
+        with self.lock:
+            self.active[host] += 1
+            self.max_active[host] = max(self.max_active[host], self.active[host])
+        try:
+            if self.latency:
+                time.sleep(self.latency)
+            return super().serve(host, path)
+        finally:
+            with self.lock:
+                self.active[host] -= 1
