@@ -477,6 +477,24 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
     return count
 
 
+def open_article_headers(tree: HtmlElement, body: HtmlElement | None) -> int:
+    """Turn the article's own ``<header>`` (inside ``<article>`` or the body container) into a
+    plain block.
+
+    Themes put the standfirst ("chapeau", "sottotitolo", excerpt) there, beside the headline;
+    trafilatura's precision setting drops every ``<header>`` it meets, and the lead paragraph
+    with it. Its byline, date and share bar are removed by the other passes as anywhere else.
+    The theme's own page header sits outside the article and is left alone (and is removed
+    by :func:`drop_by_markup` when it holds no headline).
+    """
+    count = 0
+    for header in list(tree.iter("header")):
+        if any(anc.tag == "article" or anc is body for anc in header.iterancestors()):
+            header.tag = "div"
+            count += 1
+    return count
+
+
 _UNSET: Any = object()
 
 
@@ -488,6 +506,7 @@ def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET) -> dict[str, 
         body = find_body(tree)
     keep = _protected(tree, body)
     return {
+        "article_headers": open_article_headers(tree, body),
         "break_paragraphs": paragraphs_from_breaks(tree),
         "layout_tables": unwrap_layout_tables(tree),
         "markup": drop_by_markup(tree, keep),
