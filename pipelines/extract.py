@@ -89,11 +89,16 @@ def _clean_space(text: str | None) -> str:
 
 
 def _meta(tree: HtmlElement, *names: str) -> str | None:
+    """The first non-empty ``content`` of ``<meta property|name|itemprop=NAME>``, names in order.
+    One walk over the page's few ``<meta>`` elements (an XPath string per name compiled anew
+    on every call cost more than the walk)."""
+    metas = [el for el in tree.iter("meta") if el.get("content")]
     for name in names:
-        for el in tree.xpath(f"//meta[@property='{name}' or @name='{name}' or @itemprop='{name}']"):
-            value = _clean_space(el.get("content"))
-            if value:
-                return value
+        for el in metas:
+            if name in (el.get("property"), el.get("name"), el.get("itemprop")):
+                value = _clean_space(el.get("content"))
+                if value:
+                    return value
     return None
 
 
