@@ -38,6 +38,7 @@ from pipelines.languages import ANALYSED
 LANGUAGES = ANALYSED
 
 _SNOWBALL = {"fr": "french", "it": "italian", "en": "english", "es": "spanish"}
+SNOWBALL_LANGUAGES = frozenset(_SNOWBALL)
 
 
 # Elided articles/prepositions (fr, it) dropped before an apostrophe: l'Ouzbékistan, dell'Italia.

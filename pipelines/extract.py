@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import signal
+import unicodedata
 import threading
 import time
 from collections.abc import Iterator
@@ -88,11 +89,16 @@ def _clean_space(text: str | None) -> str:
 
 
 def _meta(tree: HtmlElement, *names: str) -> str | None:
+    """The first non-empty ``content`` of ``<meta property|name|itemprop=NAME>``, names in order.
+    One walk over the page's few ``<meta>`` elements (an XPath string per name compiled anew
+    on every call cost more than the walk)."""
+    metas = [el for el in tree.iter("meta") if el.get("content")]
     for name in names:
-        for el in tree.xpath(f"//meta[@property='{name}' or @name='{name}' or @itemprop='{name}']"):
-            value = _clean_space(el.get("content"))
-            if value:
-                return value
+        for el in metas:
+            if name in (el.get("property"), el.get("name"), el.get("itemprop")):
+                value = _clean_space(el.get("content"))
+                if value:
+                    return value
     return None
 
 
@@ -414,11 +420,15 @@ def _is_listing(e: _Evidence) -> bool:
     real articles, so the shape alone never drops a page whose prose is there)."""
     if e.is_article:
         return False
-    if LISTING_CLASSES & e.classes:
-        return True
-    if e.path in ("", "/") or LISTING_PATH.search(e.path) or e.types & {"collectionpage", "itemlist"}:
-        return True
+    if LISTING_CLASSES & e.classes or e.path in ("", "/") or LISTING_PATH.search(e.path) \
+            or e.types & {"collectionpage", "itemlist"}:
+        # The template says listing; a listing shows at least one teaser. A site's only page
+        # at "/" (a welcome text, a gallery's front page) has none and is judged by its shape.
+        if _has_teasers(e.tree):
+            return True
     if e.has_prose:
+        return False
+    if _single_post(e.tree):  # one WordPress post container (id="post-123"): a single post
         return False
     if _headline_is_site_name(e.tree, e.title):  # a home page: its only headline is the site's name
         return True
@@ -430,6 +440,34 @@ def _is_listing(e: _Evidence) -> bool:
         return True
     longest = max((prose_length(_clean_space(p.text_content())) for p in e.tree.iter("p")), default=0)
     return linked_headlines >= 2 and longest < LISTING_MAX_PARAGRAPH  # several headlines, teaser-sized paragraphs
+
+
+_LINKED_HEADLINES = etree.XPath(
+    "//*[self::h2 or self::h3 or self::h4][.//a][not(ancestor::aside or ancestor::nav or ancestor::footer)]")
+TEASER_LINK_CHARS = 30  # a link this long outside menus and footers is a headline
+
+
+def _has_teasers(tree: HtmlElement) -> bool:
+    """Any teaser at all: a linked headline, two ``<article>`` cards, or three headline-length
+    links outside the menus, rails and footer."""
+    if _LINKED_HEADLINES(tree) or len(tree.xpath("//article")) >= 2:
+        return True
+    long_links = 0
+    for a in tree.iter("a"):
+        if len(_clean_space(a.text_content())) >= TEASER_LINK_CHARS and not any(x.tag in _NOT_PROSE for x in a.iterancestors()):
+            long_links += 1
+            if long_links >= 3:
+                return True
+    return False
+
+
+_POST_ID = re.compile(r"post-\d+$")
+
+
+def _single_post(tree: HtmlElement) -> bool:
+    """Exactly one element with WordPress's post id (``id="post-239"``): classic themes without
+    ``single`` body classes mark the post this way, and an archive repeats it once per teaser."""
+    return sum(1 for el in tree.xpath("//*[starts-with(@id, 'post-')]") if _POST_ID.match(el.get("id", ""))) == 1
 
 
 # Scripts written without spaces carry about three times the content per character.
@@ -514,7 +552,11 @@ def trafilatura_options(url: str) -> Extractor:
 
 
 def _postprocess(text: str, title: str | None) -> str:
-    """Drop leading repeats of the headline and widget lines; one paragraph per line."""
+    """Drop leading repeats of the headline and widget lines; one paragraph per line; Unicode NFC.
+
+    NFC because pages mix composed and decomposed forms of the same letters (Bengali, Devanagari,
+    Vietnamese, accents typed on a Mac): a query or a quote in the standard form must match."""
+    text = unicodedata.normalize("NFC", text)
     lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in text.splitlines()]
     lines = [line for line in lines if line and cleaning.normalize_label(line) not in cleaning.CLUTTER_LINE_LABELS]
     if title:
@@ -620,8 +662,10 @@ def with_fallback(text: str, raw: HtmlElement | None, url: str, title: str | Non
     if raw is None or len(text) >= FALLBACK_CHARS:
         return text
     plain = _postprocess(plain_text(raw, url), title)
-    if not text:
-        return plain
+    if len(text) < MIN_TEXT_CHARS:
+        # Ours would be dropped as too short: trafilatura's longer body, even one that merely
+        # wraps ours in a caption and a byline, keeps the article.
+        return plain if len(plain) > len(text) else text
     # Only new prose counts: a line that merely wraps our paragraphs in a byline and share
     # buttons (a body trafilatura could not split) is clutter around the same article.
     ours = [line for line in text.split("\n") if len(line) >= 20]
@@ -648,6 +692,7 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
     ld = json_ld(tree)
     ld_article = next((obj for obj in ld if _ld_types(obj) & ARTICLE_TYPES), None)
     title = applied.title or pick_title(tree, ld_article)
+    title = unicodedata.normalize("NFC", title) if title else title
     image = (_ld_image(ld_article.get("image")) if ld_article else None) or _meta(tree, "og:image", "twitter:image")
     result = Extracted(
         title=title,

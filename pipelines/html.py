@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HTMLParser, HtmlProcessingInstruction, document_fromstring
 from w3lib.encoding import html_to_unicode
 
 PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, default_doctype=False)
+# Every element is a plain HtmlElement, looked up in C. lxml.html's own lookup picks form and
+# input classes per tag in Python, once for every element object made: thousands per page,
+# paid again by each pass over the tree (cleaning, trafilatura's copies, dates). Nothing here
+# uses the form classes' extra methods.
+PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Served as something else but often a page all the same (misconfigured servers, local files).
@@ -114,10 +120,19 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
 _SEPARATORS = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")  # Word's soft break, FF, NEL…: spaces, not glue
 
 
+_ANY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def strip_controls(text: str) -> str:
-    # regexes, not str.translate: translate with a mapping walks a 100 KB page char by char
+    # regexes, not str.translate: translate with a mapping walks a 100 KB page char by char;
+    # one search first, since nearly every page has none (and the page path calls this twice)
+    if _ANY_CONTROL.search(text) is None:
+        return text
     return _CONTROLS.sub("", _SEPARATORS.sub(" ", text))
 
+
+
+_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
 
 
 def parse(html: str) -> HtmlElement | None:
@@ -125,7 +140,8 @@ def parse(html: str) -> HtmlElement | None:
     html = strip_controls(html.lstrip("\ufeff"))
     if not re.search(r"<[a-zA-Z!/]", html[:100_000]):
         return None
-    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)  # lxml refuses str input with an encoding declaration
+    if _XML_DECLARATION.match(html):  # lxml refuses str input with an encoding declaration
+        html = _XML_DECLARATION.sub("", html, count=1)
     try:
         return document_fromstring(html, parser=PARSER)
     except (etree.ParserError, ValueError):

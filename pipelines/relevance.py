@@ -181,6 +181,26 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
 
 
 # --------------------------------------------------------------------------- matching
+
+SHORT_WORD = 6  # Snowball's irregular words (dying → die, gently → gentl) are no longer than this
+_NO_MATCH = "\x00"  # never the start of a term
+_HEADS: dict[int, tuple[tuple[TermIndex, ...], frozenset[str]]] = {}
+
+
+def stem_heads(indexes: tuple[TermIndex, ...], lang: str | None) -> frozenset[str] | None:
+    """The first two letters of every stemmed term in ``indexes`` (one per topic), for
+    :meth:`_Part.of`; None (stem every word) for languages without a Snowball stemmer."""
+    if lang not in analysis.SNOWBALL_LANGUAGES:
+        return None
+    key = hash(tuple(id(i) for i in indexes))
+    cached = _HEADS.get(key)
+    if cached is None or any(a is not b for a, b in zip(cached[0], indexes)) or len(cached[0]) != len(indexes):
+        heads = frozenset(term[:2] for index in indexes for entries in index.stemmed.values()
+                          for entry in entries for term in entry.seq)
+        cached = _HEADS[key] = (indexes, heads)
+    return cached[1]
+
+
 @dataclass
 class _Part:
     """One analyzed piece of the article (title or body)."""
@@ -193,13 +213,23 @@ class _Part:
     _sentences: list[int] | None = None
 
     @classmethod
-    def of(cls, text: str, lang: str | None) -> _Part:
+    def of(cls, text: str, lang: str | None, heads: frozenset[str] | None = None) -> _Part:
+        """``heads``: the first two letters of every stemmed term the topics can match. A
+        Snowball stem keeps its word's first two letters (its irregular words are all short),
+        so a long word starting otherwise can match nothing and is not stemmed: stemming every
+        word of a page was most of this stage's time."""
         ws = analysis.words(text)
         norm = analysis.normalize
         neutral = [norm(w) for w, _, _ in ws]
         st = analysis.stemmer(lang)
-        stemmed = [st(t) for t in neutral] if lang else neutral
+        if not lang:
+            stemmed = neutral
+        elif heads is None:
+            stemmed = [st(t) for t in neutral]
+        else:
+            stemmed = [st(t) if len(t) <= SHORT_WORD or t[:2] in heads else _NO_MATCH + t for t in neutral]
         return cls(text, [(s, e) for _, s, e in ws], neutral, stemmed)
+
 
     def listy(self, i: int) -> bool:
         if self._flags is None:
@@ -279,8 +309,10 @@ def match_topics(title: str, text: str, lang: str | None, topics: list[Topic]) -
     title = title or ""
     body_text = _drop_repeated_title(title, strip_read_also(text or ""))
     key = analysis_language(lang, f"{title}\n{body_text}")
-    title_part, body_part = _Part.of(title, key), _Part.of(body_text, key)
-    return [judge(t, title_part, body_part, t.index(key)) for t in topics]
+    indexes = tuple(t.index(key) for t in topics)
+    heads = stem_heads(indexes, key)
+    title_part, body_part = _Part.of(title, key, heads), _Part.of(body_text, key, heads)
+    return [judge(t, title_part, body_part, index) for t, index in zip(topics, indexes)]
 
 
 # --------------------------------------------------------------------------- pipeline
