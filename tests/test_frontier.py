@@ -401,7 +401,10 @@ def test_a_later_batch_does_not_refetch_what_any_worker_stored(tmp_path: Path, r
         sitemap_fetches = sum(1 for reqs in site.requests.values() for _, p in reqs if p == "/sitemap.xml")
     for code, _, err in second:
         assert code == 0, err[-2000:]
-    assert sitemap_fetches == 8  # batch 2 did read every sitemap again
+    # batch 2 did read every sitemap again. On a loaded machine the second worker may start after
+    # batch 2 (nothing left to fetch) has already finished: it then begins a batch 3 of its own,
+    # which reads the 4 sitemaps once more, and must fetch no article either.
+    assert sitemap_fetches in (8, 12), sitemap_fetches
     assert len(fetches) == total and set(fetches.values()) == {1}, {u: n for u, n in fetches.items() if n > 1}
     assert [set(stored_ids(store)) for store in stores] == before
     summaries = [r for _, out, _ in second for r in json.loads(out)]
