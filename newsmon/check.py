@@ -37,6 +37,7 @@ class CheckOptions:
     topics_file: Path = DEFAULT_TOPICS_FILE
     query: str | None = None  # fills every search template instead of the crawl's terms
     timeout: float | None = None  # DOWNLOAD_TIMEOUT; None: the crawl's
+    deadline: float | None = None  # the whole run: no URL is started after it (CLOSESPIDER_TIMEOUT)
     log_level: str = "WARNING"
     progress: Callable[[int, int], None] | None = None  # (URLs done, URLs in all), as answers arrive
     extra_settings: dict[str, Any] = field(default_factory=dict)  # -s NAME=VALUE, applied last
@@ -47,6 +48,7 @@ class CheckResult:
     rows: list[UrlCheck]
     interrupted: bool  # Ctrl-C or SIGTERM: rows not reached say "not checked"
     seconds: float
+    deadline_reached: bool = False  # --deadline stopped it: rows not reached say "not checked"
 
     @property
     def failed(self) -> list[UrlCheck]:
@@ -77,6 +79,8 @@ def check_settings(sources: list[Source], options: CheckOptions) -> dict[str, An
         out["NEWSMON_SEARCH_TERMS"] = {"any": [options.query]}
     if options.timeout is not None:
         out["DOWNLOAD_TIMEOUT"] = options.timeout
+    if options.deadline is not None:
+        out["CLOSESPIDER_TIMEOUT"] = options.deadline
     out.update(options.extra_settings)
     return out
 
@@ -109,4 +113,6 @@ def run_check(sources: list[Source], options: CheckOptions) -> CheckResult:
         raise CrawlFailed(f"check could not run: {failures[0]}")
     spider = crawler.spider
     reason = getattr(spider, "close_reason", None)
-    return CheckResult(rows=rows, interrupted=reason != "finished", seconds=time.monotonic() - started)
+    deadline = reason == "closespider_timeout"
+    return CheckResult(rows=rows, interrupted=reason not in ("finished", "closespider_timeout"),
+                       seconds=time.monotonic() - started, deadline_reached=deadline)

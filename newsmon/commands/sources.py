@@ -135,6 +135,9 @@ def _decode_escapes(match: re.Match[str]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=None,
               help="Seconds allowed per download (default: the crawl's DOWNLOAD_TIMEOUT).")
+@click.option("--deadline", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds for the whole check: no URL is started after it, and the URLs not reached are "
+                   "reported as not checked (exit 1). Default: none, the run is bounded by URLs x --timeout.")
 @click.option("--query", default=None,
               help="Words filled into search URL templates (default: the crawl's search terms, from --topics).")
 @click.option("--topics", "topics_file", type=click.Path(dir_okay=False, path_type=Path),
@@ -143,20 +146,21 @@ def _decode_escapes(match: re.Match[str]) -> str:
               help="Override a Scrapy/newsmon setting, as for `newsmon crawl` (repeatable).")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 @user_errors
-def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: float | None, query: str | None,
-          topics_file: Path, overrides: tuple[str, ...], verbose: int) -> None:
+def check(sources_file: Path, names: tuple[str, ...], as_json: bool, timeout: float | None,
+          deadline: float | None, query: str | None, topics_file: Path, overrides: tuple[str, ...], verbose: int) -> None:
     """Fetch every feed, sitemap, search, section and homepage URL through the crawler and report.
 
     One row per URL: status, content type, items (counted by the crawler's own parsers), newest
     item date, robots.txt verdict, time. Exit status: 0 when every URL answered as expected,
-    1 when some failed, 2 on a configuration error, 130 when interrupted.
+    1 when some failed or --deadline left some unchecked, 2 on a configuration error, 130 when
+    interrupted.
 
     Example: newsmon sources check --source hespress-fr
     """
     selected: list[Source] = load_sources(sources_file, names)
     if not selected:
         raise click.UsageError(f"{sources_file}: no enabled sources")
-    options = CheckOptions(topics_file=topics_file, query=query, timeout=timeout,
+    options = CheckOptions(topics_file=topics_file, query=query, timeout=timeout, deadline=deadline,
                            log_level=["WARNING", "INFO", "DEBUG"][min(verbose, 2)],
                            extra_settings=parse_overrides(overrides))
     with CheckProgress() as options.progress:
@@ -243,6 +247,11 @@ def report(result: CheckResult, sources: int) -> int:
         missing = sum(r.failure == "not_checked" for r in result.rows)
         click.echo(f"newsmon: check interrupted: {missing} of {total} URLs not checked ({took})", err=True)
         return 130
+    if result.deadline_reached:
+        missing = sum(r.failure == "not_checked" for r in result.rows)
+        click.echo(f"newsmon: check deadline reached: {missing} of {total} URLs not checked, "
+                   f"{failed - missing} failed ({took})", err=True)
+        return 1
     if failed:
         click.echo(f"newsmon: {failed} of {total} URLs failed ({took})", err=True)
         return 1

@@ -4,6 +4,7 @@ check` took 621 s with a 10 s timeout; `extract` and `topics test` had no deadli
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -87,3 +88,32 @@ def test_extract_and_topics_test_hold_their_deadline_against_a_dripping_server(t
     for proc, (out, err) in zip(procs, results):
         assert proc.returncode not in (0, None) and "Traceback" not in err, err
         assert "timeout after 20s" in err, err
+
+
+def _slow_feeds(path: str, query: dict[str, str]) -> Reply:
+    if path == "/robots.txt":
+        return Reply(b"", status=404)
+    time.sleep(2)
+    return Reply(b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>',
+                 content_type="application/rss+xml")
+
+
+def test_sources_check_holds_its_deadline_for_the_whole_run(tmp_path: Path) -> None:
+    """12 feeds on one host, each answered after 2 s, one at a time (the host's politeness): the
+    whole check would take 24 s or more. `--deadline 4` ends it near 4 s, with every URL not
+    reached reported as not checked and exit 1; a row that answered is kept as it answered."""
+    with serving(_slow_feeds) as site:
+        sources = write_sources(tmp_path / "s.yaml", [{"name": "slow", "language": "en",
+                                                       "feeds": [f"{site.url}/feed{i}.xml" for i in range(12)]}])
+        out = run_measured("sources", "check", "--sources", str(sources), "--timeout", "10", "--deadline", "4",
+                           "--json", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1", "-s", "AUTOTHROTTLE_ENABLED=False",
+                           "-s", "DOWNLOAD_DELAY=0", tmp=tmp_path, deadline=90)
+    assert not out.killed
+    assert out.code == 1, out.stderr
+    assert out.seconds < 20, out.seconds  # 4 s, the answer in flight (2 s) and start-up on a loaded machine
+    rows = json.loads(out.stdout)
+    assert len(rows) == 12
+    answered = [r for r in rows if r["status"] == 200]
+    unchecked = [r for r in rows if r["error"] == "not checked"]
+    assert answered and unchecked and len(answered) + len(unchecked) == 12, rows
+    assert f"check deadline reached: {len(unchecked)} of 12 URLs not checked" in out.stderr
