@@ -81,6 +81,7 @@ AGAIN_META = ("retry_times", "redirect_times", TRIES_KEY)  # set on a request ma
 
 # -- request (de)serialization: JSON, never pickle (nothing read from Redis can run code) --------
 def _encode(value: Any) -> Any:
+    """``json.dumps``'s ``default``: what JSON has no type for (the C encoder does the rest)."""
     if isinstance(value, bytes):
         return {"__b": base64.b64encode(value).decode()}
     if isinstance(value, datetime):
@@ -88,29 +89,20 @@ def _encode(value: Any) -> Any:
     if isinstance(value, date):
         return {"__d": value.isoformat()}
     if isinstance(value, (set, frozenset)):
-        return [_encode(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
+        return list(value)
     raise TypeError(f"frontier: cannot store a {type(value).__name__} in a request's meta")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (key, inner), = value.items()
-            if key == "__b":
-                return base64.b64decode(inner)
-            if key == "__dt":
-                return datetime.fromisoformat(inner)
-            if key == "__d":
-                return date.fromisoformat(inner)
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
+_DECODERS = {"__b": base64.b64decode, "__dt": datetime.fromisoformat, "__d": date.fromisoformat}
+
+
+def _decode(value: dict) -> Any:
+    """``json.loads``'s ``object_hook``: a one-key marker object back to its type."""
+    if len(value) == 1:
+        (key, inner), = value.items()
+        decoder = _DECODERS.get(key)
+        if decoder is not None:
+            return decoder(inner)
     return value
 
 
@@ -135,8 +127,8 @@ def dumps_request(request: Request, spider: Spider) -> str:
                 "priority": request.priority, "dont_filter": request.dont_filter}
         if request.headers:
             # bytes names and values (a retry or a redirect hop carries the middlewares' headers)
-            data["headers"] = {name.decode("latin-1"): [v.decode("latin-1") for v in values]
-                               for name, values in request.headers.items()}
+            # names as text (JSON keys; header names are ASCII), values as bytes (base64 below)
+            data["headers"] = {name.decode("latin-1"): list(values) for name, values in request.headers.items()}
         if request.body:
             data["body"] = request.body
         if request.cookies:
@@ -146,11 +138,11 @@ def dumps_request(request: Request, spider: Spider) -> str:
         if request.flags:
             data["flags"] = request.flags
     data["meta"] = {k: v for k, v in (request.meta or {}).items() if k not in LOCAL_META and not k.startswith("_")}
-    return json.dumps(_encode(data), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(data, default=_encode, separators=(",", ":"), ensure_ascii=False)
 
 
 def loads_request(body: bytes | str, spider: Spider) -> Request:
-    return request_from_dict(_decode(json.loads(body)), spider=spider)
+    return request_from_dict(json.loads(body, object_hook=_decode), spider=spider)
 
 
 def worker_name() -> str:

@@ -573,3 +573,36 @@ def engine_run(setup, now, claims):  # type: ignore[no-untyped-def]
     from newsmon.alerts import engine
 
     return engine.run(setup.data, setup.config, now=now, claims=claims)
+
+
+def test_a_request_goes_through_redis_as_json_and_comes_back_whole() -> None:
+    """What a worker pushes (a retried request: body bytes, middleware headers, dates in meta) is
+    what another worker gets back; nothing that JSON cannot carry is stored as something else."""
+    import scrapy
+
+    from crawler.frontier import dumps_request, loads_request
+
+    class Spider(scrapy.Spider):
+        name = "roundtrip"
+
+        def parse_article(self, response):  # noqa: ANN001, ANN201
+            pass
+
+    spider = Spider()
+    published = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+    request = scrapy.Request("http://127.0.0.2:8080/news/1.html", callback=spider.parse_article, method="POST",
+                             body=b"\x00q=Maroc", headers={"Accept-Language": "fr", "X-Raw": b"\xff"}, priority=3,
+                             meta={"source": "desk", "feed_date": published, "day": published.date(),
+                                   "tags": {"kz"}, "retry_times": 1, "frontier_id": "local only"})
+    body = dumps_request(request, spider)
+    assert "\\u0000" not in body and "b'" not in body  # bytes as base64, never a Python repr
+    back = loads_request(body, spider)
+    assert (back.url, back.method, back.body, back.priority) == (request.url, "POST", b"\x00q=Maroc", 3)
+    assert back.callback == spider.parse_article
+    assert back.headers.getlist("X-Raw") == [b"\xff"] and back.headers.get("Accept-Language") == b"fr"
+    assert back.meta["feed_date"] == published and back.meta["day"] == published.date()
+    assert back.meta["tags"] == ["kz"] and back.meta["retry_times"] == 1
+    assert "frontier_id" not in back.meta  # a lease id means nothing to another worker
+    with pytest.raises(TypeError, match="cannot store a"):
+        dumps_request(scrapy.Request("http://127.0.0.2:8080/", callback=spider.parse_article,
+                                     meta={"bad": object()}), spider)
