@@ -606,3 +606,60 @@ def test_a_request_goes_through_redis_as_json_and_comes_back_whole() -> None:
     with pytest.raises(TypeError, match="cannot store a"):
         dumps_request(scrapy.Request("http://127.0.0.2:8080/", callback=spider.parse_article,
                                      meta={"bad": object()}), spider)
+
+
+def test_the_compose_cluster_workers_command_crawls_one_frontier_into_elasticsearch(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    """deploy/docker-compose.yml's `cluster` profile cannot run here (no Docker daemon), so its
+    worker is run as the container would run it: the compose file's own shell loop and
+    environment, with only the container paths, the Redis and the Elasticsearch addresses
+    swapped for local ones. Two such workers share the frontier, store every article once between
+    their two data directories, and index all of them in one Elasticsearch alias."""
+    import yaml
+
+    from tests.es_fake import FakeES
+
+    compose = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert {n for n, s in services.items() if "cluster" in s.get("profiles", [])} == {"redis", "scheduler", "worker"}
+    worker = services["worker"]
+    env = dict(worker["environment"])
+    assert env["NEWSMON_FRONTIER"] == "redis://redis:6379/0" and env["NEWSMON_ES_URL"] == "https://es:9200"
+    assert services["scheduler"]["environment"]["NEWSMON_FRONTIER"] == env["NEWSMON_FRONTIER"]
+    script = worker["command"][0].replace("$$", "$")  # compose's escape for a literal $
+    script = script.replace("/opt/newsmon/settings/sources.yaml", str(tmp_path / "sources.yaml"))
+    script = script.replace("/data/", f"{tmp_path}/data/")
+    script = script.replace("newsmon crawl", f"{sys.executable} -m newsmon.cli crawl")
+    assert script.count(str(tmp_path)) == 2 and "-m newsmon.cli crawl" in script
+    total = 40
+    settings = tmp_path / "newsmon.yaml"
+    settings.write_text("# no elasticsearch block: NEWSMON_ES_URL configures it\n", encoding="utf-8")
+    with Site(total, hosts=4) as site, FakeES(9) as es:
+        local = {**env, "NEWSMON_FRONTIER": redis_server.url, "NEWSMON_ES_URL": es.url, "NEWSMON_ES_USER": "",
+                 "NEWSMON_ES_PASSWORD": "", "NEWSMON_ES_CA_CERTS": "", "NEWSMON_ES_API_KEY": "",
+                 "NEWSMON_SETTINGS": str(settings), "NEWSMON_WORKER_PAUSE": "600", "PYTHONUNBUFFERED": "1"}
+        setup = run_newsmon("es", "setup", env=local)
+        assert setup.code == 0, setup.stderr
+        sources_for(site, tmp_path / "sources.yaml", delay=0)
+        shells = [subprocess.Popen(["sh", "-c", script], cwd=ROOT, start_new_session=True,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   env={**os.environ, **local, "HOSTNAME": f"worker-{i}"}) for i in (1, 2)]
+        try:
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline:
+                stored = [set(stored_ids(tmp_path / "data" / f"worker-{i}")) for i in (1, 2)]
+                indexed = sum(len(es.indices[name].docs) for name in es.aliases.get("newsmon-articles", {}))
+                if len(stored[0] | stored[1]) == total and indexed >= total \
+                        and status(redis_server.url)["state"] == "finished":
+                    break  # each crawl sends its outbox to Elasticsearch as it ends
+                time.sleep(0.5)
+        finally:
+            for shell in shells:
+                os.killpg(shell.pid, signal.SIGKILL)
+                shell.communicate()
+        es_ids = [doc_id for name in es.aliases.get("newsmon-articles", {}) for doc_id in es.indices[name].docs]
+    stored = [set(stored_ids(tmp_path / "data" / f"worker-{i}")) for i in (1, 2)]
+    assert len(stored[0] | stored[1]) == total and not stored[0] & stored[1], [len(s) for s in stored]
+    assert all(stored), "both workers took part"
+    assert sorted(es_ids) == sorted(stored[0] | stored[1])
+    assert all(n == 1 for n in article_fetches(site).values())
