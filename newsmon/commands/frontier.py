@@ -7,7 +7,8 @@ import os
 import click
 
 from newsmon.commands.common import json_option, print_json, printable, table, user_errors
-from newsmon.frontier import ENV, reset, shown, status
+from newsmon.frontier import ENV, reset, status
+from newsmon.frontier.client import shown
 from newsmon.yamlconf import ConfigError
 
 

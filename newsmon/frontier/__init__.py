@@ -12,17 +12,19 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import redis
-
 from crawler.frontier_protocol import FrontierLost, FrontierUnreachable
-from newsmon.frontier.client import Keys, RedisFrontierClient, connect, shown
 from newsmon.errors import CrawlFailed
 from newsmon.sink import article_record
 from newsmon.store import DB_NAME, Store, url_key
 from newsmon.yamlconf import ConfigError
+
+if TYPE_CHECKING:  # annotations only: redis-py is imported where a frontier is opened
+    import redis
+
+    from newsmon.frontier.client import RedisFrontierClient
 
 ENV = "NEWSMON_FRONTIER"
 LEASE_ENV = "NEWSMON_FRONTIER_LEASE"
@@ -50,6 +52,11 @@ def check_url(url: str) -> str:
 
 
 def _client(url: str) -> redis.Redis:
+    # redis-py (~6 MiB, ~80 ms) is imported only when a frontier is used, not by every crawl
+    import redis
+
+    from newsmon.frontier.client import connect, shown
+
     client = connect(check_url(url))
     try:
         client.ping()
@@ -66,6 +73,8 @@ def check_reachable(url: str) -> None:
 
 def status(url: str, prefix: str = DEFAULT_KEY) -> dict[str, Any]:
     """Queue length, leases (and how many have expired), seen-set size, workers alive."""
+    from newsmon.frontier.client import Keys, shown
+
     k = Keys(prefix)
     client = _client(url)
     try:
