@@ -59,19 +59,30 @@ _ARABIC_MAP = str.maketrans({
 _KEEP_BREVE = str.maketrans({"й": "\x00"})  # й decomposes to и + breve; it is a letter of its own
 
 
-@lru_cache(maxsize=262_144)
+CACHED_CHARS = 64  # words and short labels repeat and are cached; a paragraph never comes back
+
+
 def normalize(text: str) -> str:
     """Compatibility-normalize, casefold and strip marks so spelling variants compare equal.
 
     NFKC, casefold, remove combining marks (Latin diacritics, Arabic harakat, the hamza carried
     by alef/waw/yeh), tatweel; fold أإآٱ→ا, ى→ي, ة→ه, ё→е; digits → ASCII. Keeps й.
+    Short strings (words) are cached; longer ones (whole lines) are not, so a crawl's memory
+    does not grow with every paragraph it reads.
     """
+    return _normalize_cached(text) if len(text) <= CACHED_CHARS else _normalize(text)
+
+
+def _normalize(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).casefold()
     if not s.isascii():
         s = unicodedata.normalize("NFD", s.translate(_KEEP_BREVE))
         s = "".join(ch for ch in s if not unicodedata.combining(ch))
         s = unicodedata.normalize("NFC", s).replace("\x00", "й").translate(_ARABIC_MAP)
     return s
+
+
+_normalize_cached = lru_cache(maxsize=262_144)(_normalize)
 
 
 @dataclass(frozen=True, slots=True)

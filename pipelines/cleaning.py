@@ -98,18 +98,26 @@ CLUTTER_LINES = frozenset((
 _LABEL_TRAIL = " \t:：.-–—»›>|•·…"
 
 
-@lru_cache(maxsize=65_536)
 def normalize_label(text: str) -> str:
     """Casefold, unify Arabic alef/hamza and yeh forms, drop tashkeel, trim punctuation.
 
     Labels are written "اقرأ أيضاً", "إقرأ ايضا", "Lire aussi :", "ЧИТАЙТЕ ТАКЖЕ"; one form
-    per label in the tables above is enough once both sides go through this.
+    per label in the tables above is enough once both sides go through this. Short lines (labels
+    repeat on every page of a site) are cached; longer ones, every paragraph of every article,
+    are not, so the cache cannot grow a crawl's memory with the text it reads.
     """
+    return _normalize_label_cached(text) if len(text) <= 64 else _normalize_label(text)
+
+
+def _normalize_label(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     text = re.sub(r"[\u064b-\u065f\u0670\u0640]", "", text)  # tashkeel, tatweel
     text = text.translate(str.maketrans("أإآٱىۀ", "ااااية"))
     text = re.sub(r"\s+", " ", text).strip(_LABEL_TRAIL + " ")
     return text
+
+
+_normalize_label_cached = lru_cache(maxsize=65_536)(_normalize_label)
 
 
 def _label_set(labels: Iterable[str]) -> frozenset[str]:

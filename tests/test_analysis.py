@@ -153,3 +153,20 @@ def test_odd_input_never_crashes():
 def test_analyze_twice_is_both_analyses_in_one_pass(lang):
     text = "L'ambassadeur marocain à Astana — Казахстане, Қазақстан, بالمغرب والكازاخستانية, it's dell'Italia 2025"
     assert analyze_twice(text, lang) == (analyze(text, lang), analyze(text, None))
+
+
+def test_long_lines_are_normalized_but_not_kept_in_memory():
+    """Every paragraph of every article goes through these two; caching them grew a crawl's
+    memory with each article (217 MiB at 2,400 articles, 195 without). Words and labels stay cached."""
+    from pipelines import analysis, cleaning
+
+    before = (analysis._normalize_cached.cache_info().currsize, cleaning._normalize_label_cached.cache_info().currsize)
+    lines = [f"Paragraph {i}: le Maroc et le Kazakhstan ont signé à Astana un accord numéro {i} sur l'énergie."
+             for i in range(500)]
+    assert analysis.normalize(lines[7]).startswith("paragraph 7: le maroc et le kazakhstan ont signe a astana")
+    assert cleaning.normalize_label("Lire aussi : ") == "lire aussi"
+    for line in lines:
+        analysis.normalize(line)
+        cleaning.normalize_label(line)
+    after = (analysis._normalize_cached.cache_info().currsize, cleaning._normalize_label_cached.cache_info().currsize)
+    assert after[0] - before[0] <= 1 and after[1] - before[1] <= 1  # only the short label above
