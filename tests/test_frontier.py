@@ -125,6 +125,8 @@ def stored_ids(data: Path) -> list[str]:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         return [row[0] for row in con.execute("SELECT id FROM articles")]
+    except sqlite3.OperationalError:
+        return []  # polled while a worker is creating its store: no table yet, nothing stored
     finally:
         con.close()
 
@@ -387,8 +389,10 @@ def test_a_later_batch_does_not_refetch_what_any_worker_stored(tmp_path: Path, r
     the same two workers and stores: whichever reads a sitemap knows the articles the *other*
     stored (the frontier's stored-URL hash), so no article is fetched twice."""
     total = 40
-    with Site(total, hosts=4) as site:
-        sources = sources_for(site, tmp_path / "sources.yaml")
+    # each host answers in 0.3 s, 0.3 s apart: batch 1 lasts long enough for the second worker
+    # (seconds of start-up on a loaded machine) to join it, so both store part of it
+    with SlowSite(total, hosts=4, latency=0.3) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=0.3)
         stores = [tmp_path / "a", tmp_path / "b"]
         first = [finish(w) for w in [start_worker(sources, store, redis_server.url) for store in stores]]
         for code, _, err in first:
