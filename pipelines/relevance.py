@@ -184,21 +184,15 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
 
 SHORT_WORD = 6  # Snowball's irregular words (dying → die, gently → gentl) are no longer than this
 _NO_MATCH = "\x00"  # never the start of a term
-_HEADS: dict[int, tuple[tuple[TermIndex, ...], frozenset[str]]] = {}
 
 
 def stem_heads(indexes: tuple[TermIndex, ...], lang: str | None) -> frozenset[str] | None:
-    """The first two letters of every stemmed term in ``indexes`` (one per topic), for
-    :meth:`_Part.of`; None (stem every word) for languages without a Snowball stemmer."""
+    """The first two letters of every stemmed term in ``indexes`` (one per topic, each built
+    with its heads), for :meth:`_Part.of`; None (stem every word) for languages without a
+    Snowball stemmer."""
     if lang not in analysis.SNOWBALL_LANGUAGES:
         return None
-    key = hash(tuple(id(i) for i in indexes))
-    cached = _HEADS.get(key)
-    if cached is None or any(a is not b for a, b in zip(cached[0], indexes)) or len(cached[0]) != len(indexes):
-        heads = frozenset(term[:2] for index in indexes for entries in index.stemmed.values()
-                          for entry in entries for term in entry.seq)
-        cached = _HEADS[key] = (indexes, heads)
-    return cached[1]
+    return indexes[0].heads.union(*(index.heads for index in indexes[1:])) if indexes else frozenset()
 
 
 @dataclass

@@ -186,6 +186,7 @@ class TermIndex:
     stemmed: dict[str, tuple[Entry, ...]]
     neutral: dict[str, tuple[Entry, ...]]
     max_len: int
+    heads: frozenset[str]  # the first two letters of every stemmed term (relevance.stem_heads)
 
 
 def _variants(term: str, lang: str | None) -> set[tuple[str, ...]]:
@@ -241,7 +242,8 @@ def compile_index(topic: Topic, lang: str | None) -> TermIndex:
         return {k: tuple(sorted(v, key=lambda e: -len(e.seq))) for k, v in t.items()}
 
     longest = max((len(e.seq) for t in (stemmed, neutral) for v in t.values() for e in v), default=1)
-    return TermIndex(lang, freeze(stemmed), freeze(neutral), longest)
+    heads = frozenset(term[:2] for entries in stemmed.values() for entry in entries for term in entry.seq)
+    return TermIndex(lang, freeze(stemmed), freeze(neutral), longest, heads)
 
 
 # --------------------------------------------------------------------------- loading
