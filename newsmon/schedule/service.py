@@ -447,6 +447,7 @@ class SchedulerService:
             self.scheduler.remove_job(jid, jobstore="default")
             logger.info("unscheduled %s (no longer an enabled source)", jid.split(":", 1)[1])
         added = replaced = kept = 0
+        now = datetime.now(timezone.utc)  # one instant: sources added together are due together
         for jid, source in wanted.items():
             name, jitter = self._job_name(source)
             job = existing.get(jid)
@@ -455,7 +456,7 @@ class SchedulerService:
                 continue
             spec = parse_schedule(source.schedule or self.settings.default)
             delay = spec.first_delay(self.settings.jitter_seconds)
-            extra = {"next_run_time": datetime.now(timezone.utc) + timedelta(seconds=delay)} if delay is not None else {}
+            extra = {"next_run_time": now + timedelta(seconds=delay)} if delay is not None else {}
             self.scheduler.add_job(JOB_TARGET, trigger=spec.trigger(self.settings.timezone, jitter), id=jid, name=name,
                                    kwargs={"source": source.name}, replace_existing=True, jobstore="default",
                                    **extra)
