@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 
-from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
+from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.http import Request, Response
 from scrapy.settings import BaseSettings
 

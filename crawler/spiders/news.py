@@ -29,7 +29,7 @@ from crawler.sources import Source
 from crawler.frontier_protocol import Frontier
 from crawler.store import CrawlStore
 from crawler.spiders.aggregators import AggregatorLinks
-from crawler.spiders.core import LIMIT_SETTINGS, failure_message, failure_reason, is_html, source_stat  # noqa: F401 (re-exported)
+from crawler.spiders.core import LIMIT_SETTINGS
 from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
