@@ -27,6 +27,8 @@ from typing import Any
 from lxml import etree
 from lxml.html import HtmlElement, fragment_fromstring
 
+from pipelines.analysis import CACHED_CHARS
+
 # -- markup evidence ----------------------------------------------------------------------------
 # Elements that never hold article text. <header> is not here: many themes put the headline and
 # the standfirst in an <header> inside <article>; the theme-level <header> is caught by its class.
@@ -106,7 +108,7 @@ def normalize_label(text: str) -> str:
     repeat on every page of a site) are cached; longer ones, every paragraph of every article,
     are not, so the cache cannot grow a crawl's memory with the text it reads.
     """
-    return _normalize_label_cached(text) if len(text) <= 64 else _normalize_label(text)
+    return _normalize_label_cached(text) if len(text) <= CACHED_CHARS else _normalize_label(text)
 
 
 def _normalize_label(text: str) -> str:
