@@ -116,6 +116,42 @@ def test_a_byline_clock_showing_another_moment_leaves_utc():
     assert dated(html).published.iso_local() == "2025-05-13T23:38:07Z"
 
 
+def test_a_utc_instant_takes_the_offset_a_script_writes_its_local_clock_in():
+    # The CMS's data layer writes the wall clock; the byline shows only the local day.
+    html = page("<h1>Grain terminal to open in autumn</h1>"
+                f"<div class='article-meta'><span class='date'>13 May 2025</span></div>{BODY}"
+                "<script>var pageInfo = {}; pageInfo.article.publication_date = '2025-05-13 21:08:44';</script>",
+                ld("2025-05-14T02:08:44Z"))
+    result = dated(html)
+    assert result.published.iso() == "2025-05-14T02:08:44Z"
+    assert result.published.iso_local() == "2025-05-13T21:08:44-05:00"
+
+
+@pytest.mark.parametrize("published,head,local", [
+    # a meta repeats the JSON-LD's instant with the page's offset (India, a half-hour zone)
+    ("2025-05-13T19:38:00Z", "<meta property='article:published_time' content='2025-05-14T01:08:00+05:30'>",
+     "2025-05-14T01:08:00+05:30"),
+    # a data layer in JSON, its clock without seconds, an hour ahead of UTC
+    ("2025-05-13T23:38:00Z", "<script>dataLayer.push({\"publishDate\": \"2025-05-14 00:38\"});</script>",
+     "2025-05-14T00:38:00+01:00"),
+])
+def test_another_publication_value_gives_the_offset(published, head, local):
+    result = dated(page(f"<h1>Grain terminal to open in autumn</h1>{BODY}", ld(published) + head))
+    assert (result.published.iso(), result.published.iso_local()) == (published, local)
+
+
+@pytest.mark.parametrize("script", [
+    "var publication_date = '2025-05-13 18:50:00';",  # another moment (not a whole quarter hour away)
+    "var publication_date = '2025-05-13 21:08:44';",  # the same moment, but on a day the byline denies
+    "var pubDate = '2025-05-14 02:08:44';",  # UTC itself: nothing to learn
+])
+def test_a_script_clock_that_does_not_fit_leaves_utc(script):
+    html = page("<h1>Grain terminal to open in autumn</h1>"
+                f"<div class='article-meta'><span class='date'>14 May 2025</span></div>{BODY}<script>{script}</script>",
+                ld("2025-05-14T02:08:44Z"))
+    assert dated(html).published.iso_local() == "2025-05-14T02:08:44Z"
+
+
 # -- relative bylines: read against the fetch clock, after absolute evidence ------------------------
 def test_a_relative_byline_dates_a_page_with_nothing_else():
     html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")
