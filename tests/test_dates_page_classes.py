@@ -152,6 +152,36 @@ def test_a_script_clock_that_does_not_fit_leaves_utc(script):
     assert dated(html).published.iso_local() == "2025-05-14T02:08:44Z"
 
 
+# -- a wiki page shown at one revision: dated by that revision ---------------------------------------
+WIKI_LD = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Article", '
+           '"headline": "Harbour of Tanja", "datePublished": "2009-11-02T10:12:40Z", '
+           '"dateModified": "2025-05-28T08:00:00Z"}</script>')
+
+
+def test_a_wiki_diff_is_dated_by_its_newer_revision():
+    html = page("<h1 id='firstHeading'>Harbour of Tanja</h1><table class='diff'><tr>"
+                "<td class='diff-otitle'><div id='mw-diff-otitle1'><strong><a href='/w/index.php?oldid=7710'>"
+                "Revision as of 09:02, 3 March 2025</a></strong></div></td>"
+                "<td class='diff-ntitle'><div id='mw-diff-ntitle1'><strong><a href='/w/index.php?oldid=7795'>"
+                "Latest revision as of 17:45, 12 May 2025</a> (edit) (undo)</strong></div></td></tr></table>"
+                f"<div id='mw-content-text'>{BODY}</div>"
+                "<ul id='footer-info'><li id='footer-info-lastmod'>This page was last edited on 28 May 2025, at 08:00.</li></ul>",
+                WIKI_LD)
+    result = dated(html, "https://wiki.harbour.example/index.php?title=Harbour_of_Tanja&diff=7795&oldid=7710")
+    assert (result.published.iso(), result.source) == ("2025-05-12T17:45:00Z", "revision")
+    # The same page at its plain address is the article: its JSON-LD creation date stands.
+    assert dated(html, "https://wiki.harbour.example/wiki/Harbour_of_Tanja").published.iso() == "2009-11-02T10:12:40Z"
+
+
+def test_an_old_revision_is_dated_by_its_revision_line():
+    html = page("<h1 id='firstHeading'>Port de Tanger</h1><div id='contentSub'><div id='mw-revision-info'>"
+                "Version du 4 avril 2025 à 21:10 par <a href='/wiki/Utilisateur:Nadia'>Nadia</a></div></div>"
+                f"<div id='mw-content-text'>{BODY}</div>", WIKI_LD)
+    result = page_dates(html, "https://fr.wiki.harbour.example/w/index.php?title=Port_de_Tanger&oldid=5521",
+                        "fr", "Europe/Paris", FETCHED)
+    assert (result.published.iso_local(), result.source) == ("2025-04-04T21:10:00+02:00", "revision")
+
+
 # -- relative bylines: read against the fetch clock, after absolute evidence ------------------------
 def test_a_relative_byline_dates_a_page_with_nothing_else():
     html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")

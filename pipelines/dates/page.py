@@ -97,6 +97,7 @@ _SCRIPT_PUBLISHED = re.compile(
     r"""((?:19|20)\d\d-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?[^"'<>]{0,12})["']"""
 )
 MAX_SCRIPT_CHARS = 200_000
+_REVISION_URL = re.compile(r"[?&](?:diff|oldid)=")
 # A teaser card: a date within CARD_LEVELS parents of a link to another page whose text has at
 # least CARD_LINK_WORDS words (a headline, not "By Ann Lee" or "Politics").
 CARD_LEVELS = 3
@@ -109,7 +110,7 @@ CARD_LINK_WORDS = 4
 class PageDates:
     published: ParsedDate | None
     modified: ParsedDate | None
-    source: str | None  # jsonld | meta | time | byline | url | feed | htmldate
+    source: str | None  # revision | jsonld | meta | time | byline | url | feed | htmldate
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def page_dates(
     ctx = _Ctx(lang, tz, fetched_at, locale)
     tree = html if isinstance(html, HtmlElement) else parse_html(html)
     page = _Evidence(tree, url, ctx) if tree is not None else None
-    published = _first(_published_candidates(page, url, hint, ctx, relative=False))
+    revision = _wiki_revision(tree, url, ctx) if tree is not None else None
+    published = ("revision", revision) if revision else _first(_published_candidates(page, url, hint, ctx, relative=False))
     modified_pick = _first(page.candidates(modified=True)) if page is not None else None
     modified = modified_pick[1] if modified_pick else None
     if published is None and page is not None and not page.declared() \
@@ -187,6 +189,19 @@ def page_dates(
     elif not value.offset and page is not None:
         value = _visible_offset(value, page, ctx)
     return PageDates(value, modified, source)
+
+
+def _wiki_revision(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
+    """A wiki page shown at one revision (MediaWiki's ``?diff=``/``?oldid=`` addresses) is dated
+    by that revision, which MediaWiki writes in the newer revision's heading ("Latest revision as
+    of 05:33, 7 April 2020"), not by the page's creation in its JSON-LD or its last edit."""
+    if not _REVISION_URL.search(url or ""):
+        return None
+    for heading in ("mw-diff-ntitle1", "mw-revision-info"):
+        el = tree.find(f".//*[@id='{heading}']")
+        if el is not None and (found := ctx.read(el.text_content()[:MAX_BYLINE_CHARS])):
+            return found
+    return None
 
 
 def _first(candidates: Iterator[tuple[str, ParsedDate]]) -> tuple[str, ParsedDate] | None:
