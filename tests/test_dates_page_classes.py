@@ -182,6 +182,21 @@ def test_an_old_revision_is_dated_by_its_revision_line():
     assert (result.published.iso_local(), result.source) == ("2025-04-04T21:10:00+02:00", "revision")
 
 
+@pytest.mark.parametrize("lang,heading,local", [
+    # MediaWiki writes the heading in the wiki's language and digits (Bengali, Hindi, Persian)
+    ("bn", "১৭:৪৫, ১২ মে ২০২৫ তারিখে সংশোধিত সংস্করণ", "2025-05-12T17:45:00Z"),
+    ("hi", "12 मई 2025 को 17:45 बजे का अवतरण", "2025-05-12T17:45:00Z"),
+    ("fa", "نسخهٔ ‏۱۲ مهٔ ۲۰۲۵، ساعت ۱۷:۴۵", "2025-05-12T17:45:00Z"),
+])
+def test_a_wiki_revision_heading_in_a_language_the_lexicon_does_not_know(lang, heading, local):
+    html = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>Tanja</title>{WIKI_LD}</head>"
+            f"<body><h1 id='firstHeading'>Tanja</h1><div id='mw-diff-ntitle1'><strong><a href='?oldid=7795'>{heading}"
+            f"</a></strong></div><div id='mw-content-text'>{BODY}</div></body></html>")
+    result = page_dates(html, "https://wiki.harbour.example/w/index.php?title=Tanja&diff=7795&oldid=7710",
+                        None, "UTC", FETCHED)
+    assert (result.published.iso_local(), result.source) == (local, "revision")
+
+
 # -- relative bylines: read against the fetch clock, after absolute evidence ------------------------
 def test_a_relative_byline_dates_a_page_with_nothing_else():
     html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")

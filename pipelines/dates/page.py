@@ -17,6 +17,7 @@ import copy
 import itertools
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -199,8 +200,38 @@ def _wiki_revision(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
         return None
     for heading in ("mw-diff-ntitle1", "mw-revision-info"):
         el = tree.find(f".//*[@id='{heading}']")
-        if el is not None and (found := ctx.read(el.text_content()[:MAX_BYLINE_CHARS])):
+        if el is None:
+            continue
+        text = el.text_content()[:MAX_BYLINE_CHARS]
+        if (found := ctx.read(text) or _wiki_language_date(text, tree.get("lang"), ctx)):
             return found
+    return None
+
+
+def _wiki_language_date(text: str, lang: str | None, ctx: _Ctx) -> ParsedDate | None:
+    """A revision heading in a language newsmon's lexicon does not know (MediaWiki writes it in
+    the wiki's language and digits: "০৫:৩৩, ৭ এপ্রিল ২০২০ তারিখে সংশোধিত সংস্করণ"): dateparser's
+    search in the page's ``<html lang>`` (every language when it does not know that one)."""
+    from dateparser.search import search_dates  # imported on first use, as the parser's fallback is (start-up)
+
+    folded = "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
+    settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": ctx.fetched_at.replace(tzinfo=None)}
+    found = None
+    for languages in ([lang.split("-")[0].lower()], None) if lang else (None,):
+        try:
+            found = search_dates(folded, languages=languages, settings=settings)
+        except Exception:  # noqa: BLE001 - an unknown language (ValueError) or a dateparser failure
+            continue
+        break
+    for written, value in found or ():
+        if not re.search(r"(?:19|20)\d\d", written):  # a day, not a relative word
+            continue
+        if re.search(r"\d:\d\d", written):
+            parsed = ParsedDate.at(value.replace(tzinfo=value.tzinfo or ZoneInfo(ctx.tz), microsecond=0))
+        else:
+            parsed = ParsedDate(value.date(), False)
+        if ctx.plausible(parsed):
+            return parsed
     return None
 
 
