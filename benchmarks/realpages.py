@@ -19,7 +19,10 @@ Scoring, as the sets' README says:
   pages whose own F1 is below 0.5.
 * **Dates**: right when the published date, in UTC, is on the ``date`` day; also "right in the
   page's own zone" (the date as the page wrote it, with its own offset). No date is a miss.
-  The two pages whose truth is empty are left out.
+  The two pages whose truth is empty are left out. "local-only" counts the pages right in the
+  page's zone but on another day in UTC (a 01:00+05:30 or 20:53-04:00 publication): the labels
+  are the publication day in the page's own zone, so a runner that keeps the time cannot score
+  these in UTC, and one that returns days only (htmldate) scores them by dropping the time.
 
 Runners, in the same run on the same bytes:
 
@@ -228,6 +231,9 @@ class DateScore:
     right_utc: int = 0
     right_local: int = 0
     missing: int = 0
+    # The instant is on the label's day in the page's own zone but on another day in UTC: the
+    # labels are local days, so no runner that keeps the time can score these in UTC.
+    local_day_only: int = 0
     seconds: list[float] = field(default_factory=list)
 
     @property
@@ -297,6 +303,7 @@ def run_dates(pages: list[Page], runners: dict, worst: list) -> dict[str, dict[s
             else:
                 score.right_utc += days[0] == truth
                 score.right_local += days[1] == truth
+                score.local_day_only += days[1] == truth and days[0] != truth
             if name == "newsmon" and (days is None or days[0] != truth):
                 worst.append((page.part, "dates", -1.0, 0.0, 0.0, page.key, page.path.name,
                               f"kind={out.kind} truth={truth} got={out.published}"))
@@ -342,18 +349,20 @@ def report(ext: dict, dat: dict, parts: list[str], markdown: bool) -> str:
                          f"{cells[5]:>6} {cells[6]:>5} {cells[7]:>6} {cells[8]:>8}")
     lines.append("")
     if markdown:
-        lines.append("| part | runner | right day (UTC) | right day (page's zone) | no date | pages | ms/page (median) |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("| part | runner | right day (UTC) | right day (page's zone) | right in page's zone only | no date "
+                     "| pages | ms/page (median) |")
+        lines.append("|---|---|---|---|---|---|---|---|")
     else:
-        lines.append(f"{'DATES':<10} {'part':<9} {'runner':<12} {'UTC':>6} {'local':>6} {'none':>5} {'pages':>6} {'ms/page':>8}")
+        lines.append(f"{'DATES':<10} {'part':<9} {'runner':<12} {'UTC':>6} {'local':>6} {'local-only':>10} {'none':>5} "
+                     f"{'pages':>6} {'ms/page':>8}")
     for part in parts:
         for name, by_part in dat.items():
             s = merged(by_part, PARTS[part])
-            cells = [part, name, f"{s.accuracy:.1%}", f"{s.accuracy_local:.1%}", str(s.missing), str(s.pages),
-                     f"{median_ms(s.seconds):.1f}"]
+            cells = [part, name, f"{s.accuracy:.1%}", f"{s.accuracy_local:.1%}", str(s.local_day_only), str(s.missing),
+                     str(s.pages), f"{median_ms(s.seconds):.1f}"]
             lines.append("| " + " | ".join(cells) + " |" if markdown else
-                         f"{'':<10} {cells[0]:<9} {cells[1]:<12} {cells[2]:>6} {cells[3]:>6} {cells[4]:>5} "
-                         f"{cells[5]:>6} {cells[6]:>8}")
+                         f"{'':<10} {cells[0]:<9} {cells[1]:<12} {cells[2]:>6} {cells[3]:>6} {cells[4]:>10} "
+                         f"{cells[5]:>5} {cells[6]:>6} {cells[7]:>8}")
     return "\n".join(lines)
 
 

@@ -116,6 +116,87 @@ def test_a_byline_clock_showing_another_moment_leaves_utc():
     assert dated(html).published.iso_local() == "2025-05-13T23:38:07Z"
 
 
+def test_a_utc_instant_takes_the_offset_a_script_writes_its_local_clock_in():
+    # The CMS's data layer writes the wall clock; the byline shows only the local day.
+    html = page("<h1>Grain terminal to open in autumn</h1>"
+                f"<div class='article-meta'><span class='date'>13 May 2025</span></div>{BODY}"
+                "<script>var pageInfo = {}; pageInfo.article.publication_date = '2025-05-13 21:08:44';</script>",
+                ld("2025-05-14T02:08:44Z"))
+    result = dated(html)
+    assert result.published.iso() == "2025-05-14T02:08:44Z"
+    assert result.published.iso_local() == "2025-05-13T21:08:44-05:00"
+
+
+@pytest.mark.parametrize("published,head,local", [
+    # a meta repeats the JSON-LD's instant with the page's offset (India, a half-hour zone)
+    ("2025-05-13T19:38:00Z", "<meta property='article:published_time' content='2025-05-14T01:08:00+05:30'>",
+     "2025-05-14T01:08:00+05:30"),
+    # a data layer in JSON, its clock without seconds, an hour ahead of UTC
+    ("2025-05-13T23:38:00Z", "<script>dataLayer.push({\"publishDate\": \"2025-05-14 00:38\"});</script>",
+     "2025-05-14T00:38:00+01:00"),
+])
+def test_another_publication_value_gives_the_offset(published, head, local):
+    result = dated(page(f"<h1>Grain terminal to open in autumn</h1>{BODY}", ld(published) + head))
+    assert (result.published.iso(), result.published.iso_local()) == (published, local)
+
+
+@pytest.mark.parametrize("script", [
+    "var publication_date = '2025-05-13 18:50:00';",  # another moment (not a whole quarter hour away)
+    "var publication_date = '2025-05-13 21:08:44';",  # the same moment, but on a day the byline denies
+    "var pubDate = '2025-05-14 02:08:44';",  # UTC itself: nothing to learn
+])
+def test_a_script_clock_that_does_not_fit_leaves_utc(script):
+    html = page("<h1>Grain terminal to open in autumn</h1>"
+                f"<div class='article-meta'><span class='date'>14 May 2025</span></div>{BODY}<script>{script}</script>",
+                ld("2025-05-14T02:08:44Z"))
+    assert dated(html).published.iso_local() == "2025-05-14T02:08:44Z"
+
+
+# -- a wiki page shown at one revision: dated by that revision ---------------------------------------
+WIKI_LD = ('<script type="application/ld+json">{"@context": "https://schema.org", "@type": "Article", '
+           '"headline": "Harbour of Tanja", "datePublished": "2009-11-02T10:12:40Z", '
+           '"dateModified": "2025-05-28T08:00:00Z"}</script>')
+
+
+def test_a_wiki_diff_is_dated_by_its_newer_revision():
+    html = page("<h1 id='firstHeading'>Harbour of Tanja</h1><table class='diff'><tr>"
+                "<td class='diff-otitle'><div id='mw-diff-otitle1'><strong><a href='/w/index.php?oldid=7710'>"
+                "Revision as of 09:02, 3 March 2025</a></strong></div></td>"
+                "<td class='diff-ntitle'><div id='mw-diff-ntitle1'><strong><a href='/w/index.php?oldid=7795'>"
+                "Latest revision as of 17:45, 12 May 2025</a> (edit) (undo)</strong></div></td></tr></table>"
+                f"<div id='mw-content-text'>{BODY}</div>"
+                "<ul id='footer-info'><li id='footer-info-lastmod'>This page was last edited on 28 May 2025, at 08:00.</li></ul>",
+                WIKI_LD)
+    result = dated(html, "https://wiki.harbour.example/index.php?title=Harbour_of_Tanja&diff=7795&oldid=7710")
+    assert (result.published.iso(), result.source) == ("2025-05-12T17:45:00Z", "revision")
+    # The same page at its plain address is the article: its JSON-LD creation date stands.
+    assert dated(html, "https://wiki.harbour.example/wiki/Harbour_of_Tanja").published.iso() == "2009-11-02T10:12:40Z"
+
+
+def test_an_old_revision_is_dated_by_its_revision_line():
+    html = page("<h1 id='firstHeading'>Port de Tanger</h1><div id='contentSub'><div id='mw-revision-info'>"
+                "Version du 4 avril 2025 à 21:10 par <a href='/wiki/Utilisateur:Nadia'>Nadia</a></div></div>"
+                f"<div id='mw-content-text'>{BODY}</div>", WIKI_LD)
+    result = page_dates(html, "https://fr.wiki.harbour.example/w/index.php?title=Port_de_Tanger&oldid=5521",
+                        "fr", "Europe/Paris", FETCHED)
+    assert (result.published.iso_local(), result.source) == ("2025-04-04T21:10:00+02:00", "revision")
+
+
+@pytest.mark.parametrize("lang,heading,local", [
+    # MediaWiki writes the heading in the wiki's language and digits (Bengali, Hindi, Persian)
+    ("bn", "১৭:৪৫, ১২ মে ২০২৫ তারিখে সংশোধিত সংস্করণ", "2025-05-12T17:45:00Z"),
+    ("hi", "12 मई 2025 को 17:45 बजे का अवतरण", "2025-05-12T17:45:00Z"),
+    ("fa", "نسخهٔ ‏۱۲ مهٔ ۲۰۲۵، ساعت ۱۷:۴۵", "2025-05-12T17:45:00Z"),
+])
+def test_a_wiki_revision_heading_in_a_language_the_lexicon_does_not_know(lang, heading, local):
+    html = (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>Tanja</title>{WIKI_LD}</head>"
+            f"<body><h1 id='firstHeading'>Tanja</h1><div id='mw-diff-ntitle1'><strong><a href='?oldid=7795'>{heading}"
+            f"</a></strong></div><div id='mw-content-text'>{BODY}</div></body></html>")
+    result = page_dates(html, "https://wiki.harbour.example/w/index.php?title=Tanja&diff=7795&oldid=7710",
+                        None, "UTC", FETCHED)
+    assert (result.published.iso_local(), result.source) == (local, "revision")
+
+
 # -- relative bylines: read against the fetch clock, after absolute evidence ------------------------
 def test_a_relative_byline_dates_a_page_with_nothing_else():
     html = page(f"<h1>Grain terminal to open in autumn</h1><p class='byline'>2 hours ago</p>{BODY}")

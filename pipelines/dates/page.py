@@ -17,6 +17,7 @@ import copy
 import itertools
 import logging
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -90,6 +91,14 @@ _URL_SEGMENT_DATE = re.compile(
     r"/((?:19|20)\d\d)(?:/|-|_)?(0[1-9]|1[0-2])(?:/|-|_)?(0[1-9]|[12]\d|3[01])(?=/|\.\w+$|$)"
 )
 MAX_BYLINE_CHARS = 200
+# A publication date-time an inline script assigns (``article.publication_date = '2020-12-06 00:15'``,
+# ``"publishDate": "2020-02-17T21:18:11"``), read only to find the offset of a UTC instant.
+_SCRIPT_PUBLISHED = re.compile(
+    r"""(?i)(?:publication|published|publish|pub)[_-]?(?:date|time|datetime|at)?["']?\s*[:=]\s*["']"""
+    r"""((?:19|20)\d\d-\d\d-\d\d[ T]\d\d:\d\d(?::\d\d)?[^"'<>]{0,12})["']"""
+)
+MAX_SCRIPT_CHARS = 200_000
+_REVISION_URL = re.compile(r"[?&](?:diff|oldid)=")
 # A teaser card: a date within CARD_LEVELS parents of a link to another page whose text has at
 # least CARD_LINK_WORDS words (a headline, not "By Ann Lee" or "Politics").
 CARD_LEVELS = 3
@@ -102,7 +111,7 @@ CARD_LINK_WORDS = 4
 class PageDates:
     published: ParsedDate | None
     modified: ParsedDate | None
-    source: str | None  # jsonld | meta | time | byline | url | feed | htmldate
+    source: str | None  # revision | jsonld | meta | time | byline | url | feed | htmldate
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,8 @@ def page_dates(
     ctx = _Ctx(lang, tz, fetched_at, locale)
     tree = html if isinstance(html, HtmlElement) else parse_html(html)
     page = _Evidence(tree, url, ctx) if tree is not None else None
-    published = _first(_published_candidates(page, url, hint, ctx, relative=False))
+    revision = _wiki_revision(tree, url, ctx) if tree is not None else None
+    published = ("revision", revision) if revision else _first(_published_candidates(page, url, hint, ctx, relative=False))
     modified_pick = _first(page.candidates(modified=True)) if page is not None else None
     modified = modified_pick[1] if modified_pick else None
     if published is None and page is not None and not page.declared() \
@@ -180,6 +190,49 @@ def page_dates(
     elif not value.offset and page is not None:
         value = _visible_offset(value, page, ctx)
     return PageDates(value, modified, source)
+
+
+def _wiki_revision(tree: HtmlElement, url: str, ctx: _Ctx) -> ParsedDate | None:
+    """A wiki page shown at one revision (MediaWiki's ``?diff=``/``?oldid=`` addresses) is dated
+    by that revision, which MediaWiki writes in the newer revision's heading ("Latest revision as
+    of 05:33, 7 April 2020"), not by the page's creation in its JSON-LD or its last edit."""
+    if not _REVISION_URL.search(url or ""):
+        return None
+    for heading in ("mw-diff-ntitle1", "mw-revision-info"):
+        el = tree.find(f".//*[@id='{heading}']")
+        if el is None:
+            continue
+        text = el.text_content()[:MAX_BYLINE_CHARS]
+        if (found := ctx.read(text) or _wiki_language_date(text, tree.get("lang"), ctx)):
+            return found
+    return None
+
+
+def _wiki_language_date(text: str, lang: str | None, ctx: _Ctx) -> ParsedDate | None:
+    """A revision heading in a language newsmon's lexicon does not know (MediaWiki writes it in
+    the wiki's language and digits: "০৫:৩৩, ৭ এপ্রিল ২০২০ তারিখে সংশোধিত সংস্করণ"): dateparser's
+    search in the page's ``<html lang>`` (every language when it does not know that one)."""
+    from dateparser.search import search_dates  # imported on first use, as the parser's fallback is (start-up)
+
+    folded = "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in text)
+    settings = {"PREFER_DATES_FROM": "past", "RELATIVE_BASE": ctx.fetched_at.replace(tzinfo=None)}
+    found = None
+    for languages in ([lang.split("-")[0].lower()], None) if lang else (None,):
+        try:
+            found = search_dates(folded, languages=languages, settings=settings)
+        except Exception:  # noqa: BLE001 - an unknown language (ValueError) or a dateparser failure
+            continue
+        break
+    for written, value in found or ():
+        if not re.search(r"(?:19|20)\d\d", written):  # a day, not a relative word
+            continue
+        if re.search(r"\d:\d\d", written):
+            parsed = ParsedDate.at(value.replace(tzinfo=value.tzinfo or ZoneInfo(ctx.tz), microsecond=0))
+        else:
+            parsed = ParsedDate(value.date(), False)
+        if ctx.plausible(parsed):
+            return parsed
+    return None
 
 
 def _first(candidates: Iterator[tuple[str, ParsedDate]]) -> tuple[str, ParsedDate] | None:
@@ -208,22 +261,43 @@ def _later_than(value: ParsedDate, minted: ParsedDate) -> bool:
 
 
 def _visible_offset(value: ParsedDate, page: "_Evidence", ctx: _Ctx) -> ParsedDate:
-    """An instant written in UTC ("…Z") with the page's own offset, when the visible byline
-    shows the same moment on a local wall clock ("Apr 13, 2020 at 4:38 PM" beside
-    "2020-04-14T00:38:07Z" is UTC-8). The instant never changes; only the offset it is shown in."""
+    """An instant written in UTC ("…Z") with the page's own offset, when the page also shows the
+    same moment on a local wall clock: the visible byline ("Apr 13, 2020 at 4:38 PM" beside
+    "2020-04-14T00:38:07Z" is UTC-8), else another of its publication dates (a meta or JSON-LD
+    value with an offset, a script's ``publication_date = "2020-02-17 21:18:11"``) on a day the
+    byline allows. The instant never changes; only the offset it is shown in."""
+    days = set()  # the local days the bylines show without a clock
     for text in itertools.islice(page.byline_texts(modified=False), OFFSET_BYLINES):
         wall = parse(text[:400], ctx.lang, "UTC", ctx.fetched_at, ctx.locale, fallback=False)
-        if wall is None or not wall.has_time:
+        if wall is None:
+            continue
+        if not wall.has_time:
+            if not wall.relative:
+                days.add(wall.value)
             continue
         if wall.relative:  # "2 hours ago" shows no clock
             return value
-        written = wall.value + timedelta(seconds=wall.offset or 0)  # the clock as written
-        diff = (written - value.value).total_seconds()
-        quarters = round(diff / 900)
-        if quarters and abs(quarters) <= 14 * 4 and abs(diff - quarters * 900) <= 90:
-            return ParsedDate(value.value, True, quarters * 900)
-        return value  # the first clock on the page shows another moment: keep UTC
+        offset = _clock_offset(value, wall)
+        return ParsedDate(value.value, True, offset) if offset else value  # the first clock decides
+    for text in page.wall_clocks():
+        wall = parse(text[:400], ctx.lang, "UTC", ctx.fetched_at, ctx.locale, fallback=False)
+        if wall is None or not wall.has_time or wall.relative:
+            continue
+        offset = _clock_offset(value, wall)
+        if offset and (not days or (value.value + timedelta(seconds=offset)).date() in days):
+            return ParsedDate(value.value, True, offset)
     return value
+
+
+def _clock_offset(value: ParsedDate, wall: ParsedDate) -> int | None:
+    """The offset (seconds; whole, half or quarter hours within ±14 h) at which ``wall``'s clock
+    as written shows the instant ``value``; None when it shows another moment or UTC itself."""
+    written = wall.value + timedelta(seconds=wall.offset or 0)  # the clock as written
+    diff = (written - value.value).total_seconds()
+    quarters = round(diff / 900)
+    if quarters and abs(quarters) <= 14 * 4 and abs(diff - quarters * 900) <= 90:
+        return quarters * 900
+    return None
 
 
 # --- candidates -----------------------------------------------------------------------------
@@ -351,6 +425,16 @@ class _Evidence:
             i += 1
             if is_mod == modified:
                 yield text
+
+    def wall_clocks(self) -> Iterator[str]:
+        """The page's other publication date-times: JSON-LD, meta, ``<time>``, and the values
+        inline scripts assign to a publication key (CMS data layers write the local clock)."""
+        yield from self.jsonld_values("datepublished")
+        yield from self.meta_values(PUBLISHED_META)
+        yield from (text for _, _, text, is_mod in self._times if not is_mod)
+        for script in self.tree.iter("script"):
+            if script.text and (script.get("type") or "").lower() != "application/ld+json":
+                yield from _SCRIPT_PUBLISHED.findall(script.text[:MAX_SCRIPT_CHARS])
 
     def in_card(self, el) -> bool:
         """A date in a teaser card: within a few levels, before reaching the article's headline,
