@@ -27,8 +27,9 @@ Scoring, as the sets' README says:
 Runners, in the same run on the same bytes:
 
 * ``newsmon``: :func:`pipelines.page.process_page`, every stage (extract, language, dates,
-  relevance with the default topics and ``keep_all``): the crawl's own path. A page it does not
-  keep as an article has no text and no date.
+  relevance with the default topics and ``keep_all``): the crawl's own path. A page it judges
+  not to be an article (a listing, say) is scored on the text and date it found all the same,
+  as ``extract --batch`` prints them beside the kind; the "not articles" column counts them.
 * ``trafilatura``: ``trafilatura.extract(html, url=url)`` with its defaults.
 * ``htmldate``: ``find_date(html, url=url, extensive_search=True, original_date=True)``.
 
@@ -146,13 +147,13 @@ def newsmon_runner():
         started = time.perf_counter()
         result = processor(body, page.url, Hints(fetched_at=FETCHED_AT))
         seconds = time.perf_counter() - started
-        if result.article is None:
-            return Outcome(kind=result.dropped.reason if result.dropped else "dropped", seconds=seconds)
-        article = result.article
-        # The record carries the headline beside the body (the body does not repeat it):
-        # both are what newsmon extracted, as trafilatura's text carries the headline it keeps.
-        text = "\n".join(filter(None, (article.get("title"), article.get("text"))))
-        return Outcome(text, article.get("published_at"), "article", seconds)
+        kind = "article" if result.article is not None else result.dropped.reason if result.dropped else "dropped"
+        # What newsmon found, whatever the verdict: `extract --batch` prints a listing's text
+        # beside its kind. The record carries the headline beside the body (the body does not
+        # repeat it): both are what newsmon extracted, as trafilatura's text carries its headline.
+        found = result.found()
+        text = "\n".join(filter(None, (found.get("title"), found.get("text")))) if found.get("text") else ""
+        return Outcome(text, found.get("published_at"), kind, seconds)
 
     return run
 
@@ -160,7 +161,7 @@ def newsmon_runner():
 def trafilatura_run(page: Page, body: bytes) -> Outcome:
     started = time.perf_counter()
     text = trafilatura.extract(body, url=page.url)
-    return Outcome(text or "", None, "article" if text else "empty", time.perf_counter() - started)
+    return Outcome(text or "", None, "", time.perf_counter() - started)  # no verdict on the page's kind
 
 
 def htmldate_run(page: Page, body: bytes) -> Outcome:
@@ -188,6 +189,7 @@ class ExtractionScore:
     empty: int = 0
     below_half: int = 0
     empty_where_other_has_text: int = 0
+    non_articles: int = 0  # pages the runner judged not to be articles (their text is scored all the same)
     seconds: list[float] = field(default_factory=list)
 
     @property
@@ -275,6 +277,7 @@ def run_extraction(pages: list[Page], runners: dict, worst: list) -> dict[str, d
             score.seconds.append(out.seconds)
             empty = not out.text.strip()
             score.empty += empty
+            score.non_articles += out.kind not in ("article", "")
             f1 = page_f1(tp, fp, fn)
             score.below_half += f1 < 0.5
             others_text = any(o.text.strip() for n, o in results.items() if n != name)
@@ -334,19 +337,20 @@ PARTS = {"tuning": ("tuning",), "held-out": ("heldout",), "all": ("tuning", "hel
 def report(ext: dict, dat: dict, parts: list[str], markdown: bool) -> str:
     lines = []
     if markdown:
-        lines.append("| part | runner | F1 | P | R | empty | F1 < 0.5 | pages | ms/page (median) |")
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("| part | runner | F1 | P | R | empty | F1 < 0.5 | not articles | pages | ms/page (median) |")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
     else:
         lines.append(f"{'EXTRACTION':<10} {'part':<9} {'runner':<12} {'F1':>6} {'P':>6} {'R':>6} {'empty':>6} "
-                     f"{'<0.5':>5} {'pages':>6} {'ms/page':>8}")
+                     f"{'<0.5':>5} {'!art':>5} {'pages':>6} {'ms/page':>8}")
     for part in parts:
         for name, by_part in ext.items():
             s = merged(by_part, PARTS[part])
+            judged = str(s.non_articles) if name == "newsmon" else "-"
             cells = [part, name, f"{s.f1:.3f}", f"{s.precision:.3f}", f"{s.recall:.3f}", str(s.empty),
-                     str(s.below_half), str(s.pages), f"{median_ms(s.seconds):.1f}"]
+                     str(s.below_half), judged, str(s.pages), f"{median_ms(s.seconds):.1f}"]
             lines.append("| " + " | ".join(cells) + " |" if markdown else
                          f"{'':<10} {cells[0]:<9} {cells[1]:<12} {cells[2]:>6} {cells[3]:>6} {cells[4]:>6} "
-                         f"{cells[5]:>6} {cells[6]:>5} {cells[7]:>6} {cells[8]:>8}")
+                         f"{cells[5]:>6} {cells[6]:>5} {cells[7]:>5} {cells[8]:>6} {cells[9]:>8}")
     lines.append("")
     if markdown:
         lines.append("| part | runner | right day (UTC) | right day (page's zone) | right in page's zone only | no date "

@@ -531,6 +531,22 @@ def open_article_headers(tree: HtmlElement, body: HtmlElement | None) -> int:
     return count
 
 
+# The elements trafilatura deletes when empty (``CUT_EMPTY_ELEMS`` in its settings). In precision
+# mode it deletes their tail too: an icon (``<i class="fa …"/> Question?``), a stray ``<strong/>``
+# or a hidden placeholder ``<div/>`` before a sentence took the sentence with it.
+EMPTY_CUT_TAGS = ("article", "b", "blockquote", "dd", "div", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6",
+                  "i", "li", "main", "p", "pre", "q", "section", "span", "strong")
+
+
+def drop_empty_keeping_tails(tree: HtmlElement) -> int:
+    """Remove empty elements that are followed by text, moving the text to their parent."""
+    doomed = [el for el in tree.iter(*EMPTY_CUT_TAGS)
+              if len(el) == 0 and not (el.text and el.text.strip()) and el.tail and el.tail.strip()]
+    for el in doomed:
+        _remove(el)
+    return len(doomed)
+
+
 _UNSET: Any = object()
 
 
@@ -549,4 +565,5 @@ def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET) -> dict[str, 
         "read_also": drop_read_also(tree, keep),
         "comments": drop_comment_sections(tree, keep),
         "lines": drop_clutter_lines(tree, keep),
+        "empty": drop_empty_keeping_tails(tree),
     }

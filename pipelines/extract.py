@@ -674,6 +674,11 @@ def with_fallback(text: str, raw: HtmlElement | None, url: str, title: str | Non
     return plain if gain >= max(FALLBACK_GAIN * len(text) - len(text), MIN_TEXT_CHARS) else text
 
 
+# Kinds whose text is extracted: articles, and pages classified as listings (a misjudged
+# article keeps its text for ``extract --batch``; the stage still drops the page).
+TEXT_KINDS = ("article", "listing", "search", "tag")
+
+
 def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | None = None,
             raw: HtmlElement | None = None) -> Extracted:
     """Pure: page text (or its parsed tree, which is then cleaned in place) and its URL →
@@ -707,7 +712,7 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
     )
     if applied.text and result.page_kind in ("listing", "empty"):
         result.page_kind = "article"
-    if result.page_kind == "article":
+    if result.page_kind in TEXT_KINDS:
         if applied.text:
             result.text = _postprocess(applied.text, title)
         else:
@@ -715,7 +720,7 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
             if raw is None and len(text) < FALLBACK_CHARS and not isinstance(html, HtmlElement):
                 raw = parse(html)
             result.text = with_fallback(text, raw, url, title)
-        if not result.text and not title:
+        if not result.text and not title and result.page_kind == "article":
             result.page_kind = "empty"
     return result
 

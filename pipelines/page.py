@@ -61,12 +61,22 @@ class PageResult:
     article: Article | None  # None when dropped
     dropped: Dropped | None = None
     counts: Counts = field(default_factory=Counts)
+    # A dropped page's title, text, language and date when extraction found text (a page
+    # classified as a listing, a body too short): shown by ``extract --batch`` beside the
+    # verdict, never stored.
+    partial: Article | None = None
 
     def record(self) -> dict[str, Any]:
         """The article as a plain dict without the raw page (what ``newsmon extract`` prints)."""
         if self.article is None:
             raise self.dropped or ValueError("no article")
         return {k: v for k, v in self.article.items() if k != "html"}
+
+    def found(self) -> dict[str, Any]:
+        """What extraction found, kept or not: the article's record, a dropped page's partial
+        record, or an empty dict."""
+        page = self.article if self.article is not None else self.partial
+        return {k: v for k, v in page.items() if k != "html"} if page is not None else {}
 
 
 class PageProcessor:
@@ -117,6 +127,9 @@ def process_page(page: bytes | str, url: str, hints: Hints | None, stages: PageP
     for stage in (stages.extract, stages.language, stages.dates, stages.relevance):
         stage.stats = counts
     size = len(page) if isinstance(page, bytes) else None
+    item: Article | None = None
+    pristine = None
+    extracted = False
     try:
         if size is not None and size > stages.max_page_bytes:
             counts.inc_value("newsmon/extract/too-large")
@@ -136,9 +149,27 @@ def process_page(page: bytes | str, url: str, hints: Hints | None, stages: PageP
         tree = parse(html)
         pristine = copy.deepcopy(tree) if tree is not None else None  # extraction cleans its tree in place
         item = stages.extract.process_item(item, tree, pristine)
+        extracted = True
         item = stages.language.process_item(item)
         item = stages.dates.process_item(item, pristine)
         item = stages.relevance.process_item(item)
     except Dropped as dropped:
-        return PageResult(None, dropped, counts)
+        return PageResult(None, dropped, counts, _partial(item, extracted, pristine, stages))
     return PageResult(item, None, counts)
+
+
+def _partial(item: Article | None, extracted: bool, pristine: Any, stages: PageProcessor) -> Article | None:
+    """A dropped page's record, when extraction found text: dropped by the extract stage (a
+    listing, a body too short), its language and date are read too, with counters of their own
+    (the run's stats count the drop, not the stages a dropped page never went through)."""
+    if item is None or not item.get("text"):
+        return None
+    if not extracted:
+        scratch = Counts()
+        stages.language.stats = stages.dates.stats = scratch
+        try:
+            item = stages.dates.process_item(stages.language.process_item(item), pristine)
+        except Dropped:
+            pass
+    item.pop("html", None)
+    return item

@@ -82,7 +82,10 @@ def test_batch_writes_one_record_per_input_line_in_order(tmp_path: Path) -> None
     assert [r["url"] for r in records[1:5]] == ["https://detroit.example/category/politique/",
                                                  "https://detroit.example/2025/03/21/x/",
                                                  "https://detroit.example/ancienne-page/", "https://detroit.example/vide/"]
-    assert all(r["text"] is None and r["published_at"] is None for r in records[1:])
+    # a listing shows what extraction found beside its kind; the other verdicts have no text
+    listing = records[1]
+    assert listing["title"] == "Politique" and "Un court résumé." in listing["text"] and listing["error"] is None
+    assert all(r["text"] is None and r["published_at"] is None for r in records[2:])
     assert "not a JSON object" in records[5]["error"] and records[5]["url"] is None
     assert "no such file" in records[6]["error"] and records[6]["url"] == "https://detroit.example/absente/"
     assert "unknown timezone" in records[7]["error"]

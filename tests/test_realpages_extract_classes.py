@@ -10,6 +10,7 @@ import unicodedata
 from pipelines import relevance
 from pipelines.extract import extract, with_fallback
 from pipelines.html import parse
+from pipelines.page import Hints, PageProcessor
 from pipelines.topics import Topic
 
 PARAS = [
@@ -116,3 +117,41 @@ def test_words_the_topics_cannot_match_are_skipped_without_changing_verdicts():
         relevance.stem_heads = original
     assert fast == slow
     assert fast[0].relevant and fast[0].matched_terms
+
+
+# -- third round: what a listing verdict keeps, text after empty elements ------------------------
+def test_a_front_page_article_judged_a_listing_keeps_its_text_but_is_not_stored():
+    # A small site's home page: its one article in full, a few teasers under it. The crawl does not
+    # store it (a page at "/" with teasers is a listing), but the text found is in the result.
+    teasers = "".join(f"<div class='card'><h2><a href='/news/{i}'>Story number {i} about the river</a></h2>"
+                      f"<p>A short excerpt of story {i}.</p></div>" for i in range(3))
+    html = page(f"<div id='page'><h1>River Times</h1><div class='lead-story'><h2>Ferry crossing to reopen in spring</h2>"
+                f"{BODY}</div>{teasers}</div>", head="<title>River Times</title>")
+    result = PageProcessor([], keep_all=True)(html.encode(), "https://river.example/", Hints())
+    assert result.article is None and result.dropped.reason == "not_an_article_listing"
+    found = result.found()
+    assert all(p in found["text"] for p in PARAS) and found["page_kind"] == "listing" and found["lang"] == "en"
+    assert "html" not in found
+
+
+def test_a_page_dropped_before_extraction_has_nothing_found():
+    challenge = page("<div id='cf-chl-widget'>Checking your browser before accessing the site.</div>",
+                     head="<title>Just a moment...</title>")
+    result = PageProcessor([], keep_all=True)(challenge.encode(), "https://river.example/x", Hints())
+    assert result.article is None and result.found() == {}
+
+
+def test_text_after_an_empty_icon_or_inline_element_is_kept():
+    # An icon before an FAQ question, an empty <strong/> in mid-sentence and a hidden placeholder
+    # <span/> before a paragraph's text: trafilatura's precision mode drops an empty element's tail.
+    html = page("<article><h1>Ferry crossing to reopen in spring</h1><div class='entry-content'>" + BODY
+                + "<h3 class='faq'><i class='fa fa-chevron-down'></i> Will the old timetable come back?</h3>"
+                + "<p>Only on weekdays, said the operator, <strong>who</strong><strong></strong>expects the "
+                  "weekend service to follow in summer once the second boat is back from the yard.</p>"
+                + "<p><span class='player' style='display:none'></span>Tickets will be sold on board at first, "
+                  "and a card for regular passengers is promised before the autumn school term starts.</p>"
+                + "</div></article>")
+    text = extract(html, "https://river.example/news/ferry").text
+    assert "Will the old timetable come back?" in text
+    assert "expects the weekend service to follow in summer" in text
+    assert "Tickets will be sold on board at first" in text

@@ -139,7 +139,8 @@ def _batch_line(line: str, process: PageProcessor, moment: datetime | None) -> d
         return batch_record(url, "article", result.record())
     reason = result.dropped.reason if result.dropped else "error"
     kind = BATCH_KINDS.get(reason, "error")
-    return batch_record(url, kind, error=str(result.dropped) if kind == "error" else None)
+    # A listing (or a body too short) still shows what extraction found beside its kind.
+    return batch_record(url, kind, result.found(), error=str(result.dropped) if kind == "error" else None)
 
 
 def run_batch(stream, process: PageProcessor, moment: datetime | None, jobs: int = 1) -> Counter:
