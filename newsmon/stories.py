@@ -124,8 +124,8 @@ def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]
         f"SELECT s.article_id, s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
         f"WHERE s.article_id IN ({marks}) AND s.signature IS NOT NULL AND a.story_id IS NOT NULL", ranked).fetchall()
     best: tuple[float, str, str] | None = None
-    for cand, blob, story in rows:
-        score = sketch.similarity_to_stored(sig, blob)
+    scores = sketch.similarities_to_stored(sig, [blob for _, blob, _ in rows])
+    for (cand, _, story), score in zip(rows, scores):
         if score >= sketch.THRESHOLD and (best is None or (score, cand) > (best[0], best[1])):
             best = (score, cand, story)
     return best[2] if best else None

@@ -78,6 +78,18 @@ def similarity_to_stored(sig: Signature, stored: bytes) -> float:
     return similarity(sig, Signature(np.frombuffer(stored, dtype=_DTYPE)))
 
 
+def similarities_to_stored(sig: Signature, stored: list[bytes]) -> list[float]:
+    """:func:`similarity_to_stored` against several stored signatures at once (one array
+    comparison instead of one per candidate)."""
+    if not stored:
+        return []
+    table = np.frombuffer(b"".join(stored), dtype=_DTYPE)
+    if len(table) != len(stored) * len(sig.values):
+        raise ValueError("signatures of different sizes")
+    equal = np.count_nonzero(table.reshape(len(stored), len(sig.values)) == sig.values, axis=1)
+    return [float(n) / len(sig.values) for n in equal]
+
+
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of the two shingle sets: the share of equal minimum hashes."""
     if len(a.values) != len(b.values):
