@@ -105,18 +105,23 @@ class SearchIndex:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def add(self, articles: Iterable[dict[str, Any]]) -> int:
-        """Upsert articles (by id); call ``commit`` to make them searchable."""
+    def add(self, articles: Iterable[dict[str, Any]], text_words: dict[str, list[str]] | None = None) -> int:
+        """Upsert articles (by id); call ``commit`` to make them searchable. ``text_words``, when
+        given, receives each article's language-neutral text terms by id (``analysis.analyze(text,
+        None)``), for a caller that needs them too (story signatures) without analysing again."""
         if self._writer is None:
             raise IndexError_(f"{self.path}: opened read-only")
         count = 0
         for article in articles:
             self._writer.delete_documents_by_term("id", article["id"])
-            self._writer.add_document(self._document(article))
+            doc, words = self._document(article)
+            self._writer.add_document(doc)
+            if text_words is not None:
+                text_words[article["id"]] = words
             count += 1
         return count
 
-    def _document(self, article: dict[str, Any]) -> tantivy.Document:
+    def _document(self, article: dict[str, Any]) -> tuple[tantivy.Document, list[str]]:
         doc = tantivy.Document()
         doc.add_text("id", article["id"])
         doc.add_text("source", article.get("source") or "")
@@ -138,7 +143,7 @@ class SearchIndex:
             doc.add_text(f"text_{lang}", " ".join(text_lang))
         doc.add_text("title_any", " ".join(title_any))
         doc.add_text("text_any", " ".join(text_any))
-        return doc
+        return doc, text_any
 
     def commit(self) -> None:
         if self._writer is not None:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from crawler.store import StoreUnavailable
 
+from newsmon import stories
 from newsmon.search_index import IndexError_, SearchIndex, rebuild
 from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
@@ -35,14 +36,20 @@ def article_record(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_outbox(store: Store, index: SearchIndex, batch: int = 500) -> int:
-    """Index every article with a pending outbox event; returns how many were indexed."""
+    """Index every article with a pending outbox event; returns how many were indexed.
+
+    The words the index analyses also give each article's story signature (kept in
+    ``story_sketches`` for the linking pass after the crawl, which would otherwise analyse every
+    text a second time)."""
     total = 0
     while pending := store.pending_index(batch):
         ids = list(dict.fromkeys(article_id for _, article_id in pending))
         articles = store.get_articles(ids)
-        index.add(articles[i] for i in ids if i in articles)
+        words: dict[str, list[str]] = {}
+        index.add((articles[i] for i in ids if i in articles), text_words=words)
         index.commit()
         store.mark_indexed([outbox_id for outbox_id, _ in pending])
+        store.save_sketches(stories.sketches_to_keep(store, articles, words))
         total += len(articles)
     return total
 
@@ -130,6 +137,9 @@ class CrawlSink(Store):
 
     def mark_indexed(self, outbox_ids: list[int]) -> None:
         self._write(super().mark_indexed, outbox_ids)
+
+    def save_sketches(self, rows: list[tuple[str, str, bytes | None]]) -> None:
+        self._write(super().save_sketches, rows)
 
     def sync_index(self) -> int | None:
         if self.index is None or self.failure is not None:

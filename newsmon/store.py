@@ -316,6 +316,15 @@ class Store:
         with self.transaction() as db:
             db.executemany("UPDATE outbox SET indexed_at = ? WHERE id = ?", [(now, i) for i in outbox_ids])
 
+    def save_sketches(self, rows: list[tuple[str, str, bytes | None]]) -> None:
+        """(article id, content hash, MinHash signature or None) taken at indexing, for story
+        linking (:mod:`newsmon.stories`) to use instead of analysing the text again."""
+        if not rows:
+            return
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO story_sketches (article_id, content_hash, signature) VALUES (?, ?, ?)",
+                           rows)
+
     # -- quarantine --------------------------------------------------------------------------
 
     def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None:

@@ -34,6 +34,26 @@ def pending_ids(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
+def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
+                     words: dict[str, list[str]]) -> list[tuple[str, str, bytes | None]]:
+    """Story signatures of just-indexed articles, from the index's language-neutral words, for
+    the articles the next linking pass will take (no signature yet for this content); rows for
+    :meth:`Store.save_sketches`."""
+    ids = [i for i in words if articles[i].get("content_hash")]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    done = {r[0] for r in store.db.execute(
+        f"SELECT s.article_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
+        f"WHERE s.article_id IN ({marks}) AND s.content_hash IS a.content_hash AND a.story_id IS NOT NULL", ids)}
+    rows = []
+    for article_id in ids:
+        if article_id not in done:
+            sig = sketch.signature_of(words[article_id])
+            rows.append((article_id, articles[article_id]["content_hash"], sketch.to_bytes(sig) if sig is not None else None))
+    return rows
+
+
 def assign_pending(store: Store) -> int:
     """Give every pending article a story; returns how many were (re)assigned."""
     ids = pending_ids(store)
@@ -41,15 +61,28 @@ def assign_pending(store: Store) -> int:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         articles = store.get_articles(chunk)
+        marks = ",".join("?" * len(chunk))
+        kept = {r[0]: (r[1], r[2]) for r in store.db.execute(
+            f"SELECT article_id, content_hash, signature FROM story_sketches WHERE article_id IN ({marks})", chunk)}
         with store.transaction() as db:
             for article_id in chunk:
                 if article_id in articles:
-                    _assign(db, articles[article_id], shape)
+                    _assign(db, articles[article_id], shape, kept.get(article_id))
+            db.execute(f"DELETE FROM story_sketches WHERE article_id IN ({marks})", chunk)
     return len(ids)
 
 
-def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int]) -> str:
-    sig = sketch.signature(article.get("text") or "")
+def _signature(article: dict[str, Any], kept: tuple[str, bytes | None] | None) -> sketch.Signature | None:
+    """The article's signature: the one taken at indexing if its content is still the same, else
+    from the text."""
+    if kept is not None and article.get("content_hash") is not None and kept[0] == article["content_hash"]:
+        return sketch.from_bytes(kept[1]) if kept[1] is not None else None
+    return sketch.signature(article.get("text") or "")
+
+
+def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int],
+            kept: tuple[str, bytes | None] | None = None) -> str:
+    sig = _signature(article, kept)
     story = article.get("story_id")
     db.execute("DELETE FROM story_bands WHERE article_id = ?", (article["id"],))
     if sig is not None:
@@ -91,8 +124,8 @@ def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]
         f"SELECT s.article_id, s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
         f"WHERE s.article_id IN ({marks}) AND s.signature IS NOT NULL AND a.story_id IS NOT NULL", ranked).fetchall()
     best: tuple[float, str, str] | None = None
-    for cand, blob, story in rows:
-        score = sketch.similarity_to_stored(sig, blob)
+    scores = sketch.similarities_to_stored(sig, [blob for _, blob, _ in rows])
+    for (cand, _, story), score in zip(rows, scores):
         if score >= sketch.THRESHOLD and (best is None or (score, cand) > (best[0], best[1])):
             best = (score, cand, story)
     return best[2] if best else None

@@ -39,7 +39,11 @@ class Signature:
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     """Word ``size``-grams of the normalised text."""
-    words = analysis.analyze(text or "", None)
+    return shingles_of(analysis.analyze(text or "", None), size)
+
+
+def shingles_of(words: list[str], size: int = SHINGLE_WORDS) -> set[str]:
+    """Word ``size``-grams of words already normalised (``analysis.analyze(text, None)``)."""
     if len(words) < size:
         return set()
     return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
@@ -47,7 +51,13 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
 
 def signature(text: str) -> Signature | None:
     """The MinHash of a text's shingles; None when the text is too short to compare."""
-    grams = shingles(text)
+    return signature_of(analysis.analyze(text or "", None))
+
+
+def signature_of(words: list[str]) -> Signature | None:
+    """:func:`signature` of a text from its language-neutral words (``analysis.analyze(text,
+    None)``, also the index's ``text_any`` terms), for a caller that has them already."""
+    grams = shingles_of(words)
     if len(grams) < MIN_SHINGLES:
         return None
     sketch = RMinHash(num_perm=NUM_PERM, seed=SEED)
@@ -68,6 +78,18 @@ def similarity_to_stored(sig: Signature, stored: bytes) -> float:
     return similarity(sig, Signature(np.frombuffer(stored, dtype=_DTYPE)))
 
 
+def similarities_to_stored(sig: Signature, stored: list[bytes]) -> list[float]:
+    """:func:`similarity_to_stored` against several stored signatures at once (one array
+    comparison instead of one per candidate)."""
+    if not stored:
+        return []
+    table = np.frombuffer(b"".join(stored), dtype=_DTYPE)
+    if len(table) != len(stored) * len(sig.values):
+        raise ValueError("signatures of different sizes")
+    equal = np.count_nonzero(table.reshape(len(stored), len(sig.values)) == sig.values, axis=1)
+    return [float(n) / len(sig.values) for n in equal]
+
+
 def similarity(a: Signature, b: Signature) -> float:
     """Estimated Jaccard similarity of the two shingle sets: the share of equal minimum hashes."""
     if len(a.values) != len(b.values):
@@ -75,8 +97,18 @@ def similarity(a: Signature, b: Signature) -> float:
     return float(np.count_nonzero(a.values == b.values)) / len(a.values)
 
 
-@functools.lru_cache(maxsize=8)
+# search_shape's answer for the shape in use, so a crawl's story linking does not spend ~40 ms
+# of start-up recomputing it (tests/test_stories.py checks it against the search)
+KNOWN_SHAPES = {(THRESHOLD, NUM_PERM): (25, 5)}
+
+
 def lsh_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[int, int]:
+    """(bands, rows per band) for ``threshold``: see :func:`search_shape`."""
+    return KNOWN_SHAPES.get((threshold, num_perm)) or search_shape(threshold, num_perm)
+
+
+@functools.lru_cache(maxsize=8)
+def search_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tuple[int, int]:
     """(bands, rows per band) minimising the false positive and false negative areas, equally
     weighted, under the LSH S-curve ``1 - (1 - s**rows)**bands`` (the standard choice, as
     datasketch's MinHashLSH makes it)."""

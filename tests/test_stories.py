@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipelines import analysis
 from pipelines import stories as sketch
 from newsmon import stories
+from newsmon.sink import CrawlSink
 from newsmon.store import Store
 from tests.conftest import ROOT, run_newsmon
 
@@ -78,6 +80,19 @@ def test_signature_ignores_case_accents_and_layout_and_round_trips() -> None:
     assert len(sketch.band_keys(a)) == bands and bands * rows <= sketch.NUM_PERM
 
 
+def test_known_lsh_shape_is_the_searched_one_and_words_give_the_text_signature() -> None:
+    for (threshold, num_perm), shape in sketch.KNOWN_SHAPES.items():
+        assert sketch.search_shape(threshold, num_perm) == shape
+    text = FR["original"]["text"]
+    by_words = sketch.signature_of(analysis.analyze_twice(text, "fr")[1])  # what the index has at hand
+    assert by_words is not None and sketch.to_bytes(by_words) == sketch.to_bytes(sketch.signature(text))
+    others = [sketch.signature(EN[k]["text"]) for k in ("original", "reprint_reordered", "distinct0")]
+    stored = [sketch.to_bytes(o) for o in [by_words, *others]]
+    assert sketch.similarities_to_stored(by_words, stored) == [sketch.similarity_to_stored(by_words, b) for b in stored]
+    assert sketch.similarities_to_stored(by_words, stored)[0] == 1.0
+    assert sketch.similarities_to_stored(by_words, []) == []
+
+
 def store_all(data: Path, items: list[dict]) -> None:
     with Store(data) as store:
         for item in items:
@@ -116,6 +131,34 @@ def test_copies_share_a_story_across_processes_and_distinct_reports_stay_apart(t
     assert later["outlet-d"] == first["wire-en"]
     assert later["journal-fr"] == first["agence-fr"]
     assert {k: later[k] for k in first} == first  # earlier assignments never move
+
+
+def test_signatures_taken_at_indexing_link_the_same_stories_and_are_used_once(tmp_path: Path) -> None:
+    items = [record("original", EN["original"], "wire-en", "en", 20),
+             record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
+             record("d0", EN["distinct0"], "outlet-b", "en", 21),
+             record("fr", FR["original"], "agence-fr", "fr", 18),
+             record("fr-copy", FR["reprint"], "journal-fr", "fr", 19)]
+    plain, crawled = tmp_path / "plain", tmp_path / "crawled"
+    store_all(plain, items)
+    with Store(plain) as store:
+        stories.assign_pending(store)
+    store_all(crawled, items)
+    with CrawlSink(crawled) as sink:  # the crawl's writer: indexing keeps each article's signature
+        assert sink.sync_index() == 5
+        kept = dict(sink.db.execute("SELECT article_id, signature FROM story_sketches").fetchall())
+        assert len(kept) == 5 and all(kept.values())
+        # an article edited after it was indexed: its kept signature no longer counts
+        edited = {**items[2], "text": EN["distinct1"]["text"], "content_hash": "edited"}
+        sink.upsert_article(edited, [edited["url"]])
+        assert stories.assign_pending(sink) == 5
+        assert sink.db.execute("SELECT COUNT(*) FROM story_sketches").fetchone()[0] == 0  # used once
+        stored = dict(sink.db.execute("SELECT article_id, signature FROM story_signatures").fetchall())
+    assert story_of(crawled) == story_of(plain)
+    for item in items:
+        if item["source"] != "outlet-b":
+            assert stored[item["id"]] == kept[item["id"]]
+    assert stored[items[2]["id"]] == sketch.to_bytes(sketch.signature(EN["distinct1"]["text"]))
 
 
 def test_export_and_search_show_the_story(tmp_path: Path) -> None:
