@@ -37,9 +37,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "benchmarks"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 FETCHED_AT = "2026-01-01T00:00:00+00:00"  # as realpages.py: the snapshots are older than this
 
@@ -94,7 +93,7 @@ def newsmon_cmd(batch: Path, jobs: int, python: str) -> list[str]:
 
 
 def write_batch(folder: Path) -> tuple[Path, int]:
-    import realpages
+    from benchmarks import realpages
 
     source = realpages.data_dir()
     if source is None:
