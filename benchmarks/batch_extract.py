@@ -128,7 +128,8 @@ def main() -> None:
                    *newsmon_cmd(batch, args.jobs, python)]
             cmd[0] = str(Path(python).with_name("py-spy")) if Path(python).with_name("py-spy").exists() else "py-spy"
             wall, cpu, lines = measured(cmd, out)
-            print(f"profile of one newsmon run ({lines} lines, {wall:.1f} s wall under the profiler): {args.profile}")
+            print(f"profile of one newsmon run ({wall:.1f} s wall under the profiler): {args.profile}; read it with "
+                  f"benchmarks/profile_summary.py {args.profile} --within _pooled_line (the workers' pages)")
             return
         sides = {"newsmon": newsmon_cmd(batch, args.jobs, python),
                  "trafilatura": [python, str(Path(__file__).resolve()), "--trafilatura-child", str(batch), str(args.jobs)]}
