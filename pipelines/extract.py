@@ -85,6 +85,8 @@ class ExtractTimeout(Exception):
 
 # -- parsing and metadata -------------------------------------------------------------------------
 def _clean_space(text: str | None) -> str:
+    if isinstance(text, str):  # split() cuts at exactly what \s matches: same result, 3-5x cheaper
+        return " ".join(text.split())
     return re.sub(r"\s+", " ", text or "").strip()
 
 

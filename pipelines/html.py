@@ -135,9 +135,10 @@ def strip_controls(text: str) -> str:
 _XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
 
 
-def parse(html: str) -> HtmlElement | None:
-    """Lenient lxml parse; None when the text holds no markup at all."""
-    html = strip_controls(html.lstrip("\ufeff"))
+def parse(html: str, *, decoded: bool = False) -> HtmlElement | None:
+    """Lenient lxml parse; None when the text holds no markup at all. ``decoded``: the text
+    comes from :func:`decode_html`, which already removed the control characters."""
+    html = html.lstrip("\ufeff") if decoded else strip_controls(html.lstrip("\ufeff"))
     if not re.search(r"<[a-zA-Z!/]", html[:100_000]):
         return None
     if _XML_DECLARATION.match(html):  # lxml refuses str input with an encoding declaration

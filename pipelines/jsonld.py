@@ -18,6 +18,9 @@ from lxml.html import HtmlElement
 MAX_DEPTH = 32
 # <!-- … -->, <![CDATA[ … ]]>, //<![CDATA[ … //]]>, /*<![CDATA[*/ … /*]]>*/ around the JSON
 _WRAPPER = re.compile(r"^(?:<!--|(?://|/\*)?\s*<!\[CDATA\[\s*(?:\*/)?)|(?:-->|(?://|/\*)?\s*\]\]>\s*(?:\*/)?)$")
+# How a stripped block must start or end for _WRAPPER to match: a cheap test before the regex,
+# which otherwise tries its closing half at every character of a large block.
+_WRAPPER_HEADS, _WRAPPER_TAILS = ("<!--", "//", "/*", "<![CDATA["), ("-->", "]]>", "*/")
 
 ARTICLE_TYPES = frozenset({
     "article", "newsarticle", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
@@ -35,7 +38,9 @@ def blocks(tree: HtmlElement) -> list[object]:
     for script in tree.iterfind(".//script"):
         if "ld+json" not in (script.get("type") or "").lower() or not script.text:
             continue
-        raw = _WRAPPER.sub("", script.text.strip())
+        raw = script.text.strip()
+        if raw.startswith(_WRAPPER_HEADS) or raw.endswith(_WRAPPER_TAILS):  # else _WRAPPER cannot match
+            raw = _WRAPPER.sub("", raw)
         try:
             found.append(json.loads(raw, strict=False))
         except (ValueError, RecursionError):

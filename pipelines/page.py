@@ -146,7 +146,7 @@ def process_page(page: bytes | str, url: str, hints: Hints | None, stages: PageP
         else:
             html = page
         item = _article(html, url, hints)
-        tree = parse(html)
+        tree = parse(html, decoded=isinstance(page, bytes))
         pristine = copy.deepcopy(tree) if tree is not None else None  # extraction cleans its tree in place
         item = stages.extract.process_item(item, tree, pristine)
         extracted = True
