@@ -142,7 +142,7 @@ class Outcome:
 
 
 def newsmon_runner():
-    processor = PageProcessor(load_topics(DEFAULT_TOPICS_FILE), keep_all=True)
+    processor = PageProcessor(load_topics(DEFAULT_TOPICS_FILE), keep_all=True, keep_found=True)
 
     def run(page: Page, body: bytes) -> Outcome:
         started = time.process_time()

@@ -676,13 +676,14 @@ def with_fallback(text: str, raw: HtmlElement | None, url: str, title: str | Non
     return plain if gain >= max(FALLBACK_GAIN * len(text) - len(text), MIN_TEXT_CHARS) else text
 
 
-# Kinds whose text is extracted: articles, and pages classified as listings (a misjudged
-# article keeps its text for ``extract --batch``; the stage still drops the page).
+# Kinds whose text ``extract(..., keep_found=True)`` extracts: articles, and pages classified as
+# listings (a misjudged article keeps its text for ``extract --batch``; the stage still drops
+# the page). The crawl, which stores no listing, extracts the text of articles only.
 TEXT_KINDS = ("article", "listing", "search", "tag")
 
 
 def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | None = None,
-            raw: HtmlElement | None = None) -> Extracted:
+            raw: HtmlElement | None = None, keep_found: bool = False) -> Extracted:
     """Pure: page text (or its parsed tree, which is then cleaned in place) and its URL →
     :class:`Extracted`. Never raises on bad markup.
 
@@ -714,7 +715,7 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
     )
     if applied.text and result.page_kind in ("listing", "empty"):
         result.page_kind = "article"
-    if result.page_kind in TEXT_KINDS:
+    if result.page_kind in (TEXT_KINDS if keep_found else ("article",)):
         if applied.text:
             result.text = _postprocess(applied.text, title)
         else:
@@ -765,8 +766,9 @@ class ExtractStage:
     """
 
     def __init__(self, min_text_chars: int = MIN_TEXT_CHARS, max_page_bytes: int = MAX_PAGE_BYTES,
-                 timeout: float = EXTRACT_TIMEOUT, stats: Any = None):
+                 timeout: float = EXTRACT_TIMEOUT, stats: Any = None, keep_found: bool = False):
         self.min_text_chars = min_text_chars
+        self.keep_found = keep_found  # also extract the text of pages it drops as listings
         self.max_page_bytes = max_page_bytes
         self.timeout = timeout
         self.stats = stats
@@ -795,7 +797,7 @@ class ExtractStage:
             raise self._drop("too-large", f"page larger than {self.max_page_bytes} bytes", url)
         try:
             with time_limit(self.timeout):
-                result = extract(html if tree is None else tree, url, item.get("overrides"), raw)
+                result = extract(html if tree is None else tree, url, item.get("overrides"), raw, self.keep_found)
         except ExtractTimeout:
             raise self._drop("timeout", f"extraction exceeded {self.timeout:g}s", url) from None
         except Exception as err:  # noqa: BLE001 - one bad page must not stop a crawl

@@ -61,9 +61,9 @@ class PageResult:
     article: Article | None  # None when dropped
     dropped: Dropped | None = None
     counts: Counts = field(default_factory=Counts)
-    # A dropped page's title, text, language and date when extraction found text (a page
-    # classified as a listing, a body too short): shown by ``extract --batch`` beside the
-    # verdict, never stored.
+    # With ``PageProcessor(keep_found=True)``: a dropped page's title, text, language and date
+    # when extraction found text (a page classified as a listing, a body too short), shown by
+    # ``extract --batch`` beside the verdict, never stored.
     partial: Article | None = None
 
     def record(self) -> dict[str, Any]:
@@ -84,9 +84,12 @@ class PageProcessor:
 
     def __init__(self, topics: list[Topic], *, keep_all: bool = False, min_text_chars: int = MIN_TEXT_CHARS,
                  max_page_bytes: int = MAX_PAGE_BYTES, extract_timeout: float = EXTRACT_TIMEOUT,
-                 lang_min_confidence: float = MIN_CONFIDENCE) -> None:
+                 lang_min_confidence: float = MIN_CONFIDENCE, keep_found: bool = False) -> None:
+        """``keep_found``: a page dropped after extraction found text keeps it (``PageResult.partial``),
+        for ``extract --batch`` and the benchmarks; the crawl, which never stores it, skips that work."""
         self.max_page_bytes = max_page_bytes
-        self.extract = ExtractStage(min_text_chars, max_page_bytes, extract_timeout)
+        self.keep_found = keep_found
+        self.extract = ExtractStage(min_text_chars, max_page_bytes, extract_timeout, keep_found=keep_found)
         self.language = LanguageStage(detector=LanguageDetector(lang_min_confidence))
         self.dates = DatesStage()
         self.relevance = RelevanceStage(topics, keep_all)
@@ -154,7 +157,8 @@ def process_page(page: bytes | str, url: str, hints: Hints | None, stages: PageP
         item = stages.dates.process_item(item, pristine)
         item = stages.relevance.process_item(item)
     except Dropped as dropped:
-        return PageResult(None, dropped, counts, _partial(item, extracted, pristine, stages))
+        return PageResult(None, dropped, counts,
+                          _partial(item, extracted, pristine, stages) if stages.keep_found else None)
     return PageResult(item, None, counts)
 
 

@@ -231,7 +231,7 @@ def test_huge_page_is_refused_quickly_and_counted():
 
 
 def test_slow_extraction_is_cut_at_the_timeout(monkeypatch):
-    def slow(html, url, overrides=None, raw=None):
+    def slow(html, url, overrides=None, raw=None, keep_found=False):
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             pass

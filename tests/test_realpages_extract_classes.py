@@ -127,7 +127,7 @@ def test_a_front_page_article_judged_a_listing_keeps_its_text_but_is_not_stored(
                       f"<p>A short excerpt of story {i}.</p></div>" for i in range(3))
     html = page(f"<div id='page'><h1>River Times</h1><div class='lead-story'><h2>Ferry crossing to reopen in spring</h2>"
                 f"{BODY}</div>{teasers}</div>", head="<title>River Times</title>")
-    result = PageProcessor([], keep_all=True)(html.encode(), "https://river.example/", Hints())
+    result = PageProcessor([], keep_all=True, keep_found=True)(html.encode(), "https://river.example/", Hints())
     assert result.article is None and result.dropped.reason == "not_an_article_listing"
     found = result.found()
     assert all(p in found["text"] for p in PARAS) and found["page_kind"] == "listing" and found["lang"] == "en"
@@ -137,7 +137,7 @@ def test_a_front_page_article_judged_a_listing_keeps_its_text_but_is_not_stored(
 def test_a_page_dropped_before_extraction_has_nothing_found():
     challenge = page("<div id='cf-chl-widget'>Checking your browser before accessing the site.</div>",
                      head="<title>Just a moment...</title>")
-    result = PageProcessor([], keep_all=True)(challenge.encode(), "https://river.example/x", Hints())
+    result = PageProcessor([], keep_all=True, keep_found=True)(challenge.encode(), "https://river.example/x", Hints())
     assert result.article is None and result.found() == {}
 
 

@@ -225,7 +225,7 @@ def extract_command(source: str | None, batch, url: str | None, tz: str | None, 
         raise click.UsageError("give one page (FILE|URL) or --batch FILE|-, not both or neither")
     if batch is not None:
         try:
-            process = PageProcessor(_select_topics(topic), keep_all=True)
+            process = PageProcessor(_select_topics(topic), keep_all=True, keep_found=True)
         except PageError as err:
             click.echo(f"newsmon: error: {err}", err=True)
             sys.exit(2)
