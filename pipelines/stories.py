@@ -73,14 +73,9 @@ def from_bytes(data: bytes) -> Signature:
     return Signature(np.frombuffer(data, dtype=_DTYPE).copy())
 
 
-def similarity_to_stored(sig: Signature, stored: bytes) -> float:
-    """:func:`similarity` against a signature as stored by :func:`to_bytes`."""
-    return similarity(sig, Signature(np.frombuffer(stored, dtype=_DTYPE)))
-
-
 def similarities_to_stored(sig: Signature, stored: list[bytes]) -> list[float]:
-    """:func:`similarity_to_stored` against several stored signatures at once (one array
-    comparison instead of one per candidate)."""
+    """:func:`similarity` against several signatures as stored by :func:`to_bytes`, in one
+    array comparison instead of one per candidate."""
     if not stored:
         return []
     table = np.frombuffer(b"".join(stored), dtype=_DTYPE)

@@ -88,7 +88,7 @@ def test_known_lsh_shape_is_the_searched_one_and_words_give_the_text_signature()
     assert by_words is not None and sketch.to_bytes(by_words) == sketch.to_bytes(sketch.signature(text))
     others = [sketch.signature(EN[k]["text"]) for k in ("original", "reprint_reordered", "distinct0")]
     stored = [sketch.to_bytes(o) for o in [by_words, *others]]
-    assert sketch.similarities_to_stored(by_words, stored) == [sketch.similarity_to_stored(by_words, b) for b in stored]
+    assert sketch.similarities_to_stored(by_words, stored) == [sketch.similarity(by_words, sketch.from_bytes(b)) for b in stored]
     assert sketch.similarities_to_stored(by_words, stored)[0] == 1.0
     assert sketch.similarities_to_stored(by_words, []) == []
 
