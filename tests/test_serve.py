@@ -211,6 +211,16 @@ def search_box(tab: Page, query: str) -> None:
 
 # -- the browser ---------------------------------------------------------------------------------
 
+def click_language_facet(tab: Page, lang: str) -> None:
+    """Click a language facet: the list narrows to that language, with the count the facet announced."""
+    facet = tab.locator(f'#facet-lang a[data-value="{lang}"]')
+    announced = int(facet.locator(".n").inner_text())
+    facet.click()
+    tab.wait_for_load_state("load")
+    assert set(tab.locator("li.hit").evaluate_all("els => els.map(e => e.dataset.lang)")) == {lang}
+    assert tab.locator("li.hit").count() == announced
+
+
 def test_search_filter_sort_open_and_page(server: Server, page: Watched, shots: Path) -> None:
     tab = page.page
     tab.goto(server.url)
@@ -223,12 +233,7 @@ def test_search_filter_sort_open_and_page(server: Server, page: Watched, shots: 
     tab.screenshot(path=str(shots / "search.png"), full_page=True)
 
     # filter: a language facet narrows the list to that language, with the count it announced
-    french = tab.locator('#facet-lang a[data-value="fr"]')
-    announced = int(french.locator(".n").inner_text())
-    french.click()
-    tab.wait_for_load_state("load")
-    assert set(tab.locator("li.hit").evaluate_all("els => els.map(e => e.dataset.lang)")) == {"fr"}
-    assert tab.locator("li.hit").count() == announced
+    click_language_facet(tab, "fr")
     assert "lang=fr" in tab.url and "q=Kazakhstan" in tab.url
     # the other languages stay on offer, with their counts
     assert tab.locator('#facet-lang a[data-value="en"]').count() == 1

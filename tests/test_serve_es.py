@@ -39,7 +39,7 @@ from tests.conftest import run_newsmon
 from tests.es_fake import FakeES
 from tests.test_es_contract import QUERIES, fill, sample_records
 from tests.test_serve import (CHROMIUM, HOSTILE_TEXT, HOSTILE_TITLE, Server, Watched, add_hostile_article,  # noqa: F401
-                              browser, page, shots, start_server, stop)
+                              browser, click_language_facet, page, shots, start_server, stop)
 
 NO_SLEEP = {"initial_backoff": 0.001, "sleep": lambda s: None}
 API_QUERIES = ["", "Kazakhstan", "Maroc OR Марокко OR المغرب", "Kazakh*", "Kazakhstan -football", "title:Astana"]
@@ -307,12 +307,7 @@ def test_page_on_elasticsearch_in_chromium(cluster: Cluster, page: Watched, shot
     assert drawn == expected and len(drawn) >= 5
     tab.screenshot(path=str(shots / f"es{cluster.fake.major}-search.png"), full_page=True)
     # a facet: the list narrows to that language, with the count the facet announced
-    french = tab.locator('#facet-lang a[data-value="fr"]')
-    announced = int(french.locator(".n").inner_text())
-    french.click()
-    tab.wait_for_load_state("load")
-    assert set(tab.locator("li.hit").evaluate_all("els => els.map(e => e.dataset.lang)")) == {"fr"}
-    assert tab.locator("li.hit").count() == announced
+    click_language_facet(tab, "fr")
     # the hostile article: shown as text, in the list and on its page; nothing of it runs
     tab.goto(cluster.es.url + "?q=leak")
     hit = tab.locator('li.hit[data-id]', has_text="Kazakhstan wheat").first
