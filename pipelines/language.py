@@ -12,17 +12,10 @@ language in sources.yaml is only a hint. We classify the extracted title and tex
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from functools import cache, cached_property
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from pipelines.items import Article
 from pipelines.languages import ANALYSED, KNOWN, primary
@@ -59,86 +52,14 @@ def analysis_language(lang: str | None, text: str) -> str | None:
     return by_script(text)
 
 
-def cache_dir() -> Path:
-    """Where the decoded language model is kept: ``$NEWSMON_CACHE_DIR``, else the user's cache."""
-    explicit = os.environ.get("NEWSMON_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsmon"
-
-
-def _model_key(model: Path) -> str:
-    """Changes with py3langid's version, its model file and our candidate languages."""
-    stat = model.stat()
-    raw = f"{version('py3langid')}|{model}|{stat.st_size}|{stat.st_mtime_ns}|{','.join(sorted(CANDIDATES))}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def _write_atomic(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _save_decoded(identifier: Any, path: Path) -> None:
-    """The restricted model as plain arrays, written atomically (concurrent crawls may race).
-
-    The DFA's transition table (~40 MB) is a raw ``.npy`` so that later processes map it instead
-    of reading it: only the pages a crawl's texts touch are resident. It is written first; the
-    ``.npz`` with the rest marks the cache complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(_nextmove_path(path), lambda f: np.save(f, np.asarray(identifier.tk_nextmove)))
-    arrays = {"ptc": np.ascontiguousarray(identifier.nb_ptc), "pc": np.asarray(identifier.nb_pc),
-              "classes": np.asarray(identifier.nb_classes), "row": np.asarray(identifier.tk_row),
-              "output": np.asarray(identifier.tk_output, dtype=np.int32)}
-    _write_atomic(path, lambda f: np.savez(f, **arrays))
-
-
-def _nextmove_path(path: Path) -> Path:
-    return path.with_name(path.stem + "-nextmove.npy")
-
-
 @cache
 def load_identifier() -> Any:
-    """py3langid restricted to :data:`CANDIDATES`, once per process.
+    """py3langid restricted to :data:`CANDIDATES`, once per process (derived, exact and cached on
+    disk: :mod:`pipelines.langid_model`). Imported here: py3langid is only needed once a text is
+    classified, and commands that never classify do not pay for its import."""
+    from pipelines import langid_model
 
-    The packaged model is LZMA-compressed: decoding it costs ~0.6 s of CPU at every start. The
-    first process decodes it and keeps the restricted model uncompressed in :func:`cache_dir`
-    (~45 MB); later ones read the small tables and map the large one, in milliseconds. A cache that cannot be written or
-    read is ignored: the packaged model is always the fallback, and both give the same scores.
-    """
-    from array import array
-
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
-
-    model = Path(MODEL_DIR) / MODEL_FILE
-    cached = cache_dir() / f"langid-{_model_key(model)}.npz"
-    try:
-        with np.load(cached, allow_pickle=False) as data:
-            row = data["row"]
-            nextmove = np.load(_nextmove_path(cached), mmap_mode="r", allow_pickle=False)
-            if nextmove.ndim != 1 or nextmove.dtype.char not in "HI":
-                raise ValueError(f"{cached}: unexpected transition table")
-            identifier = LanguageIdentifier(
-                data["ptc"], data["pc"], data["classes"].tolist(),
-                memoryview(nextmove), data["output"].tolist(), norm_probs=True,  # type: ignore[arg-type]
-                tk_row=array(row.dtype.char, row.tobytes()))
-        return identifier
-    except (OSError, KeyError, ValueError, TypeError):
-        pass
-    identifier = LanguageIdentifier.from_modelpath(model, norm_probs=True)
-    identifier.set_languages(list(CANDIDATES))
-    identifier._full_model = identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes  # let the 97-language table go
-    try:
-        _save_decoded(identifier, cached)
-    except OSError:
-        pass  # a read-only home: decode at every start, as before
-    return identifier
+    return langid_model.load_identifier(CANDIDATES)
 
 
 @dataclass
