@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 
 import pytest
 
+from pipelines import langid_model as language_model
 from pipelines import language
 
 TEXTS = ["Le Maroc et le Kazakhstan ont signé un accord de coopération agricole à Astana.",
@@ -63,3 +66,31 @@ def test_a_fresh_process_starts_faster_from_the_cache(cache_dir):
     cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
     warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
     assert warm < cold / 2, (cold, warm)
+
+
+def test_cache_key_depends_on_content_not_on_where_the_model_is(tmp_path):
+    model = language_model.packaged_model()
+    copy = tmp_path / "elsewhere" / model.name
+    copy.parent.mkdir()
+    copy.write_bytes(model.read_bytes())
+    assert language_model.model_key(copy, language.CANDIDATES) == language_model.model_key(model, language.CANDIDATES)
+    assert language_model.model_key(model, ["fr", "ar"]) != language_model.model_key(model, language.CANDIDATES)
+
+
+def test_a_new_cache_file_replaces_our_older_ones_and_nothing_else(cache_dir):
+    old = [cache_dir / "langid-0044fde2a1d8ec9b.npz", cache_dir / "langid-0044fde2a1d8ec9b-nextmove.npy",
+           cache_dir / "langid-old.tmp"]
+    for path in old:
+        path.write_bytes(b"x" * 1000)
+    os.utime(old[-1], (time.time() - 7200, time.time() - 7200))  # a writer that died two hours ago
+    fresh_tmp = cache_dir / "langid-live.tmp"  # another process writing right now
+    fresh_tmp.write_bytes(b"x")
+    foreign = cache_dir / "notes.txt"
+    foreign.write_text("not ours")
+    language.load_identifier()
+    left = sorted(path.name for path in cache_dir.iterdir())
+    assert len([name for name in left if name.endswith(".npz")]) == 1
+    assert not any(path.exists() for path in old)
+    assert fresh_tmp.exists() and foreign.exists()
+    assert len(left) == 3
+    assert sum(path.stat().st_size for path in cache_dir.glob("langid-*.npz")) < 10_000_000
