@@ -27,6 +27,7 @@ from crawler.spiders.news import NewsSpider
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
 from newsmon.errors import CrawlFailed, StoreFailed
 from newsmon.frontier import FrontierFailed, SharedStored
+from newsmon.malloc import return_large_blocks
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
 from settings import scrapy_settings
@@ -157,6 +158,7 @@ def use_frontier(settings: Any, url: str) -> None:
 def run_crawl(sources: list[Source], options: CrawlOptions) -> str:
     """Crawl ``sources`` to the end; returns the crawl id that tags this crawl's run rows."""
     crawl_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+    return_large_blocks()  # tantivy's commits would otherwise leave ~4 MiB more resident each time
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings.scrapy_settings")  # tests may name another
     settings = get_project_settings()
     settings.setdict(crawl_settings(sources, options, crawl_id), priority="cmdline")
