@@ -23,11 +23,11 @@ import tempfile
 import time
 from array import array
 from collections.abc import Iterable
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import py3langid
 from py3langid.langid import MODEL_DIR, MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 
 FORMAT = 2  # of the cached file; 1 held the DFA itself (a 39 MB table beside a 7 MB .npz)
@@ -202,7 +202,7 @@ def packaged_model() -> Path:
 def model_key(model: Path, languages: Iterable[str]) -> str:
     """Depends on the content only: py3langid's version, its model file's size, our languages and
     the cache format (not on the path or the install time, which differ in every venv)."""
-    raw = f"{version('py3langid')}|{model.stat().st_size}|{','.join(sorted(languages))}|{FORMAT}"
+    raw = f"{py3langid.__version__}|{model.stat().st_size}|{','.join(sorted(languages))}|{FORMAT}"
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
