@@ -23,9 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crawl_vs_bare import ROOT, sources_yaml  # noqa: E402  (the benchmark beside this one)
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
+from benchmarks.crawl_vs_bare import sources_yaml  # noqa: E402  (the same sources as that benchmark)
 from newsmon.sample_site.generated import Site  # noqa: E402
 
 
