@@ -179,11 +179,12 @@ def profile(out: Path, size: int, extra: list[str]) -> None:
     print(f"profiled {size} articles: {cpu:.2f} s CPU (profiler included), {rss:.0f} MiB; profile in {out}")
 
 
-def startup(runs: int, extra: list[str], only: str | None, tree: Path | None) -> None:
-    """Fixed cost measured directly: a crawl of 1 article on the same 30 hosts, ``runs`` times a side,
-    the sides alternating so that each round sees the same load."""
+def startup(runs: int, extra: list[str], only: str | None, tree: Path | None, articles: int = 1) -> None:
+    """Fixed cost measured directly: a crawl of 1 article (or ``articles``: 0 is a poll that finds
+    nothing new) on the same 30 hosts, ``runs`` times a side, the sides alternating so that each
+    round sees the same load."""
     sides: dict[str, list[tuple[float, float, float]]] = {}
-    with tempfile.TemporaryDirectory() as tmpdir, Site(1) as site:
+    with tempfile.TemporaryDirectory() as tmpdir, Site(articles) as site:
         tmp = Path(tmpdir)
         runners = [("newsmon", lambda: run_newsmon(site, tmp, extra)), ("bare", lambda: run_bare(site))]
         if tree is not None:
@@ -193,12 +194,13 @@ def startup(runs: int, extra: list[str], only: str | None, tree: Path | None) ->
                 if only and side != only and not (tree is not None and side.startswith("tree")):
                     continue
                 got, cpu, rss, wall = run()
-                if got != 1:
-                    raise SystemExit(f"{side}: fetched/stored {got} articles, not 1: no figure printed")
+                if got != articles:
+                    raise SystemExit(f"{side}: fetched/stored {got} articles, not {articles}: no figure printed")
                 sides.setdefault(side, []).append((cpu, rss, wall))
                 print(f"  round {i + 1} {side:12s} {cpu:5.2f} s CPU, {rss:4.0f} MiB, {wall:4.1f} s wall",
                       file=sys.stderr, flush=True)
-    print(f"start-up (crawl of 1 article on 30 hosts, {runs} runs a side, CPU = user+sys of the crawl process)")
+    print(f"start-up (crawl of {articles} article{'s' if articles != 1 else ''} on 30 hosts, {runs} runs a side, "
+          "CPU = user+sys of the crawl process)")
     print(f"{'side':>14} | {'min CPU':>7} | {'median':>6} | {'max':>5} | {'median wall':>11} | {'peak RSS':>8}")
     for side, got in sides.items():
         cpus = [c for c, _, _ in got]
@@ -227,6 +229,8 @@ def main() -> None:
     parser.add_argument("--startup", type=int, metavar="RUNS",
                         help="instead: the fixed cost measured directly, a crawl of 1 article on the same 30 hosts, "
                              "RUNS runs a side, alternating (min and median)")
+    parser.add_argument("--startup-articles", type=int, default=1, metavar="N",
+                        help="with --startup: articles on the site (default 1; 0: a poll that finds nothing new)")
     parser.add_argument("--tree", type=Path, metavar="DIR",
                         help="with --startup: also run newsmon from this other checkout, in the same rounds (A/B)")
     parser.add_argument("--bare-child", nargs="+", help=argparse.SUPPRESS)
@@ -241,7 +245,7 @@ def main() -> None:
         profile(args.profile, args.sizes[0], extra)
         return
     if args.startup:
-        startup(args.startup, extra, args.only, args.tree)
+        startup(args.startup, extra, args.only, args.tree, args.startup_articles)
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmpdir:
