@@ -125,7 +125,8 @@ class LazyGroup(click.Group):
         for module, attr in COMMANDS:
             if module.replace("_", "-") == cmd_name:
                 command = getattr(importlib.import_module(f"newsmon.commands.{module}"), attr)
-                gc.enable()  # the command's modules are in (see main)
+                if getattr(self, "collecting", True):
+                    gc.enable()  # the command's modules are in (see main)
                 return command
         return None
 
@@ -152,12 +153,14 @@ class LazyGroup(click.Group):
         # Importing a command's modules (a crawl's: ~1,000 of them, ~100,000 objects that live as
         # long as the process, and almost no garbage) made the cyclic collector walk those objects
         # again and again: ~50 ms of a crawl's start. It is off until the command's module is
-        # imported (get_command), and on again here whatever happens.
+        # imported (get_command), and back as it was here whatever happens.
+        self.collecting = gc.isenabled()
         gc.disable()
         try:
             return self._main(*args, standalone_mode=standalone_mode, **kwargs)
         finally:
-            gc.enable()
+            if self.collecting:
+                gc.enable()
 
     def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:

@@ -417,6 +417,22 @@ def test_help_summaries_are_each_commands_own() -> None:
         assert SUMMARIES[name] == own, f"newsmon/cli.py SUMMARIES: {name!r}: {own!r},"
 
 
+def test_the_cli_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """The group turns the collector off while a command's modules import (a cost choice in
+    newsmon/cli.py); an in-process caller gets it back as it was, after a command or an error."""
+    import gc
+
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert cli("parse-date", "21 mars 2025", "--lang", "fr").stdout.strip() == "2025-03-21"
+            assert gc.isenabled() is enabled
+            assert cli("no-such-command").code == 2
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
 def modules_loaded_by(*args: str) -> set[str]:
     """Modules that `newsmon ARGS` imported, in a fresh interpreter."""
     code = ("import runpy, sys\n"
