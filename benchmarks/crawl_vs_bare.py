@@ -136,7 +136,8 @@ def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | Non
            "--data", str(data), "--keep-all", "--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
            "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False", *extra]
     stdout, cpu, rss, wall = measured(cmd, cwd=tree)
-    summary = json.loads(stdout)
+    # the JSON summary; under py-spy (--profile), its own "py-spy> ..." lines surround it
+    summary, _ = json.JSONDecoder().raw_decode(stdout[stdout.index("["):])
     stored = sum(r["new"] for r in summary)
     return stored, cpu, rss, wall
 
