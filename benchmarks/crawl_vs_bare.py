@@ -21,17 +21,33 @@ The machine may be shared: CPU time is the robust figure, each point is run ``--
 and the minimum kept. Fixed cost and per-article slope come from a least-squares line through
 CPU time against N.
 
+``--startup RUNS`` measures the fixed cost directly instead of from a fit (whose intercept swings
+by ±0.5 s with the noise on the large points): both sides crawl the same 30 hosts (robots.txt,
+sitemaps) holding one article in all, RUNS times, alternating; it prints the min and median CPU of
+each side and newsmon's excess over bare Scrapy. ``--tree DIR`` adds a third side, newsmon run
+from another checkout (e.g. ``git archive main | tar -x -C DIR``) with this venv, in the same
+rounds: an A/B of two code trees that see the same load.
+
+Before measuring, the project's own packages are compiled to bytecode (``__pycache__``, as Python
+writes on a user's first run and ``pip install`` does for every library): with
+``PYTHONDONTWRITEBYTECODE`` set, as on the machine these figures come from, each crawl otherwise
+compiled newsmon's ~130 modules from source, ~0.2 s of CPU that no installed copy pays.
+
     .venv/bin/python benchmarks/crawl_vs_bare.py                 # 150, 600, 2400 articles, 2 runs each
     .venv/bin/python benchmarks/crawl_vs_bare.py --sizes 600 --repeat 3
     .venv/bin/python benchmarks/crawl_vs_bare.py --sizes 600 --profile /tmp/crawl.prof   # see benchmarks/README.md
+    .venv/bin/python benchmarks/crawl_vs_bare.py --startup 7                  # fixed cost: 1 article, 30 hosts
+    .venv/bin/python benchmarks/crawl_vs_bare.py --startup 7 --tree /tmp/main # the same, A/B against another tree
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,11 +102,11 @@ def same_scrapy_settings() -> dict:
 
 
 # -- measuring -------------------------------------------------------------------------------------
-def measured(cmd: list[str], env: dict | None = None) -> tuple[str, float, float, float]:
+def measured(cmd: list[str], env: dict | None = None, cwd: Path = ROOT) -> tuple[str, float, float, float]:
     """Run ``cmd``; (stdout, CPU seconds user+sys, peak RSS MiB, wall seconds) of that child alone."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - start
@@ -111,14 +127,17 @@ def sources_yaml(site: Site, path: Path) -> Path:
     return path
 
 
-def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | None = None) -> tuple[int, float, float, float]:
-    """One `newsmon crawl`; ``python`` replaces the interpreter's path (a profiler wrapping it)."""
+def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | None = None,
+                tree: Path = ROOT) -> tuple[int, float, float, float]:
+    """One `newsmon crawl`; ``python`` replaces the interpreter's path (a profiler wrapping it);
+    ``tree``: the checkout whose code runs (``-m`` puts the working directory first on sys.path)."""
     data = tmp / f"data-{os.urandom(4).hex()}"
     cmd = [*(python or [sys.executable]), "-m", "newsmon.cli", "crawl", "--sources", str(sources_yaml(site, tmp / "sources.yaml")),
            "--data", str(data), "--keep-all", "--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
            "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False", *extra]
-    stdout, cpu, rss, wall = measured(cmd)
-    summary = json.loads(stdout)
+    stdout, cpu, rss, wall = measured(cmd, cwd=tree)
+    # the JSON summary; under py-spy (--profile), its own "py-spy> ..." lines surround it
+    summary, _ = json.JSONDecoder().raw_decode(stdout[stdout.index("["):])
     stored = sum(r["new"] for r in summary)
     return stored, cpu, rss, wall
 
@@ -126,6 +145,13 @@ def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | Non
 def run_bare(site: Site) -> tuple[int, float, float, float]:
     stdout, cpu, rss, wall = measured([sys.executable, str(Path(__file__).resolve()), "--bare-child", *site.sitemaps()])
     return json.loads(stdout.strip().splitlines()[-1])["articles"], cpu, rss, wall
+
+
+def compile_tree(tree: Path) -> None:
+    """Bytecode for the project's packages in ``tree`` (see the module's docstring)."""
+    for package in ("newsmon", "crawler", "pipelines", "settings"):
+        if not compileall.compile_dir(tree / package, quiet=1):
+            raise SystemExit(f"{tree / package}: does not compile")
 
 
 def fit(points: list[tuple[int, float]]) -> tuple[float, float]:
@@ -154,6 +180,42 @@ def profile(out: Path, size: int, extra: list[str]) -> None:
     print(f"profiled {size} articles: {cpu:.2f} s CPU (profiler included), {rss:.0f} MiB; profile in {out}")
 
 
+def startup(runs: int, extra: list[str], only: str | None, tree: Path | None, articles: int = 1) -> None:
+    """Fixed cost measured directly: a crawl of 1 article (or ``articles``: 0 is a poll that finds
+    nothing new) on the same 30 hosts, ``runs`` times a side, the sides alternating so that each
+    round sees the same load."""
+    sides: dict[str, list[tuple[float, float, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmpdir, Site(articles) as site:
+        tmp = Path(tmpdir)
+        runners = [("newsmon", lambda: run_newsmon(site, tmp, extra)), ("bare", lambda: run_bare(site))]
+        if tree is not None:
+            runners.insert(0, (f"tree {tree.name}", lambda: run_newsmon(site, tmp, extra, tree=tree.resolve())))
+        for i in range(runs):
+            for side, run in runners:
+                if only and side != only and not (tree is not None and side.startswith("tree")):
+                    continue
+                got, cpu, rss, wall = run()
+                if got != articles:
+                    raise SystemExit(f"{side}: fetched/stored {got} articles, not {articles}: no figure printed")
+                sides.setdefault(side, []).append((cpu, rss, wall))
+                print(f"  round {i + 1} {side:12s} {cpu:5.2f} s CPU, {rss:4.0f} MiB, {wall:4.1f} s wall",
+                      file=sys.stderr, flush=True)
+    print(f"start-up (crawl of {articles} article{'s' if articles != 1 else ''} on 30 hosts, {runs} runs a side, "
+          "CPU = user+sys of the crawl process)")
+    print(f"{'side':>14} | {'min CPU':>7} | {'median':>6} | {'max':>5} | {'median wall':>11} | {'peak RSS':>8}")
+    for side, got in sides.items():
+        cpus = [c for c, _, _ in got]
+        print(f"{side:>14} | {min(cpus):6.2f}s | {statistics.median(cpus):5.2f}s | {max(cpus):4.2f}s | "
+              f"{statistics.median(w for _, _, w in got):10.2f}s | {max(r for _, r, _ in got):4.0f} MiB")
+    if "newsmon" in sides and "bare" in sides:
+        n = [c for c, _, _ in sides["newsmon"]]
+        b = [c for c, _, _ in sides["bare"]]
+        print(f"newsmon's start-up above bare Scrapy's: {min(n) - min(b):+.2f} s (min), "
+              f"{statistics.median(n) - statistics.median(b):+.2f} s (median)")
+    print(f"machine: {os.cpu_count()} vCPU, load average {os.getloadavg()[0]:.1f} at the end, "
+          f"Python {platform.python_version()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[150, 600, 2400])
@@ -165,14 +227,26 @@ def main() -> None:
                         help="instead: one newsmon crawl of the first size under a profiler; OUT.svg: py-spy "
                              "flame graph (needs ptrace), OUT.json: py-spy speedscope, OUT.prof: cProfile (read with pstats "
                              "or snakeviz), any other suffix: py-spy raw collapsed stacks")
+    parser.add_argument("--startup", type=int, metavar="RUNS",
+                        help="instead: the fixed cost measured directly, a crawl of 1 article on the same 30 hosts, "
+                             "RUNS runs a side, alternating (min and median)")
+    parser.add_argument("--startup-articles", type=int, default=1, metavar="N",
+                        help="with --startup: articles on the site (default 1; 0: a poll that finds nothing new)")
+    parser.add_argument("--tree", type=Path, metavar="DIR",
+                        help="with --startup: also run newsmon from this other checkout, in the same rounds (A/B)")
     parser.add_argument("--bare-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
         bare_child(args.bare_child)
         return
     extra = [x for pair in args.extra for x in ("-s", pair)]
+    for tree in (ROOT, args.tree) if args.tree else (ROOT,):
+        compile_tree(tree)
     if args.profile:
         profile(args.profile, args.sizes[0], extra)
+        return
+    if args.startup:
+        startup(args.startup, extra, args.only, args.tree, args.startup_articles)
         return
     rows = []
     with tempfile.TemporaryDirectory() as tmpdir:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -32,6 +33,53 @@ COMMANDS: list[tuple[str, str]] = [
     ("frontier", "frontier"),
     ("merge", "merge_command"),
 ]
+
+# What `newsmon --help` lists for each command: its one-line summary and first example, as its
+# own help says them (tests/test_cli_ux.py checks that they agree, and prints the line to paste
+# when a command's help changes). Written out here so that `newsmon --help` imports no command:
+# loading them all cost ~1.5 s of CPU (the crawl's modules, Scrapy among them).
+SUMMARIES: dict[str, tuple[str, str | None]] = {
+    "demo": ("Crawl the bundled sample news site (offline) into its own data dir, then search it.",
+            "newsmon demo --data /tmp/newsmon-demo"),
+    "crawl": ("Crawl sources: discover, fetch, extract, date, match, store and index articles.",
+             "newsmon crawl --source hespress-fr --max-age 7"),
+    "search": ("Search stored articles.",
+              "newsmon search 'Kazakhstan (blé OR wheat OR قمح)' --since 2025-01-01"),
+    "show": ("Show one stored article: metadata, topics and matched terms, its story, and the clean text.",
+            "newsmon show 3f2a9c41d0b7"),
+    "stats": ("Count stored articles per source, per language and per day (dated by publication, else by fetch time), with a per-day sparkline on a terminal.",
+             "newsmon stats --since 2025-01-01"),
+    "serve": ("Serve a read-only search page and JSON API over the stored articles.",
+             "newsmon serve --port 8080   (then open http://127.0.0.1:8080/)"),
+    "export": ("Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).",
+              "newsmon export --format csv --since 2025-01-01 -o articles.csv"),
+    "runs": ("List crawl runs, newest first: source, times, status, pages, articles, errors.",
+            "newsmon runs --json; newsmon runs --dropped"),
+    "schedule": ("Run the scheduler in the foreground: each source is crawled on its `schedule` in a child process.",
+                "newsmon schedule --sources settings/sources.yaml --data /var/lib/newsmon"),
+    "status": ("Show the scheduler, each source's next run and running crawl, and its health.",
+              "newsmon status --json"),
+    "reindex": ("Rebuild the embedded index from SQLite (after an upgrade, or if the index was lost).",
+               "newsmon reindex --data ./data"),
+    "sources": ("The outlet registry (settings/sources.yaml): list it, check its URLs.",
+               "newsmon sources check --source hespress-fr"),
+    "extract": ("Print, as JSON, the record a crawl would store for one page (or, with --batch, for many).",
+               "newsmon extract saved.html --url https://example.ma/2025/03/21/accord/ --tz Africa/Casablanca"),
+    "parse-date": ("Print TEXT's date as an ISO 8601 UTC instant, or a calendar date when no time is written.",
+                  'newsmon parse-date "Publié le 21 févr. 2025 à 14h30" --lang fr --tz Europe/Paris'),
+    "topics": ("Show topics and check how a page is matched against them.",
+              "newsmon topics list"),
+    "alerts": ("Alerts on new matches: run (deliver), test a rule, log, feed.",
+              "newsmon alerts feed kazakh-wheat -o wheat.atom"),
+    "es": ("Elasticsearch 8.x/9.x: index setup, migration, outbox sync, status.",
+          "newsmon es migrate"),
+    "kibana": ("Kibana: import newsmon's saved objects (data view, saved search, dashboard).",
+              "newsmon kibana setup --kibana-url http://localhost:5601"),
+    "frontier": ("The shared frontier of crawl workers (`newsmon crawl --frontier URL`).",
+                "newsmon frontier status --frontier redis://10.0.0.5:6379/0"),
+    "merge": ("Copy the articles of the workers' data directories DIR… into --data, one per article id.",
+             "newsmon merge /mnt/worker1/data /mnt/worker2/data --data ./data"),
+}
 
 
 def example(cmd: click.Command) -> str | None:
@@ -76,18 +124,24 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         for module, attr in COMMANDS:
             if module.replace("_", "-") == cmd_name:
-                return getattr(importlib.import_module(f"newsmon.commands.{module}"), attr)
+                command = getattr(importlib.import_module(f"newsmon.commands.{module}"), attr)
+                if getattr(self, "collecting", True):
+                    gc.enable()  # the command's modules are in (see main)
+                return command
         return None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """Each command with its one-line summary and an example to copy."""
+        """Each command with its one-line summary and an example to copy (from SUMMARIES; a
+        command missing there is imported to read its help)."""
         rows = []
         for name in self.list_commands(ctx):
-            cmd = self.get_command(ctx, name)
-            if cmd is None or cmd.hidden:
-                continue
-            summary = cmd.get_short_help_str(limit=200)
-            shown = example(cmd)
+            if name in SUMMARIES:
+                summary, shown = SUMMARIES[name]
+            else:
+                cmd = self.get_command(ctx, name)
+                if cmd is None or cmd.hidden:
+                    continue
+                summary, shown = cmd.get_short_help_str(limit=200), example(cmd)
             rows.append((name, summary))
             if shown:
                 rows.append(("", f"e.g. {shown}"))
@@ -96,6 +150,19 @@ class LazyGroup(click.Group):
                 formatter.write_dl(rows, col_max=12)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        # Importing a command's modules (a crawl's: ~1,000 of them, ~100,000 objects that live as
+        # long as the process, and almost no garbage) made the cyclic collector walk those objects
+        # again and again: ~50 ms of a crawl's start. It is off until the command's module is
+        # imported (get_command), and back as it was here whatever happens.
+        self.collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+        finally:
+            if self.collecting:
+                gc.enable()
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         if not standalone_mode:
             return super().main(*args, standalone_mode=False, **kwargs)
         try:

@@ -21,7 +21,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import HTTPRedirectHandler, Request, build_opener
 
-from crawler.middlewares import is_public
+from crawler.addresses import is_public
 
 DEFAULT_USER_AGENT = "newsmon/0.1 (+page fetch; polite news monitor)"
 DEFAULT_TIMEOUT = 20.0

@@ -41,6 +41,9 @@ DOWNLOADER_MIDDLEWARES = {
 REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # off by REMOTE_CONTROL_ENABLED already; None here, so that the crawl never imports it (and
+    # aiohttp with it): newsmon.crawl.leave_off_components_unimported
+    "scrapy.extensions.remote_control.RemoteControl": None,
     "crawler.runs.CrawlRuns": 10,
 }
 FEED_EXPORT_ENCODING = "utf-8"

@@ -401,6 +401,64 @@ def test_help_lists_every_command_with_an_example() -> None:
         assert re.search(rf"e\.g\. (?:\S+=\S+ )?newsmon {name}\b", out.stdout), f"no example for {name}"
 
 
+def test_help_summaries_are_each_commands_own() -> None:
+    """`newsmon --help` prints cli.SUMMARIES without importing any command: each entry must say
+    what the command's own help says (on a mismatch, the message is the line to paste)."""
+    import click
+
+    from newsmon.cli import SUMMARIES, example, main
+
+    ctx = click.Context(main)
+    names = main.list_commands(ctx)
+    assert sorted(SUMMARIES) == sorted(names)
+    for name in names:
+        cmd = main.get_command(ctx, name)
+        own = (cmd.get_short_help_str(limit=200), example(cmd))
+        assert SUMMARIES[name] == own, f"newsmon/cli.py SUMMARIES: {name!r}: {own!r},"
+
+
+def test_the_cli_leaves_the_garbage_collector_as_it_found_it() -> None:
+    """The group turns the collector off while a command's modules import (a cost choice in
+    newsmon/cli.py); an in-process caller gets it back as it was, after a command or an error."""
+    import gc
+
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            assert cli("parse-date", "21 mars 2025", "--lang", "fr").stdout.strip() == "2025-03-21"
+            assert gc.isenabled() is enabled
+            assert cli("no-such-command").code == 2
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
+def modules_loaded_by(*args: str) -> set[str]:
+    """Modules that `newsmon ARGS` imported, in a fresh interpreter."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['newsmon', *{list(args)!r}]\n"
+            "try:\n    runpy.run_module('newsmon.cli', run_name='__main__')\n"
+            "except SystemExit:\n    pass\n"
+            "print('MODULES', *sorted(sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_help_and_extract_leave_scrapy_and_the_other_commands_unimported(tmp_path: Path) -> None:
+    loaded = modules_loaded_by("--help")
+    assert not {m for m in loaded if m.startswith("newsmon.commands.") or m.split(".")[0] in ("scrapy", "twisted")}
+    page = tmp_path / "page.html"
+    text = " ".join(["Le Maroc et le Kazakhstan ont signé un accord de coopération agricole à Rabat."] * 12)
+    page.write_text(f"<html lang=fr><head><title>Accord agricole</title></head><body><article><h1>Accord agricole"
+                    f"</h1><p>{text}</p><p>{text}</p></article></body></html>", encoding="utf-8")
+    loaded = modules_loaded_by("extract", str(page), "--url", "https://atlas.example/fr/accord.html")
+    assert "pipelines.page" in loaded  # it did run the page path
+    assert not {m for m in loaded if m.split(".")[0] in ("scrapy", "twisted")}
+    assert not {m for m in loaded if m.startswith("newsmon.commands.") and m != "newsmon.commands.extract"
+                and m != "newsmon.commands.common"}
+
+
 def read_terminal(args: list[str], env: dict[str, str]) -> str:
     """Run the CLI on a pseudo-terminal of 80 columns; what the terminal received."""
     return run_on_terminal(args, {"COLUMNS": "80", "LINES": "50", "TERM": "xterm-256color", **env})

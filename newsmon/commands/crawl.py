@@ -8,44 +8,17 @@ from pathlib import Path
 
 import click
 
-from newsmon.commands.common import (data_option, default_data_dir, json_option, print_json, printable, table,
-                                     user_errors)
+from newsmon.commands.common import (data_option, default_data_dir, json_option, parse_overrides, print_json,
+                                     printable, table, user_errors)
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, load_sources, load_topics
-from newsmon.crawl import CrawlOptions, known_settings, run_crawl
+from newsmon.crawl import CrawlOptions, run_crawl
 from newsmon.es.hooks import sync_after_crawl
 from newsmon.frontier import ENV as FRONTIER_ENV, LEASE_ENV, Claims, FrontierFailed, check_reachable
 from newsmon.frontier import check_url as check_frontier_url
 from crawler.runs import cap_notes, reasons, summarize
 from newsmon.errors import StoreFailed
 from newsmon.store import Store, StoreError
-from newsmon.alerts.config import load_alerts
 from settings import scrapy_settings
-
-
-def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
-    """``NAME=VALUE`` pairs, as Scrapy's ``-s``: the name must be a setting Scrapy or newsmon
-    knows, and a number or flag must parse, so a typo fails here and not mid-crawl."""
-    known = known_settings()
-    out = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier() or name.upper() != name:
-            raise click.BadParameter(f"{pair!r}: use NAME=VALUE with an upper-case setting name", param_hint="--set")
-        if name not in known:
-            raise click.BadParameter(f"{name}: no such setting (see settings/scrapy_settings.py)", param_hint="--set")
-        default = known[name]
-        try:
-            if isinstance(default, bool):
-                if value.strip().lower() not in ("0", "1", "true", "false", "yes", "no", "on", "off"):
-                    raise ValueError
-            elif isinstance(default, (int, float)):
-                float(value)
-        except ValueError:
-            expected = "true or false" if isinstance(default, bool) else "a number"
-            raise click.BadParameter(f"{name}={value!r}: expected {expected}", param_hint="--set") from None
-        out[name] = value
-    return out
 
 
 def check_data_dir(data_dir: Path) -> None:
@@ -143,7 +116,13 @@ def crawl(sources_file: Path, names: tuple[str, ...], data_dir: Path | None, top
     data_dir = data_dir or default_data_dir()
     sources = load_sources(sources_file, names)
     topics = load_topics(topics_file)
-    alert_rules = load_alerts(alerts_file) if alerts_file is not None else None
+    alert_rules = None
+    if alerts_file is not None:
+        # Imported only for a crawl given rules: building the rules' models costs ~20 ms of CPU,
+        # which every other crawl's start (the scheduler's polls among them) would pay for nothing.
+        from newsmon.alerts.config import load_alerts
+
+        alert_rules = load_alerts(alerts_file)
     if not sources:
         raise click.UsageError(f"{sources_file}: no enabled sources")
     if frontier_url:

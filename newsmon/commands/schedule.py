@@ -9,8 +9,7 @@ from pathlib import Path
 
 import click
 
-from newsmon.commands.common import data_option, default_data_dir, user_errors
-from newsmon.commands.crawl import parse_overrides
+from newsmon.commands.common import data_option, default_data_dir, parse_overrides, user_errors
 from newsmon.config import DEFAULT_SOURCES_FILE, load_sources, load_topics
 from newsmon.alerts.config import load_alerts
 

@@ -23,8 +23,7 @@ from rich.console import Console
 from rich.text import Text
 
 from newsmon.check import CheckOptions, CheckResult, UrlCheck, run_check
-from newsmon.commands.common import print_json, printable, table, user_errors
-from newsmon.commands.crawl import parse_overrides
+from newsmon.commands.common import parse_overrides, print_json, printable, table, user_errors
 from newsmon.config import DEFAULT_SOURCES_FILE, DEFAULT_TOPICS_FILE, Source, SourcesFile, load_sources
 from newsmon.yamlconf import ConfigError, load_model
 
