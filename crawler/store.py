@@ -7,6 +7,7 @@ dedupe/store/index pipelines all use that one object, so a crawl holds one writa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -33,7 +34,18 @@ class CrawlStore(Protocol):
     def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None: ...
     def quarantined(self, source: str | None = None, max_attempts: int | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]: ...
-    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> SaveResult: ...
+    def save_article(self, item: dict[str, Any], urls: list[str | None],
+                     done: Callable[[SaveResult, str | None], None] | None = None) -> SaveResult:
+        """Write the article (its row, URLs and outbox event: one unit) into the open batch.
+        ``done(result, None)`` is called once the batch is committed, ``done(result, why)`` if
+        it was lost (the disk refused its commit); possibly during a later call."""
+        ...
+    def batching(self, items: int, seconds: float) -> None:
+        """Commit every ``items`` articles or ``seconds``, whichever comes first."""
+        ...
+    def flush(self) -> None:
+        """Commit the open batch now."""
+        ...
     def sync_index(self) -> int | None:
         """Index what the outbox holds; how many were indexed, None when the index is unavailable."""
         ...

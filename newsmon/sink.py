@@ -3,12 +3,21 @@
 Opened by the crawl entry (:func:`newsmon.crawl.run_crawl`) for the whole crawl and handed to the
 spider; it is what :class:`crawler.store.CrawlStore` describes. One SQLite connection serves the
 entry filter, the runs bookkeeping and the dedupe/store/index steps.
+
+Articles are committed in batches (at most ``batch_items`` articles or ``batch_seconds``, set by
+the crawl's store step), each article a savepoint of its batch: one refused article is undone
+alone, the others are kept. The article's row, its URLs (what makes it "known" to the next
+crawl) and its outbox event are in the same transaction, so a crawl killed mid-batch leaves
+nothing marked stored that is not; the articles of that batch are fetched again next time. A
+caller learns that an article is committed, or lost with its batch, from the ``done`` callback
+it gave :meth:`CrawlSink.save_article`; counters of stored articles are taken from there.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +31,8 @@ from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# told once an article is committed (why None) or lost with its batch (why: the reason)
+Settled = Callable[[UpsertResult, "str | None"], None]
 
 
 def article_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +74,14 @@ class CrawlSink(Store):
     without touching the disk. What was committed before stays committed and readable.
     """
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, batch_items: int = 1, batch_seconds: float = 1.0):
         super().__init__(data_dir, readonly=False)
         self.failure: str | None = None
         self.saved = 0  # articles committed by this crawl (created or updated)
+        self.batch_items = batch_items
+        self.batch_seconds = batch_seconds
+        self._batch: list[tuple[UpsertResult, Settled | None]] = []  # saved, not yet committed
+        self._batch_started = 0.0
         self.index: SearchIndex | None = None
         try:
             self.index = SearchIndex(Path(data_dir) / "index", writable=True)
@@ -76,6 +91,13 @@ class CrawlSink(Store):
             logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
         if self.index is not None:
             self.repair_index()
+
+    def batching(self, items: int, seconds: float) -> None:
+        """Commit every ``items`` articles or ``seconds``, whichever comes first (``items`` 1: each
+        article on its own, as it is saved)."""
+        self.flush()
+        self.batch_items = max(1, items)
+        self.batch_seconds = seconds
 
     def repair_index(self) -> int | None:
         """Rebuild the index from the store when it holds fewer articles than the store says were
@@ -100,19 +122,79 @@ class CrawlSink(Store):
         try:
             yield
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise  # another writer held the lock too long: this write, not the disk, failed
+            # a constraint refused this write, or another writer held the lock too long: this
+            # write failed, not the disk; the batch keeps the others, unless SQLite dropped it
+            if isinstance(exc, sqlite3.IntegrityError) or (
+                    isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
+                if not self.db.in_transaction:
+                    self._after_error(f"{self.path}: write failed: {exc}")
+                raise
             self.failure = f"{self.path}: write failed: {exc}"
+            self._after_error(self.failure)
             raise StoreUnavailable(self.failure) from None
+
+    def _after_error(self, why: str) -> None:
+        """After a failed write: the batch's earlier articles are committed if SQLite kept the
+        batch (the failed unit was undone alone), else reported lost."""
+        if not self._batch:
+            if self.db.in_transaction:
+                self._rollback()  # a batch begun for the article that failed: holds nothing else
+            return
+        batch, self._batch = self._batch, []
+        if self.db.in_transaction:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                why = f"{self.path}: write failed: {exc}"
+                if self.db.in_transaction:
+                    self._rollback()
+            else:
+                self.saved += len(batch)
+                _settle(batch, None)
+                return
+        _settle(batch, why)
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # already rolled back by SQLite
 
     def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         with self._writing():
             return fn(*args, **kwargs)
 
-    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> UpsertResult:
-        result = self._write(self.upsert_article, article_record(item), [u for u in urls if u])
-        self.saved += 1
+    def save_article(self, item: dict[str, Any], urls: list[str | None], done: Settled | None = None) -> UpsertResult:
+        """Write the article into the open batch (a savepoint of it); ``done`` is told when the
+        batch is committed, or lost. A batch full or old enough is committed first."""
+        if self._batch and (len(self._batch) >= self.batch_items
+                            or time.monotonic() - self._batch_started >= self.batch_seconds):
+            self.flush()
+        record = article_record(item)
+        with self._writing():
+            if not self.db.in_transaction:
+                self.db.execute("BEGIN IMMEDIATE")
+                self._batch_started = time.monotonic()
+            result = self.upsert_article(record, [u for u in urls if u])
+        self._batch.append((result, done))
+        if self.batch_items <= 1:
+            self.flush()
         return result
+
+    def flush(self) -> None:
+        """Commit the open batch, if any; its articles' ``done`` are told either way."""
+        if self.failure is not None and self.db.in_transaction:
+            self._rollback()
+        if not self.db.in_transaction:
+            if self._batch:  # SQLite rolled it back
+                batch, self._batch = self._batch, []
+                _settle(batch, self.failure or f"{self.path}: the batch was rolled back")
+            return
+        with self._writing():
+            self.db.execute("COMMIT")
+        batch, self._batch = self._batch, []
+        self.saved += len(batch)
+        _settle(batch, None)
 
     def touch_fetched(self, url: str) -> None:
         self._write(super().touch_fetched, url)
@@ -142,9 +224,12 @@ class CrawlSink(Store):
         self._write(super().save_sketches, rows)
 
     def sync_index(self) -> int | None:
-        if self.index is None or self.failure is not None:
+        if self.failure is not None:
             return None
         try:
+            self.flush()  # the index takes only committed articles
+            if self.index is None:
+                return None
             return sync_outbox(self, self.index)
         except StoreUnavailable:
             return None  # the store's own failure stops the crawl; the outbox keeps the rest
@@ -157,9 +242,19 @@ class CrawlSink(Store):
 
     def close(self) -> None:
         try:
+            self.flush()
+        except (StoreUnavailable, sqlite3.Error) as exc:
+            logger.warning("the last articles could not be committed: %s", exc)
+        try:
             if self.index is not None:
                 self.index.close()
         except (IndexError_, ValueError, OSError) as exc:
             logger.warning("index not closed cleanly; `newsmon reindex` rebuilds it: %s", exc)
         finally:
             super().close()
+
+
+def _settle(batch: list[tuple[UpsertResult, Settled | None]], why: str | None) -> None:
+    for result, done in batch:
+        if done is not None:
+            done(result, why)
