@@ -172,13 +172,16 @@ class CrawlSink(Store):
             self.flush()
         record = article_record(item)
         with self._writing():
+            if self.batch_items <= 1 and not self.db.in_transaction:  # its own transaction
+                result = self.upsert_article(record, [u for u in urls if u])
+                self.saved += 1
+                _settle([(result, done)], None)
+                return result
             if not self.db.in_transaction:
                 self.db.execute("BEGIN IMMEDIATE")
                 self._batch_started = time.monotonic()
             result = self.upsert_article(record, [u for u in urls if u])
         self._batch.append((result, done))
-        if self.batch_items <= 1:
-            self.flush()
         return result
 
     def flush(self) -> None:
