@@ -65,6 +65,7 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 ROBOTSTXT_OBEY = True
+STATS_CLASS = "crawler.stats.CrawlStats"  # Scrapy's in-memory stats without a wrapper on every call (crawler/stats.py)
 TELNETCONSOLE_ENABLED = False  # no debugging console listening on a port during a crawl
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring)"
