@@ -125,4 +125,6 @@ def search_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tupl
 def band_keys(sig: Signature, shape: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
     """(band number, key) pairs: two signatures sharing any key are LSH candidates."""
     bands, rows = shape or lsh_shape()
-    return [(b, sig.values[b * rows:(b + 1) * rows].tobytes()) for b in range(bands)]
+    raw = sig.values.tobytes()  # slices of the bytes: the same keys as each band's own tobytes()
+    width = rows * sig.values.itemsize
+    return [(b, raw[b * width:(b + 1) * width]) for b in range(bands)]
