@@ -46,7 +46,7 @@ def shingles_of(words: list[str], size: int = SHINGLE_WORDS) -> set[str]:
     """Word ``size``-grams of words already normalised (``analysis.analyze(text, None)``)."""
     if len(words) < size:
         return set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)))))
 
 
 def signature(text: str) -> Signature | None:
@@ -61,7 +61,7 @@ def signature_of(words: list[str]) -> Signature | None:
     if len(grams) < MIN_SHINGLES:
         return None
     sketch = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    sketch.update(sorted(grams))
+    sketch.update(list(grams))  # a minimum per permutation: the order of the shingles does not matter
     return Signature(np.asarray(sketch.digest(), dtype=_DTYPE))
 
 
