@@ -130,14 +130,15 @@ class StorePipeline(_StoreStep):
     """Upserts the article and its outbox event, in one unit, through the crawl's writer.
 
     The writer commits in batches (``NEWSMON_STORE_BATCH_ITEMS`` articles or
-    ``NEWSMON_STORE_BATCH_SECONDS``, whichever comes first; a timer commits a batch left open
+    ``NEWSMON_STORE_BATCH_SECONDS``, whichever comes first; a timer writes a batch left waiting
     when pages stop coming; a crawl on a shared frontier commits each article on its own). An
-    article is counted stored when its batch is committed, not before.
+    article is counted stored when its batch is committed, not before; one the database refuses
+    is counted ``dropped/store_failed`` (and ``errors``) when its batch is written.
 
     A write the disk refuses (full, read-only, I/O error) stops the crawl at once: every later
-    page would be fetched for nothing. The article refused, the articles of a batch whose commit
-    failed and the pages in flight are counted ``dropped/store_failed`` and, never marked
-    seen, are fetched again by the next crawl.
+    page would be fetched for nothing. The article refused, the articles of a batch that could
+    not be committed and the pages in flight are counted ``dropped/store_failed`` and, never
+    marked seen, are fetched again by the next crawl.
     """
 
     def __init__(self, store: CrawlStore, stats: Any, crawler: Crawler | None = None,
@@ -170,12 +171,7 @@ class StorePipeline(_StoreStep):
         self._flush()
 
     def _flush(self) -> None:
-        try:
-            self.store.flush()
-        except StoreUnavailable as exc:
-            self._stop(str(exc))  # the batch's articles were told (lost), and counted
-        except Exception as exc:  # noqa: BLE001 - a timer must not die; the batch was told
-            self.stats.set_value("newsmon/store/flush_error", str(exc))
+        self.store.flush()  # never raises: each article's fate reaches _settled
 
     def _stop(self, why: str) -> None:
         if self.stopping:
@@ -185,12 +181,14 @@ class StorePipeline(_StoreStep):
         if self.crawler is not None and self.crawler.engine is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
 
-    def _settled(self, source: Any, result: SaveResult, why: str | None) -> None:
-        if why is not None:  # the batch it was in was lost: as if this article had been refused
+    def _settled(self, source: Any, result: SaveResult | None, why: str | None) -> None:
+        if why is not None or result is None:  # refused, or lost with its batch: not stored
             self.inc("newsmon/store/error")
             self.inc(f"newsmon/source/{source}/errors")
             self.inc(f"newsmon/source/{source}/dropped/store_failed")
-            self._stop(why)
+            failure = getattr(self.store, "failure", None)
+            if failure:  # the disk refused: stop fetching pages that cannot be kept
+                self._stop(failure)
             return
         outcome = "created" if result.created else ("unchanged" if result.unchanged else "updated")
         self.inc(f"newsmon/store/{outcome}")

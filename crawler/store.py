@@ -35,10 +35,11 @@ class CrawlStore(Protocol):
     def quarantined(self, source: str | None = None, max_attempts: int | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]: ...
     def save_article(self, item: dict[str, Any], urls: list[str | None],
-                     done: Callable[[SaveResult, str | None], None] | None = None) -> SaveResult:
-        """Write the article (its row, URLs and outbox event: one unit) into the open batch.
-        ``done(result, None)`` is called once the batch is committed, ``done(result, why)`` if
-        it was lost (the disk refused its commit); possibly during a later call."""
+                     done: Callable[[SaveResult | None, str | None], None] | None = None) -> SaveResult | None:
+        """Queue the article (its row, URLs and outbox event: one unit) for the next batch.
+        ``done(result, None)`` is called once it is committed, ``done(None, why)`` if it was not
+        (refused alone, or lost with its batch: then ``failure`` is set); possibly during a later
+        call. Raises :class:`StoreUnavailable` once the store has failed."""
         ...
     def batching(self, items: int, seconds: float) -> None:
         """Commit every ``items`` articles or ``seconds``, whichever comes first."""

@@ -5,12 +5,14 @@ spider; it is what :class:`crawler.store.CrawlStore` describes. One SQLite conne
 entry filter, the runs bookkeeping and the dedupe/store/index steps.
 
 Articles are committed in batches (at most ``batch_items`` articles or ``batch_seconds``, set by
-the crawl's store step), each article a savepoint of its batch: one refused article is undone
-alone, the others are kept. The article's row, its URLs (what makes it "known" to the next
-crawl) and its outbox event are in the same transaction, so a crawl killed mid-batch leaves
-nothing marked stored that is not; the articles of that batch are fetched again next time. A
-caller learns that an article is committed, or lost with its batch, from the ``done`` callback
-it gave :meth:`CrawlSink.save_article`; counters of stored articles are taken from there.
+the crawl's store step): queued in memory as they come, then written in one short transaction,
+each article a savepoint of it, so one refused article is undone alone and the others are kept.
+The write lock is held only while a batch is written, never while the crawl waits for pages. An
+article's row, its URLs (what makes it "known" to the next crawl) and its outbox event are in
+the same transaction, so a crawl killed before a batch is written leaves nothing of it marked
+stored; its pages are fetched again next time. A caller learns that an article is committed,
+or why not, from the ``done`` callback it gave :meth:`CrawlSink.save_article`; the counters of
+stored articles are taken from there.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # told once an article is committed (why None) or lost with its batch (why: the reason)
-Settled = Callable[[UpsertResult, "str | None"], None]
+Settled = Callable[["UpsertResult | None", "str | None"], None]
 
 
 def article_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +82,8 @@ class CrawlSink(Store):
         self.saved = 0  # articles committed by this crawl (created or updated)
         self.batch_items = batch_items
         self.batch_seconds = batch_seconds
-        self._batch: list[tuple[UpsertResult, Settled | None]] = []  # saved, not yet committed
-        self._batch_started = 0.0
+        self._queue: list[tuple[dict[str, Any], list[str], Settled | None]] = []  # saved, not yet written
+        self._queue_started = 0.0
         self.index: SearchIndex | None = None
         try:
             self.index = SearchIndex(Path(data_dir) / "index", writable=True)
@@ -122,82 +124,90 @@ class CrawlSink(Store):
         try:
             yield
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
-            # a constraint refused this write, or another writer held the lock too long: this
-            # write failed, not the disk; the batch keeps the others, unless SQLite dropped it
-            if isinstance(exc, sqlite3.IntegrityError) or (
-                    isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)):
-                if not self.db.in_transaction:
-                    self._after_error(f"{self.path}: write failed: {exc}")
-                raise
+            if _refused_alone(exc):
+                raise  # this write failed, not the disk
             self.failure = f"{self.path}: write failed: {exc}"
-            self._after_error(self.failure)
             raise StoreUnavailable(self.failure) from None
 
-    def _after_error(self, why: str) -> None:
-        """After a failed write: the batch's earlier articles are committed if SQLite kept the
-        batch (the failed unit was undone alone), else reported lost."""
-        if not self._batch:
-            if self.db.in_transaction:
-                self._rollback()  # a batch begun for the article that failed: holds nothing else
+    def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with self._writing():
+            return fn(*args, **kwargs)
+
+    def save_article(self, item: dict[str, Any], urls: list[str | None],
+                     done: Settled | None = None) -> UpsertResult | None:
+        """Queue the article for the next batch; ``done`` is told once it is committed, or why
+        it is not. A batch full or old enough is written now. With batches of one article, the
+        article is written at once, and a failure raised here."""
+        record = article_record(item)
+        kept = [u for u in urls if u]
+        if self.batch_items <= 1:
+            result = self._write(self.upsert_article, record, kept)
+            self.saved += 1
+            _settle([(result, done)], None)
+            return result
+        if self.failure is not None:
+            raise StoreUnavailable(self.failure)
+        if not self._queue:
+            self._queue_started = time.monotonic()
+        self._queue.append((record, kept, done))
+        if len(self._queue) >= self.batch_items or time.monotonic() - self._queue_started >= self.batch_seconds:
+            self.flush()
+        return None
+
+    def flush(self) -> None:
+        """Write the queued articles in one transaction, each a savepoint of it, and tell each
+        one's ``done``: committed, refused alone (a constraint; the others are kept), or lost
+        with the batch (the disk refused: ``failure`` is set and the crawl stops). Never raises.
+
+        The write lock is taken here, for the few milliseconds the batch takes, never while the
+        crawl waits for pages: other writers (a second scheduled crawl, the scheduler's journal)
+        get their turn between batches."""
+        if not self._queue:
             return
-        batch, self._batch = self._batch, []
-        if self.db.in_transaction:
+        queue, self._queue = self._queue, []
+        if self.failure is not None:
+            _settle([(None, done) for _, _, done in queue], self.failure)
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:  # locked for 30 s by another writer, or the disk
+            why = f"{self.path}: write failed: {exc}"
+            if not _refused_alone(exc):
+                self.failure = why
+            _settle([(None, done) for _, _, done in queue], why)
+            return
+        written: list[tuple[UpsertResult | None, Settled | None]] = []
+        rest: list[tuple[UpsertResult | None, Settled | None]] = []
+        for k, (record, kept, done) in enumerate(queue):
             try:
-                self.db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                why = f"{self.path}: write failed: {exc}"
-                if self.db.in_transaction:
-                    self._rollback()
-            else:
-                self.saved += len(batch)
-                _settle(batch, None)
-                return
-        _settle(batch, why)
+                written.append((self.upsert_article(record, kept), done))
+            except (sqlite3.Error, OSError) as exc:
+                if _refused_alone(exc) and self.db.in_transaction:
+                    _settle([(None, done)], f"{self.path}: article refused: {exc}")  # undone alone
+                    continue
+                self.failure = f"{self.path}: write failed: {exc}"
+                rest = [(None, d) for _, _, d in queue[k:]]
+                break
+        committed = False
+        if self.db.in_transaction:  # else SQLite rolled the batch back with the failed write
+            try:
+                self.db.execute("COMMIT")  # after a refused write, what the batch holds may still fit
+                committed = True
+            except (sqlite3.Error, OSError) as exc:
+                self.failure = self.failure or f"{self.path}: write failed: {exc}"
+                self._rollback()
+        if committed:
+            self.saved += len(written)
+            _settle(written, None)
+        else:
+            _settle(written, self.failure or f"{self.path}: the batch was rolled back")
+        _settle(rest, self.failure)
 
     def _rollback(self) -> None:
         try:
             self.db.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # already rolled back by SQLite
-
-    def _write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._writing():
-            return fn(*args, **kwargs)
-
-    def save_article(self, item: dict[str, Any], urls: list[str | None], done: Settled | None = None) -> UpsertResult:
-        """Write the article into the open batch (a savepoint of it); ``done`` is told when the
-        batch is committed, or lost. A batch full or old enough is committed first."""
-        if self._batch and (len(self._batch) >= self.batch_items
-                            or time.monotonic() - self._batch_started >= self.batch_seconds):
-            self.flush()
-        record = article_record(item)
-        with self._writing():
-            if self.batch_items <= 1 and not self.db.in_transaction:  # its own transaction
-                result = self.upsert_article(record, [u for u in urls if u])
-                self.saved += 1
-                _settle([(result, done)], None)
-                return result
-            if not self.db.in_transaction:
-                self.db.execute("BEGIN IMMEDIATE")
-                self._batch_started = time.monotonic()
-            result = self.upsert_article(record, [u for u in urls if u])
-        self._batch.append((result, done))
-        return result
-
-    def flush(self) -> None:
-        """Commit the open batch, if any; its articles' ``done`` are told either way."""
-        if self.failure is not None and self.db.in_transaction:
-            self._rollback()
-        if not self.db.in_transaction:
-            if self._batch:  # SQLite rolled it back
-                batch, self._batch = self._batch, []
-                _settle(batch, self.failure or f"{self.path}: the batch was rolled back")
-            return
-        with self._writing():
-            self.db.execute("COMMIT")
-        batch, self._batch = self._batch, []
-        self.saved += len(batch)
-        _settle(batch, None)
 
     def touch_fetched(self, url: str) -> None:
         self._write(super().touch_fetched, url)
@@ -227,12 +237,10 @@ class CrawlSink(Store):
         self._write(super().save_sketches, rows)
 
     def sync_index(self) -> int | None:
-        if self.failure is not None:
+        self.flush()  # the index takes only committed articles
+        if self.index is None or self.failure is not None:
             return None
         try:
-            self.flush()  # the index takes only committed articles
-            if self.index is None:
-                return None
             return sync_outbox(self, self.index)
         except StoreUnavailable:
             return None  # the store's own failure stops the crawl; the outbox keeps the rest
@@ -244,10 +252,7 @@ class CrawlSink(Store):
             return None
 
     def close(self) -> None:
-        try:
-            self.flush()
-        except (StoreUnavailable, sqlite3.Error) as exc:
-            logger.warning("the last articles could not be committed: %s", exc)
+        self.flush()  # what the crawl's store step left queued (it flushes when the spider closes)
         try:
             if self.index is not None:
                 self.index.close()
@@ -257,7 +262,13 @@ class CrawlSink(Store):
             super().close()
 
 
-def _settle(batch: list[tuple[UpsertResult, Settled | None]], why: str | None) -> None:
+def _settle(batch: list[tuple[UpsertResult | None, Settled | None]], why: str | None) -> None:
     for result, done in batch:
         if done is not None:
             done(result, why)
+
+
+def _refused_alone(exc: BaseException) -> bool:
+    """A write that failed on its own (a constraint refused it, or another writer held the lock
+    too long), not because the disk refuses every write."""
+    return isinstance(exc, sqlite3.IntegrityError) or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc))
