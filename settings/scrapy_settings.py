@@ -65,6 +65,14 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 ROBOTSTXT_OBEY = True
+SPIDER_MIDDLEWARES = {
+    # depth tracking: listing walks are limited by newsmon itself (depth_left, the NEWSMON_MAX_*
+    # caps) and DEPTH_LIMIT is 0; each spider middleware wraps every callback's output
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    # a development aid (warns when a spider copies Scrapy's internal meta keys into a new
+    # request); newsmon builds every request's meta afresh (SpiderCore._request)
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
 STATS_CLASS = "crawler.stats.CrawlStats"  # Scrapy's in-memory stats without a wrapper on every call (crawler/stats.py)
 TELNETCONSOLE_ENABLED = False  # no debugging console listening on a port during a crawl
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
