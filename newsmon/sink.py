@@ -33,7 +33,7 @@ from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-# told once an article is committed (why None) or lost with its batch (why: the reason)
+# told once an article is committed (why None), or why not (refused alone, or lost with its batch)
 Settled = Callable[["UpsertResult | None", "str | None"], None]
 
 

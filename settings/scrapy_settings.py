@@ -35,6 +35,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.backoff.BackoffMiddleware": 560,
     # each source's `delay` kept as its hosts' minimum gap, whatever AutoThrottle decides
     "crawler.throttle.SourceDelay": 570,
+    # Scrapy's meta-refresh redirect, without decoding pages that have no "refresh" in them
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefresh": 580,
 }
 # No console into a running crawl: Scrapy 2.19's remote control opens an HTTP port that runs
 # code, and leaves a job file in ~/.local/state/scrapy/job_files for every crawl that is killed.
