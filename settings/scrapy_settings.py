@@ -139,8 +139,8 @@ NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched 
 NEWSMON_SOURCES = []  # validated sources (models); the crawl entry fills it from sources.yaml
 NEWSMON_STATUS_SILENT_HOURS = 72.0  # `newsmon status` flags a crawled source with no new article for this long
 NEWSMON_STATUS_WINDOW_DAYS = 7  # `newsmon status` computes rates over the runs and articles of this many days
-NEWSMON_STORE_BATCH_ITEMS = 200  # articles committed in one SQLite transaction at most (1: each on its own) …
-NEWSMON_STORE_BATCH_SECONDS = 1.0  # … or this many seconds: what readers (serve, search) wait for at most
+NEWSMON_STORE_BATCH_ITEMS = 50  # articles committed in one SQLite transaction at most (1: each on its own) …
+NEWSMON_STORE_BATCH_SECONDS = 0.25  # … or this many seconds: how late readers see an article, and a full disk is found
 NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use
 
