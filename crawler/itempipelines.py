@@ -13,13 +13,15 @@ Order numbers live in ``ITEM_PIPELINES`` in ``settings/scrapy_settings.py``.
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.task import LoopingCall
 
-from crawler.store import CrawlStore, StoreUnavailable
+from crawler.store import CrawlStore, SaveResult, StoreUnavailable
 from pipelines.dedupe import article_id, content_hash
 from pipelines.items import Article, Dropped
 from pipelines.page import Hints, PageProcessor
@@ -125,21 +127,51 @@ class DedupePipeline(_StoreStep):
 
 
 class StorePipeline(_StoreStep):
-    """Upserts the article and its outbox event, in one transaction, through the crawl's writer.
+    """Upserts the article and its outbox event, in one unit, through the crawl's writer.
+
+    The writer commits in batches (``NEWSMON_STORE_BATCH_ITEMS`` articles or
+    ``NEWSMON_STORE_BATCH_SECONDS``, whichever comes first; a timer writes a batch left waiting
+    when pages stop coming; a crawl on a shared frontier commits each article on its own). An
+    article is counted stored when its batch is committed, not before; one the database refuses
+    is counted ``dropped/store_failed`` (and ``errors``) when its batch is written.
 
     A write the disk refuses (full, read-only, I/O error) stops the crawl at once: every later
-    page would be fetched for nothing. The pages in flight are counted ``dropped/store_failed``
-    and, never marked seen, are fetched again by the next crawl.
+    page would be fetched for nothing. The article refused, the articles of a batch that could
+    not be committed and the pages in flight are counted ``dropped/store_failed`` and, never
+    marked seen, are fetched again by the next crawl.
     """
 
-    def __init__(self, store: CrawlStore, stats: Any, crawler: Crawler | None = None):
+    def __init__(self, store: CrawlStore, stats: Any, crawler: Crawler | None = None,
+                 batch_items: int = 1, batch_seconds: float = 1.0):
         super().__init__(store, stats)
         self.crawler = crawler
         self.stopping = False
+        self.batch_items = batch_items
+        self.batch_seconds = batch_seconds
+        self._timer: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
-        return cls(crawl_store(crawler), crawler.stats, crawler)
+        s = crawler.settings
+        # A shared frontier acknowledges a page once its item is through the pipelines: the
+        # article must be committed by then (a worker killed after the acknowledgement loses
+        # nothing), so such a crawl commits each article on its own.
+        items = 1 if s.get("NEWSMON_FRONTIER") else s.getint("NEWSMON_STORE_BATCH_ITEMS")
+        return cls(crawl_store(crawler), crawler.stats, crawler, items, s.getfloat("NEWSMON_STORE_BATCH_SECONDS"))
+
+    def open_spider(self) -> None:
+        self.store.batching(self.batch_items, self.batch_seconds)
+        if self.batch_items > 1 and self.batch_seconds > 0:
+            self._timer = LoopingCall(self._flush)
+            self._timer.start(self.batch_seconds, now=False)
+
+    def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
+        self._flush()
+
+    def _flush(self) -> None:
+        self.store.flush()  # never raises: each article's fate reaches _settled
 
     def _stop(self, why: str) -> None:
         if self.stopping:
@@ -149,11 +181,26 @@ class StorePipeline(_StoreStep):
         if self.crawler is not None and self.crawler.engine is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
 
+    def _settled(self, source: Any, result: SaveResult | None, why: str | None) -> None:
+        if why is not None or result is None:  # refused, or lost with its batch: not stored
+            self.inc("newsmon/store/error")
+            self.inc(f"newsmon/source/{source}/errors")
+            self.inc(f"newsmon/source/{source}/dropped/store_failed")
+            failure = getattr(self.store, "failure", None)
+            if failure:  # the disk refused: stop fetching pages that cannot be kept
+                self._stop(failure)
+            return
+        outcome = "created" if result.created else ("unchanged" if result.unchanged else "updated")
+        self.inc(f"newsmon/store/{outcome}")
+        self.inc(f"newsmon/source/{source}/stored")
+        if result.created:
+            self.inc(f"newsmon/source/{source}/new")
+
     def process_item(self, item: Article) -> Article:
         source = item.get("source")
         urls = [item.get("url"), item.get("request_url"), item.get("origin_url"), item.get("canonical_url")]
         try:
-            result = self.store.save_article(item, urls)
+            self.store.save_article(item, urls, partial(self._settled, source))
         except StoreUnavailable as exc:
             self.inc("newsmon/store/error")
             self.inc(f"newsmon/source/{source}/errors")  # and dropped/store_failed, by the runs extension
@@ -163,11 +210,6 @@ class StorePipeline(_StoreStep):
             self.inc("newsmon/store/error")
             self.inc(f"newsmon/source/{source}/errors")
             raise DropItem(f"store failed: {item.get('url')}: {exc}") from None
-        outcome = "created" if result.created else ("unchanged" if result.unchanged else "updated")
-        self.inc(f"newsmon/store/{outcome}")
-        self.inc(f"newsmon/source/{source}/stored")
-        if result.created:
-            self.inc(f"newsmon/source/{source}/new")
         return item
 
 

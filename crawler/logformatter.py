@@ -15,14 +15,35 @@ from scrapy.logformatter import LogFormatter
 
 
 class NewsmonLogFormatter(LogFormatter):
-    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict[str, Any]:
+    """Below the crawl's ``LOG_LEVEL``, the per-page lines ("Crawled (200)", "stored", "dropped")
+    are not built at all: Scrapy's loggers stay at DEBUG whatever ``LOG_LEVEL`` says (only its
+    handler filters), so each would be made into a record and thrown away, two or three a page."""
+
+    def __init__(self, debug: bool = True):
+        super().__init__()
+        self.debug = debug
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "NewsmonLogFormatter":
+        level = crawler.settings.get("LOG_LEVEL") or "DEBUG"
+        number = level if isinstance(level, int) else logging.getLevelName(str(level).upper())
+        return cls(debug=not isinstance(number, int) or number <= logging.DEBUG)
+
+    def crawled(self, request: Any, response: Any, spider: Any) -> dict[str, Any] | None:  # type: ignore[override]
+        return super().crawled(request, response, spider) if self.debug else None
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> dict[str, Any] | None:  # type: ignore[override]
+        if not self.debug:
+            return None
         return {
             "level": logging.DEBUG,
             "msg": "%(source)s: dropped: %(reason)s",
             "args": {"source": item.get("source", "?") if hasattr(item, "get") else "?", "reason": str(exception)},
         }
 
-    def scraped(self, item: Any, response: Any, spider: Any) -> dict[str, Any]:
+    def scraped(self, item: Any, response: Any, spider: Any) -> dict[str, Any] | None:  # type: ignore[override]
+        if not self.debug:
+            return None
         return {
             "level": logging.DEBUG,
             "msg": "%(source)s: stored: %(url)s",

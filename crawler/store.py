@@ -7,6 +7,7 @@ dedupe/store/index pipelines all use that one object, so a crawl holds one writa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -33,7 +34,19 @@ class CrawlStore(Protocol):
     def quarantine(self, url: str, source: str, reason: str, title: str | None = None) -> None: ...
     def quarantined(self, source: str | None = None, max_attempts: int | None = None,
                     limit: int = 1000) -> list[dict[str, Any]]: ...
-    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> SaveResult: ...
+    def save_article(self, item: dict[str, Any], urls: list[str | None],
+                     done: Callable[[SaveResult | None, str | None], None] | None = None) -> SaveResult | None:
+        """Queue the article (its row, URLs and outbox event: one unit) for the next batch.
+        ``done(result, None)`` is called once it is committed, ``done(None, why)`` if it was not
+        (refused alone, or lost with its batch: then ``failure`` is set); possibly during a later
+        call. Raises :class:`StoreUnavailable` once the store has failed."""
+        ...
+    def batching(self, items: int, seconds: float) -> None:
+        """Commit every ``items`` articles or ``seconds``, whichever comes first."""
+        ...
+    def flush(self) -> None:
+        """Commit the open batch now."""
+        ...
     def sync_index(self) -> int | None:
         """Index what the outbox holds; how many were indexed, None when the index is unavailable."""
         ...

@@ -3,12 +3,23 @@
 Opened by the crawl entry (:func:`newsmon.crawl.run_crawl`) for the whole crawl and handed to the
 spider; it is what :class:`crawler.store.CrawlStore` describes. One SQLite connection serves the
 entry filter, the runs bookkeeping and the dedupe/store/index steps.
+
+Articles are committed in batches (at most ``batch_items`` articles or ``batch_seconds``, set by
+the crawl's store step): queued in memory as they come, then written in one short transaction,
+each article a savepoint of it, so one refused article is undone alone and the others are kept.
+The write lock is held only while a batch is written, never while the crawl waits for pages. An
+article's row, its URLs (what makes it "known" to the next crawl) and its outbox event are in
+the same transaction, so a crawl killed before a batch is written leaves nothing of it marked
+stored; its pages are fetched again next time. A caller learns that an article is committed,
+or why not, from the ``done`` callback it gave :meth:`CrawlSink.save_article`; the counters of
+stored articles are taken from there.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +33,8 @@ from newsmon.store import ARTICLE_COLUMNS, Store, UpsertResult, iso_utc
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# told once an article is committed (why None), or why not (refused alone, or lost with its batch)
+Settled = Callable[["UpsertResult | None", "str | None"], None]
 
 
 def article_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -63,10 +76,14 @@ class CrawlSink(Store):
     without touching the disk. What was committed before stays committed and readable.
     """
 
-    def __init__(self, data_dir: str | Path):
+    def __init__(self, data_dir: str | Path, batch_items: int = 1, batch_seconds: float = 1.0):
         super().__init__(data_dir, readonly=False)
         self.failure: str | None = None
         self.saved = 0  # articles committed by this crawl (created or updated)
+        self.batch_items = batch_items
+        self.batch_seconds = batch_seconds
+        self._queue: list[tuple[dict[str, Any], list[str], Settled | None]] = []  # saved, not yet written
+        self._queue_started = 0.0
         self.index: SearchIndex | None = None
         try:
             self.index = SearchIndex(Path(data_dir) / "index", writable=True)
@@ -76,6 +93,13 @@ class CrawlSink(Store):
             logger.warning("index unavailable, articles are stored and will be indexed later: %s", exc)
         if self.index is not None:
             self.repair_index()
+
+    def batching(self, items: int, seconds: float) -> None:
+        """Commit every ``items`` articles or ``seconds``, whichever comes first (``items`` 1: each
+        article on its own, as it is saved)."""
+        self.flush()
+        self.batch_items = max(1, items)
+        self.batch_seconds = seconds
 
     def repair_index(self) -> int | None:
         """Rebuild the index from the store when it holds fewer articles than the store says were
@@ -100,8 +124,8 @@ class CrawlSink(Store):
         try:
             yield
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                raise  # another writer held the lock too long: this write, not the disk, failed
+            if _refused_alone(exc):
+                raise  # this write failed, not the disk
             self.failure = f"{self.path}: write failed: {exc}"
             raise StoreUnavailable(self.failure) from None
 
@@ -109,10 +133,81 @@ class CrawlSink(Store):
         with self._writing():
             return fn(*args, **kwargs)
 
-    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> UpsertResult:
-        result = self._write(self.upsert_article, article_record(item), [u for u in urls if u])
-        self.saved += 1
-        return result
+    def save_article(self, item: dict[str, Any], urls: list[str | None],
+                     done: Settled | None = None) -> UpsertResult | None:
+        """Queue the article for the next batch; ``done`` is told once it is committed, or why
+        it is not. A batch full or old enough is written now. With batches of one article, the
+        article is written at once, and a failure raised here."""
+        record = article_record(item)
+        kept = [u for u in urls if u]
+        if self.batch_items <= 1:
+            result = self._write(self.upsert_article, record, kept)
+            self.saved += 1
+            _settle([(result, done)], None)
+            return result
+        if self.failure is not None:
+            raise StoreUnavailable(self.failure)
+        if not self._queue:
+            self._queue_started = time.monotonic()
+        self._queue.append((record, kept, done))
+        if len(self._queue) >= self.batch_items or time.monotonic() - self._queue_started >= self.batch_seconds:
+            self.flush()
+        return None
+
+    def flush(self) -> None:
+        """Write the queued articles in one transaction, each a savepoint of it, and tell each
+        one's ``done``: committed, refused alone (a constraint; the others are kept), or lost
+        with the batch (the disk refused: ``failure`` is set and the crawl stops). Never raises.
+
+        The write lock is taken here, for the few milliseconds the batch takes, never while the
+        crawl waits for pages: other writers (a second scheduled crawl, the scheduler's journal)
+        get their turn between batches."""
+        if not self._queue:
+            return
+        queue, self._queue = self._queue, []
+        if self.failure is not None:
+            _settle([(None, done) for _, _, done in queue], self.failure)
+            return
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, OSError) as exc:  # locked for 30 s by another writer, or the disk
+            why = f"{self.path}: write failed: {exc}"
+            if not _refused_alone(exc):
+                self.failure = why
+            _settle([(None, done) for _, _, done in queue], why)
+            return
+        written: list[tuple[UpsertResult | None, Settled | None]] = []
+        rest: list[tuple[UpsertResult | None, Settled | None]] = []
+        for k, (record, kept, done) in enumerate(queue):
+            try:
+                written.append((self.upsert_article(record, kept), done))
+            except (sqlite3.Error, OSError) as exc:
+                if _refused_alone(exc) and self.db.in_transaction:
+                    _settle([(None, done)], f"{self.path}: article refused: {exc}")  # undone alone
+                    continue
+                self.failure = f"{self.path}: write failed: {exc}"
+                rest = [(None, d) for _, _, d in queue[k:]]
+                break
+        committed = False
+        if self.db.in_transaction:  # else SQLite rolled the batch back with the failed write
+            try:
+                self.db.execute("COMMIT")  # after a refused write, what the batch holds may still fit
+                committed = True
+            except (sqlite3.Error, OSError) as exc:
+                self.failure = self.failure or f"{self.path}: write failed: {exc}"
+                self._rollback()
+        if committed:
+            self.saved += len(written)
+            _settle(written, None)
+        else:
+            _settle(written, self.failure or f"{self.path}: the batch was rolled back")
+        _settle(rest, self.failure)
+
+    def _rollback(self) -> None:
+        try:
+            self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # already rolled back by SQLite
 
     def touch_fetched(self, url: str) -> None:
         self._write(super().touch_fetched, url)
@@ -142,6 +237,7 @@ class CrawlSink(Store):
         self._write(super().save_sketches, rows)
 
     def sync_index(self) -> int | None:
+        self.flush()  # the index takes only committed articles
         if self.index is None or self.failure is not None:
             return None
         try:
@@ -156,6 +252,7 @@ class CrawlSink(Store):
             return None
 
     def close(self) -> None:
+        self.flush()  # what the crawl's store step left queued (it flushes when the spider closes)
         try:
             if self.index is not None:
                 self.index.close()
@@ -163,3 +260,15 @@ class CrawlSink(Store):
             logger.warning("index not closed cleanly; `newsmon reindex` rebuilds it: %s", exc)
         finally:
             super().close()
+
+
+def _settle(batch: list[tuple[UpsertResult | None, Settled | None]], why: str | None) -> None:
+    for result, done in batch:
+        if done is not None:
+            done(result, why)
+
+
+def _refused_alone(exc: BaseException) -> bool:
+    """A write that failed on its own (a constraint refused it, or another writer held the lock
+    too long), not because the disk refuses every write."""
+    return isinstance(exc, sqlite3.IntegrityError) or (isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc))

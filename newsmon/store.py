@@ -2,7 +2,8 @@
 
 Why this shape:
 * SQLite in WAL mode with one writer (the crawl) and read-only readers (search, export, serve)
-  needs no server and survives a crash mid-crawl: every article is committed on its own.
+  needs no server and survives a crash mid-crawl: what was committed stays. The crawl commits
+  its articles in short batches, each article a savepoint of its batch (:mod:`newsmon.sink`).
 * An article's id is derived from its canonical URL, so re-crawls upsert instead of duplicating.
   Every URL that led to it (feed link, redirect target, canonical) is kept in ``article_urls`` so
   the spider can skip an already stored article before fetching it again.
@@ -166,6 +167,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One unit of writes, all or nothing. Inside a transaction already open (the crawl's
+        batch: :class:`newsmon.sink.CrawlSink`), the unit is a savepoint of it: a failed unit is
+        undone alone and the batch keeps the others."""
+        if self.db.in_transaction:
+            self.db.execute("SAVEPOINT unit")
+            try:
+                yield self.db
+                self.db.execute("RELEASE unit")
+            except BaseException:
+                if self.db.in_transaction:  # else SQLite rolled the whole batch back (disk full)
+                    self.db.execute("ROLLBACK TO unit")
+                    self.db.execute("RELEASE unit")
+                raise
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
@@ -238,32 +253,19 @@ class Store:
             values[col] = json.dumps(values[col] if values[col] is not None else ([] if col == "topics" else {}), ensure_ascii=False)
         values["relevant"] = 1 if values["relevant"] else 0
         values["relevance_score"] = float(values["relevance_score"] or 0)
+        values["now"] = now
+        values["run_id"] = run_id
         with self.transaction() as db:
-            cols = ", ".join(SHOWN_COLUMNS)
-            old = db.execute(f"SELECT {cols} FROM articles WHERE id = ?", (values["id"],)).fetchone()
+            old = db.execute(_SELECT_SHOWN, (values["id"],)).fetchone()
             exists = old is not None
             unchanged = exists and values["content_hash"] is not None and all(
                 old[i] == (values[c] if values[c] is not None or c not in KEEP_IF_MISSING else old[i])
                 for i, c in enumerate(SHOWN_COLUMNS)
             )
-            cols = ", ".join(ARTICLE_COLUMNS)
-            marks = ", ".join(f":{c}" for c in ARTICLE_COLUMNS)
-            updates = ", ".join(
-                f"{c} = COALESCE(excluded.{c}, {c})" if c in KEEP_IF_MISSING else f"{c} = excluded.{c}"
-                for c in ARTICLE_COLUMNS if c != "id"
-            )
-            db.execute(
-                f"INSERT INTO articles ({cols}, first_seen_at, updated_at, run_id) VALUES ({marks}, :now, :now, :run_id) "
-                f"ON CONFLICT(id) DO UPDATE SET {updates}, updated_at = :now, run_id = :run_id",
-                {**values, "now": now, "run_id": run_id},
-            )
-            for url in dict.fromkeys(u for u in urls if u):
-                db.execute(
-                    "INSERT INTO article_urls (key, url, article_id) VALUES (?, ?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id",
-                    (url_key(url), url, values["id"]),
-                )
-                db.execute("DELETE FROM quarantine WHERE key = ?", (url_key(url),))  # stored at last
+            db.execute(_UPSERT_ARTICLE, values)
+            keys = [(url_key(url), url, values["id"]) for url in dict.fromkeys(u for u in urls if u)]
+            db.executemany(_UPSERT_URL, keys)
+            db.executemany("DELETE FROM quarantine WHERE key = ?", [(k,) for k, _, _ in keys])  # stored at last
             if not unchanged:
                 db.execute(
                     "INSERT INTO outbox (article_id, event, created_at) VALUES (?, ?, ?)",
@@ -395,6 +397,18 @@ class Store:
             item["stats"] = json.loads(item["stats"] or "{}")
             out.append(item)
         return out
+
+
+_SELECT_SHOWN = f"SELECT {', '.join(SHOWN_COLUMNS)} FROM articles WHERE id = ?"
+_UPSERT_ARTICLE = (
+    f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}, first_seen_at, updated_at, run_id) "
+    f"VALUES ({', '.join(f':{c}' for c in ARTICLE_COLUMNS)}, :now, :now, :run_id) ON CONFLICT(id) DO UPDATE SET "
+    + ", ".join(f"{c} = COALESCE(excluded.{c}, {c})" if c in KEEP_IF_MISSING else f"{c} = excluded.{c}"
+                for c in ARTICLE_COLUMNS if c != "id")
+    + ", updated_at = :now, run_id = :run_id"
+)
+_UPSERT_URL = ("INSERT INTO article_urls (key, url, article_id) VALUES (?, ?, ?) "
+               "ON CONFLICT(key) DO UPDATE SET article_id = excluded.article_id")
 
 
 def _alive(pid: int | None) -> bool:

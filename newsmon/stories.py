@@ -15,6 +15,7 @@ already sent named it.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pipelines import stories as sketch
@@ -64,10 +65,14 @@ def assign_pending(store: Store) -> int:
         marks = ",".join("?" * len(chunk))
         kept = {r[0]: (r[1], r[2]) for r in store.db.execute(
             f"SELECT article_id, content_hash, signature FROM story_sketches WHERE article_id IN ({marks})", chunk)}
+        # bands are written with a signature row, in one transaction: an article without one
+        # (most pending articles: new ones) has no bands to delete
+        signed = {r[0] for r in store.db.execute(
+            f"SELECT article_id FROM story_signatures WHERE article_id IN ({marks})", chunk)}
         with store.transaction() as db:
             for article_id in chunk:
                 if article_id in articles:
-                    _assign(db, articles[article_id], shape, kept.get(article_id))
+                    _assign(db, articles[article_id], shape, kept.get(article_id), article_id in signed)
             db.execute(f"DELETE FROM story_sketches WHERE article_id IN ({marks})", chunk)
     return len(ids)
 
@@ -81,10 +86,11 @@ def _signature(article: dict[str, Any], kept: tuple[str, bytes | None] | None) -
 
 
 def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int],
-            kept: tuple[str, bytes | None] | None = None) -> str:
+            kept: tuple[str, bytes | None] | None = None, signed: bool = True) -> str:
     sig = _signature(article, kept)
     story = article.get("story_id")
-    db.execute("DELETE FROM story_bands WHERE article_id = ?", (article["id"],))
+    if signed:
+        db.execute("DELETE FROM story_bands WHERE article_id = ?", (article["id"],))
     if sig is not None:
         keys = sketch.band_keys(sig, shape)
         if story is None:
@@ -111,12 +117,8 @@ def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]
     SQLite counts the shared bands and ranks the candidates in one query: a band bucket grows
     with the store (texts sharing stock phrases fall in the same buckets), and counting it row
     by row in Python made linking cost grow with the number of stored articles."""
-    values = ",".join("(?, ?)" for _ in keys)
     ranked = [row[0] for row in db.execute(
-        f"SELECT b.article_id FROM (VALUES {values}) AS k "
-        "JOIN story_bands b ON b.band = k.column1 AND b.key = k.column2 WHERE b.article_id != ? "
-        "GROUP BY b.article_id ORDER BY COUNT(*) DESC, b.article_id LIMIT ?",
-        [*(x for pair in keys for x in pair), article_id, MAX_CANDIDATES])]
+        _candidates_sql(len(keys)), [*(x for pair in keys for x in pair), article_id, MAX_CANDIDATES])]
     if not ranked:
         return None
     marks = ",".join("?" * len(ranked))
@@ -129,6 +131,14 @@ def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]
         if score >= sketch.THRESHOLD and (best is None or (score, cand) > (best[0], best[1])):
             best = (score, cand, story)
     return best[2] if best else None
+
+
+@functools.lru_cache(maxsize=4)
+def _candidates_sql(bands: int) -> str:
+    values = ",".join("(?, ?)" for _ in range(bands))
+    return (f"SELECT b.article_id FROM (VALUES {values}) AS k "
+            "JOIN story_bands b ON b.band = k.column1 AND b.key = k.column2 WHERE b.article_id != ? "
+            "GROUP BY b.article_id ORDER BY COUNT(*) DESC, b.article_id LIMIT ?")
 
 
 def story_members(store: Store, story_id: str) -> list[dict[str, Any]]:

@@ -46,7 +46,7 @@ def shingles_of(words: list[str], size: int = SHINGLE_WORDS) -> set[str]:
     """Word ``size``-grams of words already normalised (``analysis.analyze(text, None)``)."""
     if len(words) < size:
         return set()
-    return {" ".join(words[i:i + size]) for i in range(len(words) - size + 1)}
+    return set(map(" ".join, zip(*(words[i:] for i in range(size)))))
 
 
 def signature(text: str) -> Signature | None:
@@ -61,7 +61,7 @@ def signature_of(words: list[str]) -> Signature | None:
     if len(grams) < MIN_SHINGLES:
         return None
     sketch = RMinHash(num_perm=NUM_PERM, seed=SEED)
-    sketch.update(sorted(grams))
+    sketch.update(list(grams))  # a minimum per permutation: the order of the shingles does not matter
     return Signature(np.asarray(sketch.digest(), dtype=_DTYPE))
 
 
@@ -125,4 +125,6 @@ def search_shape(threshold: float = THRESHOLD, num_perm: int = NUM_PERM) -> tupl
 def band_keys(sig: Signature, shape: tuple[int, int] | None = None) -> list[tuple[int, bytes]]:
     """(band number, key) pairs: two signatures sharing any key are LSH candidates."""
     bands, rows = shape or lsh_shape()
-    return [(b, sig.values[b * rows:(b + 1) * rows].tobytes()) for b in range(bands)]
+    raw = sig.values.tobytes()  # slices of the bytes: the same keys as each band's own tobytes()
+    width = rows * sig.values.itemsize
+    return [(b, raw[b * width:(b + 1) * width]) for b in range(bands)]

@@ -35,6 +35,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.backoff.BackoffMiddleware": 560,
     # each source's `delay` kept as its hosts' minimum gap, whatever AutoThrottle decides
     "crawler.throttle.SourceDelay": 570,
+    # Scrapy's meta-refresh redirect, without decoding pages that have no "refresh" in them
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.MetaRefresh": 580,
 }
 # No console into a running crawl: Scrapy 2.19's remote control opens an HTTP port that runs
 # code, and leaves a job file in ~/.local/state/scrapy/job_files for every crawl that is killed.
@@ -68,6 +71,15 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 ROBOTSTXT_OBEY = True
+SPIDER_MIDDLEWARES = {
+    # depth tracking: listing walks are limited by newsmon itself (depth_left, the NEWSMON_MAX_*
+    # caps) and DEPTH_LIMIT is 0; each spider middleware wraps every callback's output
+    "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+    # a development aid (warns when a spider copies Scrapy's internal meta keys into a new
+    # request); newsmon builds every request's meta afresh (SpiderCore._request)
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+}
+STATS_CLASS = "crawler.stats.CrawlStats"  # Scrapy's in-memory stats without a wrapper on every call (crawler/stats.py)
 TELNETCONSOLE_ENABLED = False  # no debugging console listening on a port during a crawl
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; news monitoring)"
@@ -130,6 +142,8 @@ NEWSMON_SEEN_TTL_DAYS = 30  # pages judged not worth storing are not re-fetched 
 NEWSMON_SOURCES = []  # validated sources (models); the crawl entry fills it from sources.yaml
 NEWSMON_STATUS_SILENT_HOURS = 72.0  # `newsmon status` flags a crawled source with no new article for this long
 NEWSMON_STATUS_WINDOW_DAYS = 7  # `newsmon status` computes rates over the runs and articles of this many days
+NEWSMON_STORE_BATCH_ITEMS = 50  # articles committed in one SQLite transaction at most (1: each on its own) …
+NEWSMON_STORE_BATCH_SECONDS = 0.25  # … or this many seconds: how late readers see an article, and a full disk is found
 NEWSMON_TOPICS = []  # validated topics (models); the crawl entry fills it from topics.yaml (CLI: --topics)
 NEWSMON_TOPICS_FINGERPRINT = ""  # set by the CLI: hash of the topics file in use
 

@@ -137,16 +137,22 @@ class SharedStored:
         except FrontierUnreachable:
             return None
 
-    def save_article(self, item: dict[str, Any], urls: list[str | None]) -> Any:
-        result = self._store.save_article(item, urls)
+    def save_article(self, item: dict[str, Any], urls: list[str | None], done: Any = None) -> Any:
         fetched = article_record(item)["fetched_at"] or ""
-        self._pending.extend((url_key(u), fetched) for u in dict.fromkeys(u for u in urls if u))
-        try:
-            self._frontier.mark_stored(self._pending)
-            self._pending = []
-        except (FrontierUnreachable, FrontierLost):
-            pass  # sent with the next one
-        return result
+        keys = [(url_key(u), fetched) for u in dict.fromkeys(u for u in urls if u)]
+
+        def settled(result: Any, why: str | None) -> None:
+            if why is None:  # committed: only now may the other workers skip it
+                self._pending.extend(keys)
+                try:
+                    self._frontier.mark_stored(self._pending)
+                    self._pending = []
+                except (FrontierUnreachable, FrontierLost):
+                    pass  # sent with the next one
+            if done is not None:
+                done(result, why)
+
+        return self._store.save_article(item, urls, settled)
 
 
 class Claims:
