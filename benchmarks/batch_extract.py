@@ -4,6 +4,8 @@ processes, over the same real pages, in one run.
     .venv/bin/python benchmarks/batch_extract.py                # --jobs 2, 3 runs each
     .venv/bin/python benchmarks/batch_extract.py --jobs 1 --repeat 5
     .venv/bin/python benchmarks/batch_extract.py --profile /tmp/batch.txt   # py-spy of one newsmon run
+    .venv/bin/python benchmarks/batch_extract.py --generated 600       # the crawl benchmark's pages instead
+    .venv/bin/python benchmarks/batch_extract.py --base /tmp/base --only newsmon   # A/B: another tree's newsmon
 
 The pages are the shared real sets of ``benchmarks/realpages.py`` (392 extraction + 93 dates
 pages, unpacked once into ``~/.cache/newsmon-realpages``); the input is one JSON line
@@ -108,6 +110,20 @@ def newsmon_cmd(batch: Path, jobs: int, python: str, split: Path | None = None) 
     return [*head, "extract", "--batch", str(batch), "--jobs", str(jobs), "--fetched-at", FETCHED_AT]
 
 
+def write_generated(folder: Path, count: int) -> tuple[Path, int]:
+    """``count`` generated articles as the crawl benchmark serves them (ar, fr, it; written in
+    ``newsmon.sample_site.generated``), one file each: short, plain pages like a crawl's."""
+    from newsmon.sample_site.generated import LANGS, page_html
+
+    batch = folder / "pages.jsonl"
+    with batch.open("w", encoding="utf-8") as handle:
+        for n in range(count):
+            path = folder / f"{n}.html"
+            path.write_bytes(page_html(n, LANGS[n % 3], "2025-11-20T09:30:00+00:00"))
+            handle.write(json.dumps({"url": f"https://news{n % 30}.example/news/{n}.html", "path": str(path)}) + "\n")
+    return batch, count
+
+
 def write_batch(folder: Path) -> tuple[Path, int]:
     from benchmarks import realpages
 
@@ -127,6 +143,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes on each side (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side; medians are printed")
     parser.add_argument("--only", choices=("newsmon", "trafilatura"))
+    parser.add_argument("--generated", type=int, metavar="N",
+                        help="N generated articles (the crawl benchmark's pages) instead of the real pages")
     parser.add_argument("--base", type=Path, metavar="DIR",
                         help="also run newsmon from another code tree (git archive COMMIT | tar -x -C DIR), "
                              "interleaved with this one: an A/B of the whole command")
@@ -139,7 +157,7 @@ def main() -> None:
         return
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="newsmon-batch-") as tmp:
-        batch, pages = write_batch(Path(tmp))
+        batch, pages = write_generated(Path(tmp), args.generated) if args.generated else write_batch(Path(tmp))
         out = Path(tmp) / "out.jsonl"
         if args.profile:
             fmt = "raw" if args.profile.suffix == ".txt" else "flamegraph"
@@ -172,8 +190,9 @@ def main() -> None:
                 if name in parent:
                     own, workers = map(float, split.read_text().split())
                     parent[name].append((own, workers))
+    kind = "generated articles" if args.generated else "real pages"
     print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU "
-          f"({platform.machine()}), {pages} real pages, --jobs {args.jobs}, median of {args.repeat} runs, "
+          f"({platform.machine()}), {pages} {kind}, --jobs {args.jobs}, median of {args.repeat} runs, "
           f"load average {min(loads):.1f}-{max(loads):.1f} during the runs")
     print(f"{'runner':<12} {'pages/s':>8} {'wall s':>7} {'CPU s':>7} {'CPU ms/page':>12} {'CPU min..max s':>15}")
     rates = {}

@@ -79,14 +79,6 @@ class PageResult:
         return {k: v for k, v in page.items() if k != "html"} if page is not None else {}
 
 
-# A short article whose byline date reads in no language (so htmldate's search hands it to
-# dateparser, which then tries every locale), for PageProcessor.warm_up.
-WARM_UP_PAGE = """<html lang="en"><head><title>Warm-up</title></head><body><article>
-<h1>Warm-up</h1><p class="byline">Posted 12 Xqzv 2021</p>
-<p>This page is processed once before the workers start, so that they share what the libraries
-build the first time they see a page.</p></article></body></html>"""
-
-
 class PageProcessor:
     """The stages, built once per process (the language model and the topics load here)."""
 
@@ -104,14 +96,6 @@ class PageProcessor:
 
     def __call__(self, page: bytes | str, url: str, hints: Hints | None = None) -> PageResult:
         return process_page(page, url, hints, self)
-
-    def warm_up(self) -> None:
-        """Pay the libraries' first-use costs now, on a page written for it: dateparser builds
-        its word tables for every locale it knows (~200) the first time a date string reads in
-        none of them (1.5-2.5 s of CPU), trafilatura loads justext's stoplists for a short body.
-        A process that forks workers calls this before forking, so that they share that work
-        instead of each doing it again; a single process is better off paying it on demand."""
-        process_page(WARM_UP_PAGE, "https://warm-up.invalid/2021/news/", Hints(), self)
 
 
 def _article(html: str, url: str, hints: Hints) -> Article:

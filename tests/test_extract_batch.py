@@ -122,27 +122,3 @@ def test_batch_in_worker_processes_keeps_the_input_order(tmp_path: Path) -> None
     assert len(one.stdout.splitlines()) == 27
     assert two.stdout == one.stdout
     assert two.stderr.splitlines()[-1] == one.stderr.splitlines()[-1]  # the same summary of kinds
-
-
-WARM_UP_CHECK = """
-from dateparser.languages.dictionary import Dictionary
-from pipelines.page import PageProcessor
-
-def locales_built():
-    return max((len(names) for names in Dictionary._split_regex_cache.values()), default=0)
-
-before = locales_built()
-PageProcessor([], keep_all=True).warm_up()
-print(before, locales_built())
-"""
-
-
-def test_warm_up_builds_dateparsers_locale_tables_before_the_workers_fork() -> None:
-    """extract --batch --jobs N calls PageProcessor.warm_up() before forking: dateparser's word
-    tables for every locale (built the first time a date string reads in none) are then built
-    once in the parent, not once per worker."""
-    done = subprocess.run([sys.executable, "-c", WARM_UP_CHECK], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    before, after = map(int, done.stdout.split())
-    assert before == 0
-    assert after > 150  # dateparser 1.5 knows ~200 locales

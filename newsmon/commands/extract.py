@@ -229,15 +229,12 @@ def extract_command(source: str | None, batch, url: str | None, tz: str | None, 
         except PageError as err:
             click.echo(f"newsmon: error: {err}", err=True)
             sys.exit(2)
-        jobs = jobs or len(os.sched_getaffinity(0))
         load_identifier()  # the language model, loaded once here rather than in every worker
-        if jobs > 1:
-            process.warm_up()  # the libraries' first-use tables, built once here rather than in every worker
         # Everything built so far (imports, topic indexes, the language model) lives as long as
         # the process: out of the collector's sight, full collections are 3x cheaper and forked
         # workers do not copy those pages by touching them.
         gc.freeze()
-        kinds = run_batch(batch, process, moment, jobs)
+        kinds = run_batch(batch, process, moment, jobs or len(os.sched_getaffinity(0)))
         summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "no input lines"
         click.echo(f"extract --batch: {summary}", err=True)
         return
