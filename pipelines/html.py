@@ -121,12 +121,15 @@ _SEPARATORS = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")  # Word's soft break, FF, N
 
 
 _ANY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# The same 62 characters one by one: `ch in text` is a C-speed scan (memchr on a Latin-1 page),
+# and 62 of them cost a sixth of one regex search over a 100 KB ASCII page, half on an Arabic one.
+_CONTROL_CHARS = tuple(chr(c) for c in range(0xa0) if _ANY_CONTROL.match(chr(c)))
 
 
 def strip_controls(text: str) -> str:
     # regexes, not str.translate: translate with a mapping walks a 100 KB page char by char;
-    # one search first, since nearly every page has none (and the page path calls this twice)
-    if _ANY_CONTROL.search(text) is None:
+    # one scan first, since nearly every page has none
+    if not any(ch in text for ch in _CONTROL_CHARS):
         return text
     return _CONTROLS.sub("", _SEPARATORS.sub(" ", text))
 

@@ -170,3 +170,29 @@ def test_long_lines_are_normalized_but_not_kept_in_memory():
         cleaning.normalize_label(line)
     after = (analysis._normalize_cached.cache_info().currsize, cleaning._normalize_label_cached.cache_info().currsize)
     assert after[0] - before[0] <= 1 and after[1] - before[1] <= 1  # only the short label above
+
+
+def test_the_c_stemmer_in_use_gives_snowballs_own_stems_on_every_fixture_word():
+    """analysis stems French, Italian, English and Spanish with PyStemmer (C), which snowballstemmer
+    picks when installed; its stems are those of snowballstemmer's pure-Python algorithms, word
+    for word, over every word of the test fixtures (a version bump that changed a stem would
+    change which stored articles a query finds)."""
+    import glob
+    import importlib
+
+    from pipelines import analysis
+    from pipelines.analysis import _SNOWBALL, _snowball, words
+
+    pure_module = {"french": "french_stemmer", "italian": "italian_stemmer", "english": "english_stemmer",
+                   "spanish": "spanish_stemmer"}
+    vocabulary: set[str] = set()
+    for path in glob.glob("tests/fixtures/**/*.html", recursive=True):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            vocabulary.update(analysis.normalize(w) for w, _, _ in words(handle.read()))
+    assert len(vocabulary) > 3000
+    for lang, name in _SNOWBALL.items():
+        fast = _snowball(lang)
+        assert type(fast).__module__ == "Stemmer"  # the C build, not the pure-Python fallback
+        module = importlib.import_module(f"snowballstemmer.{pure_module[name]}")
+        pure = getattr(module, f"{name.capitalize()}Stemmer")()
+        assert [fast.stemWord(w) for w in sorted(vocabulary)] == [pure.stemWord(w) for w in sorted(vocabulary)], lang

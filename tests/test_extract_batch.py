@@ -6,6 +6,8 @@ Every page here is written for this test (none is copied from a real outlet).
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +124,31 @@ def test_batch_in_worker_processes_keeps_the_input_order(tmp_path: Path) -> None
     assert len(one.stdout.splitlines()) == 27
     assert two.stdout == one.stdout
     assert two.stderr.splitlines()[-1] == one.stderr.splitlines()[-1]  # the same summary of kinds
+
+
+def test_ctrl_c_ends_a_batch_in_worker_processes_with_one_line(tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during --jobs 2: the
+    command stops handing out pages, waits for the few in flight, exits 130 with one line on
+    stderr (no worker traceback), and leaves no worker behind."""
+    page = _write(tmp_path, "article.html", ARTICLE)
+    batch = tmp_path / "pages.jsonl"
+    line = json.dumps({"url": "https://detroit.example/2025/03/21/accord-transit/", "path": page})
+    batch.write_text((line + "\n") * 5000, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "extract", "--batch", str(batch), "--jobs", "2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the workers are running
+        assert json.loads(first)["kind"] == "article"
+        os.killpg(proc.pid, signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines() == ["newsmon: interrupted"]
+    assert 1 + len(rest.splitlines()) < 5000
+    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert left == []

@@ -6,6 +6,7 @@ import gc
 import json
 import multiprocessing
 import os
+import signal
 import sys
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -175,6 +176,13 @@ def _pooled_line(line: str) -> tuple[str, str]:
     return _record_line(line, *_worker)
 
 
+def _leave_interrupts_to_the_command() -> None:
+    """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the command
+    stops handing out pages and waits for the few already in a worker; a worker interrupted
+    mid-page would print a traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datetime | None,
                      jobs: int) -> Iterator[tuple[str, str]]:
     global _worker
@@ -184,7 +192,8 @@ def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datet
     # ~2.5 s) holds the output back; the other workers go on with the next pages meanwhile.
     window = 32 * jobs
     pending: deque[Future[tuple[str, str]]] = deque()
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_leave_interrupts_to_the_command) as pool:
         try:
             for line in lines:
                 pending.append(pool.submit(_pooled_line, line))
