@@ -25,29 +25,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.crawl_vs_bare import compile_tree  # noqa: E402
+from benchmarks.crawl_vs_bare import compile_tree, measured  # noqa: E402
 from newsmon.sample_site.generated import page_html  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_ONLY = "import sys, importlib; importlib.import_module(sys.argv[1])"
-
-
-def measured(cmd: list[str], cwd: Path) -> tuple[float, float, float]:
-    """(CPU seconds, wall seconds, peak RSS MiB) of ``cmd`` run in ``cwd``; it must exit 0."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(cmd)}: exit {os.waitstatus_to_exitcode(status)}\n{err[-2000:]}")
-    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -80,7 +65,8 @@ def main() -> None:
         for i in range(args.runs):
             for name, cmd in commands.items():
                 for label, tree in trees.items():
-                    results.setdefault((name, label), []).append(measured(cmd, tree))
+                    _, cpu, rss, wall = measured(cmd, cwd=tree)
+                    results.setdefault((name, label), []).append((cpu, wall, rss))
             print(f"  round {i + 1} of {args.runs} done", file=sys.stderr, flush=True)
     print(f"{'command':32} | {'tree':16} | {'CPU min':>7} | {'median':>6} | {'wall med':>8} | {'peak RSS':>8}")
     for (name, label), got in results.items():
