@@ -24,7 +24,6 @@ from twisted.internet.task import LoopingCall
 from crawler.store import CrawlStore, SaveResult, StoreUnavailable
 from pipelines.dedupe import article_id, content_hash
 from pipelines.items import Article, Dropped
-from pipelines.page import Hints, PageProcessor
 
 
 class PageDropped(DropItem):
@@ -35,8 +34,10 @@ class PageDropped(DropItem):
         super().__init__(str(dropped))
 
 
-def hints_of(item: Article) -> Hints:
+def hints_of(item: Article) -> Any:
     """What the spider put on the item besides the page, as the page processor's hints."""
+    from pipelines.page import Hints  # with the page path, at the first page (see PagePipeline)
+
     return Hints(
         content_type=item.get("content_type"), request_url=item.get("request_url"), origin_url=item.get("origin_url"),
         source=item.get("source"), language=item.get("source_language"), locale=item.get("source_locale"),
@@ -48,11 +49,17 @@ def hints_of(item: Article) -> Hints:
 
 
 class PagePipeline:
-    """extract → language → dates → relevance, as one step (see :mod:`pipelines.page`)."""
+    """extract → language → dates → relevance, as one step (see :mod:`pipelines.page`).
 
-    def __init__(self, process: PageProcessor, stats: Any):
-        self.process = process
+    The stages are imported and built at the first page, not when the crawl starts: trafilatura,
+    htmldate, dateparser, numpy and the compiled topics cost ~0.3 s of CPU, which a scheduled poll
+    that finds nothing new would pay for nothing. A crawl that does find pages builds them once.
+    """
+
+    def __init__(self, options: dict[str, Any], stats: Any):
+        self.options = options  # PageProcessor's arguments, read from the settings at the start
         self.stats = stats
+        self._process: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "PagePipeline":
@@ -60,12 +67,22 @@ class PagePipeline:
         topics = s.getlist("NEWSMON_TOPICS")
         if not topics:
             raise NotConfigured("NEWSMON_TOPICS is empty: the crawl entry passes the validated topics")
-        process = PageProcessor(
-            topics, keep_all=s.getbool("NEWSMON_KEEP_ALL"), min_text_chars=s.getint("NEWSMON_MIN_TEXT_CHARS"),
+        options = dict(
+            topics=topics, keep_all=s.getbool("NEWSMON_KEEP_ALL"), min_text_chars=s.getint("NEWSMON_MIN_TEXT_CHARS"),
             max_page_bytes=s.getint("NEWSMON_MAX_PAGE_BYTES"), extract_timeout=s.getfloat("NEWSMON_EXTRACT_TIMEOUT"),
             lang_min_confidence=s.getfloat("NEWSMON_LANG_MIN_CONFIDENCE"),
         )
-        return cls(process, crawler.stats)
+        return cls(options, crawler.stats)
+
+    @property
+    def process(self) -> Any:
+        """The page processor, built on first use (the first page)."""
+        if self._process is None:
+            from pipelines.page import PageProcessor  # deferred: see the class's docstring
+
+            options = dict(self.options)
+            self._process = PageProcessor(options.pop("topics"), **options)
+        return self._process
 
     def process_item(self, item: Article) -> Article:
         result = self.process(item.get("html") or "", item["url"], hints_of(item))

@@ -36,7 +36,7 @@ from trafilatura.settings import Extractor
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
 from pipelines import cleaning, jsonld
-from pipelines.html import decode_html, parse, strip_controls  # noqa: F401 (decode_html re-exported)
+from pipelines.html import CHALLENGE, decode_html, parse, strip_controls  # noqa: F401 (decode_html re-exported)
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
 MAX_PAGE_BYTES = 5_000_000
@@ -52,13 +52,6 @@ NOT_FOUND = re.compile(
     r"لم يتم العثور|nothing found|rien n'a été trouvé|nessun risultato|ничего не найдено",
     re.I,
 )
-CHALLENGE = re.compile(
-    r"just a moment|attention required|checking your browser|verify you are human|are you a robot|"
-    r"enable javascript and cookies|ddos protection|cf-browser-verification|cf-chl|challenge-form|"
-    r"g-recaptcha|h-captcha|hcaptcha|captcha-delivery|"
-    r"before you continue|avant de continuer|prima di continuare|antes de continuar|прежде чем продолжить|"
-    r"we value your privacy|nous respectons votre vie privée|consent-wall|consent_wall|cookie-wall|cookiewall",
-)  # lower-case, searched in lower-cased text: 8x cheaper than re.I over a page's markup
 SEARCH_TITLE = re.compile(
     r"search results|results for|résultats de (la )?recherche|risultati (della )?ricerca|"
     r"результаты поиска|іздеу нәтижелері|resultados de (la )?búsqueda|نتائج البحث|البحث عن",

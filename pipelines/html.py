@@ -21,6 +21,16 @@ PARSER = HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, de
 PARSER.set_element_class_lookup(etree.ElementDefaultClassLookup(
     element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
 
+# A bot wall or consent wall rather than the page (the spider's retry test and extraction's wall
+# test): here, not in pipelines.extract, so the spider has it without importing trafilatura.
+CHALLENGE = re.compile(
+    r"just a moment|attention required|checking your browser|verify you are human|are you a robot|"
+    r"enable javascript and cookies|ddos protection|cf-browser-verification|cf-chl|challenge-form|"
+    r"g-recaptcha|h-captcha|hcaptcha|captcha-delivery|"
+    r"before you continue|avant de continuer|prima di continuare|antes de continuar|прежде чем продолжить|"
+    r"we value your privacy|nous respectons votre vie privée|consent-wall|consent_wall|cookie-wall|cookiewall",
+)  # lower-case, searched in lower-cased text: 8x cheaper than re.I over a page's markup
+
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Served as something else but often a page all the same (misconfigured servers, local files).
 MAYBE_HTML_TYPES = ("", "text/plain", "application/octet-stream", "application/xml", "text/xml")

@@ -46,7 +46,7 @@ from crawler.resolver import PrivateAddressRefused
 from crawler.robots import RobotsDisallowed, VERDICT_KEY
 from crawler.spiders.sitemaps import SITEMAP_MAX_BYTES
 from crawler.sources import Source
-from pipelines.dates.normalize import iso_utc
+from pipelines.instants import iso_utc
 
 URL_KEY = "check_url"  # request meta: the configured URL a request (and its redirects) answers for
 

@@ -29,8 +29,7 @@ from crawler.resolver import PrivateAddressRefused
 from crawler.robots import RobotsDisallowed
 from crawler.sources import Source
 from crawler.store import CrawlStore, StoreUnavailable
-from pipelines.extract import CHALLENGE
-from pipelines.html import decode_html, is_html
+from pipelines.html import CHALLENGE, decode_html, is_html
 from pipelines.items import Article
 
 

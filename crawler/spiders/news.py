@@ -34,7 +34,7 @@ from crawler.spiders.feeds import FeedDiscovery
 from crawler.spiders.search import SearchDiscovery
 from crawler.spiders.sections import SectionDiscovery
 from crawler.spiders.sitemaps import SITEMAP_MAX_BYTES, SitemapDiscovery
-from pipelines.dates.normalize import iso_utc
+from pipelines.instants import iso_utc
 
 
 class NewsSpider(FeedDiscovery, SitemapDiscovery, SearchDiscovery, SectionDiscovery, AggregatorLinks):

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pipelines.instants import iso_utc  # noqa: F401 (re-exported: how the store writes instants)
 from pipelines.languages import ANALYSED
 
 from . import lexicon
@@ -32,9 +33,6 @@ HIJRI_MARK = "\ue001"
 
 
 
-def iso_utc(moment: datetime) -> str:
-    """``moment`` as the store writes instants: UTC, to the second, with a ``Z``."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 @dataclass(frozen=True)
 class ParsedDate:
