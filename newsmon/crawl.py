@@ -23,6 +23,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import CannotResolveHostError
 from scrapy.settings import default_settings
+from scrapy.utils import deprecate
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
@@ -144,34 +145,54 @@ def leave_off_components_unimported(settings: Any) -> None:
 DEPRECATED_CLASS_MODULES = ("scrapy.core.downloader.contextfactory",)
 
 
-@contextmanager
-def frames_without_source() -> Iterator[None]:
-    """``inspect.stack()`` that lists the frames without reading their source.
+class _FramesOnly:
+    """Scrapy's deprecation helper's view of :mod:`inspect` while its callers import (see
+    :func:`frames_without_source`): the call stack and a frame's module read from the frames
+    themselves; every other name is :mod:`inspect`'s own."""
 
-    Scrapy's ``create_deprecated_class`` calls ``inspect.stack()[1]`` to name the module that
-    called it. The full call reads the source of every frame of the import chain and, for each of
-    importlib's frozen frames (~15 per call), walks all of ``sys.modules`` in
-    ``inspect.getmodule``: 0.1-0.15 s of CPU at a crawl's start with ~1,000 modules loaded, for a
-    module name. Inside this block the frames are the same ``FrameInfo`` entries, without their
-    lines of source context (``code_context`` and ``index`` are None), so the deprecated classes
-    get the same ``__module__``. Meant for an import, on the main thread, before the reactor runs.
-    """
-    real = inspect.stack
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
 
+    @staticmethod
     def stack(context: int = 1) -> list[inspect.FrameInfo]:
+        """The frames of ``inspect.stack()``, caller first, without their lines of source."""
         frames = []
-        frame = sys._getframe(1)  # the caller of inspect.stack(), as stack()[0]
+        frame = sys._getframe(1)
         while frame is not None:
             code = frame.f_code
             frames.append(inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None))
             frame = frame.f_back
         return frames
 
-    inspect.stack = stack  # type: ignore[assignment]
+    @staticmethod
+    def getmodule(obj: Any, _filename: str | None = None) -> Any:
+        """A frame's module is the one its globals name; anything else as :mod:`inspect` finds it."""
+        if inspect.isframe(obj) and obj.f_globals.get("__name__") in sys.modules:
+            return sys.modules[obj.f_globals["__name__"]]
+        return inspect.getmodule(obj, _filename)
+
+
+@contextmanager
+def frames_without_source() -> Iterator[None]:
+    """Scrapy's ``create_deprecated_class`` without its cost: while the block runs, the module
+    that defines it sees :class:`_FramesOnly` as ``inspect``.
+
+    To name the module that called it, ``create_deprecated_class`` takes ``inspect.stack()[1]``
+    and ``inspect.getmodule`` of that frame. ``inspect.stack()`` reads the source of every frame
+    of the import chain and, for each of importlib's frozen frames (~15 a call), walks all of
+    ``sys.modules``; ``getmodule`` resolves the real path of every loaded module (~900, a few
+    ``lstat`` each) the first time. Three calls, each time a crawl starts (the HTTP/1.1
+    handler's TLS context factories): ~0.1 s of CPU, for three module names. The deprecated
+    classes get the same ``__module__`` either way (checked by a test). :mod:`inspect` itself, and
+    everyone else's use of it, is left alone; meant for an import on the main thread, before the
+    reactor runs.
+    """
+    real = deprecate.inspect
+    deprecate.inspect = _FramesOnly()  # type: ignore[assignment]
     try:
         yield
     finally:
-        inspect.stack = real  # type: ignore[assignment]
+        deprecate.inspect = real
 
 
 def import_deprecated_class_modules() -> None:

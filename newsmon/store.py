@@ -389,8 +389,13 @@ class Store:
         self.db.executemany("UPDATE runs SET status = 'interrupted' WHERE id = ?", dead)
         return len(dead)
 
-    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    def runs(self, limit: int = 50, crawl_id: str | None = None) -> list[dict[str, Any]]:
+        """The latest ``limit`` runs, newest first; with ``crawl_id``, only that crawl's."""
+        if crawl_id is not None:
+            rows = self.db.execute("SELECT * FROM runs WHERE crawl_id = ? ORDER BY id DESC LIMIT ?",
+                                   (crawl_id, limit)).fetchall()
+        else:
+            rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
         out = []
         for row in rows:
             item = dict(row)
