@@ -1,0 +1,143 @@
+"""What a crawl's start-up leaves out, and that leaving it out changes nothing a user sees.
+
+The page path (trafilatura, htmldate, dateparser, the language model's numpy, the compiled topics)
+is built at the first page: a poll that finds nothing new never imports it, and a crawl that
+finds pages builds it once and stores them as before. Scrapy's deprecated TLS classes are created
+without reading the source of the import chain, and keep their module names.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from newsmon.sample_site.generated import LANGS, Site
+from tests.conftest import ROOT, write_sources
+
+LOCAL = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False",
+         "-s", "DOWNLOAD_TIMEOUT=15")
+# Counts the page processors built while the CLI runs (it imports the page path first itself).
+PROBE = """\
+import json, runpy, sys
+import pipelines.page as page
+built = []
+real_init = page.PageProcessor.__init__
+def counting_init(self, *args, **kwargs):
+    built.append(1)
+    real_init(self, *args, **kwargs)
+page.PageProcessor.__init__ = counting_init
+sys.argv = ['newsmon', *ARGS]
+code = 0
+try:
+    runpy.run_module('newsmon.cli', run_name='__main__')
+except SystemExit as exc:
+    code = exc.code or 0
+print('PROBE', json.dumps({'code': code, 'built': len(built)}))
+"""
+# What pipelines.page imports that nothing before the first page needs.
+PAGE_PATH = ("trafilatura", "htmldate", "dateparser", "py3langid", "justext", "courlan")
+
+
+def run_probe(args: list[str]) -> dict:
+    """`newsmon ARGS` in a fresh interpreter; the probe's report (exit code, processors built)."""
+    code = PROBE.replace("ARGS", repr(args))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("PROBE ")), None)
+    assert line is not None, proc.stderr[-3000:]
+    report = json.loads(line[len("PROBE "):])
+    report["stdout"] = proc.stdout
+    return report
+
+
+def modules_of(args: list[str]) -> tuple[int, set[str], str]:
+    """`newsmon ARGS` in a fresh interpreter that imports nothing first: exit code, modules, stdout."""
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['newsmon', *{args!r}]\n"
+            "code = 0\n"
+            "try:\n    runpy.run_module('newsmon.cli', run_name='__main__')\n"
+            "except SystemExit as exc:\n    code = exc.code or 0\n"
+            "print('MODULES', code, *sorted(sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("MODULES ")), None)
+    assert line is not None, proc.stderr[-3000:]
+    _, status, *modules = line.split()
+    return int(status), set(modules), proc.stdout
+
+
+def sources_for(site: Site, path: Path) -> Path:
+    return write_sources(path, [{"name": f"gen-{i:02d}", "language": LANGS[i % 3], "sitemaps": [url]}
+                                for i, url in enumerate(site.sitemaps())])
+
+
+def summary_of(stdout: str) -> list[dict]:
+    summary, _ = json.JSONDecoder().raw_decode(stdout[stdout.index("["):])
+    return summary
+
+
+def test_a_poll_that_finds_nothing_new_never_imports_the_page_path(tmp_path: Path) -> None:
+    with Site(0, hosts=2) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        status, loaded, stdout = modules_of(["crawl", "--sources", str(sources), "--data", str(tmp_path / "data"),
+                                             "--json", *LOCAL])
+    assert status == 0
+    summary = summary_of(stdout)
+    assert [r["status"] for r in summary] == ["ok", "ok"] and sum(r["new"] for r in summary) == 0
+    assert "crawler.itempipelines" in loaded  # the item pipelines were built, their stages were not
+    heavy = {m for m in loaded if m.split(".")[0] in (*PAGE_PATH, "feedparser") or m == "pipelines.page"
+             or m.startswith("pipelines.dates") or m.startswith("newsmon.alerts")}
+    assert not heavy, sorted(heavy)
+
+
+def test_a_crawl_that_finds_pages_builds_the_page_path_once_and_stores_them(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Site(4, hosts=2) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        report = run_probe(["crawl", "--sources", str(sources), "--data", str(data), "--keep-all", "--json", *LOCAL])
+        published = site.published
+    assert report["code"] == 0
+    assert report["built"] == 1  # one processor for the four pages
+    assert sum(r["new"] for r in summary_of(report["stdout"])) == 4
+    db = sqlite3.connect(data / "newsmon.db")
+    try:
+        rows = db.execute("SELECT url, title, text, lang, published_at, date_source, source FROM articles "
+                          "ORDER BY url").fetchall()
+    finally:
+        db.close()
+    assert len(rows) == 4
+    for url, title, text, lang, published_at, date_source, source in rows:
+        assert url.endswith(".html") and title and len(text) > 150
+        assert lang == LANGS[int(source[-2:]) % 3]  # ar, fr, it as generated per host
+        assert published_at == published.replace("+00:00", "Z") and date_source
+
+
+def test_tls_modules_imported_cheaply_keep_their_deprecated_classes_module_names() -> None:
+    code = ("import sys, inspect\n"
+            "from scrapy.utils import deprecate\n"
+            "if sys.argv[1] == 'cheap':\n"
+            "    from newsmon.crawl import import_deprecated_class_modules\n"
+            "    import_deprecated_class_modules()\n"
+            "else:\n"
+            "    import scrapy.core.downloader.contextfactory\n"
+            "import scrapy.core.downloader.contextfactory as c, scrapy.core.downloader.tls as t\n"
+            "assert deprecate.inspect is inspect\n"
+            "print(c.ScrapyClientContextFactory.__module__, c.AcceptableProtocolsContextFactory.__module__,"
+            " t.ScrapyClientTLSOptions.__module__)\n")
+    names = [subprocess.run([sys.executable, "-c", code, way], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120, check=True).stdout.split() for way in ("cheap", "plain")]
+    assert names[0] == names[1] == ["scrapy.core.downloader.contextfactory"] * 2 + ["scrapy.core.downloader.tls"]
+
+
+def test_the_crawl_summary_reads_only_its_own_runs(tmp_path: Path) -> None:
+    from newsmon.store import Store
+
+    with Store(tmp_path) as store:
+        with store.transaction() as db:
+            for crawl_id, source in (("c1", "a"), ("c2", "a"), ("c2", "b"), ("c3", "a")):
+                db.execute("INSERT INTO runs (crawl_id, source, started_at, stats) VALUES (?, ?, ?, ?)",
+                           (crawl_id, source, "2026-01-01T00:00:00Z", json.dumps({"pages": 1})))
+        assert [(r["crawl_id"], r["source"]) for r in store.runs(crawl_id="c2")] == [("c2", "b"), ("c2", "a")]
+        assert [r["crawl_id"] for r in store.runs(limit=10)] == ["c3", "c2", "c2", "c1"]
+        assert store.runs(crawl_id="c2")[0]["stats"] == {"pages": 1}
