@@ -8,6 +8,7 @@ waiting for a core; ``time.process_time`` charges only what this process spent (
 
 from __future__ import annotations
 
+import atexit
 import cProfile
 import runpy
 import sys
@@ -20,12 +21,22 @@ def main() -> None:
     out, module = sys.argv[1], sys.argv[3]
     sys.argv = [module, *sys.argv[4:]]
     profiler = cProfile.Profile(time.process_time)
+    done = []
+
+    def dump() -> None:
+        if not done:
+            done.append(True)
+            profiler.disable()
+            profiler.dump_stats(out)
+
+    # `newsmon crawl` ends its process with os._exit after the exit handlers (newsmon.cli.run):
+    # the profile is written by one of them, or here when the module returns or raises
+    atexit.register(dump)
     profiler.enable()
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     finally:
-        profiler.disable()
-        profiler.dump_stats(out)
+        dump()
 
 
 if __name__ == "__main__":

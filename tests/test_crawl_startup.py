@@ -21,7 +21,7 @@ LOCAL = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "NE
          "-s", "DOWNLOAD_TIMEOUT=15")
 # Counts the page processors built while the CLI runs (it imports the page path first itself).
 PROBE = """\
-import json, runpy, sys
+import json, sys
 import pipelines.page as page
 built = []
 real_init = page.PageProcessor.__init__
@@ -32,7 +32,8 @@ page.PageProcessor.__init__ = counting_init
 sys.argv = ['newsmon', *ARGS]
 code = 0
 try:
-    runpy.run_module('newsmon.cli', run_name='__main__')
+    from newsmon.cli import main
+    main(prog_name='newsmon')  # not run(): it would end the process before the report
 except SystemExit as exc:
     code = exc.code or 0
 print('PROBE', json.dumps({'code': code, 'built': len(built)}))
@@ -54,10 +55,10 @@ def run_probe(args: list[str]) -> dict:
 
 def modules_of(args: list[str]) -> tuple[int, set[str], str]:
     """`newsmon ARGS` in a fresh interpreter that imports nothing first: exit code, modules, stdout."""
-    code = ("import runpy, sys\n"
+    code = ("import sys\n"
             f"sys.argv = ['newsmon', *{args!r}]\n"
             "code = 0\n"
-            "try:\n    runpy.run_module('newsmon.cli', run_name='__main__')\n"
+            "try:\n    from newsmon.cli import main\n    main(prog_name='newsmon')\n"
             "except SystemExit as exc:\n    code = exc.code or 0\n"
             "print('MODULES', code, *sorted(sys.modules))\n")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
@@ -141,3 +142,31 @@ def test_the_crawl_summary_reads_only_its_own_runs(tmp_path: Path) -> None:
         assert [(r["crawl_id"], r["source"]) for r in store.runs(crawl_id="c2")] == [("c2", "b"), ("c2", "a")]
         assert [r["crawl_id"] for r in store.runs(limit=10)] == ["c3", "c2", "c2", "c1"]
         assert store.runs(crawl_id="c2")[0]["stats"] == {"pages": 1}
+
+
+def test_a_crawl_ends_without_teardown_but_runs_the_exit_handlers_and_keeps_its_status(tmp_path: Path) -> None:
+    """`newsmon crawl` skips the interpreter's teardown (newsmon.cli.run): what a normal exit
+    does first still happens (exit handlers, flushed output), and the status is the command's."""
+    marker = tmp_path / "atexit-ran"
+    with Site(0, hosts=1) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        down = write_sources(tmp_path / "down.yaml", [{"name": "down", "language": "fr",
+                                                       "sitemaps": ["http://127.0.0.1:9/sitemap.xml"]}])
+        results = []
+        for path in (sources, down):
+            code = ("import atexit, os, sys, threading\n"
+                    f"atexit.register(lambda: open({str(marker)!r}, 'a').write('ran\\n'))\n"
+                    "real_exit = os._exit\n"
+                    "os._exit = lambda status: (sys.stderr.write(f'QUICK {status}\\n'), sys.stderr.flush(), real_exit(status))\n"
+                    f"sys.argv = ['newsmon', 'crawl', '--sources', {str(path)!r}, '--data', {str(tmp_path / 'data')!r},"
+                    f" '--json', *{list(LOCAL)!r}]\n"
+                    "from newsmon.cli import run\n"
+                    "run()\n")
+            results.append(subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                                          timeout=180))
+    ok, failed = results
+    assert ok.returncode == 0 and "QUICK 0" in ok.stderr
+    assert [r["source"] for r in summary_of(ok.stdout)] == ["gen-00"]
+    assert failed.returncode == 1 and "QUICK 1" in failed.stderr
+    assert "newsmon: source down: failed" in failed.stderr and summary_of(failed.stdout)[0]["status"] == "failed"
+    assert marker.read_text() == "ran\nran\n"
