@@ -18,11 +18,26 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from pipelines import stories as sketch
 from newsmon.store import Store, iso_utc, utcnow
 
 BATCH = 500
 MAX_CANDIDATES = 25
+
+
+class _Sketches:
+    """:mod:`pipelines.stories`, imported at the first signature taken or read: with it come numpy
+    and rensa (~70 ms of CPU), which a crawl that stored nothing (most scheduled polls) and
+    ``newsmon search`` (for ``story_members``) never need. Each name is kept after its first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        from pipelines import stories
+
+        value = getattr(stories, name)
+        setattr(self, name, value)
+        return value
+
+
+sketch = _Sketches()
 
 
 def pending_ids(store: Store) -> list[str]:
@@ -58,6 +73,8 @@ def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
 def assign_pending(store: Store) -> int:
     """Give every pending article a story; returns how many were (re)assigned."""
     ids = pending_ids(store)
+    if not ids:
+        return 0
     shape = sketch.lsh_shape()
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]

@@ -1,8 +1,9 @@
 """What a crawl's start-up leaves out, and that leaving it out changes nothing a user sees.
 
 The page path (trafilatura, htmldate, dateparser, the language model's numpy, the compiled topics)
-is built at the first page: a poll that finds nothing new never imports it, and a crawl that
-finds pages builds it once and stores them as before. Scrapy's deprecated TLS classes are created
+is built at the first page, and the story sketches (numpy, rensa) at the first signature: a poll
+that finds nothing new never imports them, and a crawl that finds pages builds the page path once
+and stores them as before. Scrapy's deprecated TLS classes are created
 without reading the source of the import chain, and keep their module names.
 """
 
@@ -87,7 +88,8 @@ def test_a_poll_that_finds_nothing_new_never_imports_the_page_path(tmp_path: Pat
     summary = summary_of(stdout)
     assert [r["status"] for r in summary] == ["ok", "ok"] and sum(r["new"] for r in summary) == 0
     assert "crawler.itempipelines" in loaded  # the item pipelines were built, their stages were not
-    heavy = {m for m in loaded if m.split(".")[0] in (*PAGE_PATH, "feedparser") or m == "pipelines.page"
+    heavy = {m for m in loaded if m.split(".")[0] in (*PAGE_PATH, "feedparser", "numpy", "rensa") or m == "pipelines.page"
+             or m == "pipelines.stories"
              or m.startswith("pipelines.dates") or m.startswith("newsmon.alerts")}
     assert not heavy, sorted(heavy)
 
