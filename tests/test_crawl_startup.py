@@ -172,3 +172,18 @@ def test_a_crawl_ends_without_teardown_but_runs_the_exit_handlers_and_keeps_its_
     assert failed.returncode == 1 and "QUICK 1" in failed.stderr
     assert "newsmon: source down: failed" in failed.stderr and summary_of(failed.stdout)[0]["status"] == "failed"
     assert marker.read_text() == "ran\nran\n"
+
+
+def test_search_show_and_stats_leave_the_crawl_and_page_path_libraries_unimported(tmp_path: Path) -> None:
+    """The analyst's commands read dates and stories through modules that once pulled in
+    feedparser (through the sitemap date parser), htmldate (through the store's instant format)
+    and numpy (through the story sketches)."""
+    data = tmp_path / "data"
+    from newsmon.store import Store
+
+    Store(data).close()
+    for args in (["search", "Kazakhstan"], ["show", "no-such-id"], ["stats"]):
+        _, loaded, _ = modules_of([*args, "--data", str(data)])
+        assert "newsmon.commands." + args[0] in loaded
+        heavy = {m.split(".")[0] for m in loaded} & {*PAGE_PATH, "feedparser", "numpy", "rensa", "scrapy", "twisted"}
+        assert not heavy, (args, sorted(heavy))
