@@ -12,6 +12,8 @@ Order numbers live in ``ITEM_PIPELINES`` in ``settings/scrapy_settings.py``.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from functools import partial
 from typing import Any
@@ -48,18 +50,28 @@ def hints_of(item: Article) -> Any:
     )
 
 
+# Set when the page path cannot be built at the first page: the crawl stops, and the crawl entry
+# reports it as it reported the same failure when the stages were built at the start.
+PAGE_PATH_ERROR = "newsmon/page_path/error"
+logger = logging.getLogger(__name__)
+
+
 class PagePipeline:
     """extract → language → dates → relevance, as one step (see :mod:`pipelines.page`).
 
     The stages are imported and built at the first page, not when the crawl starts: trafilatura,
-    htmldate, dateparser, numpy and the compiled topics cost ~0.3 s of CPU, which a scheduled poll
-    that finds nothing new would pay for nothing. A crawl that does find pages builds them once.
+    htmldate, py3langid, numpy and the compiled topics cost ~0.25 s of CPU, which a scheduled poll
+    that finds nothing new would pay for nothing. A crawl that does find pages builds them once;
+    if they cannot be built (a broken installation), the crawl stops there, and the command fails
+    with the error, as it did when they were built at the start.
     """
 
-    def __init__(self, options: dict[str, Any], stats: Any):
+    def __init__(self, options: dict[str, Any], stats: Any, crawler: Crawler | None = None):
         self.options = options  # PageProcessor's arguments, read from the settings at the start
         self.stats = stats
+        self.crawler = crawler
         self._process: Any = None
+        self.failure: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "PagePipeline":
@@ -72,16 +84,26 @@ class PagePipeline:
             max_page_bytes=s.getint("NEWSMON_MAX_PAGE_BYTES"), extract_timeout=s.getfloat("NEWSMON_EXTRACT_TIMEOUT"),
             lang_min_confidence=s.getfloat("NEWSMON_LANG_MIN_CONFIDENCE"),
         )
-        return cls(options, crawler.stats)
+        return cls(options, crawler.stats, crawler)
 
     @property
     def process(self) -> Any:
         """The page processor, built on first use (the first page)."""
         if self._process is None:
-            from pipelines.page import PageProcessor  # deferred: see the class's docstring
+            if self.failure is not None:
+                raise DropItem(f"page path unavailable: {self.failure}")
+            try:
+                from pipelines.page import PageProcessor  # deferred: see the class's docstring
 
-            options = dict(self.options)
-            self._process = PageProcessor(options.pop("topics"), **options)
+                options = dict(self.options)
+                self._process = PageProcessor(options.pop("topics"), **options)
+            except Exception as exc:  # noqa: BLE001 (any failure to build stops the crawl, reported whole)
+                self.failure = f"{type(exc).__name__}: {exc}"
+                logger.error("the page path cannot be built: %s", self.failure)
+                self.stats.set_value(PAGE_PATH_ERROR, self.failure)
+                if self.crawler is not None and self.crawler.engine is not None:
+                    asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="page_path_failed"))
+                raise DropItem(f"page path unavailable: {self.failure}") from None
         return self._process
 
     def process_item(self, item: Article) -> Article:

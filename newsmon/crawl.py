@@ -27,6 +27,7 @@ from scrapy.utils import deprecate
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
 
+from crawler.itempipelines import PAGE_PATH_ERROR
 from crawler.logformatter import ScrubbedRecord
 from crawler.sources import Source
 from crawler.spiders.news import NewsSpider
@@ -311,6 +312,9 @@ def _run_crawl(sources: list[Source], options: CrawlOptions, collecting: bool) -
     if failures:
         f = failures[0]
         raise CrawlFailed(f"crawl could not run: {type(f).__name__}: {f}")
+    page_path_error = crawler.stats.get_value(PAGE_PATH_ERROR) if crawler.stats else None
+    if page_path_error:  # the stages are built at the first page (crawler.itempipelines.PagePipeline)
+        raise CrawlFailed(f"crawl could not run: {page_path_error}")
     frontier_error = crawler.stats.get_value("newsmon/frontier/error") if crawler.stats else None
     if frontier_error:
         raise FrontierFailed(frontier_error)  # what was stored is kept; the crawl is not whole

@@ -187,3 +187,29 @@ def test_search_show_and_stats_leave_the_crawl_and_page_path_libraries_unimporte
         assert "newsmon.commands." + args[0] in loaded
         heavy = {m.split(".")[0] for m in loaded} & {*PAGE_PATH, "feedparser", "numpy", "rensa", "scrapy", "twisted"}
         assert not heavy, (args, sorted(heavy))
+
+
+def test_a_page_path_that_cannot_be_built_fails_the_crawl_as_it_did_at_the_start(tmp_path: Path) -> None:
+    """Built at the first page, the stages can no longer fail the crawl before it starts: a
+    failure to build them (a broken installation) stops the crawl there, and the command says
+    what it said then, on one line, with exit status 2; nothing is stored."""
+    code = ("import sys\n"
+            "import pipelines.page as page\n"
+            "def broken(self, *args, **kwargs):\n"
+            "    raise RuntimeError('no extraction library')\n"
+            "page.PageProcessor.__init__ = broken\n"
+            "from newsmon.cli import main\n"
+            "main(prog_name='newsmon')\n")
+    data = tmp_path / "data"
+    with Site(2, hosts=1) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        proc = subprocess.run([sys.executable, "-c", code, "crawl", "--sources", str(sources), "--data", str(data),
+                               "--keep-all", *LOCAL], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.splitlines()[-1] == "newsmon: error: crawl could not run: RuntimeError: no extraction library"
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    db = sqlite3.connect(data / "newsmon.db")
+    try:
+        assert db.execute("SELECT COUNT(*) FROM articles").fetchone() == (0,)
+    finally:
+        db.close()
