@@ -314,7 +314,10 @@ def test_schedules_survive_a_restart_and_missed_runs_coalesce(
                          "AND scheduled_for <= ?", (iso_ms(stopped_at), catch_up["started_at"]))
     assert [r["id"] for r in missed] == [catch_up["id"]]
     assert ts(catch_up["scheduled_for"]) < ts(catch_up["started_at"]) + 0.01
-    assert ts(catch_up["started_at"]) - again.started < 8
+    # "back" is the moment the new scheduler recorded itself, not its process start: Python and the
+    # imports take seconds of that on a loaded 2-core machine, and they are not what this checks
+    (back,) = query(data, "SELECT started_at FROM scheduler_state WHERE pid = ?", (again.proc.pid,))
+    assert ts(catch_up["started_at"]) - ts(back["started_at"]) < 8
     report = status(data)
     by_name = {s["source"]: s for s in report["sources"]}
     assert by_name["sample-atlas-ar"]["next_run"] == hourly_next, "the restart moved the persisted next run"
