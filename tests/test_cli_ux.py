@@ -145,6 +145,25 @@ def test_a_misspelt_data_dir_is_one_line_and_creates_nothing(args: list[str], tm
     assert not missing.exists()  # no empty store left behind for the next command to trust
 
 
+@pytest.mark.parametrize("option, text", [
+    ("--sources", "sources:\n  - name: x\n    feeds: [oops\n"),
+    ("--alerts", "rules: 5\n"),
+    ("--sources", None),  # a misspelt path
+])
+def test_serve_refuses_a_broken_config_file_before_listening(option: str, text: str | None, tmp_path: Path) -> None:
+    from newsmon.store import Store
+
+    Store(tmp_path / "data").close()
+    path = tmp_path / "config.yaml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    # a real process: before the fix it served (and this timed out) with the file ignored
+    out = run_newsmon("serve", "--data", str(tmp_path / "data"), "--port", "0", option, str(path), timeout=120)
+    line = one_error_line(out.stderr)
+    assert out.code == 2 and out.stdout == "", out.stdout  # no URL: nothing listened
+    assert str(path) in line
+
+
 def test_every_command_help_has_an_example() -> None:
     import click
 
