@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT))
 from newsmon.sample_site.catalog import load_articles  # noqa: E402
 from newsmon.search_index import SearchIndex  # noqa: E402
 from newsmon.sink import sync_outbox  # noqa: E402
-from newsmon.store import Store, article_id, iso_utc  # noqa: E402
+from newsmon.store import Store, iso_utc  # noqa: E402
+from pipelines.dedupe import article_id  # noqa: E402
 
 QUERIES: list[dict[str, str]] = [
     {"q": ""},

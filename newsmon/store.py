@@ -26,7 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pipelines.dedupe import article_id  # noqa: F401 (the id of a stored article)
 from pipelines.instants import iso_utc  # noqa: F401 (how the store writes instants)
 
 DB_NAME = "newsmon.db"

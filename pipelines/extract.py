@@ -37,7 +37,7 @@ from pipelines.html import CHALLENGE  # the bot-wall test, shared with the spide
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
 from pipelines import cleaning, jsonld
-from pipelines.html import decode_html, parse, strip_controls  # noqa: F401 (decode_html re-exported)
+from pipelines.html import parse
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
 MAX_PAGE_BYTES = 5_000_000

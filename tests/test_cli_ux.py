@@ -132,6 +132,56 @@ def test_usage_mistakes_are_one_line_with_the_common_prefix(args: list[str], wor
         assert word in line
 
 
+@pytest.mark.parametrize("args", [
+    ["reindex"], ["stats"], ["export"], ["runs"], ["status"], ["show", "0123456789ab"], ["alerts", "log"],
+    ["serve", "--port", "0"],
+])
+def test_a_misspelt_data_dir_is_one_line_and_creates_nothing(args: list[str], tmp_path: Path) -> None:
+    missing = tmp_path / "dtaa"
+    out = cli(*args, "--data", str(missing))
+    line = one_error_line(out.stderr)
+    assert out.code == 2 and out.stdout == ""
+    assert str(missing / "newsmon.db") in line and "no database yet" in line
+    assert not missing.exists()  # no empty store left behind for the next command to trust
+
+
+@pytest.mark.parametrize("option, text", [
+    ("--sources", "sources:\n  - name: x\n    feeds: [oops\n"),
+    ("--alerts", "rules: 5\n"),
+    ("--sources", None),  # a misspelt path
+])
+def test_serve_refuses_a_broken_config_file_before_listening(option: str, text: str | None, tmp_path: Path) -> None:
+    from newsmon.store import Store
+
+    Store(tmp_path / "data").close()
+    path = tmp_path / "config.yaml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    # a real process: before the fix it served (and this timed out) with the file ignored
+    out = run_newsmon("serve", "--data", str(tmp_path / "data"), "--port", "0", option, str(path), timeout=120)
+    line = one_error_line(out.stderr)
+    assert out.code == 2 and out.stdout == "", out.stdout  # no URL: nothing listened
+    assert str(path) in line
+
+
+def test_every_command_help_has_an_example() -> None:
+    import click
+
+    from newsmon.cli import main
+
+    def leaves(group: click.Group, prefix: list[str]) -> Iterator[list[str]]:
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            if isinstance(command, click.Group):
+                yield from leaves(command, [*prefix, name])
+            else:
+                yield [*prefix, name]
+
+    missing = [" ".join(path) for path in leaves(main, []) if "Example" not in cli(*path, "--help").stdout]
+    assert missing == []
+
+
 def test_topics_is_spelt_the_same_in_every_command() -> None:
     for args in (["crawl"], ["sources", "check"], ["schedule"], ["topics", "list"], ["topics", "test"]):
         helptext = cli(*args, "--help").stdout

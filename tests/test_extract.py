@@ -9,7 +9,8 @@ import pytest
 from pipelines.items import Article, Dropped
 from pipelines.page import Counts
 from pipelines import extract as extract_mod
-from pipelines.extract import ExtractStage, canonical_url, decode_html, extract, normalize_url, parse
+from pipelines.extract import ExtractStage, canonical_url, extract, normalize_url, parse
+from pipelines.html import decode_html
 
 PARAS = [
     "Le Maroc et le Kazakhstan ont signé vendredi à Rabat une feuille de route qui couvre le commerce, "

@@ -289,12 +289,17 @@ def test_schedules_survive_a_restart_and_missed_runs_coalesce(
     # meanwhile, a second scheduler on the same data directory must be refused, in one line
     second = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "schedule", "--sources", str(sources), "--data",
                                str(data)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wait_for("the hourly source's first crawl", lambda: query(
-        data, "SELECT id FROM schedule_runs WHERE source = 'sample-atlas-ar' AND outcome = 'ok'"), 30, first)
-    wait_for("a crawl of the 2 s source", lambda: query(
-        data, "SELECT id FROM schedule_runs WHERE source = 'sample-steppe-ru' AND outcome = 'ok'"), 30, first)
-
-    _, err = second.communicate(timeout=60)
+    try:
+        # (deadlines for a whole crawl: a child crawl takes tens of seconds on a loaded 2-core machine)
+        wait_for("the hourly source's first crawl", lambda: query(
+            data, "SELECT id FROM schedule_runs WHERE source = 'sample-atlas-ar' AND outcome = 'ok'"), 90, first)
+        wait_for("a crawl of the 2 s source", lambda: query(
+            data, "SELECT id FROM schedule_runs WHERE source = 'sample-steppe-ru' AND outcome = 'ok'"), 90, first)
+        _, err = second.communicate(timeout=60)
+    finally:
+        if second.returncode is None:  # a failed wait must not leak it into the next test (ResourceWarning)
+            second.kill()
+            second.communicate()
     assert second.returncode == 2
     assert err.strip() == f"newsmon: error: {data}: another `newsmon schedule` is running on this data directory"
 
@@ -307,20 +312,23 @@ def test_schedules_survive_a_restart_and_missed_runs_coalesce(
     again = scheduler_factory(sources, data, *opts)
     catch_up = wait_for("the catch-up crawl", lambda: query(
         data, "SELECT * FROM schedule_runs WHERE source = 'sample-steppe-ru' AND started_at > ? ORDER BY id",
-        (iso_ms(stopped_at),)), 20, again)[0]
+        (iso_ms(stopped_at),)), 60, again)[0]
     # the fire times missed while it was down ran once, coalesced, as soon as it was back
     # (without coalescing each of them would have been a crawl or a skipped row of its own)
     missed = query(data, "SELECT * FROM schedule_runs WHERE source = 'sample-steppe-ru' AND scheduled_for > ? "
                          "AND scheduled_for <= ?", (iso_ms(stopped_at), catch_up["started_at"]))
     assert [r["id"] for r in missed] == [catch_up["id"]]
     assert ts(catch_up["scheduled_for"]) < ts(catch_up["started_at"]) + 0.01
-    assert ts(catch_up["started_at"]) - again.started < 8
+    # "back" is the moment the new scheduler recorded itself, not its process start: Python and the
+    # imports take seconds of that on a loaded 2-core machine, and they are not what this checks
+    (back,) = query(data, "SELECT started_at FROM scheduler_state WHERE pid = ?", (again.proc.pid,))
+    assert ts(catch_up["started_at"]) - ts(back["started_at"]) < 8
     report = status(data)
     by_name = {s["source"]: s for s in report["sources"]}
     assert by_name["sample-atlas-ar"]["next_run"] == hourly_next, "the restart moved the persisted next run"
     assert report["scheduler"]["running"] and report["scheduler"]["pid"] == again.proc.pid
     wait_for("the catch-up crawl to end", lambda: query(
-        data, "SELECT id FROM schedule_runs WHERE id = ? AND outcome != 'running'", (catch_up["id"],)), 30, again)
+        data, "SELECT id FROM schedule_runs WHERE id = ? AND outcome != 'running'", (catch_up["id"],)), 90, again)
     hourly_crawls = query(data, "SELECT id FROM schedule_runs WHERE source = 'sample-atlas-ar' AND outcome = 'ok'")
     assert len(hourly_crawls) == 1, "the hourly source ran again after the restart"
 
@@ -328,7 +336,7 @@ def test_schedules_survive_a_restart_and_missed_runs_coalesce(
     runs_before = len(query(data, "SELECT id FROM runs"))
     edited = sample_sources(sample_site, {"sample-atlas-ar": "*/30 * * * *", "sample-steppe-ru": "every 2s"})
     write_sources(sources, [s for s in edited if s["name"] == "sample-atlas-ar"])
-    wait_for("the reload", lambda: status_by_source(data)["sample-atlas-ar"]["schedule"] == "*/30 * * * *", 20, again)
+    wait_for("the reload", lambda: status_by_source(data)["sample-atlas-ar"]["schedule"] == "*/30 * * * *", 60, again)
     by_name = status_by_source(data)
     assert by_name["sample-atlas-ar"]["next_run"] != hourly_next
     assert ts(by_name["sample-atlas-ar"]["next_run"]) % 1800 == 0  # on the cron line's grid
@@ -339,7 +347,7 @@ def test_schedules_survive_a_restart_and_missed_runs_coalesce(
     sources.write_text("sources: [{name: Bad Name}]\n", encoding="utf-8")
     again.proc.send_signal(signal.SIGHUP)
     wait_for("the rejected reload", lambda: "sources not reloaded, the current schedule stays" in again.output(),
-             10, again)
+             60, again)
     assert again.proc.poll() is None
     assert again.stop() < 15
 
@@ -383,7 +391,7 @@ def test_a_hung_crawl_is_killed_and_recorded_and_shutdown_is_prompt(
     # a crawl that fails (its only feed refuses connections) is recorded with its exit status and
     # first error; the scheduler is still up, the other crawl still hangs, status shows it running
     failed = wait_for("the refused crawl", lambda: query(
-        data, "SELECT * FROM schedule_runs WHERE source = 'refused' AND outcome != 'running'"), 30, sched)[0]
+        data, "SELECT * FROM schedule_runs WHERE source = 'refused' AND outcome != 'running'"), 90, sched)[0]
     assert failed["outcome"] == "failed" and failed["exit_code"] == 1
     assert failed["message"].startswith("newsmon: source refused: failed:")
     assert [r["status"] for r in runs_of(data, "refused")] == ["failed"]

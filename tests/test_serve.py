@@ -25,7 +25,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
 
 from newsmon.demo import demo_max_age, demo_sources
-from newsmon.store import Store, article_id
+from newsmon.store import Store
+from pipelines.dedupe import article_id
 from newsmon.stories import assign_pending
 from tests.alerts_receivers import HttpReceiver
 from tests.conftest import FAST, ROOT, Served, run_newsmon, write_sources

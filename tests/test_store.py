@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newsmon.store import Store, migrations, StoreError, article_id
+from newsmon.store import Store, migrations, StoreError
+from pipelines.dedupe import article_id
 
 
 def record(url: str, text: str = "Le Maroc et le Kazakhstan.", **extra: object) -> dict:

@@ -26,7 +26,7 @@ def test_control_characters_in_a_page_neither_cost_the_body_nor_reach_the_title(
 
 
 def test_separator_controls_become_spaces_not_glue() -> None:
-    from pipelines.extract import strip_controls
+    from pipelines.html import strip_controls
 
     assert strip_controls("فقرة\x0bسطر\x0cتالي\x85end\x1b[0m") == "فقرة سطر تالي end[0m"
     assert strip_controls("mark\u200fed\u200e") == "mark\u200fed\u200e"  # RLM/LRM are text, not controls

@@ -8,7 +8,7 @@ import click
 
 from newsmon.commands.common import data_option, default_data_dir, user_errors
 from newsmon.search_index import SearchIndex, rebuild
-from newsmon.store import Store
+from newsmon.store import DB_NAME, Store, StoreError
 
 
 @click.command("reindex")
@@ -20,6 +20,9 @@ def reindex(data_dir: Path | None) -> None:
     Example: newsmon reindex --data ./data
     """
     data_dir = data_dir or default_data_dir()
+    if not (data_dir / DB_NAME).is_file():  # a misspelt --data must not become a new, empty store
+        raise StoreError(f"{data_dir / DB_NAME}: no database yet, nothing to index "
+                         "(run `newsmon crawl` or `newsmon demo` first)")
     with Store(data_dir) as store:
         index = SearchIndex(data_dir / "index", writable=True, recreate=True)
         try:

@@ -13,11 +13,12 @@ from typing import Any
 import click
 import uvicorn
 
-from newsmon.alerts.config import DEFAULT_ALERTS_FILE
+from newsmon.alerts.config import DEFAULT_ALERTS_FILE, load_alerts
 from newsmon.commands.common import data_option, default_data_dir, user_errors
-from newsmon.config import DEFAULT_SOURCES_FILE
+from newsmon.config import DEFAULT_SOURCES_FILE, load_sources
 from newsmon.search import BACKENDS, open_backend
 from newsmon.store import Store
+from newsmon.yamlconf import ConfigError
 from newsmon.web.app import ServeConfig, create_app
 
 TOKEN_ENV = "NEWSMON_SERVE_TOKEN"
@@ -63,6 +64,13 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
         click.echo(f"newsmon: error: --host {host} is reachable from other machines: set {TOKEN_ENV} "
                    "to a secret token first (or bind 127.0.0.1)", err=True)
         sys.exit(2)
+    # a broken or misspelt file is one line and exit 2 here, not times in UTC or rules missing later
+    for path, default, load in ((sources_file, DEFAULT_SOURCES_FILE, load_sources),
+                                (alerts_file, DEFAULT_ALERTS_FILE, load_alerts)):
+        if path.exists():
+            load(path)
+        elif Path(path) != Path(default):
+            raise ConfigError(f"{path}: no such file")
     data_dir = data_dir or default_data_dir()
     searcher = open_backend(data_dir, backend)  # an unreachable cluster: one line and exit 2
     try:

@@ -75,7 +75,10 @@ def sources() -> None:
 @_SOURCES_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 def list_sources(sources_file: Path, as_json: bool) -> None:
-    """Validate the registry and print one row per source (disabled ones included)."""
+    """Validate the registry and print one row per source (disabled ones included).
+
+    Example: newsmon sources list --sources settings/sources.yaml --json
+    """
     try:
         registry = load_model(sources_file, SourcesFile).sources
     except ConfigError as exc:
