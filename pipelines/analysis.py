@@ -30,6 +30,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import regex
 import snowballstemmer
@@ -163,30 +164,60 @@ class Token:
 
 
 _PLAIN_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_WORD_SPLIT = regex.compile(r"([\p{L}\p{M}\p{N}]+)")  # the words, and the text between them
 _APOS_CHARS = frozenset("'’ʼ`´")
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
-    """Word surfaces with offsets; elided articles (l', dell') and English clitics ('s) dropped.
+def word_gaps(text: str) -> tuple[list[str], list[str]]:
+    """``(words, gaps)``: the word surfaces, elided articles (l', dell') and English clitics
+    ('s) dropped, and the text around them: ``gaps[k]`` is the text before ``words[k]``,
+    ``gaps[-1]`` the text after the last word (a dropped word is part of a gap). So
+    ``gaps[0] + words[0] + gaps[1] + … + words[-1] + gaps[-1] == text``.
 
-    Words are split at apostrophes first, then the piece before/after one is dropped when it is an
-    elision or a clitic: one regex pass plus a couple of index checks per word, the hot path of
-    every article.
+    One regex split, the hot path of every article (topic matching and the index); only the
+    words at an apostrophe are looked at one by one. A piece before a lone apostrophe between
+    two words is dropped when it is an elision; the piece after it when it is a clitic, the word
+    before was kept, and no letter or digit follows it.
     """
-    found = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(text)]
-    if not any(ch in text for ch in _APOS_CHARS):
-        return found
-    out: list[tuple[str, int, int]] = []
-    n = len(text)
-    for k, (w, s, e) in enumerate(found):
-        if (e < n and text[e] in _APOS_CHARS and k + 1 < len(found) and found[k + 1][1] == e + 1
-                and w.casefold() in _ELISIONS):
-            continue  # l'Ouzbékistan, dell'Italia
-        if (s >= 2 and text[s - 1] in _APOS_CHARS and out and out[-1][2] == s - 1
-                and w.casefold() in _EN_CLITICS and (e >= n or not text[e].isalnum())):
-            continue  # Morocco's, don't
-        out.append((w, s, e))
-    return out
+    parts = _WORD_SPLIT.split(text)
+    words, gaps = parts[1::2], parts[0::2]
+    if len(words) < 2 or not any(ch in text for ch in _APOS_CHARS):
+        return words, gaps
+    drop: list[int] = []
+    for k in [k for k in range(1, len(words)) if gaps[k] in _APOS_CHARS]:  # a lone apostrophe before word k
+        before_kept = not drop or drop[-1] != k - 1  # (a clitic itself)
+        if words[k - 1].casefold() in _ELISIONS:
+            if before_kept:
+                drop.append(k - 1)  # l'Ouzbékistan, dell'Italia
+        elif before_kept and words[k].casefold() in _EN_CLITICS and not gaps[k + 1][:1].isalnum():
+            drop.append(k)  # Morocco's, don't
+    if not drop:
+        return words, gaps
+    kept_words: list[str] = []
+    kept_gaps: list[str] = []
+    carry = ""  # dropped words and the gaps before them, for the gap before the next kept word
+    last = 0
+    for k in drop:
+        if k > last:
+            kept_words += words[last:k]
+            kept_gaps.append(carry + gaps[last])
+            kept_gaps += gaps[last + 1:k]
+            carry = ""
+        carry += gaps[k] + words[k]
+        last = k + 1
+    kept_words += words[last:]
+    kept_gaps.append(carry + gaps[last])
+    kept_gaps += gaps[last + 1:]
+    return kept_words, kept_gaps
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """Word surfaces with offsets into ``text`` (:func:`word_gaps`' words)."""
+    words, gaps = word_gaps(text)
+    parts: list[str] = [""] * (2 * len(words) + 1)
+    parts[0::2], parts[1::2] = gaps, words
+    bounds = list(accumulate(map(len, parts)))
+    return list(zip(words, bounds[0::2], bounds[1::2]))
 
 
 def tokenize(text: str) -> list[Token]:
@@ -388,24 +419,29 @@ def analyze_tokens(text: str, lang: str | None) -> list[Token]:
     return [Token(st(normalize(w)), s, e) for w, s, e in _words(text)]
 
 
+def normalize_all(words: list[str]) -> list[str]:
+    """``[normalize(w) for w in words]``, through the C-level ``map`` when every word is short
+    enough to be cached (no Python call per word)."""
+    if not words or max(map(len, words)) <= CACHED_CHARS:
+        return list(map(_normalize_cached, words))
+    return [normalize(w) for w in words]
+
+
 def analyze(text: str, lang: str | None) -> list[str]:
     """Terms to index or match: one per word token, normalized and stemmed for ``lang``."""
+    neutral = normalize_all(word_gaps(text)[0])
     key = _lang_key(lang)
-    if key is None:
-        return [normalize(w) for w, _, _ in _words(text)]
-    st = _STEMMERS[key]
-    return [st(normalize(w)) for w, _, _ in _words(text)]
+    return list(map(_STEMMERS[key], neutral)) if key else neutral
 
 
 def analyze_twice(text: str, lang: str | None) -> tuple[list[str], list[str]]:
     """``(analyze(text, lang), analyze(text, None))`` from one pass over the words: what the
     index stores in a language's fields and in the language-neutral ones."""
-    neutral = [normalize(w) for w, _, _ in _words(text)]
+    neutral = normalize_all(word_gaps(text)[0])
     key = _lang_key(lang)
     if key is None:
         return neutral, neutral
-    st = _STEMMERS[key]
-    return [st(n) for n in neutral], neutral
+    return list(map(_STEMMERS[key], neutral)), neutral
 
 
 def analyze_query_term(term: str, lang: str | None) -> list[str]:

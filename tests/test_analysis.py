@@ -238,3 +238,44 @@ def test_normalize_equals_the_reference_on_every_code_point_and_on_random_text()
                        else rnd.choice("йЙёЁ\x00 ") if rnd.random() < 0.1 else chr(rnd.randint(0x20, 0x6ff))
                        for _ in range(rnd.randint(1, 60)))
         assert _normalize(text) == _reference_normalize(text), repr(text)
+
+
+def _reference_words(text: str) -> list[tuple[str, int, int]]:
+    """_words as first written: every regex match with its offsets, then a Python check per word
+    around apostrophes."""
+    from pipelines.analysis import _APOS_CHARS, _ELISIONS, _EN_CLITICS, _PLAIN_WORD
+
+    found = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(text)]
+    if not any(ch in text for ch in _APOS_CHARS):
+        return found
+    out: list[tuple[str, int, int]] = []
+    n = len(text)
+    for k, (w, s, e) in enumerate(found):
+        if (e < n and text[e] in _APOS_CHARS and k + 1 < len(found) and found[k + 1][1] == e + 1
+                and w.casefold() in _ELISIONS):
+            continue
+        if (s >= 2 and text[s - 1] in _APOS_CHARS and out and out[-1][2] == s - 1
+                and w.casefold() in _EN_CLITICS and (e >= n or not text[e].isalnum())):
+            continue
+        out.append((w, s, e))
+    return out
+
+
+def test_words_and_gaps_equal_the_reference_and_rebuild_the_text():
+    import random
+
+    from pipelines.analysis import _words, word_gaps
+
+    rnd = random.Random(16)
+    # elisions, clitics, every apostrophe, letters and digits that are alnum to Python but not
+    # words to the regex (²), marks, tatweel, and runs of apostrophes (l's't, qu'l'a)
+    pieces = ["l", "L", "d", "dell", "qu", "s", "S", "t", "ll", "m", "Morocco", "don", "it", "x", "1", "٣", "é",
+              "'", "’", "ʼ", "`", "´", "''", " ", "\n", ".", ",", "-", "²", "Ⅻ", "ـ", "\u0301", "_", "l'", "'s"]
+    texts = ["", " ", "'", "l'", "'s", "l'Ouzbékistan dell'Italia, Morocco's don't L'Étoile qu'il",
+             "rock 'n' roll", "x's't l's l'l'l'a"]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 30))) for _ in range(20_000)]
+    for text in texts:
+        words, gaps = word_gaps(text)
+        assert len(gaps) == len(words) + 1
+        assert "".join(g + w for g, w in zip(gaps, words)) + gaps[-1] == text
+        assert _words(text) == _reference_words(text), repr(text)
