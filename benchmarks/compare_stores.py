@@ -25,9 +25,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawl_vs_bare import compile_tree, measured, sources_yaml  # noqa: E402
+from benchmarks.crawl_vs_bare import compile_tree, measured, sources_yaml  # noqa: E402
 
 from newsmon.sample_site.generated import Site  # noqa: E402
 from newsmon.search_index import SearchIndex  # noqa: E402

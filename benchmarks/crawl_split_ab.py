@@ -23,9 +23,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from crawl_vs_bare import compile_tree, sources_yaml  # noqa: E402
+from benchmarks.crawl_vs_bare import compile_tree, sources_yaml  # noqa: E402
 
 from newsmon.sample_site.generated import Site  # noqa: E402
 
