@@ -26,7 +26,7 @@ by ±0.5 s with the noise on the large points): both sides crawl the same 30 hos
 sitemaps) holding one article in all, RUNS times, alternating; it prints the min and median CPU of
 each side and newsmon's excess over bare Scrapy. ``--tree DIR`` adds a third side, newsmon run
 from another checkout (e.g. ``git archive main | tar -x -C DIR``) with this venv, in the same
-rounds: an A/B of two code trees that see the same load.
+rounds: an A/B of two code trees that see the same load (at start-up, or at the ``--sizes``).
 
 Before measuring, the project's own packages are compiled to bytecode (``__pycache__``, as Python
 writes on a user's first run and ``pip install`` does for every library): with
@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument("--startup-articles", type=int, default=1, metavar="N",
                         help="with --startup: articles on the site (default 1; 0: a poll that finds nothing new)")
     parser.add_argument("--tree", type=Path, metavar="DIR",
-                        help="with --startup: also run newsmon from this other checkout, in the same rounds (A/B)")
+                        help="also run newsmon from this other checkout, in the same rounds (A/B), with --startup or the sizes")
     parser.add_argument("--bare-child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_child:
@@ -254,9 +254,12 @@ def main() -> None:
         for size in args.sizes:
             with Site(size) as site:
                 best: dict[str, tuple[int, float, float, float]] = {}
+                runners = [("newsmon", lambda: run_newsmon(site, tmp, extra)), ("bare", lambda: run_bare(site))]
+                if args.tree is not None:  # the other checkout first in each round, then this one
+                    runners.insert(0, ("tree", lambda: run_newsmon(site, tmp, extra, tree=args.tree.resolve())))
                 for _ in range(args.repeat):
-                    for side, run in (("newsmon", lambda: run_newsmon(site, tmp, extra)), ("bare", lambda: run_bare(site))):
-                        if args.only and side != args.only:
+                    for side, run in runners:
+                        if args.only and side not in (args.only, "tree"):
                             continue
                         got, cpu, rss, wall = run()
                         if got != size:
@@ -283,8 +286,13 @@ def main() -> None:
                  f"{n[1]:9.2f}" if n else f"{'-':>9}",
                  f"{b[1]:6.2f}" if b else f"{'-':>6}"]
         print(" | ".join(cells))
+        if "tree" in best:
+            t = best["tree"]
+            print(f"{'':>8}   tree {args.tree}: {t[1] / size * 1000:.2f} ms/art"
+                  + (f", ratio {t[1] / b[1]:.2f}" if b else "") + (f"; this tree / that one {n[1] / t[1]:.3f}" if n else "")
+                  + f", {t[2]:.0f} MiB")
     if len(rows) >= 2:
-        for side in ("newsmon", "bare"):
+        for side in ("newsmon", "tree", "bare"):
             pts = [(size, best[side][1]) for size, best in rows if side in best]
             if len(pts) >= 2:
                 fixed, slope = fit(pts)

@@ -26,9 +26,11 @@ would make Kazakh "қазақ" equal Russian "казак" (Cossack).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 import regex
 import snowballstemmer
@@ -56,7 +58,6 @@ _ARABIC_MAP = str.maketrans({
     **{chr(0x06F0 + i): str(i) for i in range(10)},  # Persian digits
     "ё": "е",
 })
-_KEEP_BREVE = str.maketrans({"й": "\x00"})  # й decomposes to и + breve; it is a letter of its own
 
 
 CACHED_CHARS = 64  # words and short labels repeat and are cached; a paragraph never comes back
@@ -73,12 +74,82 @@ def normalize(text: str) -> str:
     return _normalize_cached(text) if len(text) <= CACHED_CHARS else _normalize(text)
 
 
+# The code points whose canonical combining class is not 0 (``unicodedata.combining``), as
+# ranges, for the Unicode version below. Removing them is one regex pass over the text instead
+# of a Python test per character, which was most of the cost of normalising a line. A Python
+# with another Unicode database computes the set itself (~0.06 s, once); tests/test_analysis.py
+# checks the ranges against ``unicodedata``.
+_MARKS_UNICODE = "14.0.0"
+_MARK_RANGES = (
+    "300-34E 350-36F 483-487 591-5BD 5BF 5C1-5C2 5C4-5C5 5C7 610-61A 64B-65F 670 6D6-6DC 6DF-6E4 "
+    "6E7-6E8 6EA-6ED 711 730-74A 7EB-7F3 7FD 816-819 81B-823 825-827 829-82D 859-85B 898-89F 8CA-8E1 "
+    "8E3-8FF 93C 94D 951-954 9BC 9CD 9FE A3C A4D ABC ACD B3C B4D BCD C3C C4D C55-C56 CBC CCD D3B-D3C "
+    "D4D DCA E38-E3A E48-E4B EB8-EBA EC8-ECB F18-F19 F35 F37 F39 F71-F72 F74 F7A-F7D F80 F82-F84 "
+    "F86-F87 FC6 1037 1039-103A 108D 135D-135F 1714-1715 1734 17D2 17DD 18A9 1939-193B 1A17-1A18 1A60 "
+    "1A75-1A7C 1A7F 1AB0-1ABD 1ABF-1ACE 1B34 1B44 1B6B-1B73 1BAA-1BAB 1BE6 1BF2-1BF3 1C37 1CD0-1CD2 "
+    "1CD4-1CE0 1CE2-1CE8 1CED 1CF4 1CF8-1CF9 1DC0-1DFF 20D0-20DC 20E1 20E5-20F0 2CEF-2CF1 2D7F "
+    "2DE0-2DFF 302A-302F 3099-309A A66F A674-A67D A69E-A69F A6F0-A6F1 A806 A82C A8C4 A8E0-A8F1 "
+    "A92B-A92D A953 A9B3 A9C0 AAB0 AAB2-AAB4 AAB7-AAB8 AABE-AABF AAC1 AAF6 ABED FB1E FE20-FE2F 101FD "
+    "102E0 10376-1037A 10A0D 10A0F 10A38-10A3A 10A3F 10AE5-10AE6 10D24-10D27 10EAB-10EAC 10F46-10F50 "
+    "10F82-10F85 11046 11070 1107F 110B9-110BA 11100-11102 11133-11134 11173 111C0 111CA 11235-11236 "
+    "112E9-112EA 1133B-1133C 1134D 11366-1136C 11370-11374 11442 11446 1145E 114C2-114C3 115BF-115C0 "
+    "1163F 116B6-116B7 1172B 11839-1183A 1193D-1193E 11943 119E0 11A34 11A47 11A99 11C3F 11D42 "
+    "11D44-11D45 11D97 16AF0-16AF4 16B30-16B36 16FF0-16FF1 1BC9E 1D165-1D169 1D16D-1D172 1D17B-1D182 "
+    "1D185-1D18B 1D1AA-1D1AD 1D242-1D244 1E000-1E006 1E008-1E018 1E01B-1E021 1E023-1E024 1E026-1E02A "
+    "1E130-1E136 1E2AE 1E2EC-1E2EF 1E8D0-1E8D6 1E944-1E94A"
+)
+
+
+def combining_ranges() -> list[tuple[int, int]]:
+    """Ranges (first, last) of the code points ``unicodedata.combining`` gives a non-zero class."""
+    if unicodedata.unidata_version == _MARKS_UNICODE:
+        bounds = (item.split("-") for item in _MARK_RANGES.split())
+        return [(int(b[0], 16), int(b[-1], 16)) for b in bounds]
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x110000):
+        if unicodedata.combining(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return ranges
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
+    return re.compile("[" + "".join(f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]")
+
+
+# ``re`` looks a character up in one table when a class holds only the Basic Multilingual Plane,
+# and tries ranges one by one otherwise; the rare marks above it (and any character there) are
+# handled apart, so the common text pays one table lookup per character.
+_MARKS_BMP = _char_class([r for r in combining_ranges() if r[1] < 0x10000])
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# str.translate looks every character up in a dict (~70 ns each); a class finds the few to map
+_ARABIC_KEYS = _char_class([(ord(k), ord(k)) if isinstance(k, str) else (k, k) for k in _ARABIC_MAP])
+
+
+def _strip_marks(s: str) -> str:
+    s = _MARKS_BMP.sub("", s)
+    if _ASTRAL.search(s):
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return s
+
+
+def _map_arabic(match: re.Match[str]) -> str:
+    return _ARABIC_MAP[ord(match.group())]
+
+
 def _normalize(text: str) -> str:
+    """:func:`normalize` itself. Equal, character for character, to NFKC, casefold, й kept aside,
+    NFD, every character of non-zero combining class dropped, NFC, й back, ``_ARABIC_MAP``
+    (tests/test_analysis.py compares it with that on every code point and on random text)."""
     s = unicodedata.normalize("NFKC", text).casefold()
     if not s.isascii():
-        s = unicodedata.normalize("NFD", s.translate(_KEEP_BREVE))
-        s = "".join(ch for ch in s if not unicodedata.combining(ch))
-        s = unicodedata.normalize("NFC", s).replace("\x00", "й").translate(_ARABIC_MAP)
+        # й decomposes to и + breve, and is a letter of its own: kept aside through NFD
+        s = _strip_marks(unicodedata.normalize("NFD", s.replace("й", "\x00")))
+        s = unicodedata.normalize("NFC", s).replace("\x00", "й")
+        if _ARABIC_KEYS.search(s):
+            s = _ARABIC_KEYS.sub(_map_arabic, s)
     return s
 
 
@@ -93,30 +164,60 @@ class Token:
 
 
 _PLAIN_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
+_WORD_SPLIT = regex.compile(r"([\p{L}\p{M}\p{N}]+)")  # the words, and the text between them
 _APOS_CHARS = frozenset("'’ʼ`´")
 
 
-def _words(text: str) -> list[tuple[str, int, int]]:
-    """Word surfaces with offsets; elided articles (l', dell') and English clitics ('s) dropped.
+def word_gaps(text: str) -> tuple[list[str], list[str]]:
+    """``(words, gaps)``: the word surfaces, elided articles (l', dell') and English clitics
+    ('s) dropped, and the text around them: ``gaps[k]`` is the text before ``words[k]``,
+    ``gaps[-1]`` the text after the last word (a dropped word is part of a gap). So
+    ``gaps[0] + words[0] + gaps[1] + … + words[-1] + gaps[-1] == text``.
 
-    Words are split at apostrophes first, then the piece before/after one is dropped when it is an
-    elision or a clitic: one regex pass plus a couple of index checks per word, the hot path of
-    every article.
+    One regex split, the hot path of every article (topic matching and the index); only the
+    words at an apostrophe are looked at one by one. A piece before a lone apostrophe between
+    two words is dropped when it is an elision; the piece after it when it is a clitic, the word
+    before was kept, and no letter or digit follows it.
     """
-    found = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(text)]
-    if not any(ch in text for ch in _APOS_CHARS):
-        return found
-    out: list[tuple[str, int, int]] = []
-    n = len(text)
-    for k, (w, s, e) in enumerate(found):
-        if (e < n and text[e] in _APOS_CHARS and k + 1 < len(found) and found[k + 1][1] == e + 1
-                and w.casefold() in _ELISIONS):
-            continue  # l'Ouzbékistan, dell'Italia
-        if (s >= 2 and text[s - 1] in _APOS_CHARS and out and out[-1][2] == s - 1
-                and w.casefold() in _EN_CLITICS and (e >= n or not text[e].isalnum())):
-            continue  # Morocco's, don't
-        out.append((w, s, e))
-    return out
+    parts = _WORD_SPLIT.split(text)
+    words, gaps = parts[1::2], parts[0::2]
+    if len(words) < 2 or not any(ch in text for ch in _APOS_CHARS):
+        return words, gaps
+    drop: list[int] = []
+    for k in [k for k in range(1, len(words)) if gaps[k] in _APOS_CHARS]:  # a lone apostrophe before word k
+        before_kept = not drop or drop[-1] != k - 1  # (a clitic itself)
+        if words[k - 1].casefold() in _ELISIONS:
+            if before_kept:
+                drop.append(k - 1)  # l'Ouzbékistan, dell'Italia
+        elif before_kept and words[k].casefold() in _EN_CLITICS and not gaps[k + 1][:1].isalnum():
+            drop.append(k)  # Morocco's, don't
+    if not drop:
+        return words, gaps
+    kept_words: list[str] = []
+    kept_gaps: list[str] = []
+    carry = ""  # dropped words and the gaps before them, for the gap before the next kept word
+    last = 0
+    for k in drop:
+        if k > last:
+            kept_words += words[last:k]
+            kept_gaps.append(carry + gaps[last])
+            kept_gaps += gaps[last + 1:k]
+            carry = ""
+        carry += gaps[k] + words[k]
+        last = k + 1
+    kept_words += words[last:]
+    kept_gaps.append(carry + gaps[last])
+    kept_gaps += gaps[last + 1:]
+    return kept_words, kept_gaps
+
+
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """Word surfaces with offsets into ``text`` (:func:`word_gaps`' words)."""
+    words, gaps = word_gaps(text)
+    parts: list[str] = [""] * (2 * len(words) + 1)
+    parts[0::2], parts[1::2] = gaps, words
+    bounds = list(accumulate(map(len, parts)))
+    return list(zip(words, bounds[0::2], bounds[1::2]))
 
 
 def tokenize(text: str) -> list[Token]:
@@ -318,24 +419,29 @@ def analyze_tokens(text: str, lang: str | None) -> list[Token]:
     return [Token(st(normalize(w)), s, e) for w, s, e in _words(text)]
 
 
+def normalize_all(words: list[str]) -> list[str]:
+    """``[normalize(w) for w in words]``, through the C-level ``map`` when every word is short
+    enough to be cached (no Python call per word)."""
+    if not words or max(map(len, words)) <= CACHED_CHARS:
+        return list(map(_normalize_cached, words))
+    return [normalize(w) for w in words]
+
+
 def analyze(text: str, lang: str | None) -> list[str]:
     """Terms to index or match: one per word token, normalized and stemmed for ``lang``."""
+    neutral = normalize_all(word_gaps(text)[0])
     key = _lang_key(lang)
-    if key is None:
-        return [normalize(w) for w, _, _ in _words(text)]
-    st = _STEMMERS[key]
-    return [st(normalize(w)) for w, _, _ in _words(text)]
+    return list(map(_STEMMERS[key], neutral)) if key else neutral
 
 
 def analyze_twice(text: str, lang: str | None) -> tuple[list[str], list[str]]:
     """``(analyze(text, lang), analyze(text, None))`` from one pass over the words: what the
     index stores in a language's fields and in the language-neutral ones."""
-    neutral = [normalize(w) for w, _, _ in _words(text)]
+    neutral = normalize_all(word_gaps(text)[0])
     key = _lang_key(lang)
     if key is None:
         return neutral, neutral
-    st = _STEMMERS[key]
-    return [st(n) for n in neutral], neutral
+    return list(map(_STEMMERS[key], neutral)), neutral
 
 
 def analyze_query_term(term: str, lang: str | None) -> list[str]:

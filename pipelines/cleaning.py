@@ -111,12 +111,17 @@ def normalize_label(text: str) -> str:
     return _normalize_label_cached(text) if len(text) <= CACHED_CHARS else _normalize_label(text)
 
 
+_TASHKEEL = re.compile(r"[\u064b-\u065f\u0670\u0640]")  # tashkeel, tatweel
+_ALEF_YEH = str.maketrans("أإآٱىۀ", "ااااية")
+_ALEF_YEH_FORMS = re.compile("[أإآٱىۀ]")  # str.translate looks up every character: only where needed
+
+
 def _normalize_label(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = re.sub(r"[\u064b-\u065f\u0670\u0640]", "", text)  # tashkeel, tatweel
-    text = text.translate(str.maketrans("أإآٱىۀ", "ااااية"))
-    text = re.sub(r"\s+", " ", text).strip(_LABEL_TRAIL + " ")
-    return text
+    text = _TASHKEEL.sub("", unicodedata.normalize("NFKC", text).casefold())
+    if _ALEF_YEH_FORMS.search(text):
+        text = text.translate(_ALEF_YEH)
+    # str.split cuts at exactly what \s matches: runs of white space become one space
+    return " ".join(text.split()).strip(_LABEL_TRAIL + " ")
 
 
 _normalize_label_cached = lru_cache(maxsize=65_536)(_normalize_label)

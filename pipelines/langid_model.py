@@ -43,62 +43,89 @@ class SuffixTable:
     the order is lexicographic), ``feats[L-1]`` the feature each node emits (-1: none). The first
     two levels are also kept as direct tables (256 and 65,536 entries)."""
 
-    __slots__ = ("keys", "feats", "root_feat", "_first", "_second")
+    __slots__ = ("keys", "feats", "root_feat", "_first_feat", "_second", "_deeper", "_pad", "_feature_bits")
 
     def __init__(self, keys: list[np.ndarray], feats: list[np.ndarray], root_feat: int):
         if len(keys) != len(feats) or not keys:
             raise ValueError("one feature array per trie level, and at least one level")
         self.keys, self.feats, self.root_feat = keys, feats, root_feat
-        self._first = np.full(256, -1, dtype=np.int32)
-        self._first[keys[0].astype(np.intp)] = np.arange(len(keys[0]), dtype=np.int32)
+        first = keys[0].astype(np.intp)
+        self._first_feat = np.full(256, root_feat, dtype=np.int32)  # what a byte emits when no longer suffix is a node
+        self._first_feat[first] = feats[0]
         self._second = np.full(1 << 16, -1, dtype=np.int32)
         if len(keys) > 1:
-            first_bytes = keys[0].astype(np.intp)[keys[1].astype(np.intp) >> 8]
+            first_bytes = first[keys[1].astype(np.intp) >> 8]
             self._second[first_bytes << 8 | (keys[1].astype(np.intp) & 255)] = np.arange(len(keys[1]), dtype=np.int32)
+        # The deeper levels' keys as searched: with a last key above any wanted one, so that every
+        # rank found indexes an entry (``keys`` keeps views of them without it: no second copy).
+        self._deeper = []
+        for parents, level, level_feats in zip(keys[1:], keys[2:], feats[2:]):
+            if len(parents) << 8 > np.iinfo(level.dtype).max:  # a wanted key could equal that last one
+                level = level.astype(np.uint64)
+            searched = np.append(level, np.iinfo(level.dtype).max)
+            self._deeper.append((searched, level_feats))
+        self.keys = keys[:2] + [searched[:-1] for searched, _ in self._deeper]
+        self._pad = bytes(max(len(keys) - 2, 0))
+        self._feature_bits = max(int(level.max(initial=0)) for level in feats).bit_length()
 
     def emitted(self, data: bytes) -> np.ndarray:
         """The feature the DFA emits after each byte of ``data`` (-1 where none)."""
-        text = np.frombuffer(data, dtype=np.uint8)
-        n = len(text)
-        out = np.full(n, self.root_feat, dtype=np.int32)
-        if not n:
-            return out
-        ids = self._first[text]
-        ends = np.flatnonzero(ids >= 0)
-        out[ends] = self.feats[0][ids[ends]]
-        if n == 1 or len(self.keys) == 1:
-            return out
+        n = len(data)
+        # Padded with a zero byte per level past the second, so that the deeper levels can follow
+        # a suffix past the end without a bounds test: what they find there is cut off at return.
+        text = np.frombuffer(data + self._pad, dtype=np.uint8)
+        out = self._first_feat[text]  # a copy: one byte is the longest suffix that is a node so far
+        if n <= 1 or len(self.keys) == 1:
+            return out[:n]
         # Two bytes: a direct table. A string of L bytes ending at i is a node only if its first
         # L-1 bytes (ending at i-1) are one (the trie holds every prefix of a node), so each
         # longer level only looks at the survivors of the level before.
-        ids = self._second[text[:-1].astype(np.intp) << 8 | text[1:]]
+        ids = self._second[text[:n - 1].astype(np.intp) << 8 | text[1:n]]
         ends = np.flatnonzero(ids >= 0)
         ids = ids[ends]
         ends += 1
         out[ends] = self.feats[1][ids]
-        for keys, feats in zip(self.keys[2:], self.feats[2:]):
-            inside = ends < n - 1
-            ends = ends[inside] + 1
+        for keys, feats in self._deeper:
+            ends += 1
+            wanted = ids.astype(keys.dtype) << 8 | text[ends]  # the keys' type: searchsorted casts none
+            ids = np.searchsorted(keys, wanted)
+            found = keys[ids] == wanted
+            ends, ids = ends[found], ids[found]
             if not len(ends):
                 break
-            wanted = ids[inside].astype(keys.dtype) << 8 | text[ends]
-            pos = np.searchsorted(keys, wanted)
-            pos[pos == len(keys)] = 0
-            found = keys[pos] == wanted
-            ends, ids = ends[found], pos[found]
             out[ends] = feats[ids]  # a longer suffix that is a node wins, emitting or not
-        return out
+        return out[:n]
+
+    def feature_counts(self, data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+        """(features, counts) in order of first occurrence, as ``py3langid.langid.visit_counts``
+        lists them (so the float sums downstream run in the same order); None if none.
+
+        One sort of feature and position packed in one integer (int32 when they fit, as for a
+        few thousand bytes, where numpy's sort is fastest): equal features side by side, each
+        run led by its first occurrence (``np.unique`` with indices and counts took several
+        passes more)."""
+        emitted = self.emitted(data)
+        at = np.flatnonzero(emitted >= 0)
+        if not len(at):
+            return None
+        width = int(at[-1]).bit_length()
+        if width + self._feature_bits < 32:
+            keys = np.sort(emitted[at] << width | at.astype(np.int32))
+        else:
+            keys = np.sort(emitted[at].astype(np.int64) << width | at)
+        features = keys >> width
+        starts = np.empty(len(keys), dtype=bool)
+        starts[0] = True
+        np.not_equal(features[1:], features[:-1], out=starts[1:])
+        starts = np.flatnonzero(starts)
+        counts = np.diff(starts, append=len(keys))
+        by_first = np.argsort(keys[starts] & ((1 << width) - 1))  # first positions, all distinct
+        return features[starts[by_first]], counts[by_first]
 
     def counts(self, data: bytes) -> dict[int, int] | None:
-        """Feature → count, in order of first occurrence (as ``py3langid.langid.visit_counts``
-        returns them, so the float sums downstream run in the same order); None if none."""
-        emitted = self.emitted(data)
-        emitted = emitted[emitted >= 0]
-        if not len(emitted):
-            return None
-        features, first, counts = np.unique(emitted, return_index=True, return_counts=True)
-        order = np.argsort(first)
-        return dict(zip(features[order].tolist(), counts[order].tolist()))
+        """Feature → count, in order of first occurrence (``visit_counts``' dict); None if none."""
+        found = self.feature_counts(data)
+        return None if found is None else dict(zip(found[0].tolist(), found[1].tolist()))
 
     def arrays(self) -> dict[str, np.ndarray]:
         named = {"levels": np.array(len(self.keys)), "root_feat": np.array(self.root_feat)}
@@ -180,9 +207,10 @@ class CompactIdentifier(LanguageIdentifier):
         self.suffixes = suffixes
 
     def _raw_score(self, text: bytes) -> np.ndarray:
-        visits = self.suffixes.counts(text)
-        if visits:
-            return self._sparse_score(visits, self.nb_ptc)
+        found = self.suffixes.feature_counts(text)
+        if found is not None:  # py3langid's _sparse_score, on the arrays its dict would give
+            features, counts = found
+            return np.log1p(counts.astype(np.float32)) @ self.nb_ptc[features] + self.nb_pc
         fill = 0.0 if self._norm_probs else RAW_FLOOR
         return np.full(len(self.nb_classes), fill, dtype=np.float32)
 

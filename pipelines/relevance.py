@@ -96,52 +96,56 @@ def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str
 
 
 def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> tuple[list[bool], list[int]]:
-    """Per token: (inside an enumeration or table-like block?, sentence number).
+    """Per token: (inside an enumeration or table-like block?, sentence number); the tokens are
+    given by their offsets in ``text``. See :func:`structure`."""
+    gaps = [text[end:start] for (_, end), (start, _) in zip([(0, 0), *spans], spans)]
+    return structure(text, gaps, neutral)
+
+
+def structure(text: str, gaps: list[str], neutral: list[str]) -> tuple[list[bool], list[int]]:
+    """Per token: (inside an enumeration or table-like block?, sentence number); ``gaps[i]`` is
+    the text before token ``i`` (:func:`pipelines.analysis.word_gaps`).
 
     An enumeration is a run of at least 4 consecutive segments of at most 3 words inside one
     sentence, segments being cut at commas, semicolons, pipes, slashes, "and"/"et"/"и"/"و"-joined
     words. A table-like block is 3 or more consecutive short lines (at most 8 words, no final
     full stop): fixture tables, results, lists of links.
+
+    Most gaps are one space and say nothing: only the others, and the conjunctions, are looked
+    at one by one; lines and sentences are runs of tokens between them.
     """
-    n = len(spans)
+    n = len(neutral)
     flags = [False] * n
     if not n:
         return flags, []
-    # lines and sentences
-    line_of = [0] * n
-    sent_of = [0] * n
-    boundary = [False] * n
-    line = sent = 0
-    for i in range(n):
-        if i:
-            gap = text[spans[i - 1][1]:spans[i][0]]
-            if gap == " ":
-                pass
-            elif "\n" in gap:
-                line += 1
-                sent += 1
-            elif _SENTENCE_END.search(gap):
-                sent += 1
-            elif _SEPARATOR.search(gap):
-                boundary[i] = True
-        w = neutral[i]
-        if w in _CONJUNCTIONS or (len(w) > 3 and w[0] == "و" and w[1] != "و"):
-            boundary[i] = True
-        line_of[i], sent_of[i] = line, sent
+    # lines and sentences: where they start (token index), and the tokens that open a segment
+    line_starts = [0]
+    sentence_starts = [0]
+    cuts = set()
+    for i in [i for i in range(1, n) if gaps[i] != " "]:
+        gap = gaps[i]
+        if "\n" in gap:
+            line_starts.append(i)
+            sentence_starts.append(i)
+        elif _SENTENCE_END.search(gap):
+            sentence_starts.append(i)
+        elif _SEPARATOR.search(gap):
+            cuts.add(i)
+    joins = {w for w in set(neutral) if w in _CONJUNCTIONS or (len(w) > 3 and w[0] == "و" and w[1] != "و")}
+    if joins:
+        cuts.update(i for i in range(1, n) if neutral[i] in joins)
+    sent_of: list[int] = []
+    for number, (a, b) in enumerate(zip(sentence_starts, [*sentence_starts[1:], n])):
+        sent_of += [number] * (b - a)
     # enumerations: segments per sentence
-    seg_start = 0
-    segments: list[tuple[int, int]] = []
-    for i in range(1, n + 1):
-        if i == n or boundary[i] or sent_of[i] != sent_of[i - 1]:
-            segments.append((seg_start, i))
-            seg_start = i
+    bounds = sorted(cuts.union(sentence_starts[1:]))
+    segments = list(zip([0, *bounds], [*bounds, n]))
     run: list[tuple[int, int]] = []
 
     def close(run: list[tuple[int, int]]) -> None:
         if len(run) >= 4:
             for a, b in run:
-                for j in range(a, b):
-                    flags[j] = True
+                flags[a:b] = [True] * (b - a)
 
     for a, b in segments:
         short = b - a <= 3
@@ -152,27 +156,21 @@ def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) 
             close(run)
             run = [(a, b)] if short else []
     close(run)
-    # table-like blocks of short lines
-    lines_text = text.split("\n")
-    by_line: dict[int, list[int]] = {}
-    for i in range(n):
-        by_line.setdefault(line_of[i], []).append(i)
-    ordered = sorted(by_line)
-    # map our line counter (non-empty lines holding tokens) back to their text to see final stops
-    nonempty = [t for t in lines_text if _HAS_WORD.search(t)]
-    block: list[int] = []
+    # table-like blocks of short lines; our lines (those holding tokens) map back to the text's
+    # lines that hold a word, to see their final stops
+    lines = list(zip(line_starts, [*line_starts[1:], n]))
+    nonempty = [t for t in text.split("\n") if _HAS_WORD.search(t)]
+    block: list[tuple[int, int]] = []
 
-    def close_block(block: list[int]) -> None:
+    def close_block(block: list[tuple[int, int]]) -> None:
         if len(block) >= 3:
-            for ln in block:
-                for j in by_line[ln]:
-                    flags[j] = True
+            for a, b in block:
+                flags[a:b] = [True] * (b - a)
 
-    for k, ln in enumerate(ordered):
-        toks = by_line[ln]
+    for k, (a, b) in enumerate(lines):
         raw = nonempty[k].strip() if k < len(nonempty) else ""
-        if len(toks) <= 8 and not _SENTENCE_END.search(raw[-1:] or "."):
-            block.append(ln)
+        if b - a <= 8 and not _SENTENCE_END.search(raw[-1:] or "."):
+            block.append((a, b))
         else:
             close_block(block)
             block = []
@@ -200,7 +198,7 @@ class _Part:
     """One analyzed piece of the article (title or body)."""
 
     text: str
-    spans: list[tuple[int, int]]
+    gaps: list[str]  # the text before each token, and after the last (analysis.word_gaps)
     neutral: list[str]
     stemmed: list[str]
     _flags: list[bool] | None = None
@@ -211,23 +209,22 @@ class _Part:
         """``heads``: the first two letters of every stemmed term the topics can match. A
         Snowball stem keeps its word's first two letters (its irregular words are all short),
         so a long word starting otherwise can match nothing and is not stemmed: stemming every
-        word of a page was most of this stage's time."""
-        ws = analysis.words(text)
-        norm = analysis.normalize
-        neutral = [norm(w) for w, _, _ in ws]
+        word of a page was most of this stage's time. Each distinct word is looked at once."""
+        words, gaps = analysis.word_gaps(text)
+        neutral = analysis.normalize_all(words)
         st = analysis.stemmer(lang)
         if not lang:
             stemmed = neutral
         elif heads is None:
-            stemmed = [st(t) for t in neutral]
+            stemmed = list(map(st, neutral))
         else:
-            stemmed = [st(t) if len(t) <= SHORT_WORD or t[:2] in heads else _NO_MATCH + t for t in neutral]
-        return cls(text, [(s, e) for _, s, e in ws], neutral, stemmed)
-
+            stems = {t: st(t) if len(t) <= SHORT_WORD or t[:2] in heads else _NO_MATCH + t for t in set(neutral)}
+            stemmed = list(map(stems.__getitem__, neutral))
+        return cls(text, gaps, neutral, stemmed)
 
     def listy(self, i: int) -> bool:
         if self._flags is None:
-            self._flags, self._sentences = text_structure(self.text, self.spans, self.neutral)
+            self._flags, self._sentences = structure(self.text, self.gaps, self.neutral)
         return self._flags[i]
 
     def sentence(self, i: int) -> int:

@@ -196,3 +196,86 @@ def test_the_c_stemmer_in_use_gives_snowballs_own_stems_on_every_fixture_word():
         module = importlib.import_module(f"snowballstemmer.{pure_module[name]}")
         pure = getattr(module, f"{name.capitalize()}Stemmer")()
         assert [fast.stemWord(w) for w in sorted(vocabulary)] == [pure.stemWord(w) for w in sorted(vocabulary)], lang
+
+
+def _reference_normalize(text: str) -> str:
+    """normalize() as first written: a Python test of ``unicodedata.combining`` per character and
+    ``str.translate`` tables; the faster one must equal it character for character."""
+    import unicodedata
+
+    from pipelines.analysis import _ARABIC_MAP
+
+    s = unicodedata.normalize("NFKC", text).casefold()
+    if not s.isascii():
+        s = unicodedata.normalize("NFD", s.translate({ord("й"): "\x00"}))
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
+        s = unicodedata.normalize("NFC", s).replace("\x00", "й").translate(_ARABIC_MAP)
+    return s
+
+
+def test_combining_ranges_are_unicodedatas():
+    import unicodedata
+
+    from pipelines.analysis import combining_ranges
+
+    listed = {cp for first, last in combining_ranges() for cp in range(first, last + 1)}
+    assert listed == {cp for cp in range(0x110000) if unicodedata.combining(chr(cp))}
+
+
+def test_normalize_equals_the_reference_on_every_code_point_and_on_random_text():
+    import random
+
+    from pipelines.analysis import _normalize, combining_ranges
+
+    for start in range(0, 0x110000, 4096):  # every code point, alone and after a letter it may attach to
+        chars = [chr(cp) for cp in range(start, min(start + 4096, 0x110000))]
+        for text in (" ".join(chars), " a".join(chars)):
+            assert _normalize(text) == _reference_normalize(text), f"code points from U+{start:04X}"
+    rnd = random.Random(16)
+    marks = [chr(cp) for first, last in combining_ranges() for cp in range(first, last + 1)]
+    for _ in range(3000):  # marks after letters, any code point, й, Arabic, Cyrillic, astral planes
+        text = "".join(rnd.choice(marks) if rnd.random() < 0.25 else chr(rnd.randrange(0x110000)) if rnd.random() < 0.1
+                       else rnd.choice("йЙёЁ\x00 ") if rnd.random() < 0.1 else chr(rnd.randint(0x20, 0x6ff))
+                       for _ in range(rnd.randint(1, 60)))
+        assert _normalize(text) == _reference_normalize(text), repr(text)
+
+
+def _reference_words(text: str) -> list[tuple[str, int, int]]:
+    """_words as first written: every regex match with its offsets, then a Python check per word
+    around apostrophes."""
+    from pipelines.analysis import _APOS_CHARS, _ELISIONS, _EN_CLITICS, _PLAIN_WORD
+
+    found = [(m.group(), m.start(), m.end()) for m in _PLAIN_WORD.finditer(text)]
+    if not any(ch in text for ch in _APOS_CHARS):
+        return found
+    out: list[tuple[str, int, int]] = []
+    n = len(text)
+    for k, (w, s, e) in enumerate(found):
+        if (e < n and text[e] in _APOS_CHARS and k + 1 < len(found) and found[k + 1][1] == e + 1
+                and w.casefold() in _ELISIONS):
+            continue
+        if (s >= 2 and text[s - 1] in _APOS_CHARS and out and out[-1][2] == s - 1
+                and w.casefold() in _EN_CLITICS and (e >= n or not text[e].isalnum())):
+            continue
+        out.append((w, s, e))
+    return out
+
+
+def test_words_and_gaps_equal_the_reference_and_rebuild_the_text():
+    import random
+
+    from pipelines.analysis import _words, word_gaps
+
+    rnd = random.Random(16)
+    # elisions, clitics, every apostrophe, letters and digits that are alnum to Python but not
+    # words to the regex (²), marks, tatweel, and runs of apostrophes (l's't, qu'l'a)
+    pieces = ["l", "L", "d", "dell", "qu", "s", "S", "t", "ll", "m", "Morocco", "don", "it", "x", "1", "٣", "é",
+              "'", "’", "ʼ", "`", "´", "''", " ", "\n", ".", ",", "-", "²", "Ⅻ", "ـ", "\u0301", "_", "l'", "'s"]
+    texts = ["", " ", "'", "l'", "'s", "l'Ouzbékistan dell'Italia, Morocco's don't L'Étoile qu'il",
+             "rock 'n' roll", "x's't l's l'l'l'a"]
+    texts += ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 30))) for _ in range(20_000)]
+    for text in texts:
+        words, gaps = word_gaps(text)
+        assert len(gaps) == len(words) + 1
+        assert "".join(g + w for g, w in zip(gaps, words)) + gaps[-1] == text
+        assert _words(text) == _reference_words(text), repr(text)

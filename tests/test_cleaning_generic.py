@@ -56,3 +56,31 @@ def test_a_blog_name_h1_is_not_the_headline_but_an_ambiguous_one_is_kept() -> No
     plain = (f"<html><head><title>Maroc et Kazakhstan : la feuille de route signée à Rabat</title></head><body>"
              f"<article><h1>Maroc et Kazakhstan</h1>{PARAS}</article></body></html>")
     assert extract(plain, "https://b.example/q").title == "Maroc et Kazakhstan"
+
+
+def test_label_normalisation_equals_the_reference():
+    """normalize_label's faster form (precompiled patterns, the alef/yeh table applied only where
+    those letters occur, str.split for \\s+) equals the first one on every code point, alone and
+    around spaces and letters, and on random text."""
+    import random
+    import re
+    import unicodedata
+
+    from pipelines.cleaning import _LABEL_TRAIL, _normalize_label
+
+    def reference(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = re.sub(r"[\u064b-\u065f\u0670\u0640]", "", text)
+        text = text.translate(str.maketrans("أإآٱىۀ", "ااااية"))
+        return re.sub(r"\s+", " ", text).strip(_LABEL_TRAIL + " ")
+
+    for start in range(0, 0x110000, 4096):
+        chars = [chr(cp) for cp in range(start, min(start + 4096, 0x110000))]
+        for text in (" ".join(chars), "ا".join(chars)):
+            assert _normalize_label(text) == reference(text), f"code points from U+{start:04X}"
+    rnd = random.Random(16)
+    pool = "أإآٱىۀ ـًٌَ\t\n:.-»اب Ab\u00a0\u2003\x1c\x1f\x85"
+    for _ in range(3000):
+        text = "".join(rnd.choice(pool) if rnd.random() < 0.7 else chr(rnd.randrange(0x110000))
+                       for _ in range(rnd.randint(0, 30)))
+        assert _normalize_label(text) == reference(text), repr(text)

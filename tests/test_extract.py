@@ -253,3 +253,20 @@ def test_extraction_error_is_counted_not_raised(monkeypatch):
     with pytest.raises(Dropped, match="extraction failed"):
         run(ExtractStage(stats=stats), article_page(paras(*PARAS)))
     assert stats.get("newsmon/extract/error") == 1
+
+
+def test_trafilatura_options_are_those_a_fresh_extractor_gets():
+    """The options are copied from one built at import with the page's address set: every
+    setting equals what ``Extractor(..., url=url)`` gives, and a copy never changes the next."""
+    from trafilatura.settings import Extractor
+
+    from pipelines.extract import plain_options, trafilatura_options
+
+    for url in ("https://news.example/a/1.html", "http://h/é/ü?q=1", "", None, "http://x/\udcff"):
+        pairs = ((trafilatura_options(url), Extractor(output_format="python", precision=True, comments=False, tables=True,
+                                                      fast=True, url=url)),
+                 (plain_options(url), Extractor(output_format="python", comments=False, tables=True, url=url)))
+        for ours, fresh in pairs:
+            assert {slot: getattr(ours, slot, None) for slot in Extractor.__slots__} == \
+                {slot: getattr(fresh, slot, None) for slot in Extractor.__slots__}, url
+    assert trafilatura_options("https://a.example/").url != trafilatura_options("https://b.example/").url

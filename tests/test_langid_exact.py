@@ -53,6 +53,8 @@ def assert_same(reference, compact, texts) -> int:
         assert (expected is None) == (got is None), text[:60]
         if expected:
             assert list(got.items()) == list(expected.items()), text[:60]  # same counts, same order
+        # the scores themselves, bit for bit (the compact model scores from arrays, not a dict)
+        assert np.array_equal(compact._raw_score(data), reference._raw_score(data)), text[:60]
         assert compact.rank(text) == reference.rank(text), text[:60]
         compared += 1
     return compared

@@ -182,3 +182,98 @@ def test_cli_topics_test_errors_are_clear(tmp_path):
     bad = write(tmp_path, "topics:\n  - name: t\n")
     res = CliRunner().invoke(main, ["topics", "list", "--topics-file", str(bad)])
     assert res.exit_code != 0 and "topics.yaml:2" in res.output
+
+
+def _reference_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> tuple[list[bool], list[int]]:
+    """text_structure as first written: a Python pass over every token and its gap; the faster
+    one, which looks only at the gaps that are not one space, must give the same flags."""
+    from pipelines.relevance import _CONJUNCTIONS, _HAS_WORD, _SENTENCE_END, _SEPARATOR
+
+    n = len(spans)
+    flags = [False] * n
+    if not n:
+        return flags, []
+    line_of, sent_of, boundary = [0] * n, [0] * n, [False] * n
+    line = sent = 0
+    for i in range(n):
+        if i:
+            gap = text[spans[i - 1][1]:spans[i][0]]
+            if gap == " ":
+                pass
+            elif "\n" in gap:
+                line += 1
+                sent += 1
+            elif _SENTENCE_END.search(gap):
+                sent += 1
+            elif _SEPARATOR.search(gap):
+                boundary[i] = True
+        w = neutral[i]
+        if w in _CONJUNCTIONS or (len(w) > 3 and w[0] == "و" and w[1] != "و"):
+            boundary[i] = True
+        line_of[i], sent_of[i] = line, sent
+    seg_start, segments = 0, []
+    for i in range(1, n + 1):
+        if i == n or boundary[i] or sent_of[i] != sent_of[i - 1]:
+            segments.append((seg_start, i))
+            seg_start = i
+    run: list[tuple[int, int]] = []
+
+    def close(run):
+        if len(run) >= 4:
+            for a, b in run:
+                for j in range(a, b):
+                    flags[j] = True
+
+    for a, b in segments:
+        short = b - a <= 3
+        same_sentence = bool(run) and sent_of[run[-1][0]] == sent_of[a]
+        if short and (same_sentence or not run):
+            run.append((a, b))
+        else:
+            close(run)
+            run = [(a, b)] if short else []
+    close(run)
+    by_line: dict[int, list[int]] = {}
+    for i in range(n):
+        by_line.setdefault(line_of[i], []).append(i)
+    nonempty = [t for t in text.split("\n") if _HAS_WORD.search(t)]
+    block: list[int] = []
+
+    def close_block(block):
+        if len(block) >= 3:
+            for ln in block:
+                for j in by_line[ln]:
+                    flags[j] = True
+
+    for k, ln in enumerate(sorted(by_line)):
+        raw = nonempty[k].strip() if k < len(nonempty) else ""
+        if len(by_line[ln]) <= 8 and not _SENTENCE_END.search(raw[-1:] or "."):
+            block.append(ln)
+        else:
+            close_block(block)
+            block = []
+    close_block(block)
+    return flags, sent_of
+
+
+def test_text_structure_equals_the_reference():
+    import random
+
+    from pipelines import analysis
+    from pipelines.relevance import structure, text_structure
+
+    rnd = random.Random(16)
+    words = ["Maroc", "Kazakhstan", "et", "and", "и", "والمغرب", "وو", "ou", "Rabat", "Astana", "la", "12", "de"]
+    gaps = [" "] * 12 + [", ", "; ", " | ", " / ", ". ", "! ", "?\n", "\n", "\n\n", " - ", "… ", "،", "؛ ", "\t", ": "]
+    texts = ["\n".join(article.body) for article in catalog.load_articles()]
+    assert len(texts) > 50
+    texts += ["", "Maroc", "Maroc, Kazakhstan, Égypte, Algérie et Turquie.", "a\nb\nc\nd.\ne\nf\ng\nh"]
+    for _ in range(3000):
+        texts.append("".join(rnd.choice(words) + rnd.choice(gaps) for _ in range(rnd.randint(1, 60))))
+    for text in texts:
+        spans = [(s, e) for _, s, e in analysis.words(text)]
+        words_, gaps_ = analysis.word_gaps(text)
+        neutral = [analysis.normalize(w) for w in words_]
+        expected = _reference_structure(text, spans, neutral)
+        assert structure(text, gaps_, neutral) == expected, repr(text)
+        assert text_structure(text, spans, neutral) == expected, repr(text)
