@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import justext.core
 import trafilatura
+import trafilatura.external
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
@@ -653,13 +655,11 @@ def share_all_language_stoplist() -> bool:
     the same words lower-cased the same way, and handed to jusText as it is (18 MiB): the same
     words, so the same verdicts. False (and both libraries left as they are) if either no
     longer has the functions this replaces."""
+    justext_core, external = justext.core, trafilatura.external
     try:
-        import justext.core as justext_core
-        import trafilatura.external as external
-
         define_stoplist, stoplists, stoplist = justext_core.define_stoplist, external.get_stoplists, external.get_stoplist
         external.jt_stoplist_init  # noqa: B018 (replaced below: it must exist)
-    except (ImportError, AttributeError):
+    except AttributeError:
         return False
     built: list[frozenset[str]] = []
 
