@@ -34,6 +34,7 @@ SCHEMA_VERSION = "2"  # 2: the topic field (facets and the topic filter)
 TOKENIZER = "newsmon_ws"
 INDEX_LANGS: tuple[str, ...] = tuple(analysis.LANGUAGES)
 WRITER_HEAP = 64_000_000
+DELETE_RUN = 50  # documents replaced under one delete (see SearchIndex._replace)
 
 
 class IndexError_(Exception):
@@ -112,14 +113,28 @@ class SearchIndex:
         if self._writer is None:
             raise IndexError_(f"{self.path}: opened read-only")
         count = 0
+        run: dict[str, tantivy.Document] = {}  # documents whose old copies one delete removes
         for article in articles:
-            self._writer.delete_documents_by_term("id", article["id"])
+            if article["id"] in run or len(run) >= DELETE_RUN:
+                self._replace(run)  # an id twice in a row: its first copy is written, then deleted
             doc, words = self._document(article)
-            self._writer.add_document(doc)
+            run[article["id"]] = doc
             if text_words is not None:
                 text_words[article["id"]] = words
             count += 1
+        self._replace(run)
         return count
+
+    def _replace(self, run: dict[str, tantivy.Document]) -> None:
+        """Delete every indexed document with one of these ids, then add these documents. One
+        delete for a run of ids, not one per article: tantivy keeps each delete (with its
+        scoring tables, ~2 KiB) until the next commit has applied it."""
+        if not run:
+            return
+        self._writer.delete_documents_by_query(tantivy.Query.term_set_query(self.schema, "id", list(run)))
+        for doc in run.values():
+            self._writer.add_document(doc)
+        run.clear()
 
     def _document(self, article: dict[str, Any]) -> tuple[tantivy.Document, list[str]]:
         doc = tantivy.Document()

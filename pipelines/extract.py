@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+import justext.core
 import trafilatura
+import trafilatura.external
 from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
@@ -653,6 +655,41 @@ def body_text(tree: HtmlElement, url: str) -> str:
         text = rescue_orphans(tree, text)
     return text
 
+
+def share_all_language_stoplist() -> bool:
+    """Hold jusText's stopwords of all languages once, as the set jusText looks words up in.
+
+    trafilatura's plain run (:func:`plain_text`) has no target language, so its jusText fallback
+    uses the stopwords of all of jusText's languages: trafilatura gathers them into a tuple
+    (154,000 words, 12.7 MiB), and jusText's cached ``define_stoplist`` keeps, beside that tuple,
+    the frozenset of the same words lower-cased: 33 MiB resident from the first page that needs
+    them to the end of the process. Here that frozenset is built once, when first needed, from
+    the same words lower-cased the same way, and handed to jusText as it is (18 MiB): the same
+    words, so the same verdicts. False (and both libraries left as they are) if either no
+    longer has the functions this replaces."""
+    justext_core, external = justext.core, trafilatura.external
+    try:
+        define_stoplist, stoplists, stoplist = justext_core.define_stoplist, external.get_stoplists, external.get_stoplist
+        external.jt_stoplist_init  # noqa: B018 (replaced below: it must exist)
+    except AttributeError:
+        return False
+    built: list[frozenset[str]] = []
+
+    def all_stopwords() -> frozenset[str]:
+        if not built:
+            built.append(frozenset(word.lower() for language in stoplists() for word in stoplist(language)))
+            external.JT_STOPLIST = built[0]
+        return built[0]
+
+    def shared(words: Any) -> frozenset[str]:
+        return words if built and words is built[0] else define_stoplist(words)
+
+    external.jt_stoplist_init = all_stopwords
+    justext_core.define_stoplist = shared
+    return True
+
+
+share_all_language_stoplist()
 
 FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer

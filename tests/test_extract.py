@@ -270,3 +270,21 @@ def test_trafilatura_options_are_those_a_fresh_extractor_gets():
             assert {slot: getattr(ours, slot, None) for slot in Extractor.__slots__} == \
                 {slot: getattr(fresh, slot, None) for slot in Extractor.__slots__}, url
     assert trafilatura_options("https://a.example/").url != trafilatura_options("https://b.example/").url
+
+
+def test_all_language_stoplist_is_built_once_with_the_same_words() -> None:
+    """trafilatura's plain run hands jusText the stopwords of every language; newsmon holds them
+    once, as the frozenset jusText would make of them (same words, same verdicts), not twice."""
+    import justext.core
+    import trafilatura.external
+    from justext.utils import get_stoplist, get_stoplists
+
+    import pipelines.extract  # noqa: F401  (installs the shared stoplist)
+
+    words = trafilatura.external.jt_stoplist_init()
+    theirs = tuple({word for language in get_stoplists() for word in get_stoplist(language)})  # trafilatura's own
+    assert isinstance(words, frozenset) and words == frozenset(word.lower() for word in theirs)
+    assert len(words) > 100_000 and trafilatura.external.JT_STOPLIST is words
+    assert justext.core.define_stoplist(words) is words  # not copied beside the tuple
+    assert trafilatura.external.jt_stoplist_init() is words  # built once
+    assert justext.core.define_stoplist(("The", "De")) == frozenset({"the", "de"})  # other stoplists as before

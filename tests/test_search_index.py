@@ -120,6 +120,20 @@ def test_upsert_replaces(tmp_path: Path) -> None:
     assert ix.count() == 1
 
 
+def test_upsert_replaces_within_one_call(tmp_path: Path) -> None:
+    """Old copies go by one delete per run of ids: an id twice in one call, and a call longer
+    than a run, still leave one document per id, the last one given."""
+    ix = SearchIndex(tmp_path / "ix", writable=True)
+    ix.add([DOCS[0]])
+    ix.commit()
+    many = [{**DOCS[0], "id": f"n{i}", "text": f"Texte numéro {i} sur le phosphate."} for i in range(120)]
+    ix.add([{**DOCS[0], "text": "Texte remplacé sur le phosphate."}, *many,
+            {**DOCS[0], "text": "Dernier texte sur le cuivre."}, many[7]])
+    ix.commit()
+    assert ids(ix, "cuivre") == {"fr1"} and "fr1" not in ids(ix, "phosphate") and ids(ix, "blé") == set()
+    assert ix.count() == 121
+
+
 def test_snippet_marks_inflected_matches() -> None:
     terms = positive_terms(parse("marocaine blé"))
     snip = make_snippet(DOCS[0]["text"], "fr", terms)
