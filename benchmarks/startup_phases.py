@@ -5,7 +5,8 @@ Runs ``newsmon crawl ARGS...`` in this process and notes ``time.process_time()``
 components, the reactor's run split at Scrapy's signals, the end of the crawl: summary, story
 linking, teardown). Nothing in newsmon is changed: the phases are found by wrapping functions
 from outside. CPU time, not wall, so a busy machine does not move the figures much; run it a few
-times and read the minimum. ``crawl_vs_bare.py --phases RUNS`` runs it on the benchmark's site.
+times and read the minimum. Point it at a sources file and data dir of your own (for the benchmark's
+site, see benchmarks/README.md, "Start-up").
 
     .venv/bin/python benchmarks/startup_phases.py crawl --sources S.yaml --data D --keep-all --json ...
 """
