@@ -12,7 +12,6 @@ Order numbers live in ``ITEM_PIPELINES`` in ``settings/scrapy_settings.py``.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from functools import partial
@@ -54,6 +53,12 @@ def hints_of(item: Article) -> Any:
 # reports it as it reported the same failure when the stages were built at the start.
 PAGE_PATH_ERROR = "newsmon/page_path/error"
 logger = logging.getLogger(__name__)
+
+
+def close_crawl(crawler: Crawler | None, reason: str) -> None:
+    """Stop the crawl (a step that cannot go on: no page after this one can be kept)."""
+    if crawler is not None and crawler.engine is not None:
+        deferred_from_coro(crawler.engine.close_spider_async(reason=reason))
 
 
 class PagePipeline:
@@ -101,8 +106,7 @@ class PagePipeline:
                 self.failure = f"{type(exc).__name__}: {exc}"
                 logger.error("the page path cannot be built: %s", self.failure)
                 self.stats.set_value(PAGE_PATH_ERROR, self.failure)
-                if self.crawler is not None and self.crawler.engine is not None:
-                    asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="page_path_failed"))
+                close_crawl(self.crawler, "page_path_failed")
                 raise DropItem(f"page path unavailable: {self.failure}") from None
         return self._process
 
@@ -217,8 +221,7 @@ class StorePipeline(_StoreStep):
             return
         self.stopping = True
         self.stats.set_value("newsmon/store/failure", why)
-        if self.crawler is not None and self.crawler.engine is not None:
-            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
+        close_crawl(self.crawler, "store_failed")
 
     def _settled(self, source: Any, result: SaveResult | None, why: str | None) -> None:
         if why is not None or result is None:  # refused, or lost with its batch: not stored

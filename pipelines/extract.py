@@ -36,11 +36,10 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.settings import Extractor
 
-from pipelines.html import CHALLENGE  # the bot-wall test, shared with the spider
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
 from pipelines import cleaning, jsonld
-from pipelines.html import parse
+from pipelines.html import CHALLENGE, parse  # CHALLENGE: the bot-wall test, shared with the spider
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
 MAX_PAGE_BYTES = 5_000_000

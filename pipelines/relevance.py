@@ -90,18 +90,6 @@ def _drop_repeated_title(title: str, text: str) -> str:
     return text
 
 
-def enumeration_flags(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> list[bool]:
-    """For each token: is it an item of an enumeration or of a table-like block of short lines?"""
-    return text_structure(text, spans, neutral)[0]
-
-
-def text_structure(text: str, spans: list[tuple[int, int]], neutral: list[str]) -> tuple[list[bool], list[int]]:
-    """Per token: (inside an enumeration or table-like block?, sentence number); the tokens are
-    given by their offsets in ``text``. See :func:`structure`."""
-    gaps = [text[end:start] for (_, end), (start, _) in zip([(0, 0), *spans], spans)]
-    return structure(text, gaps, neutral)
-
-
 def structure(text: str, gaps: list[str], neutral: list[str]) -> tuple[list[bool], list[int]]:
     """Per token: (inside an enumeration or table-like block?, sentence number); ``gaps[i]`` is
     the text before token ``i`` (:func:`pipelines.analysis.word_gaps`).

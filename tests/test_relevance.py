@@ -256,11 +256,11 @@ def _reference_structure(text: str, spans: list[tuple[int, int]], neutral: list[
     return flags, sent_of
 
 
-def test_text_structure_equals_the_reference():
+def test_structure_equals_the_reference():
     import random
 
     from pipelines import analysis
-    from pipelines.relevance import structure, text_structure
+    from pipelines.relevance import structure
 
     rnd = random.Random(16)
     words = ["Maroc", "Kazakhstan", "et", "and", "и", "والمغرب", "وو", "ou", "Rabat", "Astana", "la", "12", "de"]
@@ -276,4 +276,3 @@ def test_text_structure_equals_the_reference():
         neutral = [analysis.normalize(w) for w in words_]
         expected = _reference_structure(text, spans, neutral)
         assert structure(text, gaps_, neutral) == expected, repr(text)
-        assert text_structure(text, spans, neutral) == expected, repr(text)
