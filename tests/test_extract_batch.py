@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from tests.conftest import ROOT, run_newsmon
@@ -126,29 +127,60 @@ def test_batch_in_worker_processes_keeps_the_input_order(tmp_path: Path) -> None
     assert two.stderr.splitlines()[-1] == one.stderr.splitlines()[-1]  # the same summary of kinds
 
 
-def test_ctrl_c_ends_a_batch_in_worker_processes_with_one_line(tmp_path: Path) -> None:
-    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) during --jobs 2: the
-    command stops handing out pages, waits for the few in flight, exits 130 with one line on
-    stderr (no worker traceback), and leaves no worker behind."""
+# The CLI as a terminal's foreground job starts it: SIGINT at its default disposition. A process
+# started with SIGINT ignored keeps it ignored (Python installs no KeyboardInterrupt handler then,
+# as with nohup or a background job of a script), so a test run from such a job would otherwise
+# see the batch run to its end and exit 0.
+AS_FROM_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                      "os.execv(sys.executable, [sys.executable, '-m', 'newsmon.cli', *sys.argv[1:]])")
+
+
+def _interrupt_a_batch(tmp_path: Path, jobs: str, presses: int) -> tuple[subprocess.Popen, bytes, bytes, list[str]]:
+    """Start a 5,000-page batch, wait for its first record (the workers are running), then press
+    Ctrl-C ``presses`` times (SIGINT to the whole process group, as a terminal sends it)."""
     page = _write(tmp_path, "article.html", ARTICLE)
     batch = tmp_path / "pages.jsonl"
     line = json.dumps({"url": "https://detroit.example/2025/03/21/accord-transit/", "path": page})
     batch.write_text((line + "\n") * 5000, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "newsmon.cli", "extract", "--batch", str(batch), "--jobs", "2"],
+    proc = subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, "extract", "--batch", str(batch), "--jobs", jobs],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         assert proc.stdout is not None
-        first = proc.stdout.readline()  # the workers are running
+        first = proc.stdout.readline()  # a record is out: the command is in its loop
         assert json.loads(first)["kind"] == "article"
-        os.killpg(proc.pid, signal.SIGINT)
+        for _ in range(presses):
+            os.killpg(proc.pid, signal.SIGINT)
+            time.sleep(0.005)  # the next press lands while the command is stopping
         rest, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
+    time.sleep(0.2)  # a worker orphaned by its parent's exit would still be there
+    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    return proc, first + rest, err, left
+
+
+def test_ctrl_c_ends_a_batch_in_worker_processes_with_one_line(tmp_path: Path) -> None:
+    """Ctrl-C during --jobs 2: the command stops handing out pages, waits for the few in flight,
+    exits 130 with one line on stderr (no worker traceback), every record printed is whole, and
+    no worker is left behind."""
+    proc, out, err, left = _interrupt_a_batch(tmp_path, "2", presses=1)
     assert proc.returncode == 130
     assert err.decode().strip().splitlines() == ["newsmon: interrupted"]
-    assert 1 + len(rest.splitlines()) < 5000
-    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    records = [json.loads(line) for line in out.splitlines()]  # nothing half-written
+    assert 1 <= len(records) < 5000 and {r["kind"] for r in records} == {"article"}
     assert left == []
+
+
+def test_ctrl_c_pressed_again_and_again_still_ends_a_batch_with_one_line(tmp_path: Path) -> None:
+    """An impatient user: five SIGINTs at once. A KeyboardInterrupt raised inside the pool's
+    shutdown printed "Exception ignored" with a traceback, left the workers running and the
+    command hung; the flag-only handler makes every press the same."""
+    for jobs in ("2", "1"):
+        proc, out, err, left = _interrupt_a_batch(tmp_path, jobs, presses=5)
+        assert proc.returncode == 130, (jobs, err.decode()[-2000:])
+        assert err.decode().strip().splitlines() == ["newsmon: interrupted"], jobs
+        assert all(json.loads(line)["kind"] == "article" for line in out.splitlines())
+        assert left == [], jobs

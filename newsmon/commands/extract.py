@@ -155,11 +155,48 @@ def run_batch(stream, process: PageProcessor, moment: datetime | None, jobs: int
     flight, and each record is printed as soon as every earlier one has been."""
     kinds: Counter = Counter()
     lines = (line for line in stream if line.strip())
-    for kind, text in (_records_in_pool(lines, process, moment, jobs) if jobs > 1 else
-                       (_record_line(line, process, moment) for line in lines)):
-        kinds[kind] += 1
-        click.echo(text)
+    with _CtrlC() as ctrl_c:
+        for kind, text in (_records_in_pool(lines, process, moment, jobs, ctrl_c) if jobs > 1 else
+                           (_record_line(line, process, moment) for line in ctrl_c.until(lines))):
+            kinds[kind] += 1
+            click.echo(text)
     return kinds
+
+
+class _CtrlC:
+    """Ctrl-C during a batch, as a flag: the handler only sets it, and the loops check it between
+    pages. The default handler raises KeyboardInterrupt wherever the interpreter happens to be:
+    inside the process pool's locks and joins (a second Ctrl-C there left the command hung and its
+    workers behind), in a finalizer (where it is printed and swallowed), or in a worker forked
+    before its initializer ignored SIGINT. Leaving the ``with`` after a Ctrl-C raises
+    KeyboardInterrupt, which the CLI turns into ``newsmon: interrupted`` and exit status 130.
+    A SIGINT the command was started with ignored (``nohup``, a background job) stays ignored."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.pressed = True
+
+    def __enter__(self) -> "_CtrlC":
+        self.previous = signal.getsignal(signal.SIGINT)
+        if self.previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.pressed and exc[0] is None:
+            raise KeyboardInterrupt
+
+    def until(self, items: Iterator[str]) -> Iterator[str]:
+        """``items`` until Ctrl-C."""
+        for item in items:
+            if self.pressed:
+                return
+            yield item
 
 
 def _record_line(line: str, process: PageProcessor, moment: datetime | None) -> tuple[str, str]:
@@ -184,7 +221,7 @@ def _leave_interrupts_to_the_command() -> None:
 
 
 def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datetime | None,
-                     jobs: int) -> Iterator[tuple[str, str]]:
+                     jobs: int, ctrl_c: _CtrlC) -> Iterator[tuple[str, str]]:
     global _worker
     _worker = (process, moment)
     # Pages in flight, bounded for a huge input. Output keeps the input order, so one slow page
@@ -192,19 +229,35 @@ def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datet
     # ~2.5 s) holds the output back; the other workers go on with the next pages meanwhile.
     window = 32 * jobs
     pending: deque[Future[tuple[str, str]]] = deque()
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                             initializer=_leave_interrupts_to_the_command) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_leave_interrupts_to_the_command)
+    try:
+        for line in ctrl_c.until(lines):
+            pending.append(pool.submit(_pooled_line, line))
+            if len(pending) >= window:
+                yield _result(pending.popleft(), ctrl_c)
+        while pending and not ctrl_c.pressed:
+            yield _result(pending.popleft(), ctrl_c)
+    finally:
+        # after Ctrl-C: the pages not yet given to a worker are dropped, the few a worker holds
+        # finish (their records are not printed), and every worker has exited before this returns
+        pool.shutdown(wait=True, cancel_futures=True)
+        _worker = None
+
+
+def _result(future: Future[tuple[str, str]], ctrl_c: _CtrlC) -> tuple[str, str]:
+    """The record of ``future``, waited for in short steps that look at the Ctrl-C flag (a wait
+    interrupted by a signal whose handler returns resumes by itself: it would not notice)."""
+    while True:
         try:
-            for line in lines:
-                pending.append(pool.submit(_pooled_line, line))
-                if len(pending) >= window:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
-            _worker = None
+            return future.result(timeout=0.05)
+        except TimeoutError:
+            if ctrl_c.pressed:
+                raise _Stopped from None
+
+
+class _Stopped(KeyboardInterrupt):
+    """Ctrl-C seen while waiting for a record."""
 
 
 @click.command("extract")
