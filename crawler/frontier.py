@@ -14,9 +14,11 @@ uses Scrapy's own in-memory scheduler and nothing here runs.
   Scrapy's public extension points only (see "When is a request done" below).
 * :class:`FrontierSeeding` (spider middleware) lets one worker, the first, turn the sources into
   start requests; the others wait until it is done and then only take work.
-* :class:`SharedPoliteness` (downloader middleware) keeps each host's delay *and* concurrency for
-  the whole cluster: a per-host semaphore in Redis (slots that expire unless their worker renews
-  them) and a per-host next-allowed time, both taken in one atomic step before each request.
+* :class:`SharedPoliteness` (download handler, around the project's own) keeps each host's delay
+  *and* concurrency for the whole cluster: a per-host semaphore in Redis (slots that expire unless
+  their worker renews them) and a per-host next-allowed time, both taken in one atomic step as
+  the downloader sends each request; the next turn is counted from when the request has surely
+  left, not from when it took its turn.
 * :class:`SharedRobots` (downloader middleware, in place of :class:`crawler.robots.RobotsVerdict`)
   shares each host's robots.txt through Redis for ``NEWSMON_FRONTIER_ROBOTS_TTL`` seconds.
 
@@ -63,18 +65,19 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
-from scrapy.utils.misc import build_from_crawler
+from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy.utils.request import request_from_dict
 from twisted.internet import task
 
 from crawler.backoff import TRIES_KEY
+from crawler.itempipelines import close_crawl
 from crawler.frontier_protocol import Frontier, FrontierFinished, FrontierLost, FrontierUnreachable
 from crawler.robots import RobotsVerdict
 
 logger = logging.getLogger(__name__)
 
 ID_KEY = "frontier_id"  # request.meta: the frontier's id of a leased request
-SLOT_KEY = "_frontier_slot"  # request.meta: (host, token) of the host slot it holds (never serialized: "_")
+TURN_KEY = "_frontier_turn"  # request.meta: (host, token, delay) of a turn not yet known to have left (never serialized: "_")
 LOCAL_META = {ID_KEY, "is_start_request", "download_latency"}  # meaningful in one worker only
 AGAIN_META = ("retry_times", "redirect_times", TRIES_KEY)  # set on a request made again by a middleware
 
@@ -392,7 +395,10 @@ class SharedScheduler:
 
     def _wake(self) -> None:
         """Ask the engine for its next requests now (work other workers pushed), not at its 5 s
-        heartbeat. Scrapy has no public call for it; without it the crawl is slower, not wrong."""
+        heartbeat. Scrapy has no public call for it: a scheduler cannot tell the engine it has work
+        (``engine.crawl(request)`` wakes it, but hands the request back to ``enqueue_request``,
+        which would push a leased request into the frontier again). Read defensively: without it
+        the crawl is slower, not wrong."""
         nextcall = getattr(getattr(self.crawler.engine, "_slot", None), "nextcall", None)
         if nextcall is not None:
             nextcall.schedule()
@@ -436,7 +442,7 @@ class SharedScheduler:
         logger.error("%s", message)
         self.stats.set_value("newsmon/frontier/error", message)
         self.buffer.clear()
-        asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="frontier_failed"))
+        close_crawl(self.crawler, "frontier_failed")  # the engine's public close, as the pipelines stop a crawl
 
 
 _SCHEDULERS: "WeakKeyDictionary[Crawler, SharedScheduler]" = WeakKeyDictionary()
@@ -603,26 +609,38 @@ class FrontierSeeding:
 
 
 class SharedPoliteness:
-    """Downloader middleware: each host's delay between two requests and its number of requests
-    in flight, both for the whole cluster.
+    """Download handler for http and https: each host's delay between two requests and its
+    number of requests in flight, both for the whole cluster, taken when the downloader hands the
+    request to the network and not before.
 
     The delay is the source's ``delay``, else ``DOWNLOAD_DELAY``: ``NEWSMON_FRONTIER_DELAYS``
     (host → seconds, ``*`` for the rest); the concurrency is the slot's ``concurrency``, else
     ``CONCURRENT_REQUESTS_PER_DOMAIN``: ``NEWSMON_FRONTIER_CONCURRENCY``. The crawl entry fills
-    both and sets the local slots' delays to 0 (a local delay after the turn was taken would bunch
-    requests). When a request is ready to leave, one atomic step in Redis checks the host's
-    semaphore (a sorted set of slot tokens scored by their expiry) and its next-allowed time: with
-    a slot free and the turn come, the request takes the slot, moves the turn ``delay`` ahead and
-    goes; otherwise it sleeps (until the turn, or a short poll while the host is busy) and asks
-    again. Its slot is given back when its response or failure comes back through here. The slots
-    a worker holds are renewed every ``NEWSMON_FRONTIER_LEASE`` / 3 seconds: a worker that dies
-    mid-download blocks its slots for one lease at most. Placed last before the download handler
-    (after the HTTP cache: a cached answer takes no turn), so that as little as possible runs
-    between taking the turn and sending. In place of the one-process
-    :class:`crawler.throttle.SourceDelay`.
+    both, sets the local slots' delays to 0 and puts this handler in front of the project's own
+    (``NEWSMON_FRONTIER_HANDLERS``, scheme → handler). For each request Scrapy's downloader sends,
+    one atomic step in Redis checks the host's semaphore (a sorted set of slot tokens scored by
+    their expiry) and its next-allowed time: with a slot free and the turn come, the request takes
+    the slot and the turn and goes to the wrapped handler in the same step of the event loop;
+    otherwise it sleeps (until the turn, or a short poll while the host is busy) and asks again.
+
+    When does the next turn come? Taking the turn is not sending: the bytes leave one or more
+    turns of the event loop later, and a busy callback (CPU-bound extraction) in between delays
+    them by its length. Counting the delay from the turn would let the next request follow
+    closer than ``delay`` (measured by the server). So the turn taken blocks the host until this
+    request has surely left, which the first byte of its answer (Scrapy's ``headers_received``
+    signal) or its end (a failure) proves, and the next turn is ``delay`` after that; at the latest
+    ``NEWSMON_FRONTIER_SEND_HOLD`` + ``delay`` after the turn was taken (a slow server does not
+    hold its host longer than that). The slot is given back when the download ends. The slots a
+    worker holds are renewed every ``NEWSMON_FRONTIER_LEASE`` / 3 seconds: a worker that dies
+    mid-download blocks its slots for one lease at most. A cached answer (the HTTP cache
+    middleware) never reaches a download handler, so it takes no turn. In place of the
+    one-process :class:`crawler.throttle.SourceDelay`.
     """
 
+    lazy = True  # built at the first request of its scheme: the spider (and its frontier) exists
+
     def __init__(self, crawler: Crawler):
+        self.crawler = crawler
         self.frontier = frontier_object(crawler)
         settings = crawler.settings
         delays = {host: float(d) for host, d in (settings.getdict("NEWSMON_FRONTIER_DELAYS") or {}).items()}
@@ -632,39 +650,44 @@ class SharedPoliteness:
         self.default_limit = max(1, limits.pop("*", settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")))
         self.limits = limits
         self.ttl = max(1.0, settings.getfloat("NEWSMON_FRONTIER_LEASE"))
+        self.hold = max(0.0, settings.getfloat("NEWSMON_FRONTIER_SEND_HOLD", 0.5))
+        self.wrapped_paths = settings.getdict("NEWSMON_FRONTIER_HANDLERS")
+        self.wrapped: dict[str, Any] = {}  # scheme → the project's own handler, built on first use
         self.worker = worker_name()
         self.count = 0
         self.held: dict[str, str] = {}  # token → host
         self.stats = crawler.stats
         self.loop: task.LoopingCall | None = None
-        crawler.signals.connect(self.opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._left, signal=signals.headers_received)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SharedPoliteness":
         return cls(crawler)
 
-    def opened(self) -> None:
-        self.loop = task.LoopingCall(self._renew)
-        self.loop.start(self.ttl / 3, now=False)
+    def _handler(self, scheme: str) -> Any:
+        if scheme not in self.wrapped:
+            path = self.wrapped_paths.get(scheme) or self.crawler.settings.getdict("DOWNLOAD_HANDLERS_BASE")[scheme]
+            self.wrapped[scheme] = build_from_crawler(load_object(path), self.crawler)
+        return self.wrapped[scheme]
 
-    def closed(self) -> None:
-        if self.loop is not None and self.loop.running:
-            self.loop.stop()
-        try:
-            self.frontier.release_slots([(host, token) for token, host in self.held.items()])
-        except (FrontierUnreachable, FrontierLost):
-            pass  # they expire
-        self.held.clear()
-
-    def _renew(self) -> None:
-        try:
-            self.frontier.renew_slots([(host, token) for token, host in self.held.items()], self.ttl)
-        except (FrontierUnreachable, FrontierLost):
-            pass  # the scheduler decides on failing; slots not renewed expire
-
-    async def process_request(self, request: Request) -> None:
+    async def download_request(self, request: Request) -> Any:
+        handler = self._handler(urlparse_cached(request).scheme)
+        if self.loop is None:
+            self.loop = task.LoopingCall(self._renew)
+            self.loop.start(self.ttl / 3, now=False)
         host = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
+        token = await self._take_turn(request, host)
+        try:
+            return await handler.download_request(request)  # no await between the turn and this call
+        finally:
+            self._left(request)
+            if token is not None and self.held.pop(token, None) is not None:
+                try:
+                    self.frontier.release_slots([(host, token)])
+                except (FrontierUnreachable, FrontierLost):
+                    pass  # it expires
+
+    async def _take_turn(self, request: Request, host: str) -> str | None:
         delay = self.delays.get(host, self.default)
         limit = self.limits.get(host, self.default_limit)
         self.count += 1
@@ -672,35 +695,48 @@ class SharedPoliteness:
         poll = 0.02
         while True:
             try:
-                verdict, wait = self.frontier.acquire(host, token, limit, self.ttl, delay)
+                verdict, wait = self.frontier.acquire(host, token, limit, self.ttl, delay, self.hold)
             except (FrontierUnreachable, FrontierLost):
                 await asyncio.sleep(delay)  # frontier away: this worker's own pace; the scheduler decides on failing
-                return
+                return None
             if verdict == "go":
                 self.held[token] = host
-                request.meta[SLOT_KEY] = (host, token)
-                return
+                if delay > 0:
+                    request.meta[TURN_KEY] = (host, token, delay)
+                return token
             if verdict == "busy":
                 # freed when a response comes back: poll, more slowly the longer the host is busy
                 self.stats.inc_value("newsmon/frontier/host_busy")
                 wait, poll = min(wait, poll), min(poll * 2, 0.25)
             await asyncio.sleep(wait + random.uniform(0, 0.01))  # spread the waiters' next attempts
 
-    def _release(self, request: Request) -> None:
-        slot = request.meta.pop(SLOT_KEY, None)
-        if slot is None or self.held.pop(slot[1], None) is None:
-            return
+    def _left(self, request: Request, **_: Any) -> None:
+        """The request has surely left (its answer began, or its download ended): the host's next
+        turn is its delay from now."""
+        turn = request.meta.pop(TURN_KEY, None)
+        if turn is not None:
+            try:
+                self.frontier.sent(*turn)
+            except (FrontierUnreachable, FrontierLost):
+                pass  # the next turn comes at the hold's end
+
+    def _renew(self) -> None:
         try:
-            self.frontier.release_slots([slot])
+            self.frontier.renew_slots([(host, token) for token, host in self.held.items()], self.ttl)
         except (FrontierUnreachable, FrontierLost):
-            pass  # it expires
+            pass  # the scheduler decides on failing; slots not renewed expire
 
-    def process_response(self, request: Request, response: Any) -> Any:
-        self._release(request)
-        return response
-
-    def process_exception(self, request: Request, exception: BaseException) -> None:
-        self._release(request)
+    async def close(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        try:
+            self.frontier.release_slots([(host, token) for token, host in self.held.items()])
+        except (FrontierUnreachable, FrontierLost):
+            pass  # they expire
+        self.held.clear()
+        for handler in self.wrapped.values():
+            if hasattr(handler, "close"):
+                await handler.close()
 
 
 class SharedRobots(RobotsVerdict):

@@ -54,9 +54,16 @@ class Frontier(Protocol):
 
     def seed_done(self) -> None: ...
     def sign_off(self, worker: str) -> None: ...
-    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float) -> tuple[str, float]:
+    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float,
+                hold: float = 0.0) -> tuple[str, float]:
         """One of the host's ``concurrency`` slots, for ``ttl`` seconds unless renewed, and its
-        turn (the next one ``delay`` later): ('go', 0), or ('turn' | 'busy', seconds to wait)."""
+        turn: ('go', 0), or ('turn' | 'busy', seconds to wait). The next turn comes ``delay``
+        after :meth:`sent` reports this request gone, and ``hold + delay`` from now at the latest."""
+        ...
+
+    def sent(self, host: str, token: str, delay: float) -> None:
+        """The request that took the host's turn with ``token`` has surely left: the next turn
+        is ``delay`` from now (unless a later request has taken the turn meanwhile)."""
         ...
 
     def release_slots(self, slots: list[tuple[str, str]]) -> None:

@@ -223,16 +223,16 @@ def use_frontier(settings: Any, url: str) -> None:
     downloader["crawler.robots.RobotsVerdict"] = None
     downloader["crawler.frontier.SharedRobots"] = robots_order
     downloader["crawler.throttle.SourceDelay"] = None
-    # last before the download handler (after the HTTP cache: a cached answer takes no turn), so
-    # that as little as possible runs between taking the host's turn and sending
-    downloader["crawler.frontier.SharedPoliteness"] = 950
     downloader["crawler.frontier.FrontierFailureAck"] = 1  # outermost: the last to see a failure
     spider = dict(settings.getdict("SPIDER_MIDDLEWARES"))
     spider["crawler.frontier.FrontierSeeding"] = 10
     spider["crawler.frontier.FrontierAck"] = 1  # outermost: sees every output of a response
-    # Each host's delay is kept in Redis for the cluster (SharedDelay), taken as the request
-    # leaves; a local slot delay, or AutoThrottle's, would hold a request after its turn was
-    # taken and bunch it with the next worker's.
+    # Each host's delay is kept in Redis for the cluster (SharedPoliteness), taken as the request
+    # leaves: a download handler around the project's own (a cached answer reaches no handler, so
+    # it takes no turn). A local slot delay, or AutoThrottle's, would hold a request after its
+    # turn was taken and bunch it with the next worker's.
+    handlers = {**settings.getdict("DOWNLOAD_HANDLERS_BASE"), **settings.getdict("DOWNLOAD_HANDLERS")}
+    wrapped = {scheme: handlers[scheme] for scheme in ("http", "https") if handlers.get(scheme)}
     slots = settings.getdict("DOWNLOAD_SLOTS")
     delays = {host: float(conf["delay"]) for host, conf in slots.items() if conf.get("delay")}
     delays["*"] = settings.getfloat("DOWNLOAD_DELAY")
@@ -242,6 +242,9 @@ def use_frontier(settings: Any, url: str) -> None:
     settings.setdict({"NEWSMON_FRONTIER": url, "SCHEDULER": "crawler.frontier.SharedScheduler",
                       "DOWNLOADER_MIDDLEWARES": downloader, "SPIDER_MIDDLEWARES": spider,
                       "NEWSMON_FRONTIER_DELAYS": delays, "NEWSMON_FRONTIER_CONCURRENCY": concurrency, "DOWNLOAD_SLOTS": local_slots, "DOWNLOAD_DELAY": 0,
+                      "NEWSMON_FRONTIER_HANDLERS": wrapped,
+                      "DOWNLOAD_HANDLERS": {**settings.getdict("DOWNLOAD_HANDLERS"),
+                                            **{scheme: "crawler.frontier.SharedPoliteness" for scheme in wrapped}},
                       "AUTOTHROTTLE_ENABLED": False}, priority="cmdline")
 
 

@@ -299,6 +299,30 @@ def test_politeness_and_robots_hold_across_workers(tmp_path: Path, redis_server:
     assert robots == {host: 1 for host in requests}  # fetched once for the cluster, then shared
 
 
+def test_a_busy_reactor_does_not_bring_two_requests_to_a_host_closer_than_its_delay(
+        tmp_path: Path, redis_server: RedisServer) -> None:
+    """Two workers, one host, a 0.4 s delay, and a reactor kept busy 0.3 s after every response
+    (a callback that spins, as a heavy page's extraction does). A request takes the host's turn
+    some event-loop steps before its bytes leave; counted from the turn, the busy callback in
+    between brought two arrivals as close as 0.15 s. Counted from when the request has surely
+    left (its answer began), the server sees no two requests closer than the delay."""
+    delay = 0.4
+    busy = ("-s", 'EXTENSIONS={"tests.busy_reactor.BusyReactor": 900}')
+    with Site(20, hosts=1) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml", delay=delay)
+        workers = [start_worker(sources, tmp_path / f"w{i}", redis_server.url, *busy,
+                                env={"BUSY_REACTOR_SECONDS": "0.3"}) for i in range(2)]
+        results = [finish(w) for w in workers]
+        requests = {host: sorted(reqs) for host, reqs in site.requests.items()}
+    for code, _, err in results:
+        assert code == 0, err[-2000:]
+    assert sum(len(stored_ids(tmp_path / f"w{i}")) for i in range(2)) == 20
+    (times,) = requests.values()
+    assert len(times) >= 22  # robots.txt, sitemap, 20 articles
+    gaps = [round(b[0] - a[0], 3) for a, b in zip(times, times[1:])]
+    assert min(gaps) >= delay - 0.02, gaps  # the server's clock, 20 ms for the loopback and the HTTP parse
+
+
 def test_host_concurrency_and_delay_hold_across_workers(tmp_path: Path, redis_server: RedisServer) -> None:
     """Three workers, each allowed 2 requests in flight per host and a 0.3 s delay; the server
     answers each article in 1 s. The delay alone would let 3 to 4 requests of one host be in

@@ -55,6 +55,10 @@ class Keys:
     def host_next(self, host: str) -> str:
         return f"{self.prefix}:next:{host}"
 
+    def host_turn(self, host: str) -> str:
+        """the token of the request that took the host's last turn, until it is known to have left"""
+        return f"{self.prefix}:turn:{host}"
+
     def host_slots(self, host: str) -> str:
         """zset token → expiry: the requests to ``host`` in flight, cluster-wide (its semaphore)."""
         return f"{self.prefix}:slots:{host}"
@@ -221,9 +225,22 @@ redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 redis.call('PEXPIRE', KEYS[1], math.ceil(ttl * 1000) + 60000)
 local delay = tonumber(ARGV[4])
 if delay > 0 then
-  redis.call('SET', KEYS[2], tostring(now + delay), 'PX', math.ceil(delay * 1000) + 60000)
+  -- the turn is counted from when this request has surely left (SENT), at the latest `hold` from now
+  local hold = tonumber(ARGV[5])
+  redis.call('SET', KEYS[2], tostring(now + hold + delay), 'PX', math.ceil((hold + delay) * 1000) + 60000)
+  redis.call('SET', KEYS[3], ARGV[1], 'PX', math.ceil((hold + delay) * 1000) + 60000)
 end
 return {'go', '0'}
+"""
+
+# KEYS: host's next-allowed time, the token that took its last turn; ARGV: token, delay →
+# the next turn `delay` after now, if that token's turn is still the last one taken
+SENT = _NOW + """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+local delay = tonumber(ARGV[2])
+redis.call('SET', KEYS[1], tostring(now + delay), 'PX', math.ceil(delay * 1000) + 60000)
+redis.call('DEL', KEYS[2])
+return 1
 """
 
 # KEYS: slot keys…; ARGV: ttl, then one token per key → renewed (only those still held)
@@ -255,7 +272,7 @@ class RedisFrontierClient:
         self.epoch = ""
         self._scripts = {name: self.redis.register_script(text) for name, text in
                          (("open", OPEN), ("push", PUSH), ("pop", POP), ("ack", ACK), ("heartbeat", HEARTBEAT),
-                          ("progress", PROGRESS), ("seed", SEED), ("acquire", ACQUIRE), ("release", RELEASE),
+                          ("progress", PROGRESS), ("seed", SEED), ("acquire", ACQUIRE), ("sent", SENT), ("release", RELEASE),
                           ("renew_slots", RENEW_SLOTS), ("mark_stored", MARK_STORED))}
 
     def _run(self, name: str, keys: list[str], args: list[Any]) -> Any:
@@ -321,10 +338,15 @@ class RedisFrontierClient:
         except REDIS_ERRORS as exc:
             raise FrontierUnreachable(str(exc)) from None
 
-    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float) -> tuple[str, float]:
-        verdict, seconds = self._run("acquire", [self.keys.host_slots(host), self.keys.host_next(host)],
-                                     [token, concurrency, ttl, delay])
+    def acquire(self, host: str, token: str, concurrency: int, ttl: float, delay: float,
+                hold: float = 0.0) -> tuple[str, float]:
+        k = self.keys
+        verdict, seconds = self._run("acquire", [k.host_slots(host), k.host_next(host), k.host_turn(host)],
+                                     [token, concurrency, ttl, delay, hold])
         return verdict.decode(), float(seconds)
+
+    def sent(self, host: str, token: str, delay: float) -> None:
+        self._run("sent", [self.keys.host_next(host), self.keys.host_turn(host)], [token, delay])
 
     def release_slots(self, slots: list[tuple[str, str]]) -> None:
         if not slots:
