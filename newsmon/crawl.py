@@ -304,6 +304,10 @@ def _run_crawl(sources: list[Source], options: CrawlOptions, collecting: bool) -
         process.start()
     finally:
         failure, saved = store.failure, store.saved
+        if failure is None:
+            # A second Ctrl-C or SIGTERM makes Scrapy stop at once, without closing the spider:
+            # the runs it left 'running' are this crawl's, and interrupted (exit status 130).
+            store.interrupt_runs(crawl_id)
         store.close()
         if frontier is not None:
             frontier.close()

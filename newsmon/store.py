@@ -381,6 +381,13 @@ class Store:
             (pages_fetched, articles_stored, skipped, errors, json.dumps(stats, default=str, sort_keys=True), run_id),
         )
 
+    def interrupt_runs(self, crawl_id: str) -> int:
+        """The runs of ``crawl_id`` still 'running' once its crawl has returned: Scrapy stopped
+        without closing the spider (a second Ctrl-C or SIGTERM), so no one else will close them."""
+        cursor = self.db.execute("UPDATE runs SET status = 'interrupted', finished_at = ? "
+                                 "WHERE crawl_id = ? AND status = 'running'", (iso_utc(utcnow()), crawl_id))
+        return cursor.rowcount
+
     def close_stale_runs(self) -> int:
         """Runs left 'running' by a crawl whose process is gone are marked 'interrupted'."""
         rows = self.db.execute("SELECT id, pid FROM runs WHERE status = 'running'").fetchall()

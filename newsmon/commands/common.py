@@ -82,7 +82,9 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except sqlite3.DatabaseError as exc:  # damage found past the check at open (a bad page mid-file)
             if not damaged_hint(exc):
                 raise
-            click.echo(f"newsmon: error: {damaged_message('the database', exc)}", err=True)
+            # the file, when the command names its data directory (every one with --data does)
+            path = (kwargs["data_dir"] or default_data_dir()) / "newsmon.db" if "data_dir" in kwargs else "the database"
+            click.echo(f"newsmon: error: {damaged_message(path, exc)}", err=True)
             sys.exit(2)
 
     return wrapper
