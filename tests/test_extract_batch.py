@@ -135,9 +135,11 @@ AS_FROM_A_TERMINAL = ("import os, signal, sys; signal.signal(signal.SIGINT, sign
                       "os.execv(sys.executable, [sys.executable, '-m', 'newsmon.cli', *sys.argv[1:]])")
 
 
-def _interrupt_a_batch(tmp_path: Path, jobs: str, presses: int) -> tuple[subprocess.Popen, bytes, bytes, list[str]]:
+def _interrupt_a_batch(tmp_path: Path, jobs: str, presses: int, sig: int = signal.SIGINT,
+                       group: bool = True) -> tuple[subprocess.Popen, bytes, bytes, list[str]]:
     """Start a 5,000-page batch, wait for its first record (the workers are running), then press
-    Ctrl-C ``presses`` times (SIGINT to the whole process group, as a terminal sends it)."""
+    Ctrl-C ``presses`` times (SIGINT to the whole process group, as a terminal sends it), or send
+    ``sig`` to the command alone (``group=False``)."""
     page = _write(tmp_path, "article.html", ARTICLE)
     batch = tmp_path / "pages.jsonl"
     line = json.dumps({"url": "https://detroit.example/2025/03/21/accord-transit/", "path": page})
@@ -150,16 +152,33 @@ def _interrupt_a_batch(tmp_path: Path, jobs: str, presses: int) -> tuple[subproc
         first = proc.stdout.readline()  # a record is out: the command is in its loop
         assert json.loads(first)["kind"] == "article"
         for _ in range(presses):
-            os.killpg(proc.pid, signal.SIGINT)
+            (os.killpg if group else os.kill)(proc.pid, sig)
             time.sleep(0.005)  # the next press lands while the command is stopping
         rest, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    time.sleep(0.2)  # a worker orphaned by its parent's exit would still be there
-    left = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
-    return proc, first + rest, err, left
+    return proc, first + rest, err, _alive_in_group(proc.pid)
+
+
+def _alive_in_group(group: int) -> list[str]:
+    """The processes of the process group still running after up to 2 s (a worker killed with its
+    parent is gone at once, but an orphan's zombie waits for init to reap it)."""
+    deadline = time.monotonic() + 2
+    while True:
+        pids = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout.split()
+        alive = []
+        for pid in pids:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                continue
+            if state != "Z":
+                alive.append(pid)
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.1)
 
 
 def test_ctrl_c_ends_a_batch_in_worker_processes_with_one_line(tmp_path: Path) -> None:
@@ -184,3 +203,17 @@ def test_ctrl_c_pressed_again_and_again_still_ends_a_batch_with_one_line(tmp_pat
         assert err.decode().strip().splitlines() == ["newsmon: interrupted"], jobs
         assert all(json.loads(line)["kind"] == "article" for line in out.splitlines())
         assert left == [], jobs
+
+
+def test_sigterm_to_the_command_alone_ends_the_batch_and_its_workers(tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM to the command, not its workers): SIGTERM's default killed the command
+    alone, silently, and its workers waited for pages forever. Now it is Ctrl-C's clean stop;
+    and a command killed outright (SIGKILL) takes its workers with it."""
+    proc, out, err, left = _interrupt_a_batch(tmp_path, "2", presses=1, sig=signal.SIGTERM, group=False)
+    assert proc.returncode == 130
+    assert err.decode().strip().splitlines() == ["newsmon: interrupted"]
+    assert all(json.loads(line)["kind"] == "article" for line in out.splitlines())
+    assert left == []
+    proc, out, err, left = _interrupt_a_batch(tmp_path, "2", presses=1, sig=signal.SIGKILL, group=False)
+    assert proc.returncode == -signal.SIGKILL
+    assert left == []

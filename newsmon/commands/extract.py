@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import multiprocessing
@@ -164,30 +165,33 @@ def run_batch(stream, process: PageProcessor, moment: datetime | None, jobs: int
 
 
 class _CtrlC:
-    """Ctrl-C during a batch, as a flag: the handler only sets it, and the loops check it between
-    pages. The default handler raises KeyboardInterrupt wherever the interpreter happens to be:
-    inside the process pool's locks and joins (a second Ctrl-C there left the command hung and its
-    workers behind), in a finalizer (where it is printed and swallowed), or in a worker forked
-    before its initializer ignored SIGINT. Leaving the ``with`` after a Ctrl-C raises
-    KeyboardInterrupt, which the CLI turns into ``newsmon: interrupted`` and exit status 130.
-    A SIGINT the command was started with ignored (``nohup``, a background job) stays ignored."""
+    """Ctrl-C (or SIGTERM) during a batch, as a flag: the handler only sets it, and the loops
+    check it between pages. The default handler raises KeyboardInterrupt wherever the interpreter
+    happens to be: inside the process pool's locks and joins (a second Ctrl-C there left the
+    command hung and its workers behind), in a finalizer (where it is printed and swallowed), or
+    in a worker forked before its initializer ignored SIGINT; SIGTERM's default killed the command
+    alone and left its workers waiting for pages forever. Leaving the ``with`` after either raises
+    KeyboardInterrupt, which the CLI turns into ``newsmon: interrupted`` and exit status 130. A
+    signal the command was started with ignored (``nohup``, a background job) stays ignored."""
+
+    DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 
     def __init__(self) -> None:
         self.pressed = False
-        self.previous: Any = None
+        self.previous: dict[int, Any] = {}
 
     def _handler(self, signum: int, frame: Any) -> None:
         self.pressed = True
 
     def __enter__(self) -> "_CtrlC":
-        self.previous = signal.getsignal(signal.SIGINT)
-        if self.previous is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._handler)
+        for signum, default in self.DEFAULTS.items():
+            if signal.getsignal(signum) is default:
+                self.previous[signum] = signal.signal(signum, self._handler)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.previous is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
         if self.pressed and exc[0] is None:
             raise KeyboardInterrupt
 
@@ -205,6 +209,7 @@ def _record_line(line: str, process: PageProcessor, moment: datetime | None) -> 
     return record["kind"], json.dumps(record, ensure_ascii=False, default=_jsonable)
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
 _worker: tuple[PageProcessor, datetime | None] | None = None  # a batch worker's processor (set before forking)
 
 
@@ -213,11 +218,19 @@ def _pooled_line(line: str) -> tuple[str, str]:
     return _record_line(line, *_worker)
 
 
-def _leave_interrupts_to_the_command() -> None:
-    """A worker ignores Ctrl-C (the terminal sends it to the whole process group): the command
-    stops handing out pages and waits for the few already in a worker; a worker interrupted
-    mid-page would print a traceback of its own."""
+def _leave_interrupts_to_the_command(parent: int) -> None:
+    """A worker ignores Ctrl-C (the terminal sends it to the whole process group) and SIGTERM (a
+    service manager sends it to every process): the command stops handing out pages, waits for
+    the few already in a worker, and then its workers exit; a worker interrupted mid-page would
+    print a traceback of its own. A command killed outright (SIGKILL) takes its workers with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: a worker outlives a killed command
+    if os.getppid() != parent:  # the command died before prctl: nothing would send that signal
+        os._exit(1)
 
 
 def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datetime | None,
@@ -230,7 +243,7 @@ def _records_in_pool(lines: Iterator[str], process: PageProcessor, moment: datet
     window = 32 * jobs
     pending: deque[Future[tuple[str, str]]] = deque()
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_leave_interrupts_to_the_command)
+                               initializer=_leave_interrupts_to_the_command, initargs=(os.getpid(),))
     try:
         for line in ctrl_c.until(lines):
             pending.append(pool.submit(_pooled_line, line))
