@@ -12,6 +12,13 @@ from typing import Any
 
 import click
 
+# numpy's OpenBLAS starts a pool of worker threads as it loads (one per core), which cost ~60 ms of
+# CPU, half of numpy's import, in every process that classifies a language. newsmon's one BLAS
+# call is the language model's product of a few hundred feature counts by a table of seven
+# languages (pipelines.langid_model), far below OpenBLAS's own threshold for using the pool, and
+# `extract --batch --jobs N` forks its workers: one thread. A value set by the user is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 # (module under newsmon.commands, attribute): each module defines one click command or group.
 COMMANDS: list[tuple[str, str]] = [
     ("demo", "demo"),
