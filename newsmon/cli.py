@@ -14,9 +14,11 @@ import click
 
 # numpy's OpenBLAS starts a pool of worker threads as it loads (one per core), which cost ~60 ms of
 # CPU, half of numpy's import, in every process that classifies a language. newsmon's one BLAS
-# call is the language model's product of a few hundred feature counts by a table of seven
-# languages (pipelines.langid_model), far below OpenBLAS's own threshold for using the pool, and
-# `extract --batch --jobs N` forks its workers: one thread. A value set by the user is kept.
+# call is the language model's product of a page's feature counts (a few hundred to a few
+# thousand) by 31 columns (pipelines.langid_model): small enough for one thread, which gives the
+# same bits (tests/test_langid_exact.py), where the pool woke a thread for most pages (OpenBLAS
+# splits the product from ~300 features). `extract --batch --jobs N` forks its workers, too. A
+# value set by the user is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # (module under newsmon.commands, attribute): each module defines one click command or group.
