@@ -12,7 +12,6 @@ Order numbers live in ``ITEM_PIPELINES`` in ``settings/scrapy_settings.py``.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from functools import partial
@@ -69,9 +68,7 @@ class PagePipeline:
     htmldate, py3langid, numpy and the compiled topics cost ~0.25 s of CPU, which a scheduled poll
     that finds nothing new would pay for nothing. A crawl that does find pages builds them once;
     if they cannot be built (a broken installation), the crawl stops there, and the command fails
-    with the error, as it did when they were built at the start. What they allocate (~50,000
-    objects: modules, the language model, the topics) lives as long as the crawl: the collector is
-    off while they are built and they are frozen after (~45 collections, ~10 ms of CPU, before).
+    with the error, as it did when they were built at the start.
     """
 
     def __init__(self, options: dict[str, Any], stats: Any, crawler: Crawler | None = None):
@@ -100,23 +97,17 @@ class PagePipeline:
         if self._process is None:
             if self.failure is not None:
                 raise DropItem(f"page path unavailable: {self.failure}")
-            collecting = gc.isenabled()
-            gc.disable()
             try:
                 from pipelines.page import PageProcessor  # deferred: see the class's docstring
 
                 options = dict(self.options)
                 self._process = PageProcessor(options.pop("topics"), **options)
-                gc.freeze()
             except Exception as exc:  # noqa: BLE001 (any failure to build stops the crawl, reported whole)
                 self.failure = f"{type(exc).__name__}: {exc}"
                 logger.error("the page path cannot be built: %s", self.failure)
                 self.stats.set_value(PAGE_PATH_ERROR, self.failure)
                 close_crawl(self.crawler, "page_path_failed")
                 raise DropItem(f"page path unavailable: {self.failure}") from None
-            finally:
-                if collecting:
-                    gc.enable()
         return self._process
 
     def process_item(self, item: Article) -> Article:
