@@ -31,7 +31,10 @@ rounds: an A/B of two code trees that see the same load (at start-up, or at the 
 Before measuring, the project's own packages are compiled to bytecode (``__pycache__``, as Python
 writes on a user's first run and ``pip install`` does for every library): with
 ``PYTHONDONTWRITEBYTECODE`` set, as on the machine these figures come from, each crawl otherwise
-compiled newsmon's ~130 modules from source, ~0.2 s of CPU that no installed copy pays.
+compiled newsmon's ~130 modules from source, ~0.2 s of CPU that no installed copy pays. Each tree
+also gets its own language-model cache (``NEWSMON_CACHE_DIR``, filled before the first measured
+run): two trees whose cache formats differ would otherwise each delete the other's file as stale
+and decode the packaged model again (~1 s) in every run.
 
     .venv/bin/python benchmarks/crawl_vs_bare.py                 # 150, 600, 2400 articles, 2 runs each
     .venv/bin/python benchmarks/crawl_vs_bare.py --sizes 600 --repeat 3
@@ -127,6 +130,19 @@ def sources_yaml(site: Site, path: Path) -> Path:
     return path
 
 
+MODEL_CACHES: dict[Path, Path] = {}  # tree -> its own language-model cache (prepare_model_caches)
+
+
+def prepare_model_caches(trees: list[Path], tmp: Path) -> None:
+    """A language-model cache directory per tree, filled once, unmeasured (see the docstring)."""
+    for i, tree in enumerate(trees):
+        cache = tmp / f"model-cache-{i}"
+        cache.mkdir()
+        subprocess.run([sys.executable, "-c", "from pipelines import language; language.load_identifier()"],
+                       cwd=tree, env={**os.environ, "NEWSMON_CACHE_DIR": str(cache)}, check=True)
+        MODEL_CACHES[tree.resolve()] = cache
+
+
 def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | None = None,
                 tree: Path = ROOT) -> tuple[int, float, float, float]:
     """One `newsmon crawl`; ``python`` replaces the interpreter's path (a profiler wrapping it);
@@ -135,7 +151,8 @@ def run_newsmon(site: Site, tmp: Path, extra: list[str], python: list[str] | Non
     cmd = [*(python or [sys.executable]), "-m", "newsmon.cli", "crawl", "--sources", str(sources_yaml(site, tmp / "sources.yaml")),
            "--data", str(data), "--keep-all", "--json", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
            "-s", "NEWSMON_BLOCK_PRIVATE_ADDRESSES=False", *extra]
-    stdout, cpu, rss, wall = measured(cmd, cwd=tree)
+    cache = MODEL_CACHES.get(tree.resolve())
+    stdout, cpu, rss, wall = measured(cmd, cwd=tree, env={**os.environ, "NEWSMON_CACHE_DIR": str(cache)} if cache else None)
     # the JSON summary; under py-spy (--profile), its own "py-spy> ..." lines surround it
     summary, _ = json.JSONDecoder().raw_decode(stdout[stdout.index("["):])
     stored = sum(r["new"] for r in summary)
@@ -240,8 +257,15 @@ def main() -> None:
         bare_child(args.bare_child)
         return
     extra = [x for pair in args.extra for x in ("-s", pair)]
-    for tree in (ROOT, args.tree) if args.tree else (ROOT,):
+    trees = [ROOT, args.tree] if args.tree else [ROOT]
+    for tree in trees:
         compile_tree(tree)
+    with tempfile.TemporaryDirectory() as caches:
+        prepare_model_caches(trees, Path(caches))
+        measure(args, extra)
+
+
+def measure(args: argparse.Namespace, extra: list[str]) -> None:
     if args.profile:
         profile(args.profile, args.sizes[0], extra)
         return

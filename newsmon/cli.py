@@ -12,6 +12,15 @@ from typing import Any
 
 import click
 
+# numpy's OpenBLAS starts a pool of worker threads as it loads (one per core), which cost ~60 ms of
+# CPU, half of numpy's import, in every process that classifies a language. newsmon's one BLAS
+# call is the language model's product of a page's feature counts (a few hundred to a few
+# thousand) by 31 columns (pipelines.langid_model): small enough for one thread, which gives the
+# same bits (tests/test_langid_exact.py), where the pool woke a thread for most pages (OpenBLAS
+# splits the product from ~300 features). `extract --batch --jobs N` forks its workers, too. A
+# value set by the user is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 # (module under newsmon.commands, attribute): each module defines one click command or group.
 COMMANDS: list[tuple[str, str]] = [
     ("demo", "demo"),
@@ -129,7 +138,14 @@ class LazyGroup(click.Group):
                 self.resolved = cmd_name
                 command = getattr(importlib.import_module(f"newsmon.commands.{module}"), attr)
                 if getattr(self, "collecting", True):
-                    gc.enable()  # the command's modules are in (see main)
+                    # The command's modules are in (see main). What they allocated (~100,000
+                    # objects for a crawl's) was counted while the collector was off, and the first
+                    # collections after it is back walked it all, then the survivors again (~10-15
+                    # ms of a crawl's CPU): it lives as long as the process, so it is frozen first.
+                    # The imports' own cyclic garbage is kept with it (a crawl's: ~1,700 objects,
+                    # ~0.65 MB), as run_crawl keeps the start-up's.
+                    gc.freeze()
+                    gc.enable()
                 return command
         return None
 

@@ -10,6 +10,7 @@ without reading the source of the import chain, and keep their module names.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -213,3 +214,51 @@ def test_a_page_path_that_cannot_be_built_fails_the_crawl_as_it_did_at_the_start
         assert db.execute("SELECT COUNT(*) FROM articles").fetchone() == (0,)
     finally:
         db.close()
+
+
+def test_a_command_s_modules_are_frozen_before_the_collector_comes_back(tmp_path: Path) -> None:
+    """What a command's modules allocate lives as long as the process: it is frozen as the
+    collector comes back on (newsmon.cli.LazyGroup.get_command), so that no collection walks it
+    (before, the first ones after a crawl's imports walked ~100,000 objects, ~10-15 ms of CPU)."""
+    from newsmon.store import Store
+
+    Store(tmp_path / "data").close()
+    code = ("import gc, sys\n"
+            "sys.argv = ['newsmon', 'stats', '--data', sys.argv[1]]\n"
+            "from newsmon.cli import main\n"
+            "try:\n    main(prog_name='newsmon')\n"
+            "except SystemExit as exc:\n    code = exc.code or 0\n"
+            "import newsmon.commands.stats as command\n"
+            "namespace = vars(command)\n"
+            "print('GC', code, gc.isenabled(), any(o is namespace for o in gc.get_objects()))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "data")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("GC ")), None)
+    assert line is not None, proc.stderr[-3000:]
+    assert line.split()[1:] == ["0", "True", "False"]  # ran, collector on, the module's namespace frozen
+
+
+def test_a_crawl_runs_numpy_s_blas_on_one_thread_unless_the_user_says_more(tmp_path: Path) -> None:
+    """OpenBLAS started a thread per core as numpy loaded (~60 ms of CPU, half of numpy's import)
+    and woke one for most pages' language scores; the scores are the same bits on one thread
+    (tests/test_langid_exact.py)."""
+    code = ("import os, sys\n"
+            "sys.argv = ['newsmon', *sys.argv[1:]]\n"
+            "from newsmon.cli import main\n"
+            "try:\n    main(prog_name='newsmon')\n"
+            "except SystemExit as exc:\n    code = exc.code or 0\n"
+            "print('BLAS', code, os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    with Site(1, hosts=2) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        proc = subprocess.run([sys.executable, "-c", code, "crawl", "--sources", str(sources), "--data",
+                               str(tmp_path / "data"), "--keep-all", "--json", *LOCAL], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=180)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("BLAS ")), None)
+    assert line is not None, proc.stderr[-3000:]
+    assert sum(r["new"] for r in summary_of(proc.stdout)) == 1
+    assert line.split()[1:] == ["0", "1", "True"]  # the language model's scoring imported numpy, on one thread
+    mine = subprocess.run([sys.executable, "-c", "import os, newsmon.cli; print(os.environ['OPENBLAS_NUM_THREADS'])"],
+                          cwd=ROOT, env={**env, "OPENBLAS_NUM_THREADS": "3"}, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert mine.stdout.strip() == "3"  # a value the user set is kept

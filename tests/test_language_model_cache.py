@@ -27,7 +27,7 @@ def cache_dir(tmp_path, monkeypatch):
 
 def test_first_load_writes_cache_and_second_reads_it_with_same_scores(cache_dir):
     decoded = language.load_identifier()
-    files = list(cache_dir.glob("langid-*.npz"))
+    files = list(cache_dir.glob("langid-*.bin"))
     assert len(files) == 1
     language.load_identifier.cache_clear()
     cached = language.load_identifier()
@@ -39,11 +39,32 @@ def test_first_load_writes_cache_and_second_reads_it_with_same_scores(cache_dir)
 
 def test_corrupt_cache_falls_back_to_packaged_model_and_is_rewritten(cache_dir):
     language.load_identifier()
-    [path] = cache_dir.glob("langid-*.npz")
+    [path] = cache_dir.glob("langid-*.bin")
     path.write_bytes(b"not a model")
     language.load_identifier.cache_clear()
     assert language.load_identifier().rank(TEXTS[0])[0][0] == "fr"
     assert path.stat().st_size > 1_000_000  # decoded again and saved
+
+
+def test_a_truncated_or_foreign_cache_file_falls_back_and_is_rewritten(cache_dir):
+    language.load_identifier()
+    [path] = cache_dir.glob("langid-*.bin")
+    whole = path.read_bytes()
+    for damaged in (whole[:len(whole) // 2], whole[:200], b"", b"PK\x03\x04" + whole[4:]):
+        path.write_bytes(damaged)
+        language.load_identifier.cache_clear()
+        assert language.load_identifier().rank(TEXTS[2])[0][0] == "it"
+        assert path.read_bytes() == whole  # decoded again and saved, the same bytes
+
+
+def test_the_cached_model_is_read_in_place_and_cannot_be_changed(cache_dir):
+    language.load_identifier()
+    language.load_identifier.cache_clear()
+    cached = language.load_identifier()
+    table = cached.nb_ptc
+    assert not table.flags.writeable and not table.flags.owndata  # the mapped file, not a copy
+    with pytest.raises(ValueError):
+        table[0, 0] = 1
 
 
 def test_unwritable_cache_dir_still_detects(tmp_path, monkeypatch):
@@ -89,8 +110,8 @@ def test_a_new_cache_file_replaces_our_older_ones_and_nothing_else(cache_dir):
     foreign.write_text("not ours")
     language.load_identifier()
     left = sorted(path.name for path in cache_dir.iterdir())
-    assert len([name for name in left if name.endswith(".npz")]) == 1
+    assert len([name for name in left if name.endswith(".bin")]) == 1
     assert not any(path.exists() for path in old)
     assert fresh_tmp.exists() and foreign.exists()
     assert len(left) == 3
-    assert sum(path.stat().st_size for path in cache_dir.glob("langid-*.npz")) < 10_000_000
+    assert sum(path.stat().st_size for path in cache_dir.glob("langid-*.bin")) < 10_000_000
