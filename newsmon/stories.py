@@ -23,6 +23,7 @@ from newsmon.store import Store, iso_utc, utcnow
 
 BATCH = 500
 MAX_CANDIDATES = 25
+KNOWN_STORIES = 10_000  # stories given in a pass kept for its candidates (~1.5 MiB), then forgotten
 
 
 class _Sketches:
@@ -93,6 +94,8 @@ def assign_pending(store: Store) -> int:
                 if article_id in articles:
                     _assign(db, articles[article_id], shape, kept.get(article_id), article_id in signed, known)
             db.execute(f"DELETE FROM story_sketches WHERE article_id IN ({marks})", chunk)
+        if len(known) > KNOWN_STORIES:  # a pass over a whole store: read older ones from the table again
+            known.clear()
     return len(ids)
 
 

@@ -133,6 +133,29 @@ def test_copies_share_a_story_across_processes_and_distinct_reports_stay_apart(t
     assert {k: later[k] for k in first} == first  # earlier assignments never move
 
 
+def test_a_candidates_story_read_from_the_table_or_from_the_pass_is_the_same(tmp_path: Path, monkeypatch) -> None:
+    """Linking keeps the stories it gave in a pass for the next articles' candidates; read back
+    from the articles table instead (one article a chunk, nothing kept), the stories are the same."""
+    items = [record("original", EN["original"], "wire-en", "en", 20),
+             record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
+             record("added", EN["reprint_added"], "outlet-d", "en", 21),
+             record("d0", EN["distinct0"], "outlet-b", "en", 21),
+             record("fr", FR["original"], "agence-fr", "fr", 18),
+             record("fr-copy", FR["reprint"], "journal-fr", "fr", 19)]
+    kept, read = tmp_path / "kept", tmp_path / "read"
+    store_all(kept, items)
+    with Store(kept) as store:
+        assert stories.assign_pending(store) == 6
+    store_all(read, items)
+    monkeypatch.setattr(stories, "BATCH", 1)
+    monkeypatch.setattr(stories, "KNOWN_STORIES", -1)
+    with Store(read) as store:
+        assert stories.assign_pending(store) == 6
+    linked = story_of(kept)
+    assert linked == story_of(read)
+    assert linked["outlet-a"] == linked["outlet-d"] == linked["wire-en"] and linked["journal-fr"] == linked["agence-fr"]
+
+
 def test_signatures_taken_at_indexing_link_the_same_stories_and_are_used_once(tmp_path: Path) -> None:
     items = [record("original", EN["original"], "wire-en", "en", 20),
              record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
