@@ -42,14 +42,16 @@ class _Sketches:
 sketch = _Sketches()
 
 
+# Answered from the index articles_story_pending (migration 260) and story_signatures' key,
+# without reading the articles themselves (their texts): see that migration.
+PENDING_SQL = ("SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
+               "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
+               "ORDER BY a.first_seen_at, a.id")
+
+
 def pending_ids(store: Store) -> list[str]:
     """Articles with no signature yet, or whose text changed since theirs was taken."""
-    rows = store.db.execute(
-        "SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
-        "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
-        "ORDER BY a.first_seen_at, a.id"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in store.db.execute(PENDING_SQL).fetchall()]
 
 
 def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],

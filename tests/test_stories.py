@@ -206,3 +206,21 @@ def test_export_and_search_show_the_story(tmp_path: Path) -> None:
 def test_headline_is_not_part_of_the_signature(version: str) -> None:
     # the same body under a different headline is the same story; the headline alone is not
     assert sketch.signature(EN[version]["title"]) is None
+
+
+def test_finding_the_articles_to_link_reads_an_index_not_the_articles_texts(tmp_path: Path) -> None:
+    """After every crawl, linking looks for the articles with no story or a changed text: from an
+    index of four short columns, not by reading every stored article (texts included)."""
+    data = tmp_path / "data"
+    store_all(data, [record("original", EN["original"], "wire-en", "en", 20),
+                     record("d0", EN["distinct0"], "outlet-b", "en", 21)])
+    with Store(data) as store:
+        plan = " | ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + stories.PENDING_SQL))
+        assert "SCAN a USING COVERING INDEX articles_story_pending" in plan, plan
+        assert "TEMP B-TREE" not in plan  # already in first-seen order
+        assert sorted(stories.pending_ids(store)) == ["outlet-b-d000000", "wire-en-original"]
+        stories.assign_pending(store)
+        assert stories.pending_ids(store) == []
+        edited = {**record("d0", EN["distinct1"], "outlet-b", "en", 21), "content_hash": "edited"}
+        store.upsert_article(edited, [edited["url"]])
+        assert stories.pending_ids(store) == [edited["id"]]  # its text changed since its signature
