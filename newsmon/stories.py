@@ -16,12 +16,14 @@ already sent named it.
 from __future__ import annotations
 
 import functools
+from itertools import chain
 from typing import Any
 
 from newsmon.store import Store, iso_utc, utcnow
 
 BATCH = 500
 MAX_CANDIDATES = 25
+KNOWN_STORIES = 10_000  # stories given in a pass kept for its candidates (~1.5 MiB), then forgotten
 
 
 class _Sketches:
@@ -40,14 +42,16 @@ class _Sketches:
 sketch = _Sketches()
 
 
+# Answered from the index articles_story_pending (migration 260) and story_signatures' key,
+# without reading the articles themselves (their texts): see that migration.
+PENDING_SQL = ("SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
+               "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
+               "ORDER BY a.first_seen_at, a.id")
+
+
 def pending_ids(store: Store) -> list[str]:
     """Articles with no signature yet, or whose text changed since theirs was taken."""
-    rows = store.db.execute(
-        "SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
-        "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
-        "ORDER BY a.first_seen_at, a.id"
-    ).fetchall()
-    return [r[0] for r in rows]
+    return [r[0] for r in store.db.execute(PENDING_SQL).fetchall()]
 
 
 def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
@@ -76,6 +80,7 @@ def assign_pending(store: Store) -> int:
     if not ids:
         return 0
     shape = sketch.lsh_shape()
+    known: dict[str, str] = {}  # article → story given in this pass (a story id never changes once given)
     for start in range(0, len(ids), BATCH):
         chunk = ids[start:start + BATCH]
         articles = store.get_articles(chunk)
@@ -89,8 +94,10 @@ def assign_pending(store: Store) -> int:
         with store.transaction() as db:
             for article_id in chunk:
                 if article_id in articles:
-                    _assign(db, articles[article_id], shape, kept.get(article_id), article_id in signed)
+                    _assign(db, articles[article_id], shape, kept.get(article_id), article_id in signed, known)
             db.execute(f"DELETE FROM story_sketches WHERE article_id IN ({marks})", chunk)
+        if len(known) > KNOWN_STORIES:  # a pass over a whole store: read older ones from the table again
+            known.clear()
     return len(ids)
 
 
@@ -103,7 +110,8 @@ def _signature(article: dict[str, Any], kept: tuple[str, bytes | None] | None) -
 
 
 def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int],
-            kept: tuple[str, bytes | None] | None = None, signed: bool = True) -> str:
+            kept: tuple[str, bytes | None] | None = None, signed: bool = True,
+            known: dict[str, str] | None = None) -> str:
     sig = _signature(article, kept)
     story = article.get("story_id")
     if signed:
@@ -111,7 +119,7 @@ def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int],
     if sig is not None:
         keys = sketch.band_keys(sig, shape)
         if story is None:
-            story = _best_match(db, article["id"], sig, keys)
+            story = _best_match(db, article["id"], sig, keys, known)
         db.executemany("INSERT OR IGNORE INTO story_bands (band, key, article_id) VALUES (?, ?, ?)",
                        [(band, key, article["id"]) for band, key in keys])
     story = story or article["id"]
@@ -123,25 +131,38 @@ def _assign(db: Any, article: dict[str, Any], shape: tuple[int, int],
          iso_utc(utcnow())),
     )
     db.execute("UPDATE articles SET story_id = ? WHERE id = ?", (story, article["id"]))
+    if known is not None:
+        known[article["id"]] = story
     return story
 
 
-def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]]) -> str | None:
+def _best_match(db: Any, article_id: str, sig: Any, keys: list[tuple[int, bytes]],
+                known: dict[str, str] | None = None) -> str | None:
     """The story of the most similar earlier article among the LSH candidates, if similar enough.
     Candidates sharing the most bands are checked first, at most ``MAX_CANDIDATES`` of them: in a
     story of hundreds of copies, the closest few decide.
 
     SQLite counts the shared bands and ranks the candidates in one query: a band bucket grows
     with the store (texts sharing stock phrases fall in the same buckets), and counting it row
-    by row in Python made linking cost grow with the number of stored articles."""
+    by row in Python made linking cost grow with the number of stored articles.
+
+    ``known``: stories given earlier in this pass, by article. A candidate's story is read from
+    ``articles`` only when it is not there: ``story_id``, added last to a row that holds the
+    text, is read past the text's overflow pages."""
     ranked = [row[0] for row in db.execute(
-        _candidates_sql(len(keys)), [*(x for pair in keys for x in pair), article_id, MAX_CANDIDATES])]
+        _candidates_sql(len(keys)), [*chain.from_iterable(keys), article_id, MAX_CANDIDATES])]
     if not ranked:
         return None
+    known = {} if known is None else known
     marks = ",".join("?" * len(ranked))
-    rows = db.execute(
-        f"SELECT s.article_id, s.signature, a.story_id FROM story_signatures s JOIN articles a ON a.id = s.article_id "
-        f"WHERE s.article_id IN ({marks}) AND s.signature IS NOT NULL AND a.story_id IS NOT NULL", ranked).fetchall()
+    signed = db.execute(f"SELECT article_id, signature FROM story_signatures "
+                        f"WHERE article_id IN ({marks}) AND signature IS NOT NULL", ranked).fetchall()
+    unknown = [cand for cand, _ in signed if cand not in known]
+    read: dict[str, str] = {}
+    if unknown:
+        read = dict(db.execute(f"SELECT id, story_id FROM articles WHERE id IN ({','.join('?' * len(unknown))}) "
+                               "AND story_id IS NOT NULL", unknown).fetchall())
+    rows = [(cand, blob, known.get(cand) or read[cand]) for cand, blob in signed if cand in known or cand in read]
     best: tuple[float, str, str] | None = None
     scores = sketch.similarities_to_stored(sig, [blob for _, blob, _ in rows])
     for (cand, _, story), score in zip(rows, scores):

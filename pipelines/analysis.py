@@ -165,6 +165,83 @@ class Token:
 
 _PLAIN_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+")
 _WORD_SPLIT = regex.compile(r"([\p{L}\p{M}\p{N}]+)")  # the words, and the text between them
+# The same split by ``re`` (half the time on an article): the Basic Multilingual Plane's code
+# points of regex's [\p{L}\p{M}\p{N}] (regex's own Unicode tables, newer than ``unicodedata``'s)
+# as one class, which ``re`` looks up in one table per character. Kept for the pinned regex;
+# another version derives them from regex itself. A text with a character above the plane, and a
+# short one (a query, a title: not worth compiling the class for), takes regex's split.
+_WORD_RANGES_REGEX = "2026.11.15"
+_WORD_RANGES_BMP = (
+    "30-39 41-5A 61-7A AA B2-B3 B5 B9-BA BC-BE C0-D6 D8-F6 F8-2C1 2C6-2D1 2E0-2E4 2EC 2EE 300-374 "
+    "376-377 37A-37D 37F 386 388-38A 38C 38E-3A1 3A3-3F5 3F7-481 483-52F 531-556 558-559 560-588 "
+    "58B-58C 591-5BD 5BF 5C1-5C2 5C4-5C5 5C7-5C9 5D0-5EA 5EF-5F2 610-61A 620-669 66E-6D3 6D5-6DC "
+    "6DF-6E8 6EA-6FC 6FF 710-74A 74D-7B1 7C0-7F5 7FA 7FD 800-82D 840-85B 860-86A 870-887 889-88F "
+    "897-8E1 8E3-963 966-96F 971-983 985-98C 98F-990 993-9A8 9AA-9B0 9B2 9B6-9B9 9BC-9C4 9C7-9C8 "
+    "9CB-9CE 9D7 9DC-9DD 9DF-9E3 9E6-9F1 9F4-9F9 9FC 9FE A01-A03 A05-A0A A0F-A10 A13-A28 A2A-A30 "
+    "A32-A33 A35-A36 A38-A39 A3C A3E-A42 A47-A48 A4B-A4D A51 A59-A5C A5E A66-A75 A81-A83 A85-A8D "
+    "A8F-A91 A93-AA8 AAA-AB0 AB2-AB3 AB5-AB9 ABC-AC5 AC7-AC9 ACB-ACD AD0 AE0-AE3 AE6-AEF AF9-AFF "
+    "B01-B03 B05-B0C B0F-B10 B13-B28 B2A-B30 B32-B33 B35-B39 B3C-B44 B47-B48 B4B-B4D B53-B57 B5C-B5D "
+    "B5F-B63 B66-B6F B71-B77 B82-B83 B85-B8A B8E-B90 B92-B95 B99-B9A B9C B9E-B9F BA3-BA4 BA8-BAA "
+    "BAE-BB9 BBE-BC2 BC6-BC8 BCA-BCD BD0 BD7 BE6-BF2 C00-C0C C0E-C10 C12-C28 C2A-C39 C3C-C44 C46-C48 "
+    "C4A-C4D C55-C56 C58-C5A C5C-C5D C60-C63 C66-C6F C78-C7E C80-C83 C85-C8C C8E-C90 C92-CA8 CAA-CB3 "
+    "CB5-CB9 CBC-CC4 CC6-CC8 CCA-CCD CD5-CD6 CDC-CDE CE0-CE3 CE6-CEF CF1-CF3 D00-D0C D0E-D10 D12-D44 "
+    "D46-D48 D4A-D4E D54-D63 D66-D78 D7A-D7F D81-D83 D85-D96 D9A-DB1 DB3-DBB DBD DC0-DC6 DCA DCF-DD4 "
+    "DD6 DD8-DDF DE6-DEF DF2-DF3 E01-E3A E40-E4E E50-E59 E81-E82 E84 E86-E8A E8C-EA3 EA5 EA7-EBD "
+    "EC0-EC4 EC6 EC8-ECE ED0-ED9 EDC-EDF F00 F18-F19 F20-F33 F35 F37 F39 F3E-F47 F49-F6C F71-F84 "
+    "F86-F97 F99-FBC FC6 1000-1049 1050-109D 10A0-10C5 10C7 10CD 10D0-10FA 10FC-1248 124A-124D "
+    "1250-1256 1258 125A-125D 1260-1288 128A-128D 1290-12B0 12B2-12B5 12B8-12BE 12C0 12C2-12C5 "
+    "12C8-12D6 12D8-1310 1312-1315 1318-135A 135D-135F 1369-137C 1380-138F 13A0-13F5 13F8-13FD "
+    "1401-166C 166F-167F 1681-169A 16A0-16EA 16EE-16F8 1700-1715 171F-1734 1740-1753 1760-176C "
+    "176E-1770 1772-1773 1780-17D3 17D7 17DC-17DD 17E0-17E9 17F0-17F9 180B-180D 180F-1819 1820-1878 "
+    "1880-18AA 18B0-18F5 1900-191E 1920-192B 1930-193B 1946-196D 1970-1974 1980-19AB 19B0-19C9 "
+    "19D0-19DA 1A00-1A1B 1A20-1A5E 1A60-1A7C 1A7F-1A89 1A90-1A99 1AA7 1AB0-1AF0 1B00-1B4C 1B50-1B59 "
+    "1B6B-1B73 1B80-1BF3 1C00-1C37 1C40-1C49 1C4D-1C7D 1C80-1C8A 1C90-1CBA 1CBD-1CBF 1CD0-1CD2 "
+    "1CD4-1CFA 1D00-1F15 1F18-1F1D 1F20-1F45 1F48-1F4D 1F50-1F57 1F59 1F5B 1F5D 1F5F-1F7D 1F80-1FB4 "
+    "1FB6-1FBC 1FBE 1FC2-1FC4 1FC6-1FCC 1FD0-1FD3 1FD6-1FDB 1FE0-1FEC 1FF2-1FF4 1FF6-1FFC 2070-2071 "
+    "2074-2079 207F-2089 208F-209F 20D0-20F0 2102 2107 210A-2113 2115 2119-211D 2124 2126 2128 "
+    "212A-212D 212F-2139 213C-213F 2145-2149 214E 2150-2189 2460-249B 24EA-24FF 2776-2793 2C00-2CE4 "
+    "2CEB-2CF3 2CFD 2D00-2D25 2D27 2D2D 2D30-2D67 2D6F 2D7F-2D96 2DA0-2DA6 2DA8-2DAE 2DB0-2DB6 "
+    "2DB8-2DBE 2DC0-2DC6 2DC8-2DCE 2DD0-2DD6 2DD8-2DDE 2DE0-2DFF 2E2F 3005-3007 3021-302F 3031-3035 "
+    "3038-303C 3041-3096 3099-309A 309D-309F 30A1-30FA 30FC-30FF 3105-312F 3131-318E 3192-3195 "
+    "31A0-31BF 31F0-31FF 3220-3229 3248-324F 3251-325F 3280-3289 32B1-32BF 3400-4DBF 4E00-A48C "
+    "A4D0-A4FD A500-A60C A610-A62B A640-A672 A674-A67D A67F-A6F1 A717-A71F A722-A788 A78B-A7DD A7E2 "
+    "A7F1-A827 A82C A830-A835 A840-A873 A880-A8C5 A8D0-A8D9 A8E0-A8F7 A8FB A8FD-A92D A930-A953 "
+    "A960-A97C A980-A9C0 A9CF-A9D9 A9E0-A9FE AA00-AA36 AA40-AA4D AA50-AA59 AA60-AA76 AA7A-AAC2 "
+    "AADB-AADD AAE0-AAEF AAF2-AAF6 AB01-AB06 AB09-AB0E AB11-AB16 AB20-AB26 AB28-AB2E AB30-AB5A "
+    "AB5C-AB69 AB6C-AB6D AB70-ABEA ABEC-ABED ABF0-ABF9 AC00-D7A3 D7B0-D7C6 D7CB-D7FB F900-FA6D "
+    "FA70-FAD9 FB00-FB06 FB13-FB17 FB1D-FB28 FB2A-FB36 FB38-FB3C FB3E FB40-FB41 FB43-FB44 FB46-FBB1 "
+    "FBD3-FD3D FD50-FD8F FD92-FDC7 FDF0-FDFB FE00-FE0F FE20-FE2F FE70-FE74 FE76-FEFC FF10-FF19 "
+    "FF21-FF3A FF41-FF5A FF66-FFBE FFC2-FFC7 FFCA-FFCF FFD2-FFD7 FFDA-FFDC "
+)
+SPLIT_BY_RE_CHARS = 256  # texts at least this long are split by ``re`` (the class compiles in ~5 ms, once)
+
+
+def word_ranges_bmp() -> list[tuple[int, int]]:
+    """Ranges (first, last) of the BMP code points ``_PLAIN_WORD`` matches."""
+    if regex.__version__ == _WORD_RANGES_REGEX:
+        bounds = (item.split("-") for item in _WORD_RANGES_BMP.split())
+        return [(int(b[0], 16), int(b[-1], 16)) for b in bounds]
+    ranges: list[tuple[int, int]] = []
+    points = [*range(0xD800), *range(0xE000, 0x10000)]  # no surrogates: not letters, marks or digits
+    for match in _PLAIN_WORD.finditer("".join(map(chr, points))):
+        for cp in points[match.start():match.end()]:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    return ranges
+
+
+@lru_cache(maxsize=1)
+def _bmp_word_split() -> re.Pattern[str]:
+    return re.compile("(" + _char_class(word_ranges_bmp()).pattern + "+)")
+
+
+def split_words(text: str) -> list[str]:
+    """``_WORD_SPLIT.split(text)``: the text between words at even positions, the words at odd."""
+    if len(text) < SPLIT_BY_RE_CHARS or (not text.isascii() and _ASTRAL.search(text)):
+        return _WORD_SPLIT.split(text)
+    return _bmp_word_split().split(text)
 _APOS_CHARS = frozenset("'’ʼ`´")
 
 
@@ -179,7 +256,7 @@ def word_gaps(text: str) -> tuple[list[str], list[str]]:
     two words is dropped when it is an elision; the piece after it when it is a clitic, the word
     before was kept, and no letter or digit follows it.
     """
-    parts = _WORD_SPLIT.split(text)
+    parts = split_words(text)
     words, gaps = parts[1::2], parts[0::2]
     if len(words) < 2 or not any(ch in text for ch in _APOS_CHARS):
         return words, gaps

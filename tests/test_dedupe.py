@@ -69,3 +69,25 @@ def test_content_hash_of_stored_articles_stays_the_same() -> None:
     # spaces, typographic punctuation, Arabic and full-width forms and a control character
     text = "  «L'accord» — signé\u00a0le 3\u2003mai…\n\n\tالمغرب، وكازاخستان؟ ｢全角｣ \x1cfin.  "
     assert content_hash("Le Maroc, et le Kazakhstan !", text) == "464460f1d6cd662a7d22bb8f3b1de3ca"
+
+
+def test_content_hash_words_equal_the_two_pass_reference_on_every_code_point() -> None:
+    """The words hashed are those of the first release's two passes (punctuation runs to one
+    space, then str.split), for every code point after NFKC and casefold, and on mixed text."""
+    import random
+    import re
+    import unicodedata
+
+    from pipelines.dedupe import _WORD
+
+    punct = re.compile(r"[^\w\s]+")
+    for start in range(0, 0x110000, 4096):
+        chars = [chr(cp) for cp in range(start, min(start + 4096, 0x110000))]
+        for text in (" ".join(chars), "a".join(chars), "".join(chars)):
+            flat = unicodedata.normalize("NFKC", text).casefold()
+            assert " ".join(_WORD.findall(flat)) == " ".join(punct.sub(" ", flat).split()), f"U+{start:04X}"
+    rnd = random.Random(5)
+    alphabet = "a é_1٣\u00a0\u2003\x1c\t\n—«»!?.,'’،؟ـｆ全"
+    for _ in range(2000):
+        flat = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
+        assert " ".join(_WORD.findall(flat)) == " ".join(punct.sub(" ", flat).split()), repr(flat)

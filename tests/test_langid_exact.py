@@ -145,6 +145,18 @@ def test_every_two_byte_window_and_deep_windows_count_the_same(reference, compac
         assert len(emitted) == len(data)
 
 
+def test_the_deeper_levels_are_searched_in_32_bit_keys_whatever_the_cache_holds(reference, compact):
+    """The model's keys fit 32 bits: searched as such (half the memory read of 64-bit keys),
+    from a cache written with 64-bit keys too, and counting the same."""
+    assert [searched.dtype for searched, _ in compact.suffixes._deeper] == [np.uint32] * len(compact.suffixes._deeper)
+    arrays = {name: (value.astype(np.int64) if name.startswith("keys") else value)
+              for name, value in compact.suffixes.arrays().items()}
+    wide = langid_model.SuffixTable.from_arrays(arrays)
+    assert [searched.dtype for searched, _ in wide._deeper] == [np.uint32] * len(wide._deeper)
+    data = de_bruijn(b" aeinst", 6) + "Le Maroc et le Kazakhstan, المغرب وكازاخستان".encode()
+    assert list(wide.counts(data).items()) == list(walk(reference, data).items())
+
+
 def test_a_dfa_that_is_not_its_tries_automaton_is_refused(reference):
     nextmove = np.asarray(reference.tk_nextmove).copy()
     row, output = np.asarray(reference.tk_row), reference.tk_output

@@ -133,6 +133,29 @@ def test_copies_share_a_story_across_processes_and_distinct_reports_stay_apart(t
     assert {k: later[k] for k in first} == first  # earlier assignments never move
 
 
+def test_a_candidates_story_read_from_the_table_or_from_the_pass_is_the_same(tmp_path: Path, monkeypatch) -> None:
+    """Linking keeps the stories it gave in a pass for the next articles' candidates; read back
+    from the articles table instead (one article a chunk, nothing kept), the stories are the same."""
+    items = [record("original", EN["original"], "wire-en", "en", 20),
+             record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
+             record("added", EN["reprint_added"], "outlet-d", "en", 21),
+             record("d0", EN["distinct0"], "outlet-b", "en", 21),
+             record("fr", FR["original"], "agence-fr", "fr", 18),
+             record("fr-copy", FR["reprint"], "journal-fr", "fr", 19)]
+    kept, read = tmp_path / "kept", tmp_path / "read"
+    store_all(kept, items)
+    with Store(kept) as store:
+        assert stories.assign_pending(store) == 6
+    store_all(read, items)
+    monkeypatch.setattr(stories, "BATCH", 1)
+    monkeypatch.setattr(stories, "KNOWN_STORIES", -1)
+    with Store(read) as store:
+        assert stories.assign_pending(store) == 6
+    linked = story_of(kept)
+    assert linked == story_of(read)
+    assert linked["outlet-a"] == linked["outlet-d"] == linked["wire-en"] and linked["journal-fr"] == linked["agence-fr"]
+
+
 def test_signatures_taken_at_indexing_link_the_same_stories_and_are_used_once(tmp_path: Path) -> None:
     items = [record("original", EN["original"], "wire-en", "en", 20),
              record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
@@ -183,3 +206,21 @@ def test_export_and_search_show_the_story(tmp_path: Path) -> None:
 def test_headline_is_not_part_of_the_signature(version: str) -> None:
     # the same body under a different headline is the same story; the headline alone is not
     assert sketch.signature(EN[version]["title"]) is None
+
+
+def test_finding_the_articles_to_link_reads_an_index_not_the_articles_texts(tmp_path: Path) -> None:
+    """After every crawl, linking looks for the articles with no story or a changed text: from an
+    index of four short columns, not by reading every stored article (texts included)."""
+    data = tmp_path / "data"
+    store_all(data, [record("original", EN["original"], "wire-en", "en", 20),
+                     record("d0", EN["distinct0"], "outlet-b", "en", 21)])
+    with Store(data) as store:
+        plan = " | ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + stories.PENDING_SQL))
+        assert "SCAN a USING COVERING INDEX articles_story_pending" in plan, plan
+        assert "TEMP B-TREE" not in plan  # already in first-seen order
+        assert sorted(stories.pending_ids(store)) == ["outlet-b-d000000", "wire-en-original"]
+        stories.assign_pending(store)
+        assert stories.pending_ids(store) == []
+        edited = {**record("d0", EN["distinct1"], "outlet-b", "en", 21), "content_hash": "edited"}
+        store.upsert_article(edited, [edited["url"]])
+        assert stories.pending_ids(store) == [edited["id"]]  # its text changed since its signature
