@@ -29,33 +29,24 @@ import regex
 # \d (Unicode), as Dictionary's own expressions.
 _RUN = regex.compile(r"[^\W\d_]+")
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})  # dropped after a number by Dictionary.split
-# One piece of a relative-date pattern (dateparser 1.5.0 writes them with \d, \s, [.,],
-# quantifiers and literal text; dateparser drops their parentheses before use). Anything else
-# may match letters the pattern does not spell out: that locale is not filtered.
-_ATOM = regex.compile(r"(?P<cls>\\[ds]|\[\.,\])(?P<cq>[?*+]*)|(?P<alt>\|)|(?P<lit>[^\\\[\]().^$|?*+{}])(?P<lq>[?*+]*)"
-                      r"|(?P<other>.)", regex.DOTALL)
+# The syntax of dateparser's relative-date patterns (1.5.0: \d, \s, [.,], quantifiers and
+# literal text; dateparser drops their parentheses before use). Anything else may match letters
+# the pattern does not spell out: that locale is not filtered.
+_MAY_BE_EMPTY = regex.compile(r"(?:\\[ds]|\[\.,\]|[^\w\\\[\]().^$|?*+{}])[*?][+?]?")  # a non-letter, optional
+_MUST_MATCH = regex.compile(r"(?:\\[ds]|\[\.,\])[+?]*|\|")  # a digit, a space, [.,], or another alternative
+_OPTIONAL_LETTER = regex.compile(r"([^\W\d_])\?")
+_SYNTAX_LEFT = regex.compile(r"[\\\[\].^$?*+{}]")
 
 
 def _segments(pattern: str) -> list[str] | None:
     """The letters a match of ``pattern`` can run together, one string per stretch that no
     non-letter it must match interrupts (a letter run of a match is a subsequence of one of
-    them); None when the pattern has syntax this does not model."""
-    segments, current = [], []
-    for atom in _ATOM.finditer(pattern.replace("(", "").replace(")", "")):
-        if atom["other"] is not None:
-            return None
-        if atom["lit"] is not None and _RUN.fullmatch(atom["lit"]):
-            if set(atom["lq"]) & {"*", "+"}:  # a repeated letter: not a subsequence
-                return None
-            current.append(atom["lit"].casefold())
-            continue
-        quantifier = atom["cq"] if atom["cls"] is not None else atom["lq"] or ""
-        if atom["alt"] is None and quantifier[:1] in ("*", "?"):  # may match nothing: no break
-            continue
-        segments.append("".join(current))
-        current = []
-    segments.append("".join(current))
-    return [segment for segment in segments if segment]
+    them, casefolded); None when the pattern has syntax this does not model."""
+    text = _MAY_BE_EMPTY.sub("", pattern.replace("(", "").replace(")", ""))
+    text = _OPTIONAL_LETTER.sub(r"\1", _MUST_MATCH.sub(" ", text))
+    if _SYNTAX_LEFT.search(text):
+        return None
+    return [run.casefold() for run in _RUN.findall(text)]
 
 
 def _subsequence(short: str, long: str) -> bool:
