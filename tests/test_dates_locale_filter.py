@@ -30,6 +30,8 @@ STRINGS = [
     "١٢ مارس ٢٠٢٣", "الأربعاء 12 مارس 2023 - 10:30", "2022年4月21日", "٢٠٢٢/٠٤/٢١", "Sonntag, 5. Mai 2019",
     "৫ এপ্রিল ২০২০", "21 avril 2022 mis à jour le 22 avril", "Dernière mise à jour : 21/04/2022",
     "Last updated 04/21/2022 10:22 GMT+2", "hace 2 días", "2 дня назад", "vor 5 Minuten", "vor 5h",
+    # written without spaces: dateparser cuts the run of letters into words ("昨天" + "上午")
+    "昨天上午", "昨日午前", "3日前", "今天下午3点", "2022年4月21日上午10时", "เมื่อวานนี้",
 ]
 
 

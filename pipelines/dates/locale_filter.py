@@ -9,7 +9,8 @@ that meets one (each ``extract --batch`` worker, each crawl).
 
 :func:`install` puts a test in front of ``Locale.is_applicable`` that answers "no" without that
 expression when a word of the string cannot be part of any token the split could accept. The
-split (``Dictionary.split``) never cuts a run of letters: its cuts fall after a non-letter or
+split (``Dictionary.split``) never cuts a run of letters in a language written with spaces
+(ja, zh and yue, written without, are left to dateparser): its cuts fall after a non-letter or
 at a digit, so each run of letters ends up inside one token, and the locale applies only if that
 token is a dictionary word (so the run is part of one), a match of the locale's relative-date
 patterns (so its letters are letters of those patterns), or an ordinal suffix after a number
@@ -84,6 +85,8 @@ def may_apply(dictionary: Any, text: str) -> bool:
     simplified)."""
     if "\n" in text:  # Dictionary.split drops a token with a letter after a newline: not modelled
         return True
+    if getattr(dictionary, "_no_word_spacing", True):
+        return True  # ja, zh, yue: words written without spaces are cut anywhere ("昨天上午")
     runs = _RUN.findall(text)
     if not runs:
         return True
