@@ -107,8 +107,8 @@ def test_dateparser_parses_the_same_with_and_without_the_test(parser):
 
 def test_a_string_no_locale_reads_compiles_next_to_nothing():
     """In a fresh process (as each ``extract --batch`` worker is), htmldate's dateparser given
-    a byline no locale reads: no date, and only the locales that could read its words compile
-    their tables (all ~200 did before: ~2 s of CPU)."""
+    a byline no locale reads: no date, and only the locales that could read its words (and ja, zh,
+    yue, left to dateparser) compile their tables (all ~200 did before: ~2 s of CPU)."""
     code = textwrap.dedent("""
         import json, time
         import htmldate.extractors
@@ -125,5 +125,5 @@ def test_a_string_no_locale_reads_compiles_next_to_nothing():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     none, compiled, german, locale, _seconds = json.loads(out)
     assert none
-    assert compiled <= 5
+    assert compiled <= 10  # the languages written without spaces, and whichever could read it (of ~200)
     assert (german, locale) == ("2019-05-05 00:00:00", "de")
