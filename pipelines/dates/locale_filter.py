@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import htmldate.extractors
 import regex
 
 # The letters of a word as dateparser's split sees them: the same module, hence the same \W and
@@ -123,7 +124,10 @@ def install() -> bool:
 
     locale_cls = locale_module.Locale
     needed = (hasattr(locale_cls, name) for name in ("is_applicable", "_translate_numerals", "_simplify", "_get_dictionary"))
-    if not all(needed) or not hasattr(Dictionary, "split") or getattr(locale_cls.is_applicable, "_newsmon", False):
+    if getattr(locale_cls.is_applicable, "_newsmon", False):
+        _installed.append(True)
+        return True
+    if not all(needed) or not hasattr(Dictionary, "split"):
         _installed.append(False)
         return False
     original = locale_cls.is_applicable
@@ -148,8 +152,7 @@ def filter_htmldate() -> bool:
     """Have htmldate's dateparser (its extensive search, languages unknown) use the test: it is
     installed when htmldate first asks for its parser, so a process that never needs dateparser
     does not import it. False if htmldate no longer builds its parser through that function."""
-    import htmldate.extractors as extractors
-
+    extractors = htmldate.extractors
     original = getattr(extractors, "get_external_parser", None)
     if original is None:
         return False
