@@ -34,6 +34,7 @@ from pipelines.analysis import CACHED_CHARS
 # the standfirst in an <header> inside <article>; the theme-level <header> is caught by its class.
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "form", "nav", "aside", "footer",
              "button", "select", "svg", "canvas", "dialog", "ins", "object", "embed")
+_DROP_TAGS = frozenset(DROP_TAGS)
 
 # One class or id word (split on whitespace) that marks clutter. Matched against whole words and
 # their "-"/"_" parts so "td-a-rec" or "post-share" match without "header" matching "ad".
@@ -322,14 +323,20 @@ def _unwrap(el: HtmlElement) -> None:
 def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     removed = 0
     doomed: list[HtmlElement] = []
+    # Every element of the page passes here (~900 on a real page): the protected chain is
+    # looked up only for an element that would otherwise go, and the class/id words only for
+    # an element that has some.
     for el in tree.iter(etree.Element):
-        if el in keep:
-            continue
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in DROP_TAGS or (tag == "header" and el.xpath("ancestor::article") == [] and not el.xpath(".//h1")):
+        tag = el.tag
+        if tag in _DROP_TAGS:
+            if el not in keep:
+                doomed.append(el)
+        elif tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
             doomed.append(el)
-        elif is_clutter_markup(el):
-            doomed.append(el)
+        else:
+            cls, ident = el.get("class"), el.get("id")
+            if (cls or ident) and _clutter_attrs(cls, ident) and el not in keep:
+                doomed.append(el)
     doomed_set = set(doomed)
     page_chars = len(text_of(tree)) or 1
     for el in doomed:
