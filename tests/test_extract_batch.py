@@ -146,9 +146,11 @@ def _interrupt_a_batch(tmp_path: Path, jobs: str, presses: int, sig: int = signa
     batch.write_text((line + "\n") * 5000, encoding="utf-8")
     proc = subprocess.Popen([sys.executable, "-c", AS_FROM_A_TERMINAL, "extract", "--batch", str(batch), "--jobs", jobs],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, bufsize=0)
     try:
         assert proc.stdout is not None
+        # Unbuffered, so that readline takes only the first line: communicate() reads the pipe's
+        # descriptor itself, and bytes a buffered reader had taken past the line would be lost.
         first = proc.stdout.readline()  # a record is out: the command is in its loop
         assert json.loads(first)["kind"] == "article"
         for _ in range(presses):
