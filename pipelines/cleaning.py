@@ -178,10 +178,6 @@ CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relateda
                  "cookiebanner", "cookieconsent")
 
 
-def is_clutter_markup(el: HtmlElement) -> bool:
-    return _clutter_attrs(el.get("class"), el.get("id"))
-
-
 @lru_cache(maxsize=65_536)
 def _clutter_attrs(cls: str | None, ident: str | None) -> bool:
     """A page repeats the same class strings on hundreds of elements: judged once each."""
