@@ -397,11 +397,8 @@ class Store:
 
     def runs(self, limit: int = 50, crawl_id: str | None = None) -> list[dict[str, Any]]:
         """The latest ``limit`` runs, newest first; with ``crawl_id``, only that crawl's."""
-        if crawl_id is not None:
-            rows = self.db.execute("SELECT * FROM runs WHERE crawl_id = ? ORDER BY id DESC LIMIT ?",
-                                   (crawl_id, limit)).fetchall()
-        else:
-            rows = self.db.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        where, args = ("WHERE crawl_id = ?", (crawl_id,)) if crawl_id is not None else ("", ())
+        rows = self.db.execute(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
         out = []
         for row in rows:
             item = dict(row)
