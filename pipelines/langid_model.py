@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import mmap
 import os
 import tempfile
@@ -245,23 +246,33 @@ def pack(arrays: dict[str, np.ndarray], classes: list[str]) -> bytes:
     """The cached file: ``MAGIC``, the header's length (8 bytes, little-endian), a JSON header
     (the language classes; each array's dtype, shape and offset), then each array's bytes at an
     offset aligned to ``ALIGN``."""
+    contiguous = {name: np.asarray(value, order="C") for name, value in arrays.items()}  # (ascontiguousarray makes a 0-d array 1-d)
     layout: dict[str, list] = {}
     offset = 0
-    for name, value in arrays.items():
-        value = np.asarray(value, order="C")  # (ascontiguousarray makes a 0-d array 1-d)
-        offset = -(-offset // ALIGN) * ALIGN
+    for name, value in contiguous.items():
+        offset = _aligned(offset)
         layout[name] = [value.dtype.str, list(value.shape), offset]
         offset += value.nbytes
     header = json.dumps({"classes": classes, "arrays": layout}).encode()
-    start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
+    start = _data_start(len(header))
     out = bytearray(start + offset)
     out[:len(MAGIC)] = MAGIC
     out[len(MAGIC):len(MAGIC) + 8] = len(header).to_bytes(8, "little")
     out[len(MAGIC) + 8:len(MAGIC) + 8 + len(header)] = header
-    for name, value in arrays.items():
+    for name, value in contiguous.items():
         at = start + layout[name][2]
-        out[at:at + value.nbytes] = np.asarray(value, order="C").tobytes()
+        out[at:at + value.nbytes] = value.tobytes()
     return bytes(out)
+
+
+def _aligned(offset: int) -> int:
+    """``offset`` rounded up to a multiple of ``ALIGN``."""
+    return -(-offset // ALIGN) * ALIGN
+
+
+def _data_start(header_size: int) -> int:
+    """Where the arrays begin in a file whose JSON header is ``header_size`` bytes long."""
+    return _aligned(len(MAGIC) + 8 + header_size)
 
 
 def read_layout(f: Any) -> tuple[dict[str, tuple[np.dtype, tuple[int, ...], int, int]], list[str]]:
@@ -276,13 +287,11 @@ def read_layout(f: Any) -> tuple[dict[str, tuple[np.dtype, tuple[int, ...], int,
     if size > file_size:
         raise ValueError("language model file truncated")
     header = json.loads(f.read(size))
-    start = -(-(len(MAGIC) + 8 + size) // ALIGN) * ALIGN
+    start = _data_start(size)
     layout = {}
     for name, (dtype, shape, offset) in header["arrays"].items():
         dtype, shape = np.dtype(dtype), tuple(int(n) for n in shape)
-        count = 1
-        for dim in shape:
-            count *= dim
+        count = math.prod(shape)
         if offset < 0 or start + offset + count * dtype.itemsize > file_size:
             raise ValueError("language model file truncated")
         layout[name] = dtype, shape, count, start + offset
