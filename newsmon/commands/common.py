@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
 import sqlite3
+import stat
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +91,118 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return wrapper
+
+
+class OutputError(click.ClickException):
+    """An output file that cannot be written: one line, ``newsmon: error: cannot write PATH: …``.
+    Exit status 2 when it cannot even be opened (a missing or read-only directory, a directory
+    given as the file: a mistake in the command line), 1 when writing failed part-way (a full disk)."""
+
+    def __init__(self, path: Any, exc: OSError, exit_code: int, note: str = "") -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}{note}")
+        self.exit_code = exit_code
+
+
+class _Written:
+    """The file being written: its write errors (a full disk) become an OutputError naming it."""
+
+    def __init__(self, handle: Any, fail: Callable[[OSError], OutputError]) -> None:
+        self._handle, self._fail = handle, fail
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._handle.write(data)
+        except BrokenPipeError:
+            raise  # the reader of a pipe went away: the CLI stops quietly (newsmon.cli)
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._fail(exc) from None
+
+
+@contextlib.contextmanager
+def output_file(path: Path | str | None, *, binary: bool = False, newline: str | None = None) -> Iterator[Any]:
+    """Where a command's ``-o FILE`` goes (stdout when None or ``-``), written whole or not at all.
+
+    A regular file (new or existing) is written to a temporary file beside it, which replaces it
+    only once everything was written and synced: an export that fails half-way (a full disk, an
+    error reading the store, Ctrl-C) leaves the previous file as it was and no half file. A
+    device or a pipe (``/dev/stdout``, a FIFO) is written in place. A path that cannot be
+    written (its directory missing or read-only, a directory) is one line and exit status 2,
+    before anything is read; a write that fails part-way is one line and exit status 1."""
+    if path is None or str(path) == "-":
+        stream = sys.stdout.buffer if binary else click.get_text_stream("stdout", encoding="utf-8")
+        written = _Written(stream, lambda exc: OutputError("to standard output", exc, 1))
+        yield written
+        written.flush()
+        return
+    shown = str(path)
+    mode = "wb" if binary else "w"
+    kwargs: dict[str, Any] = {} if binary else {"encoding": "utf-8", "newline": newline}
+    try:
+        existing: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise OutputError(shown, exc, 2) from None
+    if existing is not None and stat.S_ISDIR(existing.st_mode):
+        raise OutputError(shown, IsADirectoryError(21, "is a directory"), 2)
+    if existing is not None and not stat.S_ISREG(existing.st_mode):  # a device or a pipe: in place
+        try:
+            handle = open(path, mode, **kwargs)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise OutputError(shown, exc, 2) from None
+        try:
+            yield _Written(handle, lambda exc: OutputError(shown, exc, 1))
+            try:
+                handle.close()
+            except OSError as exc:
+                raise OutputError(shown, exc, 1) from None
+        finally:
+            with contextlib.suppress(OSError):
+                handle.close()
+        return
+    target = os.path.realpath(path)  # a symbolic link: the file it points to is replaced, not the link
+    folder, name = os.path.split(target)
+    try:
+        fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+    except OSError as exc:
+        raise OutputError(shown, exc, 2) from None
+    kept = f" ({shown} left as it was)" if existing is not None else ""
+    try:
+        if existing is not None:
+            os.fchmod(fd, stat.S_IMODE(existing.st_mode))
+        else:  # mkstemp's 0600, widened to what a plain open() would have given
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+        handle = open(fd, mode, **kwargs)  # noqa: SIM115 - closed below
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    try:
+        yield _Written(handle, lambda exc: OutputError(shown, exc, 1, kept))
+        try:
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise OutputError(shown, exc, 1, kept) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            handle.close()
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 # C0/C1 control characters (ANSI escapes, OSC title/hyperlink sequences, BEL) and the bidi
