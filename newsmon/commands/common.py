@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
+import importlib.util
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -266,16 +269,65 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
     console.print(tbl)
 
 
+COMPUTED = object()  # the default of a setting that Scrapy computes (USER_AGENT): any value will do
+
+
+def known_settings() -> dict[str, Any]:
+    """Every setting Scrapy or newsmon defines, with its default (COMPUTED where Scrapy's is not
+    a literal): what ``-s NAME=VALUE`` may set, and what its value must parse as.
+
+    Scrapy's catalogue is read from the source of ``scrapy.settings.default_settings`` (its
+    top-level assignments) rather than imported: importing it imports Scrapy (~0.3 s of CPU and
+    ~25 MiB), which `newsmon schedule -s …`, a long-running process that only passes the
+    settings on to its crawls, kept for its whole life. ``tests/test_overrides.py`` compares the
+    two readings name by name."""
+    from settings import scrapy_settings  # plain assignments, no imports
+
+    loaded = sys.modules.get("scrapy.settings.default_settings")
+    if loaded is not None:  # a crawl has imported Scrapy already: reading the module is free (~4 ms less)
+        return {n: getattr(m, n) for m in (loaded, scrapy_settings) for n in dir(m) if n.isupper()}
+    spec = importlib.util.find_spec("scrapy")  # finds the package without importing it
+    if spec is None or spec.origin is None:
+        raise ConfigError("Scrapy is not installed")
+    found: dict[str, Any] = {}
+    source = Path(spec.origin).parent / "settings" / "default_settings.py"
+    for node in ast.parse(source.read_bytes(), str(source)).body:
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        else:
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id.isupper():
+                found[target.id] = _default(value)
+    found.update((name, getattr(scrapy_settings, name)) for name in dir(scrapy_settings) if name.isupper())
+    return found
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Pow: operator.pow,
+               ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv}
+
+
+def _default(node: ast.expr) -> Any:
+    """The value of a setting's literal default, arithmetic on numbers included (``32 * 1024``);
+    COMPUTED for anything else (a call, an f-string, a list naming a class)."""
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        pass
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _default(node.left), _default(node.right)
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)):
+            return _ARITHMETIC[type(node.op)](left, right)
+    return COMPUTED
+
+
 def parse_overrides(pairs: tuple[str, ...]) -> dict[str, str]:
     """``NAME=VALUE`` pairs, as Scrapy's ``-s``: the name must be a setting Scrapy or newsmon
     knows, and a number or flag must parse, so a typo fails here and not mid-crawl."""
     if not pairs:
         return {}
-    # Imported here, not at the top: the catalogue of settings comes with Scrapy (~0.5 s of CPU
-    # and ~45 MiB), which `newsmon schedule` (it only passes -s on to its crawls) and `sources`
-    # would otherwise load for nothing. Not a cycle: newsmon.crawl imports no command.
-    from newsmon.crawl import known_settings
-
     known = known_settings()
     out = {}
     for pair in pairs:
