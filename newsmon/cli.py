@@ -135,7 +135,7 @@ class LazyGroup(click.Group):
     Every usage mistake (a bad option value, an unknown option or command) is one line on stderr,
     ``newsmon: error: …``, with exit status 2, the same prefix as the commands' own errors. Ctrl-C
     stops any command at once with exit status 130 (click's default is 1, after waiting for
-    worker threads)."""
+    worker threads). A reader of the output that goes away stops it quietly (reader_gone)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -148,7 +148,6 @@ class LazyGroup(click.Group):
         except BrokenPipeError:
             pass  # below, once the exception and the frames it holds are gone (their finally blocks ran)
         reader_gone()
-
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name.replace("_", "-") for name, _ in COMMANDS]

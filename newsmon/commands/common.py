@@ -6,6 +6,7 @@ import ast
 import contextlib
 import functools
 import importlib.util
+import io
 import json
 import operator
 import os
@@ -140,10 +141,18 @@ def output_file(path: Path | str | None, *, binary: bool = False, newline: str |
     written (its directory missing or read-only, a directory) is one line and exit status 2,
     before anything is read; a write that fails part-way is one line and exit status 1."""
     if path is None or str(path) == "-":
-        stream = sys.stdout.buffer if binary else click.get_text_stream("stdout", encoding="utf-8")
+        stream: Any = sys.stdout.buffer if binary else sys.stdout
+        wrapped = not binary and (getattr(stream, "encoding", None) or "").lower().replace("-", "") != "utf8"
+        if wrapped:  # UTF-8 whatever the locale says, as the file would be
+            stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8")
         written = _Written(stream, lambda exc: OutputError("to standard output", exc, 1))
-        yield written
-        written.flush()
+        try:
+            yield written
+            written.flush()
+        finally:
+            if wrapped:
+                with contextlib.suppress(OSError, ValueError):  # the write error is already on its way
+                    stream.detach()  # sys.stdout's own buffer stays open
         return
     shown = str(path)
     mode = "wb" if binary else "w"
