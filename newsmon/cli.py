@@ -6,9 +6,10 @@ import atexit
 import gc
 import importlib
 import os
+import signal
 import sys
 import threading
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -111,6 +112,22 @@ def example(cmd: click.Command) -> str | None:
     return None
 
 
+def reader_gone() -> NoReturn:
+    """The reader of the output went away (``newsmon export | head -1``): stop quietly, as a Unix
+    filter does (``cat``, ``grep``, ``git log`` die of SIGPIPE), with no traceback and no error
+    line, and exit status 141 (128 + SIGPIPE), what a shell reports for them. click's own
+    handling said nothing either, but exited 1, the status of a real failure. Python ignores
+    SIGPIPE so that a write to a closed socket is an error rather than a death (the crawl and
+    the server need that), so the status is set here rather than by the signal."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, silently, at exit
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(128 + signal.SIGPIPE)
+
+
 class LazyGroup(click.Group):
     """Imports a command's module only when that command runs (or help lists it), so that
     ``newsmon search`` does not pay for loading Scrapy.
@@ -118,7 +135,7 @@ class LazyGroup(click.Group):
     Every usage mistake (a bad option value, an unknown option or command) is one line on stderr,
     ``newsmon: error: …``, with exit status 2, the same prefix as the commands' own errors. Ctrl-C
     stops any command at once with exit status 130 (click's default is 1, after waiting for
-    worker threads)."""
+    worker threads). A reader of the output that goes away stops it quietly (reader_gone)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -128,6 +145,9 @@ class LazyGroup(click.Group):
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(130)  # not sys.exit: threads still waiting on a slow server would hold the exit
+        except BrokenPipeError:
+            pass  # below, once the exception and the frames it holds are gone (their finally blocks ran)
+        reader_gone()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name.replace("_", "-") for name, _ in COMMANDS]

@@ -22,7 +22,6 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.exceptions import CannotResolveHostError
-from scrapy.settings import default_settings
 from scrapy.utils import deprecate
 from scrapy.utils.misc import load_object
 from scrapy.utils.project import get_project_settings
@@ -37,7 +36,6 @@ from newsmon.frontier import FrontierFailed, SharedStored
 from newsmon.malloc import return_large_blocks
 from newsmon.sink import CrawlSink
 from pipelines.topics import Topic
-from settings import scrapy_settings
 
 
 @dataclass
@@ -203,11 +201,6 @@ def import_deprecated_class_modules() -> None:
     with frames_without_source():
         for name in DEPRECATED_CLASS_MODULES:
             importlib.import_module(name)
-
-
-def known_settings() -> dict[str, Any]:
-    """Every setting Scrapy or newsmon defines, with its default (what ``-s NAME=VALUE`` may set)."""
-    return {n: getattr(m, n) for m in (default_settings, scrapy_settings) for n in dir(m) if n.isupper()}
 
 
 def quiet_duplicate_loggers() -> None:

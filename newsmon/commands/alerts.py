@@ -11,7 +11,8 @@ from newsmon.alerts import engine, render
 from newsmon.alerts.config import DEFAULT_ALERTS_FILE, AlertsFile, Rule, load_alerts
 from newsmon.alerts.feed import atom_feed, latest_matches
 from newsmon.alerts.match import passes_filters
-from newsmon.commands.common import data_option, default_data_dir, json_option, print_json, printable, table, user_errors
+from newsmon.commands.common import (data_option, default_data_dir, json_option, output_file, print_json, printable, table,
+                                     user_errors)
 from newsmon.search_index import SearchIndex
 from newsmon.store import Store, StoreError
 from newsmon.yamlconf import ConfigError
@@ -168,15 +169,12 @@ def feed_command(rule_name: str, alerts_file: Path, data_dir: Path | None, limit
     """
     config = load_alerts(alerts_file)
     rule = _rule(config, rule_name, alerts_file)
-    with Store(data_dir or default_data_dir(), readonly=True) as store:
-        try:
-            matches = latest_matches(store, rule.name, limit)
-        except Exception as exc:
-            raise StoreError(f"{store.path}: no alert state yet (run `newsmon alerts run`): {exc}") from None
-    document = atom_feed(rule.name, matches, self_url=self_url)
-    if output is None:
-        sys.stdout.buffer.write(document)
-        sys.stdout.flush()
-    else:
-        output.write_bytes(document)
+    with output_file(output, binary=True) as out:  # a path that cannot be written: exit 2 before reading
+        with Store(data_dir or default_data_dir(), readonly=True) as store:
+            try:
+                matches = latest_matches(store, rule.name, limit)
+            except Exception as exc:
+                raise StoreError(f"{store.path}: no alert state yet (run `newsmon alerts run`): {exc}") from None
+        out.write(atom_feed(rule.name, matches, self_url=self_url))
+    if output is not None:
         click.echo(f"{output}: {len(matches)} entr{'y' if len(matches) == 1 else 'ies'}", err=True)

@@ -36,14 +36,16 @@ def demo(data_dir: Path | None, port: int | None) -> None:
 
     Example: newsmon demo --data /tmp/newsmon-demo
     """
-    check_data_dir(data_dir)
     try:
         site = start_in_thread(port=DEMO_PORT if port is None else port)
     except OSError as exc:
-        if port is not None:  # the user asked for this port: say so rather than pick another
-            raise click.ClickException(f"cannot serve the sample site on port {port}: {exc.strerror or exc}") from None
+        if port is not None:  # the user asked for this port: say so rather than pick another (exit 2, as serve)
+            click.echo(f"newsmon: error: cannot serve the sample site on 127.0.0.1:{port}: {exc.strerror or exc} "
+                       "(choose another --port, or leave it out for any free one)", err=True)
+            sys.exit(2)
         site = start_in_thread(port=0)  # the usual port is taken: any free one will do
     with site:
+        check_data_dir(data_dir)  # after the port: a port refused leaves no empty data directory behind
         click.echo(f"sample news site on {site.url}", err=True)
         sources_file = write_demo_sources(site.url, data_dir / "demo-sources.yaml")
         sources = load_sources(sources_file)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from newsmon.commands.common import csv_cell, data_option, date_option_value, default_data_dir, json_text, user_errors
+from newsmon.commands.common import (csv_cell, data_option, date_option_value, default_data_dir, json_text, output_file,
+                                     user_errors)
 from newsmon.store import Store
 
 EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang", "author", "image",
@@ -23,9 +24,10 @@ EXPORT_FIELDS = ["id", "url", "canonical_url", "source", "title", "text", "lang"
               help="Only articles published (or fetched) on or after this date (YYYY-MM-DD).")
 @click.option("--excel", is_flag=True,
               help="CSV for spreadsheets: starts with a UTF-8 byte order mark, so Arabic and Cyrillic open right.")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Output file (default stdout).")
+@click.option("-o", "--output", default="-", metavar="FILE",
+              help="Output file (default stdout), replaced only once the export is complete.")
 @user_errors
-def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, output) -> None:  # type: ignore[no-untyped-def]
+def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, output: str) -> None:
     """Export stored articles, one per line (JSONL) or row (CSV, topics/matched_terms as JSON).
 
     CSV cells are formula-safe: a cell that starts with =, +, -, @, a tab or a carriage return
@@ -36,18 +38,18 @@ def export(data_dir: Path | None, fmt: str, since: str | None, excel: bool, outp
     """
     if excel and fmt != "csv":
         raise click.UsageError("--excel applies to --format csv")
-    with Store(data_dir or default_data_dir(), readonly=True) as store:
+    # the file first: a path that cannot be written is one line (exit 2) before the store is read
+    with output_file(output) as out, Store(data_dir or default_data_dir(), readonly=True) as store:
         if fmt == "jsonl":
             for article in store.iter_articles(since=since):
-                output.write(json_text({k: article.get(k) for k in EXPORT_FIELDS}) + "\n")
+                out.write(json_text({k: article.get(k) for k in EXPORT_FIELDS}) + "\n")
         else:
             if excel:
-                output.write("\ufeff")
-            writer = csv.DictWriter(output, fieldnames=EXPORT_FIELDS)
+                out.write("\ufeff")
+            writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
             writer.writeheader()
             for article in store.iter_articles(since=since):
                 row = {k: article.get(k) for k in EXPORT_FIELDS}
                 row["topics"] = json.dumps(row["topics"], ensure_ascii=False)
                 row["matched_terms"] = json.dumps(row["matched_terms"], ensure_ascii=False)
                 writer.writerow({k: csv_cell(v) for k, v in row.items()})
-    output.flush()

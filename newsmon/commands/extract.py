@@ -157,10 +157,14 @@ def run_batch(stream, process: PageProcessor, moment: datetime | None, jobs: int
     kinds: Counter = Counter()
     lines = (line for line in stream if line.strip())
     with _CtrlC() as ctrl_c:
-        for kind, text in (_records_in_pool(lines, process, moment, jobs, ctrl_c) if jobs > 1 else
-                           (_record_line(line, process, moment) for line in ctrl_c.until(lines))):
-            kinds[kind] += 1
-            click.echo(text)
+        records = (_records_in_pool(lines, process, moment, jobs, ctrl_c) if jobs > 1 else
+                   (_record_line(line, process, moment) for line in ctrl_c.until(lines)))
+        try:
+            for kind, text in records:
+                kinds[kind] += 1
+                click.echo(text)
+        finally:
+            records.close()  # the workers are gone before an error (the reader of a pipe gone) goes on
     return kinds
 
 

@@ -65,8 +65,8 @@ def schedule(sources_file: Path, data_dir: Path | None, topics_file: Path | None
     service.serve()
     click.echo("newsmon schedule: stopped", err=True)
     # The crawls are reaped, the stop is recorded and every file is closed. What is left is the
-    # interpreter's teardown, whose full collections over this process's ~100,000 objects (more
-    # with -s, which loads Scrapy's settings catalogue) cost ~0.4 s of CPU: seconds of wall time
-    # on a loaded machine between "stopped" and the exit a supervisor waits for. Frozen objects
-    # are not collected; the process's exit frees them (~0.05 s).
+    # interpreter's teardown, whose full collections over this process's ~100,000 objects cost
+    # ~0.4 s of CPU: seconds of wall time on a loaded machine between "stopped" and the exit a
+    # supervisor waits for. Frozen objects are not collected; the process's exit frees them
+    # (~0.05 s).
     gc.freeze()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import signal
 import socket
 import sys
 from pathlib import Path
@@ -83,6 +84,7 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
         _listen(app, host, port)
     finally:
         searcher.close()
+    click.echo("newsmon serve: stopped", err=True)
 
 
 def _listen(app: Any, host: str, port: int) -> None:
@@ -101,6 +103,19 @@ def _listen(app: Any, host: str, port: int) -> None:
         click.echo(f"http://{shown}:{bound}/", nl=True)
         sys.stdout.flush()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
-        server.run(sockets=[sock])
+        # SIGTERM (`kill`, a service manager's stop) is a request to stop, as for `newsmon schedule`:
+        # the requests under way are answered, the search backend is closed, one line says so and
+        # the exit status is 0. uvicorn handles it while it serves, then raises it again once
+        # stopped, for the handler that was there before: without one of ours, the default handler
+        # killed the process there (exit 143, without a word, the backend left open). A SIGTERM
+        # come before uvicorn's handler is in place stops the server as soon as it starts.
+        def stop(signum: int, frame: Any) -> None:
+            server.should_exit = True
+
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            server.run(sockets=[sock])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         sock.close()

@@ -199,12 +199,11 @@ def article_document(article: dict[str, Any], tz_name: str | None = None) -> dic
 
 def _terms(text: str, lang: str | None) -> tuple[list[str], list[str] | None]:
     """``analysis.analyze(text, None)`` and ``analysis.analyze(text, lang)`` from one tokenization
-    (None for a language the analysis does not stem)."""
-    neutral = [analysis.normalize(w) for w, _, _ in analysis.words(text)]
+    (None for a language the analysis does not stem): the embedded index's ``analyze_twice``."""
     if lang not in analysis.LANGUAGES:
-        return neutral, None
-    stem = analysis.stemmer(lang)
-    return neutral, [stem(t) for t in neutral]
+        return analysis.analyze(text, None), None
+    stemmed, neutral = analysis.analyze_twice(text, lang)
+    return neutral, stemmed
 
 
 def document_article(source: dict[str, Any]) -> dict[str, Any]:
