@@ -143,6 +143,27 @@ def test_pipeline_keep_all_keeps_evidence(topics):
     assert item["relevant"] is False and item["topics"] == [] and item["matched_terms"] == {"Morocco": 1}
 
 
+def test_stage_compiles_only_the_languages_it_meets():
+    """A crawl of French pages builds the French matcher (and the language-neutral one), not the
+    Russian or Kazakh ones; an article in another language later gets its own, with the same
+    verdict as a stage that had every language compiled before its first article."""
+    fresh = load_topics(TOPICS_FILE)  # not the module's fixture: its matchers are shared
+    pipe = RelevanceStage(fresh, keep_all=True)
+    assert fresh[0]._indexes == {}
+    pipe.process_item(_item(title="Le Maroc et le Kazakhstan", text="Le Maroc signe avec le Kazakhstan.", lang="fr"))
+    assert set(fresh[0]._indexes) == {"fr"}
+    ru = _item(title="Марокко и Казахстан", text="Марокко подписало соглашение с Казахстаном.", lang="ru")
+    got = pipe.process_item(dict(ru))
+    assert set(fresh[0]._indexes) == {"fr", "ru"}
+    eager = load_topics(TOPICS_FILE)
+    for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None):
+        eager[0].index(lang)
+    want = RelevanceStage(eager, keep_all=True).process_item(dict(ru))
+    assert got["relevant"] is True
+    assert (got["topics"], got["matched_terms"], got["relevance_score"]) == (
+        want["topics"], want["matched_terms"], want["relevance_score"])
+
+
 # --------------------------------------------------------------------------- sample site
 def test_every_sample_site_article_is_classified_right(topics):
     wrong = []
