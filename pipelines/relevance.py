@@ -50,6 +50,7 @@ _READ_ALSO = tuple(analysis.normalize(m) for m in (
     "اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "طالع أيضا", "شاهد أيضا", "اقرأ المزيد", "مواضيع ذات صلة",
     "أخبار ذات صلة", "مقالات ذات صلة",
 ))
+_MARKER_CHARS = max(map(len, _READ_ALSO))
 _SENTENCE_END = re.compile(r"[.!?؟…。]")
 _SEPARATOR = re.compile(r"[,،;؛|•·/\t]")
 _CONJUNCTIONS = frozenset("and et e y i и және мен or ou o или или ve u ed".split())
@@ -62,8 +63,10 @@ def strip_read_also(text: str) -> str:
     out: list[str] = []
     skipping = 0
     for line in text.split("\n"):
-        norm = analysis.normalize(line.strip().lstrip("-–—•*>» ").strip())
-        if norm.startswith(_READ_ALSO):
+        bare = line.strip().lstrip("-–—•*>» ").strip()
+        # most lines are paragraphs: their first words tell that they start with no marker
+        if analysis.normalize_head(bare, _MARKER_CHARS).startswith(_READ_ALSO):
+            norm = analysis.normalize(bare)
             # a marker alone ("Read also:") announces link titles on the following lines
             rest = norm
             for m in _READ_ALSO:

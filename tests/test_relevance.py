@@ -143,6 +143,58 @@ def test_pipeline_keep_all_keeps_evidence(topics):
     assert item["relevant"] is False and item["topics"] == [] and item["matched_terms"] == {"Morocco": 1}
 
 
+def _strip_read_also_before(text: str) -> str:
+    """strip_read_also as it was, normalising every whole line (the reference for the test below)."""
+    from pipelines import analysis
+    from pipelines.relevance import _HEADLINE_WORDS, _READ_ALSO
+
+    out, skipping = [], 0
+    for line in text.split("\n"):
+        norm = analysis.normalize(line.strip().lstrip("-–—•*>» ").strip())
+        if norm.startswith(_READ_ALSO):
+            rest = norm
+            for m in _READ_ALSO:
+                if rest.startswith(m):
+                    rest = rest[len(m):]
+                    break
+            skipping = 3 if len(rest.strip(" :-–—.")) == 0 else 0
+            continue
+        if skipping and line.strip():
+            if len(analysis.words(line)) <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "؟", "?", "!")):
+                skipping -= 1
+                continue
+            skipping = 0
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_strip_read_also_drops_the_lines_it_dropped_when_it_normalised_whole_lines():
+    """Only the first words of a line are normalised to see whether it starts with a marker:
+    the same lines go on texts of markers (written in every way the normaliser folds), link
+    titles and paragraphs of every length."""
+    import random
+
+    rnd = random.Random(16)
+    markers = ["Read also:", "READ MORE", "Lire aussi :", "A lire aussi", "À LIRE AUSSI", "Sur le même sujet",
+               "Leggi anche", "Noticias relacionadas:", "Читайте также", "Сондай-ақ оқыңыз", "اقرأ أيضا",
+               "إقرأ أيضاً", "اقرأ ايضا:", "مواضيع ذات صلة", "Lire e\u0301galement", "read\u00a0also"]
+    words = ["Morocco", "Kazakhstan", "Maroc", "Marocco", "المغرب", "كازاخستان", "Казахстан", "é", "ß", "ﬁn",
+             "\u0301", "ـ", "—", "-", "•", ">", ":", ".", "?", "؟", "", " ", "  ", "\t", "\u00a0", "й", "и\u0306"]
+    for _ in range(3000):
+        lines = []
+        for _ in range(rnd.randint(1, 12)):
+            kind = rnd.random()
+            if kind < 0.3:
+                line = rnd.choice(["", "- ", "• ", "» ", " "]) + rnd.choice(markers) + rnd.choice(["", " ", ":", " : ", " " + rnd.choice(words)])
+            elif kind < 0.6:
+                line = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 8)))
+            else:
+                line = rnd.choice(["", " "]) + " ".join(rnd.choice(words + markers) for _ in range(rnd.randint(5, 60)))
+            lines.append(line + rnd.choice(["", ".", " ", "?"]))
+        text = "\n".join(lines)
+        assert strip_read_also(text) == _strip_read_also_before(text), repr(text)
+
+
 def test_stage_compiles_only_the_languages_it_meets():
     """A crawl of French pages builds the French matcher (and the language-neutral one), not the
     Russian or Kazakh ones; an article in another language later gets its own, with the same
