@@ -195,6 +195,62 @@ def test_strip_read_also_drops_the_lines_it_dropped_when_it_normalised_whole_lin
         assert strip_read_also(text) == _strip_read_also_before(text), repr(text)
 
 
+def _scan_before(part, index):
+    """scan as it was: every position looked at in turn (the reference for the test below)."""
+    from pipelines.relevance import _best
+
+    out, stemmed, neutral = [], part.stemmed, part.neutral
+    st, nt = index.stemmed, index.neutral
+    i, n = 0, len(stemmed)
+    while i < n:
+        best = _best(st, stemmed, i, 0) if stemmed[i] in st else None
+        if neutral[i] in nt:
+            other = _best(nt, neutral, i, len(best.seq) if best else 0)
+            best = other or best
+        if best is None:
+            i += 1
+            continue
+        out.append((best, i))
+        i += len(best.seq)
+    return out
+
+
+def _drop_repeated_title_before(title, text):
+    from pipelines import analysis
+
+    head, sep, rest = text.lstrip().partition("\n")
+    if title and analysis.normalize(head.strip()) == analysis.normalize(title.strip()):
+        return rest
+    return text
+
+
+def test_scan_and_title_drop_find_what_they_found_position_by_position(topics):
+    """scan looks only at the positions where a term can start, _drop_repeated_title normalises
+    only the first line's first words: the same matches and the same bodies as before, on texts
+    made of the topics' own terms (several words long, overlapping, stemmed forms, other
+    languages' forms) and ordinary words, titles repeated or not."""
+    import random
+
+    from pipelines.relevance import _drop_repeated_title, _Part, scan, stem_heads
+
+    rnd = random.Random(16)
+    terms = sorted({e.key for t in topics for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None)
+                    for table in (t.index(lang).stemmed, t.index(lang).neutral) for es in table.values() for e in es})
+    filler = ["the", "le", "di", "في", "и", "and", "Morocco's", "marocains", "Kazakh", "royaume", ",", ".", "\n", "l'"]
+    for _ in range(1500):
+        words = [rnd.choice(terms) if rnd.random() < 0.3 else rnd.choice(filler) for _ in range(rnd.randint(0, 40))]
+        text = " ".join(words)
+        for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None):
+            indexes = tuple(t.index(lang) for t in topics)
+            part = _Part.of(text, lang, stem_heads(indexes, lang))
+            for index in indexes:
+                assert scan(part, index) == _scan_before(part, index), (text, lang)
+        title = " ".join(words[:rnd.randint(0, 6)]) if rnd.random() < 0.5 else rnd.choice(terms)
+        body = rnd.choice(["", " ", "\n"]) + rnd.choice([title, title.upper(), title + " x", text]) + "\n" + text
+        for t in (title, "", " " + title + " "):
+            assert _drop_repeated_title(t, body) == _drop_repeated_title_before(t, body), (t, body)
+
+
 def test_stage_compiles_only_the_languages_it_meets():
     """A crawl of French pages builds the French matcher (and the language-neutral one), not the
     Russian or Kazakh ones; an article in another language later gets its own, with the same
