@@ -44,14 +44,23 @@ sketch = _Sketches()
 
 # Answered from the index articles_story_pending (migration 260) and story_signatures' key,
 # without reading the articles themselves (their texts): see that migration.
-PENDING_SQL = ("SELECT a.id FROM articles a LEFT JOIN story_signatures s ON s.article_id = a.id "
+# The index also holds what linking needs of each article besides its text (content hash,
+# story): the text is read only for an article whose signature was not taken at indexing.
+PENDING_SQL = ("SELECT a.id, a.content_hash, a.story_id FROM articles a "
+               "LEFT JOIN story_signatures s ON s.article_id = a.id "
                "WHERE s.article_id IS NULL OR s.content_hash IS NOT a.content_hash OR a.story_id IS NULL "
                "ORDER BY a.first_seen_at, a.id")
 
 
+def pending(store: Store) -> list[tuple[str, str | None, str | None]]:
+    """(id, content hash, story) of the articles with no signature yet, or whose text changed
+    since theirs was taken, first seen first."""
+    return store.db.execute(PENDING_SQL).fetchall()
+
+
 def pending_ids(store: Store) -> list[str]:
     """Articles with no signature yet, or whose text changed since theirs was taken."""
-    return [r[0] for r in store.db.execute(PENDING_SQL).fetchall()]
+    return [r[0] for r in pending(store)]
 
 
 def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
@@ -76,17 +85,27 @@ def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
 
 def assign_pending(store: Store) -> int:
     """Give every pending article a story; returns how many were (re)assigned."""
-    ids = pending_ids(store)
-    if not ids:
+    rows = pending(store)
+    if not rows:
         return 0
     shape = sketch.lsh_shape()
     known: dict[str, str] = {}  # article → story given in this pass (a story id never changes once given)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        articles = store.get_articles(chunk)
+    for start in range(0, len(rows), BATCH):
+        part = rows[start:start + BATCH]
+        chunk = [r[0] for r in part]
         marks = ",".join("?" * len(chunk))
+        # still stored (another process may have deleted one since): from the primary key's index
+        present = {r[0] for r in store.db.execute(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)}
+        articles = {i: {"id": i, "content_hash": h, "story_id": story} for i, h, story in part if i in present}
         kept = {r[0]: (r[1], r[2]) for r in store.db.execute(
             f"SELECT article_id, content_hash, signature FROM story_sketches WHERE article_id IN ({marks})", chunk)}
+        # the text, for the articles whose signature was not taken at indexing (or not of this text)
+        unsigned = [i for i, h, _ in part if i in present and (h is None or kept.get(i, (None,))[0] != h)]
+        for i in range(0, len(unsigned), BATCH):
+            few = unsigned[i:i + BATCH]
+            for article_id, text in store.db.execute(
+                    f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(few))})", few):
+                articles[article_id]["text"] = text
         # bands are written with a signature row, in one transaction: an article without one
         # (most pending articles: new ones) has no bands to delete
         signed = {r[0] for r in store.db.execute(
@@ -98,7 +117,7 @@ def assign_pending(store: Store) -> int:
             db.execute(f"DELETE FROM story_sketches WHERE article_id IN ({marks})", chunk)
         if len(known) > KNOWN_STORIES:  # a pass over a whole store: read older ones from the table again
             known.clear()
-    return len(ids)
+    return len(rows)
 
 
 def _signature(article: dict[str, Any], kept: tuple[str, bytes | None] | None) -> sketch.Signature | None:

@@ -156,6 +156,25 @@ def _normalize(text: str) -> str:
 _normalize_cached = lru_cache(maxsize=262_144)(_normalize)
 
 
+def normalize_head(text: str, chars: int) -> str:
+    """A prefix of ``normalize(text)`` at least ``chars`` characters long (or all of it), from
+    the text's first words only: what a test of how a long line starts needs.
+
+    The text is cut before its first space at or past ``chars``: :func:`_normalize` maps a
+    string around a space piece by piece (NFKC and NFC never compose a space with its
+    neighbours, a mark never follows it in the cut, casefold and the other steps are per
+    character), so the head's normal form is a prefix of the whole text's. When it comes out
+    shorter than ``chars`` (marks removed), the whole text is normalised. The head is never
+    cached: every paragraph has its own. A NUL, which :func:`_normalize` turns into й in a text
+    that is not all ASCII (its stand-in for й), sends the whole text there too."""
+    cut = text.find(" ", chars)
+    if cut >= 0 and "\x00" not in text:
+        head = _normalize(text[:cut])
+        if len(head) >= chars:
+            return head
+    return normalize(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     term: str   # analyzed form

@@ -50,6 +50,7 @@ _READ_ALSO = tuple(analysis.normalize(m) for m in (
     "اقرأ أيضا", "اقرأ ايضا", "إقرأ أيضا", "طالع أيضا", "شاهد أيضا", "اقرأ المزيد", "مواضيع ذات صلة",
     "أخبار ذات صلة", "مقالات ذات صلة",
 ))
+_MARKER_CHARS = max(map(len, _READ_ALSO))
 _SENTENCE_END = re.compile(r"[.!?؟…。]")
 _SEPARATOR = re.compile(r"[,،;؛|•·/\t]")
 _CONJUNCTIONS = frozenset("and et e y i и және мен or ou o или или ve u ed".split())
@@ -62,8 +63,10 @@ def strip_read_also(text: str) -> str:
     out: list[str] = []
     skipping = 0
     for line in text.split("\n"):
-        norm = analysis.normalize(line.strip().lstrip("-–—•*>» ").strip())
-        if norm.startswith(_READ_ALSO):
+        bare = line.strip().lstrip("-–—•*>» ").strip()
+        # most lines are paragraphs: their first words tell that they start with no marker
+        if analysis.normalize_head(bare, _MARKER_CHARS).startswith(_READ_ALSO):
+            norm = analysis.normalize(bare)
             # a marker alone ("Read also:") announces link titles on the following lines
             rest = norm
             for m in _READ_ALSO:
@@ -83,9 +86,15 @@ def strip_read_also(text: str) -> str:
 
 
 def _drop_repeated_title(title: str, text: str) -> str:
-    """Extractors sometimes repeat the headline as the body's first line; count it once."""
+    """Extractors sometimes repeat the headline as the body's first line; count it once.
+
+    The first line is usually a paragraph: only its first words are normalised, enough to be
+    longer than the title's normal form (then the two differ) or the whole line."""
+    if not title:
+        return text
     head, sep, rest = text.lstrip().partition("\n")
-    if title and analysis.normalize(head.strip()) == analysis.normalize(title.strip()):
+    wanted = analysis.normalize(title.strip())
+    if analysis.normalize_head(head.strip(), len(wanted) + 1) == wanted:
         return rest
     return text
 
@@ -235,17 +244,28 @@ def scan(part: _Part, index: TermIndex) -> list[tuple[Entry, int]]:
     out: list[tuple[Entry, int]] = []
     stemmed, neutral = part.stemmed, part.neutral
     st, nt = index.stemmed, index.neutral
-    i, n = 0, len(stemmed)
-    while i < n:
+    # a match starts only where a word's stemmed or neutral form starts a term: the few such
+    # words are found by set intersection, and only their positions are looked at
+    first_st = st.keys() & set(stemmed)
+    first_nt = nt.keys() & set(neutral)
+    if first_nt:
+        starts = [i for i, (s, t) in enumerate(zip(stemmed, neutral)) if s in first_st or t in first_nt]
+    elif first_st:
+        starts = [i for i, s in enumerate(stemmed) if s in first_st]
+    else:
+        return out
+    after = 0  # the first position past the last match
+    for i in starts:
+        if i < after:
+            continue
         best = _best(st, stemmed, i, 0) if stemmed[i] in st else None
         if neutral[i] in nt:
             other = _best(nt, neutral, i, len(best.seq) if best else 0)
             best = other or best
         if best is None:
-            i += 1
             continue
         out.append((best, i))
-        i += len(best.seq)
+        after = i + len(best.seq)
     return out
 
 
@@ -283,13 +303,23 @@ def judge(topic: Topic, title: _Part, body: _Part, index: TermIndex) -> TopicMat
     return TopicMatch(topic.name, relevant, round(total, 3), dict(matched), concepts)
 
 
-def match_topics(title: str, text: str, lang: str | None, topics: list[Topic]) -> list[TopicMatch]:
-    """One verdict per topic, with evidence, from the extracted title and body text only."""
+def match_topics(title: str, text: str, lang: str | None, topics: list[Topic],
+                 compiled: dict[str | None, tuple[tuple[TermIndex, ...], frozenset[str] | None]] | None = None,
+                 ) -> list[TopicMatch]:
+    """One verdict per topic, with evidence, from the extracted title and body text only.
+
+    ``compiled``: the topics' matchers and their stem heads by language, kept by the caller
+    between calls (:class:`RelevanceStage`), filled here at a language's first use."""
     title = title or ""
     body_text = _drop_repeated_title(title, strip_read_also(text or ""))
     key = analysis_language(lang, f"{title}\n{body_text}")
-    indexes = tuple(t.index(key) for t in topics)
-    heads = stem_heads(indexes, key)
+    found = compiled.get(key) if compiled is not None else None
+    if found is None:
+        indexes = tuple(t.index(key) for t in topics)
+        found = (indexes, stem_heads(indexes, key))
+        if compiled is not None:
+            compiled[key] = found
+    indexes, heads = found
     title_part, body_part = _Part.of(title, key, heads), _Part.of(body_text, key, heads)
     return [judge(t, title_part, body_part, index) for t, index in zip(topics, indexes)]
 
@@ -302,14 +332,16 @@ class RelevanceStage:
         self.topics = topics
         self.keep_all = keep_all
         self.stats = stats
-        for t in topics:  # compile now, not on the first article
-            for lang in analysis.LANGUAGES:
-                t.index(lang)
-            t.index(None)
+        # Each topic compiles its matcher for a language at the first article in it
+        # (Topic.index): a crawl of Arabic, French and Italian pages never builds the Russian
+        # or Kazakh ones (~25 ms of the 32 ms that compiling all seven languages took).
+        # Kept here by language with their stem heads: a topic's matcher read through pydantic's
+        # private attributes, and the heads' union, cost ~4% of the stage at every article.
+        self._compiled: dict[str | None, tuple[tuple[TermIndex, ...], frozenset[str] | None]] = {}
 
     def process_item(self, item: Any) -> Any:
         lang = item.get("lang") or item.get("source_language")
-        matches = match_topics(item.get("title") or "", item.get("text") or "", lang, self.topics)
+        matches = match_topics(item.get("title") or "", item.get("text") or "", lang, self.topics, self._compiled)
         hits = [m for m in matches if m.relevant]
         evidence = hits or matches
         merged: Counter[str] = Counter()

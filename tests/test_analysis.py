@@ -240,6 +240,33 @@ def test_normalize_equals_the_reference_on_every_code_point_and_on_random_text()
         assert _normalize(text) == _reference_normalize(text), repr(text)
 
 
+def test_normalize_head_is_a_prefix_of_normalize_on_every_code_point_and_on_random_text():
+    """normalize_head (a line's first words normalised) gives the start of what normalize gives
+    for the whole text, at least as long as asked: every code point between spaces, and random
+    text of marks, spaces, й and Arabic, cut at every length."""
+    import random
+
+    from pipelines.analysis import combining_ranges, normalize_head
+
+    def check(text: str, chars: int) -> None:
+        whole, head = normalize(text), normalize_head(text, chars)
+        assert whole.startswith(head) and len(head) >= min(chars, len(whole)), (repr(text), chars)
+
+    for start in range(0, 0x110000, 4096):
+        chars = [chr(cp) for cp in range(start, min(start + 4096, 0x110000))]
+        for text in (" ".join(chars), " a".join(chars), "a ".join(chars)):
+            for n in (1, 21, 500):
+                check(text, n)
+    rnd = random.Random(7)
+    marks = [chr(cp) for first, last in combining_ranges() for cp in range(first, last + 1)]
+    for _ in range(3000):
+        text = "".join(rnd.choice(marks) if rnd.random() < 0.25 else chr(rnd.randrange(0x110000)) if rnd.random() < 0.05
+                       else rnd.choice("йЙёЁß\u0438\u0306\u00a0\ufb01 ") if rnd.random() < 0.2
+                       else chr(rnd.randint(0x20, 0x6ff)) for _ in range(rnd.randint(1, 120)))
+        for n in range(0, 40):
+            check(text, n)
+
+
 def _reference_words(text: str) -> list[tuple[str, int, int]]:
     """_words as first written: every regex match with its offsets, then a Python check per word
     around apostrophes."""

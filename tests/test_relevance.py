@@ -143,6 +143,135 @@ def test_pipeline_keep_all_keeps_evidence(topics):
     assert item["relevant"] is False and item["topics"] == [] and item["matched_terms"] == {"Morocco": 1}
 
 
+def _strip_read_also_before(text: str) -> str:
+    """strip_read_also as it was, normalising every whole line (the reference for the test below)."""
+    from pipelines import analysis
+    from pipelines.relevance import _HEADLINE_WORDS, _READ_ALSO
+
+    out, skipping = [], 0
+    for line in text.split("\n"):
+        norm = analysis.normalize(line.strip().lstrip("-–—•*>» ").strip())
+        if norm.startswith(_READ_ALSO):
+            rest = norm
+            for m in _READ_ALSO:
+                if rest.startswith(m):
+                    rest = rest[len(m):]
+                    break
+            skipping = 3 if len(rest.strip(" :-–—.")) == 0 else 0
+            continue
+        if skipping and line.strip():
+            if len(analysis.words(line)) <= _HEADLINE_WORDS and not line.rstrip().endswith((".", "؟", "?", "!")):
+                skipping -= 1
+                continue
+            skipping = 0
+        out.append(line)
+    return "\n".join(out)
+
+
+def test_strip_read_also_drops_the_lines_it_dropped_when_it_normalised_whole_lines():
+    """Only the first words of a line are normalised to see whether it starts with a marker:
+    the same lines go on texts of markers (written in every way the normaliser folds), link
+    titles and paragraphs of every length."""
+    import random
+
+    rnd = random.Random(16)
+    markers = ["Read also:", "READ MORE", "Lire aussi :", "A lire aussi", "À LIRE AUSSI", "Sur le même sujet",
+               "Leggi anche", "Noticias relacionadas:", "Читайте также", "Сондай-ақ оқыңыз", "اقرأ أيضا",
+               "إقرأ أيضاً", "اقرأ ايضا:", "مواضيع ذات صلة", "Lire e\u0301galement", "read\u00a0also"]
+    words = ["Morocco", "Kazakhstan", "Maroc", "Marocco", "المغرب", "كازاخستان", "Казахстан", "é", "ß", "ﬁn",
+             "\u0301", "ـ", "—", "-", "•", ">", ":", ".", "?", "؟", "", " ", "  ", "\t", "\u00a0", "й", "и\u0306"]
+    for _ in range(3000):
+        lines = []
+        for _ in range(rnd.randint(1, 12)):
+            kind = rnd.random()
+            if kind < 0.3:
+                line = rnd.choice(["", "- ", "• ", "» ", " "]) + rnd.choice(markers) + rnd.choice(["", " ", ":", " : ", " " + rnd.choice(words)])
+            elif kind < 0.6:
+                line = " ".join(rnd.choice(words) for _ in range(rnd.randint(0, 8)))
+            else:
+                line = rnd.choice(["", " "]) + " ".join(rnd.choice(words + markers) for _ in range(rnd.randint(5, 60)))
+            lines.append(line + rnd.choice(["", ".", " ", "?"]))
+        text = "\n".join(lines)
+        assert strip_read_also(text) == _strip_read_also_before(text), repr(text)
+
+
+def _scan_before(part, index):
+    """scan as it was: every position looked at in turn (the reference for the test below)."""
+    from pipelines.relevance import _best
+
+    out, stemmed, neutral = [], part.stemmed, part.neutral
+    st, nt = index.stemmed, index.neutral
+    i, n = 0, len(stemmed)
+    while i < n:
+        best = _best(st, stemmed, i, 0) if stemmed[i] in st else None
+        if neutral[i] in nt:
+            other = _best(nt, neutral, i, len(best.seq) if best else 0)
+            best = other or best
+        if best is None:
+            i += 1
+            continue
+        out.append((best, i))
+        i += len(best.seq)
+    return out
+
+
+def _drop_repeated_title_before(title, text):
+    from pipelines import analysis
+
+    head, sep, rest = text.lstrip().partition("\n")
+    if title and analysis.normalize(head.strip()) == analysis.normalize(title.strip()):
+        return rest
+    return text
+
+
+def test_scan_and_title_drop_find_what_they_found_position_by_position(topics):
+    """scan looks only at the positions where a term can start, _drop_repeated_title normalises
+    only the first line's first words: the same matches and the same bodies as before, on texts
+    made of the topics' own terms (several words long, overlapping, stemmed forms, other
+    languages' forms) and ordinary words, titles repeated or not."""
+    import random
+
+    from pipelines.relevance import _drop_repeated_title, _Part, scan, stem_heads
+
+    rnd = random.Random(16)
+    terms = sorted({e.key for t in topics for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None)
+                    for table in (t.index(lang).stemmed, t.index(lang).neutral) for es in table.values() for e in es})
+    filler = ["the", "le", "di", "في", "и", "and", "Morocco's", "marocains", "Kazakh", "royaume", ",", ".", "\n", "l'"]
+    for _ in range(1500):
+        words = [rnd.choice(terms) if rnd.random() < 0.3 else rnd.choice(filler) for _ in range(rnd.randint(0, 40))]
+        text = " ".join(words)
+        for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None):
+            indexes = tuple(t.index(lang) for t in topics)
+            part = _Part.of(text, lang, stem_heads(indexes, lang))
+            for index in indexes:
+                assert scan(part, index) == _scan_before(part, index), (text, lang)
+        title = " ".join(words[:rnd.randint(0, 6)]) if rnd.random() < 0.5 else rnd.choice(terms)
+        body = rnd.choice(["", " ", "\n"]) + rnd.choice([title, title.upper(), title + " x", text]) + "\n" + text
+        for t in (title, "", " " + title + " "):
+            assert _drop_repeated_title(t, body) == _drop_repeated_title_before(t, body), (t, body)
+
+
+def test_stage_compiles_only_the_languages_it_meets():
+    """A crawl of French pages builds the French matcher (and the language-neutral one), not the
+    Russian or Kazakh ones; an article in another language later gets its own, with the same
+    verdict as a stage that had every language compiled before its first article."""
+    fresh = load_topics(TOPICS_FILE)  # not the module's fixture: its matchers are shared
+    pipe = RelevanceStage(fresh, keep_all=True)
+    assert fresh[0]._indexes == {}
+    pipe.process_item(_item(title="Le Maroc et le Kazakhstan", text="Le Maroc signe avec le Kazakhstan.", lang="fr"))
+    assert set(fresh[0]._indexes) == {"fr"}
+    ru = _item(title="Марокко и Казахстан", text="Марокко подписало соглашение с Казахстаном.", lang="ru")
+    got = pipe.process_item(dict(ru))
+    assert set(fresh[0]._indexes) == {"fr", "ru"}
+    eager = load_topics(TOPICS_FILE)
+    for lang in ("ar", "fr", "it", "en", "ru", "kk", "es", None):
+        eager[0].index(lang)
+    want = RelevanceStage(eager, keep_all=True).process_item(dict(ru))
+    assert got["relevant"] is True
+    assert (got["topics"], got["matched_terms"], got["relevance_score"]) == (
+        want["topics"], want["matched_terms"], want["relevance_score"])
+
+
 # --------------------------------------------------------------------------- sample site
 def test_every_sample_site_article_is_classified_right(topics):
     wrong = []

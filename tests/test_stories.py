@@ -224,3 +224,38 @@ def test_finding_the_articles_to_link_reads_an_index_not_the_articles_texts(tmp_
         edited = {**record("d0", EN["distinct1"], "outlet-b", "en", 21), "content_hash": "edited"}
         store.upsert_article(edited, [edited["url"]])
         assert stories.pending_ids(store) == [edited["id"]]  # its text changed since its signature
+
+
+def test_linking_reads_texts_only_without_a_kept_signature_and_skips_an_article_deleted_meanwhile(
+        tmp_path: Path, monkeypatch) -> None:
+    """Linking after a crawl takes each article's signature kept at indexing and reads no text;
+    an article without one (stored by another writer) has its text read; an article deleted
+    by another process after the pending list was read is left out, the others linked."""
+    items = [record("original", EN["original"], "wire-en", "en", 20),
+             record("reordered", EN["reprint_reordered"], "outlet-a", "en", 20),
+             record("d0", EN["distinct0"], "outlet-b", "en", 21)]
+    data = tmp_path / "data"
+    store_all(data, items[:2])
+    with CrawlSink(data) as sink:
+        assert sink.sync_index() == 2
+    late = record("added", EN["reprint_added"], "outlet-c", "en", 22)
+    store_all(data, [late, items[2]])  # no signatures kept for these two
+    statements: list[str] = []
+    listed = stories.pending
+
+    def then_deleted(store: Store) -> list:
+        rows = listed(store)
+        with store.transaction() as db:
+            db.execute("DELETE FROM articles WHERE id = ?", (items[2]["id"],))
+        return rows
+
+    monkeypatch.setattr(stories, "pending", then_deleted)
+    with Store(data) as store:
+        store.db.set_trace_callback(statements.append)
+        assert stories.assign_pending(store) == 4
+        store.db.set_trace_callback(None)
+    texts_read = [s for s in statements if "text" in s.split("FROM")[0] and s.startswith("SELECT")]
+    assert len(texts_read) == 1 and texts_read[0].count("?") == 0  # one query, for the one unsigned article left
+    assert late["id"] in texts_read[0] and items[0]["id"] not in texts_read[0]
+    linked = story_of(data)
+    assert set(linked) == {"wire-en", "outlet-a", "outlet-c"} and len(set(linked.values())) == 1
