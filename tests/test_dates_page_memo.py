@@ -1,5 +1,6 @@
-"""The page's remembered answers (excluded zones, teaser cards, the copy htmldate reads) equal
-the plain functions' on every element of many pages: the memo only saves repeated work."""
+"""The page's remembered answers (excluded zones, teaser cards) equal the plain functions' on
+every element of many pages, and the page htmldate reads (its zones taken out for the call) is
+the copy it read before, the page intact after: these only save repeated work."""
 
 from __future__ import annotations
 
@@ -105,10 +106,29 @@ def test_remembered_answers_equal_the_plain_functions_on_every_element():
                 cards += page.in_card(el)
             excluded += want
             checked += 1
-        fresh = P._Evidence(tree, url, ctx)  # the copy for htmldate, from a page asked nothing yet
-        assert etree.tostring(P._without_excluded(tree, fresh.excluded_itself)) == \
-            etree.tostring(_old_without_excluded(tree, page.holds_headline))
+        # what htmldate reads: the page without its zones, as the copy made before; then the page
+        # as it was, every node in its place (from a page asked nothing yet)
+        before, wanted = etree.tostring(tree), etree.tostring(_old_without_excluded(tree, page.holds_headline))
+        nodes = list(tree.iter())
+        fresh = P._Evidence(tree, url, ctx)
+        with P._without_excluded(tree, fresh.excluded_itself) as pruned:
+            assert etree.tostring(pruned) == wanted
+        assert etree.tostring(tree) == before and list(tree.iter()) == nodes
     assert checked > 10_000 and excluded > 500 and cards > 20  # the pages hold both answers
+
+
+def test_htmldate_failing_midway_leaves_the_page_whole(monkeypatch):
+    tree = parse(NESTED)
+    before = etree.tostring(tree)
+
+    def broken(pruned, **kwargs):
+        assert b"21 mars 2025" not in etree.tostring(pruned)  # the comments are out
+        raise RuntimeError("a library failure")
+
+    monkeypatch.setattr(P.htmldate, "find_date", broken)
+    page = P._Evidence(tree, "https://steppe.example/wheat", P._Ctx("fr", "UTC", FETCHED, None))
+    assert P._htmldate(tree, "https://steppe.example/wheat", page.ctx, page.excluded_itself) is None
+    assert etree.tostring(tree) == before
 
 
 def test_nested_page_keeps_the_article_date_and_drops_the_zones():

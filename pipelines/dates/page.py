@@ -13,7 +13,6 @@ The fetch time is never used as a publication date: an undated page gets ``publi
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import re
@@ -21,6 +20,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
@@ -641,19 +641,27 @@ def _is_modified(el) -> bool:
     return "datemodified" in words or bool(_UPDATED.search(words))
 
 
-def _without_excluded(tree: HtmlElement, excluded_itself) -> HtmlElement:
-    """A copy of the page without the zones whose dates are not the article's (site header,
-    "today" widgets, comments, related posts, footer). ``excluded_itself(el)``:
+@contextmanager
+def _without_excluded(tree: HtmlElement, excluded_itself) -> Iterator[HtmlElement]:
+    """The page without the zones whose dates are not the article's (site header, "today"
+    widgets, comments, related posts, footer), for the length of a ``with``: they are taken out
+    of ``tree`` and put back where they were, tails included, when it ends (htmldate copies the
+    tree before it changes anything, so a copy of ours was a second one). ``excluded_itself(el)``:
     :func:`_excluded_itself` with the page's headline."""
-    doomed_at = {i for i, el in enumerate(tree.iter()) if isinstance(el.tag, str)
-                 and el.tag not in ("html", "body", "head") and excluded_itself(el)}
-    clone = copy.deepcopy(tree)  # the same nodes in the same order: positions carry over
-    doomed = [el for i, el in enumerate(clone.iter()) if i in doomed_at]
-    for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
-    return clone
+    doomed = [el for el in tree.iter() if isinstance(el.tag, str)
+              and el.tag not in ("html", "body", "head") and excluded_itself(el)]
+    taken = []  # (element, parent, index), last in the document first: an element inside a
+    # zone leaves its zone before the zone leaves the page, and comes back after it
+    try:
+        for el in reversed(doomed):
+            parent = el.getparent()
+            if parent is not None:
+                taken.append((el, parent, parent.index(el)))
+                parent.remove(el)
+        yield tree
+    finally:
+        for el, parent, index in reversed(taken):
+            parent.insert(index, el)
 
 
 def _excluded_itself(node, holds_headline) -> bool:
@@ -670,13 +678,14 @@ def _excluded_itself(node, holds_headline) -> bool:
 
 def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, excluded_itself) -> ParsedDate | None:
     """The last resort when none of our sources holds a date: htmldate's extensive search
-    (text patterns, copyright lines, image names…), made for the job, on a copy of the page
+    (text patterns, copyright lines, image names…), made for the job, on the page
     without the zones whose dates are not the article's. A calendar date; None when it finds
     nothing plausible."""
     try:
-        found = htmldate.find_date(_without_excluded(tree, excluded_itself), url=url if url.startswith("http") else None,
-                                   extensive_search=True, original_date=True,
-                                   max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
+        with _without_excluded(tree, excluded_itself) as pruned:
+            found = htmldate.find_date(pruned, url=url if url.startswith("http") else None,
+                                       extensive_search=True, original_date=True,
+                                       max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
     except Exception:  # noqa: BLE001 - a library failure on a hostile page is a miss, never a crash
         return None
     if not found:
