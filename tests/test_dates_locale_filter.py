@@ -190,3 +190,18 @@ def test_random_strings_get_the_same_answer_from_every_locale(parser):
                 early += 1
             applicable += expected
     assert applicable > 100 and early > 20_000  # both answers are exercised
+
+
+def test_the_early_index_holds_every_word_of_the_normalised_dictionary(parser):
+    """The early refusal reads its words from dateparser's plain dictionary, normalised here:
+    every locale's index holds at least the letter runs of the normalised dictionary that
+    ``is_applicable`` splits with, and the same relative-date stretches."""
+    settings = parser._settings
+    extra = 0
+    for locale in _locales(parser):
+        known, stretches = locale_filter._index(locale._get_dictionary(settings))
+        early_known, early_stretches = locale_filter._early_index(locale, settings)
+        assert known <= early_known, locale.shortname
+        assert early_stretches == stretches, locale.shortname
+        extra += len(early_known - known)
+    assert extra < 50  # the same words, give or take a clashing form
