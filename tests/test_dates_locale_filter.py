@@ -118,12 +118,90 @@ def test_a_string_no_locale_reads_compiles_next_to_nothing():
         started = time.process_time()
         nothing = parser.get_date_data("Detalle publicado: viernes 3 junio 2022 10:00")
         compiled = sum(len(v) for v in Dictionary._split_regex_cache.values())
+        loaded = list(parser._get_locale_loader()._loaded_locales.values())
+        simplified = sum(locale._normalized_simplifications is not None for locale in loaded)
         german = parser.get_date_data("Sonntag, 5. Mai 2019")
-        print(json.dumps([nothing.date_obj is None, compiled, str(german.date_obj), german.locale,
-                          time.process_time() - started]))
+        print(json.dumps([nothing.date_obj is None, compiled, simplified, len(loaded), str(german.date_obj),
+                          german.locale, time.process_time() - started]))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    none, compiled, german, locale, _seconds = json.loads(out)
+    none, compiled, simplified, loaded, german, locale, _seconds = json.loads(out)
     assert none
     assert compiled <= 10  # the languages written without spaces, and whichever could read it (of ~200)
+    # Nor are the simplifications of the locales a word of the string already refuses compiled
+    # (all ~200 were): only those whose simplifications could consume every unknown word.
+    assert loaded > 200 and simplified <= 20
     assert (german, locale) == ("2019-05-05 00:00:00", "de")
+
+
+def _fuzz_strings(locales, count: int, seed: int = 16) -> list[str]:
+    """Random strings of what the test reasons about: each locale's words, the words and
+    replacements of its simplifications (which the test must leave alone), letters no locale
+    knows, case changes, accents and letters whose case is special (ß, İ, ı, ς, ſ), digits,
+    and the separators a word can touch (space, punctuation, underscore, a digit)."""
+    import random
+    import re as stdre
+
+    rng = random.Random(seed)
+    pools = []
+    for locale in locales:
+        words = [w for key, values in locale.info.items() if isinstance(values, list)
+                 for w in values if isinstance(w, str)]
+        words += [w for values in locale.info.get("relative-type", {}).values() for w in values]
+        for simplification in locale.info.get("simplifications", []):
+            key, value = next(iter(simplification.items()))
+            words += stdre.findall(r"[^\W\d_]+(?:\s+[^\W\d_]+)*", key) + [str(value)]
+        pools.append([w for w in words if w])
+    odd = ["ß", "ss", "İ", "ı", "ς", "σ", "ſ", "K", "ﬁ", "é", "e\u0301", "xq", "zzv", "Detalles", "Publicado"]
+    seps = [" ", ", ", ". ", "-", "/", ":", "_", "'", " 3 ", "1", "\t", "  ", "("]
+    strings = []
+    for _ in range(count):
+        pool = rng.choice(pools)
+        parts = []
+        for _ in range(rng.randint(1, 6)):
+            roll = rng.random()
+            piece = rng.choice(pool) if roll < 0.7 else rng.choice(odd) if roll < 0.85 else str(rng.randint(1, 2030))
+            piece = rng.choice([piece, piece, piece.upper(), piece.title(), piece.swapcase()])
+            parts.append(piece)
+            parts.append(rng.choice(seps))
+        strings.append("".join(parts).strip() or "x")
+    return strings
+
+
+def test_random_strings_get_the_same_answer_from_every_locale(parser):
+    """Fuzz: the test's answers equal dateparser's on random strings, for every locale; the
+    early refusal (before a locale's simplifications) is never the only one to say no."""
+    from dateparser.languages.locale import Locale
+    from dateparser.utils import normalize_unicode
+
+    assert locale_filter.install()
+    original = Locale.is_applicable.__wrapped__
+    locales = _locales(parser)
+    settings = parser._settings
+    early = applicable = 0
+    for string in _fuzz_strings(locales, 400):
+        for locale in locales:
+            expected = original(locale, string, strip_timezone=False, settings=settings)
+            assert locale.is_applicable(string, strip_timezone=False, settings=settings) == expected, \
+                (locale.shortname, string)
+            text = normalize_unicode(locale._translate_numerals(string))
+            if locale_filter._early_refusal(locale, text, settings):
+                assert not expected, (locale.shortname, string)
+                early += 1
+            applicable += expected
+    assert applicable > 100 and early > 20_000  # both answers are exercised
+
+
+def test_the_early_index_holds_every_word_of_the_normalised_dictionary(parser):
+    """The early refusal reads its words from dateparser's plain dictionary, normalised here:
+    every locale's index holds at least the letter runs of the normalised dictionary that
+    ``is_applicable`` splits with, and the same relative-date stretches."""
+    settings = parser._settings
+    extra = 0
+    for locale in _locales(parser):
+        known, stretches = locale_filter._index(locale._get_dictionary(settings))
+        early_known, early_stretches = locale_filter._early_index(locale, settings)
+        assert known <= early_known, locale.shortname
+        assert early_stretches == stretches, locale.shortname
+        extra += len(early_known - known)
+    assert extra < 50  # the same words, give or take a clashing form

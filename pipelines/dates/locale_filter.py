@@ -16,12 +16,18 @@ token is a dictionary word (so the run is part of one), a match of the locale's 
 patterns (so its letters are letters of those patterns), or an ordinal suffix after a number
 ("21st"). A run that is none of these means the locale does not apply, as the full split would
 find; anything else goes on to dateparser's own test, unchanged. The answer is the same either
-way (``tests/test_dates_locale_filter.py`` checks every locale on a few hundred strings); only
-the compile is skipped.
+way (``tests/test_dates_locale_filter.py`` checks every locale on a few hundred strings and on
+random ones); only the compile is skipped.
+
+The test itself first looks at the string before the locale's simplifications (which
+``is_applicable`` applies before the split, and whose ~400 expressions were compiled for every
+locale a string met): a word that none of them can consume stays as it is, and one the locale
+does not know refuses it with nothing compiled.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import htmldate.extractors
@@ -68,14 +74,7 @@ def _index(dictionary: Any) -> tuple[frozenset[str], list[str] | None]:
     cached = _indexes.get(id(words))
     if cached is None or cached[0] is not words or cached[1] != skip:
         runs = frozenset(run.casefold() for word in (*words, *skip) if word for run in _RUN.findall(str(word)))
-        stretches: list[str] | None = []
-        for pattern in dictionary._relative_strings:
-            found = _segments(pattern)
-            if found is None:
-                stretches = None
-                break
-            stretches.extend(found)
-        cached = (words, skip, runs, sorted(set(stretches)) if stretches is not None else None)
+        cached = (words, skip, runs, _stretches(dictionary._relative_strings))
         _indexes[id(words)] = cached
     return cached[2], cached[3]
 
@@ -92,24 +91,162 @@ def may_apply(dictionary: Any, text: str) -> bool:
     if not runs:
         return True
     known, stretches = _index(dictionary)
-    for run in runs:
-        folded = run.casefold()
-        if folded in known or folded in _ORDINALS or any(c.isdigit() for c in run):
-            continue  # a dictionary word's, an ordinal suffix, or not only letters to Python
-        if stretches is None or any(_subsequence(folded, stretch) for stretch in stretches):
-            continue  # part of a relative date ("3 days ago")
+    # A run passes as a dictionary word's, an ordinal suffix, not only letters to Python, or
+    # part of a relative date ("3 days ago").
+    return not any(_refused_run(run, known, stretches) for run in runs)
+
+
+# What a simplification's pattern can match as a letter, beyond the letters it spells out: a
+# class like \w or ., a negated set, a letter range, a letter written as an escape. Such a
+# pattern may consume any word.
+_ANY_LETTER = regex.compile(r"\\[^sdbBWAZ0-9\W]|\[\^|\[:|[^\W\d_]-|-[^\W\d_]")
+_CLASSES = regex.compile(r"\[(?:\\.|[^\]\\])*\]")
+_ESCAPES = regex.compile(r"\\.")
+
+
+@lru_cache(maxsize=8192)
+def _forms(letter: str) -> frozenset[str]:
+    """A letter and what case-insensitive matching may take for it."""
+    return frozenset((letter, letter.lower(), letter.upper(), letter.casefold(), letter.upper().lower()))
+
+
+def _consumable(pattern: str) -> frozenset[str] | None:
+    """The forms of every letter a match of ``pattern`` can consume (a superset: letters of
+    lookarounds and group names count too); None when it may consume any letter."""
+    if _ANY_LETTER.search(pattern) or "." in _ESCAPES.sub("", _CLASSES.sub("", pattern)):
+        return None
+    return frozenset(form for c in "".join(_RUN.findall(_ESCAPES.sub(" ", pattern))) for form in _forms(c))
+
+
+_Letters = tuple[frozenset[str], list[frozenset[str]]]
+_simplified: dict[tuple[int, bool], tuple[Any, _Letters | None]] = {}
+
+
+def _simplification_letters(locale: Any, normalize: bool) -> _Letters | None:
+    """(every letter form any of them can consume, the forms per simplification) of the
+    simplifications of ``locale``, as ``Locale._simplify`` applies them (normalised when
+    ``normalize``); None when one may consume any letter. Read from the patterns' text:
+    nothing is compiled."""
+    key = (id(locale), normalize)
+    cached = _simplified.get(key)
+    if cached is None or cached[0] is not locale:
+        each: list[frozenset[str]] | None = []
+        for simplification in locale._generate_simplifications(normalize=normalize):
+            found = _consumable(next(iter(simplification)))
+            if found is None:
+                each = None
+                break
+            each.append(found)
+        cached = _simplified[key] = (locale, (frozenset().union(*each), each) if each is not None else None)
+    return cached[1]
+
+
+def _untouched(run: str, simplifications: _Letters) -> bool:
+    """Can no simplification consume ``run``? One that does consumes all of it (its matches
+    start and end at a non-letter, or the string's ends), so it must match each of its letters."""
+    anywhere, each = simplifications
+    if any(_forms(c).isdisjoint(anywhere) for c in run):
+        return True
+    return not any(all(not _forms(c).isdisjoint(letters) for c in run) for letters in each)
+
+
+def _refused_run(run: str, known: frozenset[str], stretches: list[str] | None) -> bool:
+    """:func:`may_apply`'s verdict on one letter run of the simplified string."""
+    folded = run.casefold()
+    if folded in known or folded in _ORDINALS or any(c.isdigit() for c in run):
         return False
-    return True
+    return stretches is not None and not any(_subsequence(folded, stretch) for stretch in stretches)
 
 
 def refuses(locale: Any, date_string: str, settings: Any, normalize_unicode: Any) -> bool:
     """True when ``locale`` cannot read ``date_string``, found without its split: the same
-    steps as ``Locale.is_applicable`` up to the split, then :func:`may_apply`."""
+    steps as ``Locale.is_applicable`` up to the split, then :func:`may_apply`.
+
+    First without simplifying: a letter run of the string that no simplification of the locale
+    can consume is a run of the simplified string as it is (simplifications match whole words,
+    so the letters beside a run are never taken away); one the locale cannot accept refuses it
+    before its simplifications are compiled (most locales, for most strings)."""
     text = locale._translate_numerals(date_string)
     if settings.NORMALIZE:
         text = normalize_unicode(text)
+    if _early_refusal(locale, text, settings):
+        return True
     text = locale._simplify(text, settings=settings)
     return not may_apply(locale._get_dictionary(settings), text)
+
+
+def _early_refusal(locale: Any, text: str, settings: Any) -> bool:
+    if "\n" in text or _spaced(locale) is not True:
+        return False
+    simplifications = _simplification_letters(locale, bool(settings.NORMALIZE))
+    if simplifications is None:
+        return False
+    lowered = text.lower()  # what Locale._simplify starts from
+    if getattr(locale, "_translates_letters", False):
+        lowered = _translate_letters(lowered)
+    runs = [run for run in _RUN.findall(lowered) if _untouched(run, simplifications)]
+    if not runs:
+        return False
+    known, stretches = _early_index(locale, settings)
+    return any(_refused_run(run, known, stretches) for run in runs)
+
+
+_early_indexes: dict[tuple[int, bool, tuple], tuple[Any, frozenset[str], list[str] | None]] = {}
+
+
+def _early_index(locale: Any, settings: Any) -> tuple[frozenset[str], list[str] | None]:
+    """:func:`_index` of the dictionary ``is_applicable`` reads, built without it: from
+    dateparser's plain ``Dictionary`` of the locale (not kept by the locale), its words and
+    relative-date patterns normalised here as ``NormalizedDictionary`` does (which also
+    normalises every meaning: ~0.1 s over all locales in each process). Its words are the
+    normalised forms of these, or some of them (a form that would clash is dropped), so the runs
+    are at least the normalised dictionary's: a run missing here is missing there."""
+    normalize, skip = bool(settings.NORMALIZE), tuple(settings.SKIP_TOKENS)
+    key = (id(locale), normalize, skip)
+    cached = _early_indexes.get(key)
+    if cached is None or cached[0] is not locale:
+        from dateparser.languages.dictionary import Dictionary
+        from dateparser.utils import normalize_unicode
+
+        plain = Dictionary(locale.info, settings=settings)
+        words: Any = plain._dictionary
+        relative = plain._relative_strings
+        if normalize:  # an ASCII word has no mark to drop nor letter to decompose
+            words = {word if word.isascii() else normalize_unicode(word) for word in words}
+            relative = [normalize_unicode(pattern) for pattern in relative]
+        runs = frozenset(run.casefold() for word in (*words, *skip) if word for run in _RUN.findall(str(word)))
+        cached = _early_indexes[key] = (locale, runs, _stretches(relative))
+    return cached[1], cached[2]
+
+
+def _stretches(patterns: list[str]) -> list[str] | None:
+    """The letter stretches of relative-date ``patterns``; None when one is not modelled."""
+    stretches: list[str] = []
+    for pattern in patterns:
+        found = _segments(pattern)
+        if found is None:
+            return None
+        stretches.extend(found)
+    return sorted(set(stretches))
+
+
+def _spaced(locale: Any) -> bool | None:
+    """Is ``locale`` written with spaces between words (its simplifications then match whole
+    words)? None when dateparser no longer says so as this module reads it."""
+    parse_bool = getattr(_locale_module(), "_parse_bool", None)
+    if parse_bool is None:
+        return None
+    return not parse_bool(locale.info.get("no_word_spacing", False))
+
+
+def _locale_module() -> Any:
+    from dateparser.languages import locale as locale_module
+
+    return locale_module
+
+
+def _translate_letters(text: str) -> str:
+    return _locale_module()._translate_letters(text)
 
 
 def install() -> bool:

@@ -13,7 +13,6 @@ The fetch time is never used as a publication date: an undated page gets ``publi
 
 from __future__ import annotations
 
-import copy
 import itertools
 import logging
 import re
@@ -21,7 +20,8 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from functools import cached_property
+from contextlib import contextmanager
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import htmldate
@@ -177,7 +177,7 @@ def page_dates(
     modified_pick = _first(page.candidates(modified=True)) if page is not None else None
     modified = modified_pick[1] if modified_pick else None
     if published is None and page is not None and not page.declared() \
-            and (found := _htmldate(tree, url, ctx, page.holds_headline)) is not None:
+            and (found := _htmldate(tree, url, ctx, page.excluded_itself)) is not None:
         published = "htmldate", found
     if published is None and page is not None:
         published = _first((s, p) for s, p in page.candidates(modified=False) if p.relative)
@@ -325,6 +325,13 @@ class _Evidence:
         self.tree, self.url, self.ctx = tree, url, ctx
         self._bylines: list[tuple[str, bool]] | None = None
         self._byline_walk: Iterator[tuple[str, bool]] | None = None
+        # Answers per element, asked again and again (every candidate walks up its ancestors, a
+        # card test reads the same links from each level): the dicts keep the elements' proxies
+        # alive, so each key stays its element while this page is read.
+        self._itself: dict = {}  # excluded by its own tag or class (the headline's holders never)
+        self._inside: dict = {}  # excluded, by itself or an ancestor below <body>
+        self._card_link: dict = {}  # a link to another page with a headline's worth of words
+        self._url_key = _page_key(url) if url else None
 
     @cached_property
     def headline(self) -> HtmlElement | None:
@@ -343,7 +350,31 @@ class _Evidence:
         return id(el) in self._headline_holders[1]
 
     def excluded(self, el) -> bool:
-        return _excluded(el, self.holds_headline)
+        """:func:`_excluded` with this page's headline, remembered for every element on the way
+        up: the answer of an element is its own test's, else its parent's."""
+        walked = []
+        node, found = el, False
+        while node is not None:
+            known = self._inside.get(node)
+            if known is not None:
+                found = known
+                break
+            if node.tag in ("body", "html"):
+                break
+            walked.append(node)
+            if self.excluded_itself(node):
+                found = True
+                break
+            node = node.getparent()
+        for node in walked:
+            self._inside[node] = found
+        return found
+
+    def excluded_itself(self, el) -> bool:
+        found = self._itself.get(el)
+        if found is None:
+            found = self._itself[el] = _excluded_itself(el, self.holds_headline)
+        return found
 
     @cached_property
     def scope(self) -> HtmlElement:
@@ -449,12 +480,18 @@ class _Evidence:
             node = node.getparent()
             if node is None or node is self.scope or self.holds_headline(node) or node.tag in ("body", "html"):
                 return False
-            for link in node.iter("a"):
-                href = link.get("href") or ""
-                if href and not href.startswith("#") and not _same_page(href, self.url) \
-                        and len(link.text_content().split()) >= CARD_LINK_WORDS:
-                    return True
+            if any(self._links_away(link) for link in node.iter("a")):
+                return True
         return False
+
+    def _links_away(self, link) -> bool:
+        found = self._card_link.get(link)
+        if found is None:
+            href = link.get("href") or ""
+            found = self._card_link[link] = bool(
+                href and not href.startswith("#") and not (self._url_key is not None and _page_key(href) == self._url_key)
+                and len(link.text_content().split()) >= CARD_LINK_WORDS)
+        return found
 
     def candidates(self, *, modified: bool) -> Iterator[tuple[str, ParsedDate]]:
         """The page's own evidence, most machine-readable first: JSON-LD, meta, <time>, byline."""
@@ -481,11 +518,17 @@ class _Evidence:
             or next(self.meta_values(PUBLISHED_META), None) is not None
 
 
-def _same_page(href: str, url: str) -> bool:
-    def norm(u: str) -> str:
-        return re.sub(r"^https?://(www\.)?[^/]*|[?#].*$|/$", "", u)
+_PAGE_KEY_DROPS = re.compile(r"^https?://(www\.)?[^/]*|[?#].*$|/$")
 
-    return bool(url) and norm(href) == norm(url)
+
+@lru_cache(maxsize=4096)
+def _page_key(u: str) -> str:
+    """An address without its scheme, host, query, fragment and final slash."""
+    return _PAGE_KEY_DROPS.sub("", u)
+
+
+def _same_page(href: str, url: str) -> bool:
+    return bool(url) and _page_key(href) == _page_key(url)
 
 
 def _names_url(node: dict, url: str) -> bool:
@@ -598,18 +641,27 @@ def _is_modified(el) -> bool:
     return "datemodified" in words or bool(_UPDATED.search(words))
 
 
-def _without_excluded(tree: HtmlElement, holds_headline) -> HtmlElement:
-    """A copy of the page without the zones whose dates are not the article's (site header,
-    "today" widgets, comments, related posts, footer)."""
-    doomed_at = {i for i, el in enumerate(tree.iter()) if isinstance(el.tag, str)
-                 and el.tag not in ("html", "body", "head") and _excluded_itself(el, holds_headline)}
-    clone = copy.deepcopy(tree)  # the same nodes in the same order: positions carry over
-    doomed = [el for i, el in enumerate(clone.iter()) if i in doomed_at]
-    for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
-    return clone
+@contextmanager
+def _without_excluded(tree: HtmlElement, excluded_itself) -> Iterator[HtmlElement]:
+    """The page without the zones whose dates are not the article's (site header, "today"
+    widgets, comments, related posts, footer), for the length of a ``with``: they are taken out
+    of ``tree`` and put back where they were, tails included, when it ends (htmldate copies the
+    tree before it changes anything, so a copy of ours was a second one). ``excluded_itself(el)``:
+    :func:`_excluded_itself` with the page's headline."""
+    doomed = [el for el in tree.iter() if isinstance(el.tag, str)
+              and el.tag not in ("html", "body", "head") and excluded_itself(el)]
+    taken = []  # (element, parent, index), last in the document first: an element inside a
+    # zone leaves its zone before the zone leaves the page, and comes back after it
+    try:
+        for el in reversed(doomed):
+            parent = el.getparent()
+            if parent is not None:
+                taken.append((el, parent, parent.index(el)))
+                parent.remove(el)
+        yield tree
+    finally:
+        for el, parent, index in reversed(taken):
+            parent.insert(index, el)
 
 
 def _excluded_itself(node, holds_headline) -> bool:
@@ -624,15 +676,16 @@ def _excluded_itself(node, holds_headline) -> bool:
     return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
 
 
-def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, holds_headline) -> ParsedDate | None:
+def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, excluded_itself) -> ParsedDate | None:
     """The last resort when none of our sources holds a date: htmldate's extensive search
-    (text patterns, copyright lines, image names…), made for the job, on a copy of the page
+    (text patterns, copyright lines, image names…), made for the job, on the page
     without the zones whose dates are not the article's. A calendar date; None when it finds
     nothing plausible."""
     try:
-        found = htmldate.find_date(_without_excluded(tree, holds_headline), url=url if url.startswith("http") else None,
-                                   extensive_search=True, original_date=True,
-                                   max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
+        with _without_excluded(tree, excluded_itself) as pruned:
+            found = htmldate.find_date(pruned, url=url if url.startswith("http") else None,
+                                       extensive_search=True, original_date=True,
+                                       max_date=(ctx.fetched_at + timedelta(days=1)).strftime("%Y-%m-%d"))
     except Exception:  # noqa: BLE001 - a library failure on a hostile page is a miss, never a crash
         return None
     if not found:
