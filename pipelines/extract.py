@@ -38,7 +38,7 @@ from trafilatura.settings import Extractor
 
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
-from pipelines import cleaning, jsonld
+from pipelines import cleaning, jsonld, prune
 from pipelines.html import CHALLENGE, parse  # CHALLENGE: the bot-wall test, shared with the spider
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
@@ -689,6 +689,7 @@ def share_all_language_stoplist() -> bool:
 
 
 share_all_language_stoplist()
+prune.install()  # trafilatura's XPath pruning answered in Python, same elements (see pipelines.prune)
 
 FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer
