@@ -178,10 +178,22 @@ CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relateda
                  "cookiebanner", "cookieconsent")
 
 
-@lru_cache(maxsize=65_536)
-def _clutter_attrs(cls: str | None, ident: str | None) -> bool:
-    """A page repeats the same class strings on hundreds of elements: judged once each."""
-    return any(_clutter_word(word) for value in (cls, ident) if value for word in value.lower().split())
+# One class or id value → whether a word of it is clutter (an element is clutter when its class
+# or its id is). A page repeats the same class strings on hundreds of elements: each is judged
+# once, in a plain dict read with ``get`` (the loop of :func:`drop_by_markup` asks for every
+# element with a class or an id; an lru_cache keyed on both values cost more than the
+# question). Emptied when full.
+_CLUTTER_VALUES: dict[str, bool] = {}
+_CLUTTER_VALUES_MAX = 65_536
+
+
+def _clutter_value(value: str) -> bool:
+    verdict = _CLUTTER_VALUES.get(value)
+    if verdict is None:
+        if len(_CLUTTER_VALUES) >= _CLUTTER_VALUES_MAX:
+            _CLUTTER_VALUES.clear()
+        verdict = _CLUTTER_VALUES[value] = any(_clutter_word(word) for word in value.lower().split())
+    return verdict
 
 
 @lru_cache(maxsize=16_384)
@@ -322,16 +334,28 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     # Every element of the page passes here (~900 on a real page): the protected chain is
     # looked up only for an element that would otherwise go, and the class/id words only for
     # an element that has some.
+    known = _CLUTTER_VALUES.get
     for el in tree.iter(etree.Element):
         tag = el.tag
         if tag in _DROP_TAGS:
             if el not in keep:
                 doomed.append(el)
-        elif tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
+            continue
+        if tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
             doomed.append(el)
-        else:
-            cls, ident = el.get("class"), el.get("id")
-            if (cls or ident) and _clutter_attrs(cls, ident) and el not in keep:
+            continue
+        # the class, then the id: either one's clutter word dooms the element (_clutter_attrs)
+        cls = el.get("class")
+        if cls:
+            verdict = known(cls)
+            if verdict or (verdict is None and _clutter_value(cls)):
+                if el not in keep:
+                    doomed.append(el)
+                continue
+        ident = el.get("id")
+        if ident:
+            verdict = known(ident)
+            if (verdict or (verdict is None and _clutter_value(ident))) and el not in keep:
                 doomed.append(el)
     doomed_set = set(doomed)
     page_chars = len(text_of(tree)) or 1
