@@ -96,3 +96,21 @@ def test_the_generated_pages_exercise_every_branch() -> None:
         removed += C.drop_by_markup(page, C._protected(page, C.find_body(page)))
         unwrapped += before - len(list(page.iter()))
     assert removed > 300 and unwrapped > removed
+
+
+TEXTS = ("", " ", "word", "  two words  ", "\n\t a \u00a0 b \u2003 c \n", "x" * 70, "y " * 40, " z" * 31,
+         "a b " * 15, "ab " * 20, "ab " * 20 + "c", "\u3000".join("mot" for _ in range(25)), "é" * 59 + " é")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_text_length_and_short_text_equal_text_of(seed: int) -> None:
+    rng = random.Random(seed)
+    page = random_page(seed, 120)
+    for el in page.iter(etree.Element):
+        if rng.random() < 0.5:
+            el.text = rng.choice(TEXTS) + rng.choice(TEXTS)
+    for el in page.iter(etree.Element):
+        text = C.text_of(el)
+        assert C.text_length(el) == len(text)
+        for limit in (1, 2, 7, 40, 59, 60, 61, 300):
+            assert C.short_text(el, limit) == (text if len(text) <= limit else None), (limit, text)
