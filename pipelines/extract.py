@@ -383,8 +383,14 @@ LOGIN_WORDS = re.compile(  # what a wall says of the article; not "log in" or "a
     r"только для подписчиков|чтобы продолжить чтение|"
     r"solo para suscriptores|para seguir leyendo|"
     r"للمشتركين فقط|لمواصلة القراءة")  # searched in lower-cased text
-LOGIN_HINTS = ("subscri", "regist", "sign", "log", "to read", "abonn", "abbonat", "lire", "leggere", "подписчик", "чтение", "suscriptor",
-               "leyendo", "للمشتركين", "لمواصلة")  # one of these is in every LOGIN_WORDS match
+# One of these is in every LOGIN_WORDS match, branch by branch ("(sign|log) ?in to …" holds
+# "in to ", "… subscribers" and "subscribers[- ]only" hold "subscribers"…): a page holding none
+# is no wall, told without the regex or the prose test ("log" and "sign", hints before, are in
+# nearly every page: "blog", "design").
+LOGIN_HINTS = ("in to ", "subscribe to ", "register to ", "subscribers", "to read ", "réservé aux abonnés",
+               "pour lire", "riservato agli abbonati", "per continuare a leggere", "только для подписчиков",
+               "чтобы продолжить чтение", "solo para suscriptores", "para seguir leyendo", "للمشتركين فقط",
+               "لمواصلة القراءة")
 
 
 def prose_beside(tree: HtmlElement, words: re.Pattern[str]) -> tuple[int, int]:

@@ -114,3 +114,42 @@ def test_text_length_and_short_text_equal_text_of(seed: int) -> None:
         assert C.text_length(el) == len(text)
         for limit in (1, 2, 7, 40, 59, 60, 61, 300):
             assert C.short_text(el, limit) == (text if len(text) <= limit else None), (limit, text)
+
+
+def _language(pattern: str) -> set[str]:
+    """Every string a regex made of literals, groups, alternatives, ``?`` and ``[..]`` matches."""
+    from re import _parser as sre  # noqa: PLC0415 (the parse tree of the standard library)
+    from re._constants import BRANCH, IN, LITERAL, MAX_REPEAT, SUBPATTERN
+
+    def seq(items: list) -> set[str]:
+        out = {""}
+        for op, av in items:
+            if op is LITERAL:
+                words = {chr(av)}
+            elif op is SUBPATTERN:
+                words = seq(list(av[3]))
+            elif op is BRANCH:
+                words = set().union(*(seq(list(b)) for b in av[1]))
+            elif op is MAX_REPEAT:
+                low, high, sub = av
+                assert (low, high) == (0, 1)
+                words = {""} | seq(list(sub))
+            elif op is IN:
+                words = {chr(v) for o, v in av if o is LITERAL}
+                assert len(words) == len(av)
+            else:
+                raise AssertionError(op)
+            out = {a + b for a in out for b in words}
+        return out
+
+    return seq(list(sre.parse(pattern)))
+
+
+def test_every_login_wall_phrase_holds_a_hint() -> None:
+    from pipelines.extract import LOGIN_HINTS, LOGIN_WORDS
+
+    phrases = _language(LOGIN_WORDS.pattern)
+    assert len(phrases) >= 50 and "log in to continue" in phrases and "subscribers-only" in phrases
+    for phrase in phrases:
+        assert LOGIN_WORDS.fullmatch(phrase)
+        assert any(hint in phrase for hint in LOGIN_HINTS), phrase
