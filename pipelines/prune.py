@@ -47,12 +47,6 @@ def _has(items: Sequence[tuple[str, str]], name: str) -> bool:
     return any(key == name for key, _ in items)
 
 
-def _relevant(names: frozenset[str]) -> Callable[[Sequence[tuple[str, str]]], tuple[tuple[str, str], ...]]:
-    def key(items: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-        return tuple(item for item in items if item[0] in names)
-    return key
-
-
 def _selector(tags: tuple[str, ...] | None, names: frozenset[str],
               verdict: Callable[[tuple[tuple[str, str], ...]], bool],
               by_tag: bool = False) -> Callable[[Any], list[Any]]:
@@ -60,7 +54,6 @@ def _selector(tags: tuple[str, ...] | None, names: frozenset[str],
     node: its descendants (not itself) in document order, each distinct set of relevant
     attributes (with the tag when ``by_tag``) judged once. No relevant attribute: no match (every
     condition here needs one; checked by the tests)."""
-    key_of = _relevant(names)
     judged = lru_cache(maxsize=8192)(verdict)
 
     def select(tree: Any) -> list[Any]:
@@ -70,8 +63,15 @@ def _selector(tags: tuple[str, ...] | None, names: frozenset[str],
             items = el.items()
             if not items or el is tree:
                 continue
-            key = key_of(items)
-            if key and judged((el.tag, key) if by_tag else key):
+            if len(items) == 1:  # most often: a class alone
+                if items[0][0] not in names:
+                    continue
+                key = tuple(items)
+            else:
+                key = tuple(item for item in items if item[0] in names)
+                if not key:
+                    continue
+            if judged((el.tag, key) if by_tag else key):
                 found.append(el)
         return found
 
