@@ -276,22 +276,32 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     match), or None. One pass over the tree, in Python: an XPath testing six class names on
     every element cost twice as much."""
     ranks: dict[int, list[HtmlElement]] = {}
-    marked = _ARTICLE_BODY(tree)
+    if tree.getparent() is not None:  # a subtree: ``//*[@itemprop]`` searches the whole document
+        marked = _ARTICLE_BODY(tree)
+        if marked:
+            ranks[0] = marked
+    # The page's root: the itemprop is read in the same pass as the classes (the XPath walked
+    # every element again, in C but at ~1 µs each); once one is found, only itemprops count.
+    marked = ranks.get(0) or []
+    known = _BODY_RANKS.get
+    for el in tree.iter(etree.Element) if not ranks else ():
+        if el.get("itemprop") == "articleBody":
+            marked.append(el)
+            continue
+        if marked:
+            continue
+        classes = el.get("class")
+        rank = None
+        if classes:
+            rank = known(classes, _UNJUDGED)
+            if rank is _UNJUDGED:
+                rank = _body_class_rank(classes)
+        if rank is None and el.tag in ("article", "main"):
+            rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(el)
     if marked:
-        ranks[0] = marked
-    else:
-        known = _BODY_RANKS.get
-        for el in tree.iter(etree.Element):
-            classes = el.get("class")
-            rank = None
-            if classes:
-                rank = known(classes, _UNJUDGED)
-                if rank is _UNJUDGED:
-                    rank = _body_class_rank(classes)
-            if rank is None and el.tag in ("article", "main"):
-                rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
-            if rank is not None:
-                ranks.setdefault(rank, []).append(el)
+        ranks = {0: marked}
     if not ranks:
         return None
     best = ranks[min(ranks)]

@@ -33,6 +33,8 @@ def random_page(seed: int, size: int = 250) -> HtmlElement:
             el.set("class", rng.choice(CLASSES))
         if rng.random() < 0.2:
             el.set("id", rng.choice(IDS))
+        if rng.random() < 0.01:
+            el.set("itemprop", rng.choice(("articleBody", "articlebody", "author")))
         if rng.random() < 0.6:
             el.text = " ".join(rng.choice(WORDS) for _ in range(rng.choice((1, 1, 2, 6, 20))))
         if rng.random() < 0.3:
@@ -153,3 +155,38 @@ def test_every_login_wall_phrase_holds_a_hint() -> None:
     for phrase in phrases:
         assert LOGIN_WORDS.fullmatch(phrase)
         assert any(hint in phrase for hint in LOGIN_HINTS), phrase
+
+
+def old_find_body(tree: HtmlElement) -> HtmlElement | None:
+    """find_body as of main d3c4be2 (the itemprop by XPath, then the classes)."""
+    ranks: dict[int, list[HtmlElement]] = {}
+    marked = tree.xpath("//*[@itemprop='articleBody']")
+    if marked:
+        ranks[0] = marked
+    else:
+        for el in tree.iter(etree.Element):
+            classes = el.get("class")
+            words = classes.split() if classes else []
+            rank = next((i + 1 for i, name in enumerate(C.BODY_CLASSES) if name in words), None)
+            if rank is None and el.tag in ("article", "main"):
+                rank = len(C.BODY_CLASSES) + (1 if el.tag == "article" else 2)
+            if rank is not None:
+                ranks.setdefault(rank, []).append(el)
+    if not ranks:
+        return None
+    best = ranks[min(ranks)]
+    return best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_find_body_as_before(seed: int) -> None:
+    page = random_page(seed, 150)
+    rng = random.Random(seed)
+    for context in [page, *rng.sample(list(page.iter(etree.Element)), 8)]:
+        assert C.find_body(context) is old_find_body(context)
+
+
+def test_find_body_pages_have_marked_and_unmarked_bodies() -> None:
+    kinds = {(old_find_body(p) is not None and old_find_body(p).get("itemprop") == "articleBody")
+             for p in (random_page(seed, 150) for seed in range(80))}
+    assert kinds == {True, False}
