@@ -163,6 +163,29 @@ def text_of(el: HtmlElement) -> str:
     return " ".join(el.text_content().split())
 
 
+def text_length(el: HtmlElement) -> int:
+    """``len(text_of(el))`` without joining the words (a whole page's text, inline scripts
+    included, runs to hundreds of kilobytes)."""
+    words = (el.text_content() if len(el) else (el.text or "")).split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+def short_text(el: HtmlElement, limit: int) -> str | None:
+    """``text_of(el)`` when it is at most ``limit`` characters long, else None; a long text is
+    told by its first words, without splitting the rest. A leaf's text is its ``.text`` (no
+    child of any kind: ``len()`` counts comments, PIs and entities too)."""
+    raw = el.text_content() if len(el) else (el.text or "")
+    if len(raw) <= limit:
+        own = " ".join(raw.split())
+        return own
+    most = (limit + 1) // 2
+    words = raw.split(None, most)
+    if len(words) > most:
+        return None  # more than ``most`` words and the spaces between them: over the limit
+    own = " ".join(words)
+    return own if len(own) <= limit else None
+
+
 def _words(el: HtmlElement) -> Iterator[str]:
     for attr in ("class", "id"):
         value = el.get(attr)
@@ -178,10 +201,22 @@ CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relateda
                  "cookiebanner", "cookieconsent")
 
 
-@lru_cache(maxsize=65_536)
-def _clutter_attrs(cls: str | None, ident: str | None) -> bool:
-    """A page repeats the same class strings on hundreds of elements: judged once each."""
-    return any(_clutter_word(word) for value in (cls, ident) if value for word in value.lower().split())
+# One class or id value → whether a word of it is clutter (an element is clutter when its class
+# or its id is). A page repeats the same class strings on hundreds of elements: each is judged
+# once, in a plain dict read with ``get`` (the loop of :func:`drop_by_markup` asks for every
+# element with a class or an id; an lru_cache keyed on both values cost more than the
+# question). Emptied when full.
+_CLUTTER_VALUES: dict[str, bool] = {}
+_CLUTTER_VALUES_MAX = 65_536
+
+
+def _clutter_value(value: str) -> bool:
+    verdict = _CLUTTER_VALUES.get(value)
+    if verdict is None:
+        if len(_CLUTTER_VALUES) >= _CLUTTER_VALUES_MAX:
+            _CLUTTER_VALUES.clear()
+        verdict = _CLUTTER_VALUES[value] = any(_clutter_word(word) for word in value.lower().split())
+    return verdict
 
 
 @lru_cache(maxsize=16_384)
@@ -219,10 +254,20 @@ BODY_CLASSES = ("entry-content", "td-post-content", "article-body", "article-con
 _ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 
 
-@lru_cache(maxsize=4096)
 def _body_class_rank(classes: str) -> int | None:
-    words = classes.split()
-    return next((i + 1 for i, name in enumerate(BODY_CLASSES) if name in words), None)
+    """The rank of the first of ``BODY_CLASSES`` that is a word of ``classes`` (1 for the first),
+    or None; each class string judged once (a dict: every element with a class asks)."""
+    rank = _BODY_RANKS.get(classes, _UNJUDGED)
+    if rank is _UNJUDGED:
+        if len(_BODY_RANKS) >= _CLUTTER_VALUES_MAX:
+            _BODY_RANKS.clear()
+        words = classes.split()
+        rank = _BODY_RANKS[classes] = next((i + 1 for i, name in enumerate(BODY_CLASSES) if name in words), None)
+    return rank
+
+
+_BODY_RANKS: dict[str, int | None] = {}
+_UNJUDGED: Any = object()
 
 
 def find_body(tree: HtmlElement) -> HtmlElement | None:
@@ -231,17 +276,32 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     match), or None. One pass over the tree, in Python: an XPath testing six class names on
     every element cost twice as much."""
     ranks: dict[int, list[HtmlElement]] = {}
-    marked = _ARTICLE_BODY(tree)
+    if tree.getparent() is not None:  # a subtree: ``//*[@itemprop]`` searches the whole document
+        marked = _ARTICLE_BODY(tree)
+        if marked:
+            ranks[0] = marked
+    # The page's root: the itemprop is read in the same pass as the classes (the XPath walked
+    # every element again, in C but at ~1 µs each); once one is found, only itemprops count.
+    marked = ranks.get(0) or []
+    known = _BODY_RANKS.get
+    for el in tree.iter(etree.Element) if not ranks else ():
+        if el.get("itemprop") == "articleBody":
+            marked.append(el)
+            continue
+        if marked:
+            continue
+        classes = el.get("class")
+        rank = None
+        if classes:
+            rank = known(classes, _UNJUDGED)
+            if rank is _UNJUDGED:
+                rank = _body_class_rank(classes)
+        if rank is None and el.tag in ("article", "main"):
+            rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
+        if rank is not None:
+            ranks.setdefault(rank, []).append(el)
     if marked:
-        ranks[0] = marked
-    else:
-        for el in tree.iter(etree.Element):
-            classes = el.get("class")
-            rank = _body_class_rank(classes) if classes and any(name in classes for name in BODY_CLASSES) else None
-            if rank is None and el.tag in ("article", "main"):
-                rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
-            if rank is not None:
-                ranks.setdefault(rank, []).append(el)
+        ranks = {0: marked}
     if not ranks:
         return None
     best = ranks[min(ranks)]
@@ -304,7 +364,7 @@ def _link_density(el: HtmlElement, skip: str = "") -> float:
 def holds_prose(el: HtmlElement) -> bool:
     """Does ``el`` contain real paragraphs? An ad slot never does, unless broken markup
     (an unclosed ``<div class=ad>``) made the rest of the article its children."""
-    return any(len(text_of(p)) >= 80 for p in el.iter("p"))
+    return any(text_length(p) >= 80 for p in el.iter("p"))
 
 
 def _unwrap(el: HtmlElement) -> None:
@@ -322,24 +382,36 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     # Every element of the page passes here (~900 on a real page): the protected chain is
     # looked up only for an element that would otherwise go, and the class/id words only for
     # an element that has some.
+    known = _CLUTTER_VALUES.get
     for el in tree.iter(etree.Element):
         tag = el.tag
         if tag in _DROP_TAGS:
             if el not in keep:
                 doomed.append(el)
-        elif tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
+            continue
+        if tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
             doomed.append(el)
-        else:
-            cls, ident = el.get("class"), el.get("id")
-            if (cls or ident) and _clutter_attrs(cls, ident) and el not in keep:
+            continue
+        # the class, then the id: either one's clutter word dooms the element (_clutter_attrs)
+        cls = el.get("class")
+        if cls:
+            verdict = known(cls)
+            if verdict or (verdict is None and _clutter_value(cls)):
+                if el not in keep:
+                    doomed.append(el)
+                continue
+        ident = el.get("id")
+        if ident:
+            verdict = known(ident)
+            if (verdict or (verdict is None and _clutter_value(ident))) and el not in keep:
                 doomed.append(el)
     doomed_set = set(doomed)
-    page_chars = len(text_of(tree)) or 1
+    page_chars = text_length(tree) or 1
     for el in doomed:
         if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
             continue
         raw = el.text_content()  # an upper bound of text_of's length, without the regex
-        if len(raw) > PAGE_WRAPPER_SHARE * page_chars and len(text_of(el)) > PAGE_WRAPPER_SHARE * page_chars:
+        if len(raw) > PAGE_WRAPPER_SHARE * page_chars and text_length(el) > PAGE_WRAPPER_SHARE * page_chars:
             # Most of the page's text is inside: a page-wide wrapper (an ASP.NET WebForms <form>,
             # a layout div named "main-menu-wrapper"), not clutter. Drop only the tag; the
             # clutter inside is judged on its own (its ancestor is gone from the doomed set).
@@ -384,8 +456,8 @@ def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         head = (el.text or "").strip()
         if not head or normalize_label(head[:40]).split(" ", 1)[0] not in _READ_ALSO_FIRST_WORDS:
             continue
-        own = text_of(el)
-        if not own or len(own) > 300 or not is_read_also(own):
+        own = short_text(el, 300)
+        if not own or not is_read_also(own):
             continue
         # Only the innermost element carrying the label starts a box.
         if any(is_read_also(text_of(child)) for child in el):
@@ -418,11 +490,11 @@ def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
             continue
         if any(child.tag in ("p", "div", "ul", "ol", "section", "article") for child in el):
             continue
-        own = text_of(el)
-        if not own or len(own) > 60 or not is_comment_heading(own):
+        own = short_text(el, 60)
+        if not own or not is_comment_heading(own):
             continue
         anchor = el
-        while anchor.getparent() is not None and anchor.getparent() not in keep and len(text_of(anchor.getparent())) <= len(own) + 5:
+        while anchor.getparent() is not None and anchor.getparent() not in keep and text_length(anchor.getparent()) <= len(own) + 5:
             anchor = anchor.getparent()  # climb out of <div><h3>Comments</h3></div>-style wrappers
         container = anchor.getparent()
         if container is None:
@@ -431,7 +503,7 @@ def drop_comment_sections(tree: HtmlElement, keep: set[HtmlElement]) -> int:
             # Inside the article's own container the heading starts the thread, unless no body
             # text precedes it (a "Comments (3)" counter above the first paragraph): then only
             # the heading goes, and the body after it stays.
-            before = sum(len(text_of(s)) for s in anchor.itersiblings(preceding=True))
+            before = sum(text_length(s) for s in anchor.itersiblings(preceding=True))
             if before >= COMMENTS_AFTER_CHARS:
                 for sibling in list(anchor.itersiblings()):
                     _remove(sibling)
@@ -449,9 +521,12 @@ def drop_clutter_lines(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove small elements whose entire text is a widget label ("Publicité", "إغلاق")."""
     removed = 0
     for el in list(tree.iter(etree.Element)):
-        if el.getparent() is None or el in keep or len(el) > 4:  # a label has next to no markup
+        children = len(el)
+        if children > 4 or el.getparent() is None or el in keep:  # a label has next to no markup
             continue
-        raw = el.text_content()
+        # a leaf's whole text is its .text (no child of any kind: len() counts comments, PIs
+        # and entities too), read without text_content()'s XPath call
+        raw = el.text_content() if children else (el.text or "")
         if len(raw) > LABEL_RAW_MAX:  # no indentation pads a 40-character label this much
             continue
         own = " ".join(raw.split())
@@ -482,6 +557,13 @@ def paragraphs_from_breaks(tree: HtmlElement) -> int:
     inline-only containers with several double breaks are rebuilt.
     """
     count = 0
+    breaks: dict[HtmlElement, int] = {}
+    for br in tree.iter("br"):
+        parent = br.getparent()
+        if parent is not None:
+            breaks[parent] = breaks.get(parent, 0) + 1
+    if not any(n >= 4 for n in breaks.values()):
+        return 0  # no element holds four <br> of its own: nothing to rebuild (most pages)
     for el in list(tree.iter("span", "div", "td", "font")):
         if len(el.findall("br")) < 4 or any(child.tag in _BLOCKS for child in el):
             continue
@@ -510,7 +592,7 @@ def unwrap_layout_tables(tree: HtmlElement) -> int:
     """
     count = 0
     for table in reversed(tree.xpath("//table")):
-        if not table.xpath(".//h1|.//h2|.//h3") and sum(len(text_of(p)) >= 80 for p in table.iter("p")) < 2:
+        if not table.xpath(".//h1|.//h2|.//h3") and sum(text_length(p) >= 80 for p in table.iter("p")) < 2:
             continue
         for cell in table.xpath(".//td|.//th"):
             cell.tag = "div"

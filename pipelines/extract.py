@@ -38,7 +38,7 @@ from trafilatura.settings import Extractor
 
 from pipelines.items import Article, Dropped
 from pipelines.overrides import apply_overrides
-from pipelines import cleaning, jsonld
+from pipelines import cleaning, jsonld, prune
 from pipelines.html import CHALLENGE, parse  # CHALLENGE: the bot-wall test, shared with the spider
 
 MIN_TEXT_CHARS = 150  # agency briefs run 150–200 characters; listings and walls are caught by kind, not length
@@ -383,8 +383,14 @@ LOGIN_WORDS = re.compile(  # what a wall says of the article; not "log in" or "a
     r"только для подписчиков|чтобы продолжить чтение|"
     r"solo para suscriptores|para seguir leyendo|"
     r"للمشتركين فقط|لمواصلة القراءة")  # searched in lower-cased text
-LOGIN_HINTS = ("subscri", "regist", "sign", "log", "to read", "abonn", "abbonat", "lire", "leggere", "подписчик", "чтение", "suscriptor",
-               "leyendo", "للمشتركين", "لمواصلة")  # one of these is in every LOGIN_WORDS match
+# One of these is in every LOGIN_WORDS match, branch by branch ("(sign|log) ?in to …" holds
+# "in to ", "… subscribers" and "subscribers[- ]only" hold "subscribers"…): a page holding none
+# is no wall, told without the regex or the prose test ("log" and "sign", hints before, are in
+# nearly every page: "blog", "design").
+LOGIN_HINTS = ("in to ", "subscribe to ", "register to ", "subscribers", "to read ", "réservé aux abonnés",
+               "pour lire", "riservato agli abbonati", "per continuare a leggere", "только для подписчиков",
+               "чтобы продолжить чтение", "solo para suscriptores", "para seguir leyendo", "للمشتركين فقط",
+               "لمواصلة القراءة")
 
 
 def prose_beside(tree: HtmlElement, words: re.Pattern[str]) -> tuple[int, int]:
@@ -676,7 +682,10 @@ def share_all_language_stoplist() -> bool:
 
     def all_stopwords() -> frozenset[str]:
         if not built:
-            built.append(frozenset(word.lower() for language in stoplists() for word in stoplist(language)))
+            # jusText's get_stoplist lower-cases each word already: the union of its sets is the
+            # set of the words lower-cased (the test compares them), without a Python loop
+            # over 154,000 words in every worker
+            built.append(frozenset().union(*(stoplist(language) for language in stoplists())))
             external.JT_STOPLIST = built[0]
         return built[0]
 
@@ -689,6 +698,7 @@ def share_all_language_stoplist() -> bool:
 
 
 share_all_language_stoplist()
+prune.install()  # trafilatura's XPath pruning answered in Python, same elements (see pipelines.prune)
 
 FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer

@@ -1,0 +1,192 @@
+"""Faster rewrites of the pre-cleaning passes leave a page exactly as the code they replaced
+did: each old version is kept here and both run on the same generated pages."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring, tostring
+
+from pipelines import cleaning as C
+
+TAGS = ("div", "div", "div", "p", "p", "span", "section", "article", "header", "h1", "h2", "a", "ul", "li",
+        "aside", "nav", "form", "script", "ins", "main", "strong", "td", "table", "tr", "br", "br")
+CLASSES = ("entry-content", "post", "content", "td-a-rec", "ad-slot", "share-buttons", "related-posts",
+           "NewsLetterBox", "cookie-banner", "site-header", "menu", "x y", "widget", "comments", "author-box",
+           "col-md-8", "single-post", "post-content", "btn", "main-menu-wrapper", "ad", "sponsor", "")
+IDS = ("main", "sidebar", "comments", "post-12", "content", "ad-top", "respond", "footer-area", "x", "")
+WORDS = ("Le Maroc et le Kazakhstan signent un accord sur le blé", "Publicité", "Lire aussi :",
+         "Partager", "اقرأ أيضا", "Commentaires", "Read more", "23 C Marrakech", "Accueil", "  ", "\n")
+
+
+def random_page(seed: int, size: int = 250) -> HtmlElement:
+    rng = random.Random(seed)
+    root = document_fromstring("<html><head><title>t</title></head><body></body></html>")
+    nodes = [root.find("body")]
+    for _ in range(size):
+        parent = rng.choice(nodes)
+        el = etree.SubElement(parent, rng.choice(TAGS))
+        if rng.random() < 0.4:
+            el.set("class", rng.choice(CLASSES))
+        if rng.random() < 0.2:
+            el.set("id", rng.choice(IDS))
+        if rng.random() < 0.01:
+            el.set("itemprop", rng.choice(("articleBody", "articlebody", "author")))
+        if rng.random() < 0.6:
+            el.text = " ".join(rng.choice(WORDS) for _ in range(rng.choice((1, 1, 2, 6, 20))))
+        if rng.random() < 0.3:
+            el.tail = rng.choice(WORDS)
+        if el.tag not in ("br", "script"):
+            nodes.append(el)
+    return root
+
+
+def old_drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """drop_by_markup as of main d3c4be2 (one lru_cache on both values)."""
+    removed = 0
+    doomed: list[HtmlElement] = []
+    for el in tree.iter(etree.Element):
+        tag = el.tag
+        if tag in C._DROP_TAGS:
+            if el not in keep:
+                doomed.append(el)
+        elif tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
+            doomed.append(el)
+        else:
+            cls, ident = el.get("class"), el.get("id")
+            if (cls or ident) and _clutter_attrs(cls, ident) and el not in keep:
+                doomed.append(el)
+    doomed_set = set(doomed)
+    page_chars = len(C.text_of(tree)) or 1
+    for el in doomed:
+        if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
+            continue
+        raw = el.text_content()
+        if len(raw) > C.PAGE_WRAPPER_SHARE * page_chars and len(C.text_of(el)) > C.PAGE_WRAPPER_SHARE * page_chars:
+            doomed_set.discard(el)
+            el.drop_tag()
+            continue
+        if C.is_ad_markup(el) and C.holds_prose(el) and not C.is_consent_markup(el):
+            C._unwrap(el)
+        else:
+            C._remove(el)
+        removed += 1
+    return removed
+
+
+def _clutter_attrs(cls: str | None, ident: str | None) -> bool:
+    return any(C._clutter_word(word) for value in (cls, ident) if value for word in value.lower().split())
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_drop_by_markup_as_before(seed: int) -> None:
+    page = random_page(seed)
+    old, new = page, copy.deepcopy(page)
+    keep_old, keep_new = C._protected(old, C.find_body(old)), C._protected(new, C.find_body(new))
+    assert old_drop_by_markup(old, keep_old) == C.drop_by_markup(new, keep_new)
+    assert tostring(old, encoding="unicode") == tostring(new, encoding="unicode")
+
+
+def test_the_generated_pages_exercise_every_branch() -> None:
+    removed = unwrapped = 0
+    for seed in range(60):
+        page = random_page(seed)
+        before = len(list(page.iter()))
+        removed += C.drop_by_markup(page, C._protected(page, C.find_body(page)))
+        unwrapped += before - len(list(page.iter()))
+    assert removed > 300 and unwrapped > removed
+
+
+TEXTS = ("", " ", "word", "  two words  ", "\n\t a \u00a0 b \u2003 c \n", "x" * 70, "y " * 40, " z" * 31,
+         "a b " * 15, "ab " * 20, "ab " * 20 + "c", "\u3000".join("mot" for _ in range(25)), "é" * 59 + " é")
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_text_length_and_short_text_equal_text_of(seed: int) -> None:
+    rng = random.Random(seed)
+    page = random_page(seed, 120)
+    for el in page.iter(etree.Element):
+        if rng.random() < 0.5:
+            el.text = rng.choice(TEXTS) + rng.choice(TEXTS)
+    for el in page.iter(etree.Element):
+        text = C.text_of(el)
+        assert C.text_length(el) == len(text)
+        for limit in (1, 2, 7, 40, 59, 60, 61, 300):
+            assert C.short_text(el, limit) == (text if len(text) <= limit else None), (limit, text)
+
+
+def _language(pattern: str) -> set[str]:
+    """Every string a regex made of literals, groups, alternatives, ``?`` and ``[..]`` matches."""
+    from re import _parser as sre  # noqa: PLC0415 (the parse tree of the standard library)
+    from re._constants import BRANCH, IN, LITERAL, MAX_REPEAT, SUBPATTERN
+
+    def seq(items: list) -> set[str]:
+        out = {""}
+        for op, av in items:
+            if op is LITERAL:
+                words = {chr(av)}
+            elif op is SUBPATTERN:
+                words = seq(list(av[3]))
+            elif op is BRANCH:
+                words = set().union(*(seq(list(b)) for b in av[1]))
+            elif op is MAX_REPEAT:
+                low, high, sub = av
+                assert (low, high) == (0, 1)
+                words = {""} | seq(list(sub))
+            elif op is IN:
+                words = {chr(v) for o, v in av if o is LITERAL}
+                assert len(words) == len(av)
+            else:
+                raise AssertionError(op)
+            out = {a + b for a in out for b in words}
+        return out
+
+    return seq(list(sre.parse(pattern)))
+
+
+def test_every_login_wall_phrase_holds_a_hint() -> None:
+    from pipelines.extract import LOGIN_HINTS, LOGIN_WORDS
+
+    phrases = _language(LOGIN_WORDS.pattern)
+    assert len(phrases) >= 50 and "log in to continue" in phrases and "subscribers-only" in phrases
+    for phrase in phrases:
+        assert LOGIN_WORDS.fullmatch(phrase)
+        assert any(hint in phrase for hint in LOGIN_HINTS), phrase
+
+
+def old_find_body(tree: HtmlElement) -> HtmlElement | None:
+    """find_body as of main d3c4be2 (the itemprop by XPath, then the classes)."""
+    ranks: dict[int, list[HtmlElement]] = {}
+    marked = tree.xpath("//*[@itemprop='articleBody']")
+    if marked:
+        ranks[0] = marked
+    else:
+        for el in tree.iter(etree.Element):
+            classes = el.get("class")
+            words = classes.split() if classes else []
+            rank = next((i + 1 for i, name in enumerate(C.BODY_CLASSES) if name in words), None)
+            if rank is None and el.tag in ("article", "main"):
+                rank = len(C.BODY_CLASSES) + (1 if el.tag == "article" else 2)
+            if rank is not None:
+                ranks.setdefault(rank, []).append(el)
+    if not ranks:
+        return None
+    best = ranks[min(ranks)]
+    return best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))
+
+
+@pytest.mark.parametrize("seed", range(80))
+def test_find_body_as_before(seed: int) -> None:
+    page = random_page(seed, 150)
+    rng = random.Random(seed)
+    for context in [page, *rng.sample(list(page.iter(etree.Element)), 8)]:
+        assert C.find_body(context) is old_find_body(context)
+
+
+def test_find_body_pages_have_marked_and_unmarked_bodies() -> None:
+    kinds = {(old_find_body(p) is not None and old_find_body(p).get("itemprop") == "articleBody")
+             for p in (random_page(seed, 150) for seed in range(80))}
+    assert kinds == {True, False}
