@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
 import importlib
 import os
@@ -112,6 +113,31 @@ def example(cmd: click.Command) -> str | None:
     return None
 
 
+# A write the device refused for want of room (a full disk or quota, a file size limit) or by
+# failing (an I/O error): the output stops there, and a traceback would say nothing more.
+OUTPUT_REFUSED = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered goes nowhere, silently, at exit (Python
+    would otherwise try to flush it again and report that failure as well)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def output_refused(exc: OSError) -> NoReturn:
+    """A command's output could not be written (``newsmon runs > /dev/full``): one line, exit
+    status 1, as for ``export``. The store is not touched by writing output, so nothing is lost."""
+    _discard_stdout()
+    what = exc.filename if exc.filename is not None else "the output"  # a file named by the error, else stdout
+    click.echo(f"newsmon: error: cannot write {what}: {exc.strerror or exc}", err=True)
+    sys.exit(1)
+
+
 def reader_gone() -> NoReturn:
     """The reader of the output went away (``newsmon export | head -1``): stop quietly, as a Unix
     filter does (``cat``, ``grep``, ``git log`` die of SIGPIPE), with no traceback and no error
@@ -119,12 +145,7 @@ def reader_gone() -> NoReturn:
     handling said nothing either, but exited 1, the status of a real failure. Python ignores
     SIGPIPE so that a write to a closed socket is an error rather than a death (the crawl and
     the server need that), so the status is set here rather than by the signal."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere, silently, at exit
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
+    _discard_stdout()
     sys.exit(128 + signal.SIGPIPE)
 
 
@@ -135,11 +156,15 @@ class LazyGroup(click.Group):
     Every usage mistake (a bad option value, an unknown option or command) is one line on stderr,
     ``newsmon: error: …``, with exit status 2, the same prefix as the commands' own errors. Ctrl-C
     stops any command at once with exit status 130 (click's default is 1, after waiting for
-    worker threads). A reader of the output that goes away stops it quietly (reader_gone)."""
+    worker threads). A reader of the output that goes away stops it quietly (reader_gone); output
+    the device refuses (a full disk) is one line and exit status 1 (output_refused)."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        refused: OSError | None = None
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # buffered output fails here, where it is handled, not at exit
+            return result
         except KeyboardInterrupt:
             click.echo("newsmon: interrupted", err=True)
             sys.stdout.flush()
@@ -147,6 +172,12 @@ class LazyGroup(click.Group):
             os._exit(130)  # not sys.exit: threads still waiting on a slow server would hold the exit
         except BrokenPipeError:
             pass  # below, once the exception and the frames it holds are gone (their finally blocks ran)
+        except OSError as exc:
+            if exc.errno not in OUTPUT_REFUSED:
+                raise
+            refused = exc
+        if refused is not None:
+            output_refused(refused)
         reader_gone()
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -108,6 +108,22 @@ def test_export_to_a_device_is_written_in_place_and_a_full_one_is_one_line(store
     assert one_error_line(full.stderr) == "newsmon: error: cannot write /dev/full: No space left on device"
 
 
+@pytest.mark.parametrize(("command", "what"), [(("runs",), "the output"), (("stats",), "the output"),
+                                               (("export", "--format", "csv"), "to standard output")])
+def test_any_command_whose_output_cannot_be_written_says_so_in_one_line(store: Path, command: tuple[str, ...],
+                                                                       what: str) -> None:
+    """stdout on a full device (``newsmon runs > /dev/full``): was a traceback from click's echo
+    for every command but export (and, for output still buffered, a second report at exit)."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(cli(*command, "--data", str(store)), stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    assert one_error_line(proc.stderr) == f"newsmon: error: cannot write {what}: No space left on device"
+    # nothing lost: the store reads as before
+    assert json.loads(run_newsmon("stats", "--json", "--data", str(store)).stdout)
+
+
 def pages(tmp_path: Path, count: int) -> Path:
     batch = tmp_path / "batch.jsonl"
     with batch.open("w", encoding="utf-8") as lines:
