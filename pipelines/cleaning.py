@@ -201,22 +201,25 @@ CLUTTER_STEMS = ("newsletter", "boletin", "infolettre", "relatedpost", "relateda
                  "cookiebanner", "cookieconsent")
 
 
+class _Verdicts(dict):
+    """A string's verdict, judged once: a page repeats the same class strings on hundreds of
+    elements, and the loops over every element read it by subscript (an ``lru_cache`` call cost
+    more than the question). Emptied when full."""
+
+    def __init__(self, judge: Any, limit: int = 65_536) -> None:
+        super().__init__()
+        self._judge, self._limit = judge, limit
+
+    def __missing__(self, value: str) -> Any:
+        if len(self) >= self._limit:
+            self.clear()
+        verdict = self[value] = self._judge(value)
+        return verdict
+
+
 # One class or id value → whether a word of it is clutter (an element is clutter when its class
-# or its id is). A page repeats the same class strings on hundreds of elements: each is judged
-# once, in a plain dict read with ``get`` (the loop of :func:`drop_by_markup` asks for every
-# element with a class or an id; an lru_cache keyed on both values cost more than the
-# question). Emptied when full.
-_CLUTTER_VALUES: dict[str, bool] = {}
-_CLUTTER_VALUES_MAX = 65_536
-
-
-def _clutter_value(value: str) -> bool:
-    verdict = _CLUTTER_VALUES.get(value)
-    if verdict is None:
-        if len(_CLUTTER_VALUES) >= _CLUTTER_VALUES_MAX:
-            _CLUTTER_VALUES.clear()
-        verdict = _CLUTTER_VALUES[value] = any(_clutter_word(word) for word in value.lower().split())
-    return verdict
+# or its id is).
+_CLUTTER_VALUES = _Verdicts(lambda value: any(_clutter_word(word) for word in value.lower().split()))
 
 
 @lru_cache(maxsize=16_384)
@@ -256,18 +259,12 @@ _ARTICLE_BODY = etree.XPath("//*[@itemprop='articleBody']")
 
 def _body_class_rank(classes: str) -> int | None:
     """The rank of the first of ``BODY_CLASSES`` that is a word of ``classes`` (1 for the first),
-    or None; each class string judged once (a dict: every element with a class asks)."""
-    rank = _BODY_RANKS.get(classes, _UNJUDGED)
-    if rank is _UNJUDGED:
-        if len(_BODY_RANKS) >= _CLUTTER_VALUES_MAX:
-            _BODY_RANKS.clear()
-        words = classes.split()
-        rank = _BODY_RANKS[classes] = next((i + 1 for i, name in enumerate(BODY_CLASSES) if name in words), None)
-    return rank
+    or None."""
+    words = classes.split()
+    return next((i + 1 for i, name in enumerate(BODY_CLASSES) if name in words), None)
 
 
-_BODY_RANKS: dict[str, int | None] = {}
-_UNJUDGED: Any = object()
+_BODY_RANKS = _Verdicts(_body_class_rank)  # every element with a class asks
 
 
 def find_body(tree: HtmlElement) -> HtmlElement | None:
@@ -283,7 +280,6 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     # The page's root: the itemprop is read in the same pass as the classes (the XPath walked
     # every element again, in C but at ~1 µs each); once one is found, only itemprops count.
     marked = ranks.get(0) or []
-    known = _BODY_RANKS.get
     for el in tree.iter(etree.Element) if not ranks else ():
         if el.get("itemprop") == "articleBody":
             marked.append(el)
@@ -291,11 +287,7 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
         if marked:
             continue
         classes = el.get("class")
-        rank = None
-        if classes:
-            rank = known(classes, _UNJUDGED)
-            if rank is _UNJUDGED:
-                rank = _body_class_rank(classes)
+        rank = _BODY_RANKS[classes] if classes else None
         if rank is None and el.tag in ("article", "main"):
             rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
         if rank is not None:
@@ -382,7 +374,7 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     # Every element of the page passes here (~900 on a real page): the protected chain is
     # looked up only for an element that would otherwise go, and the class/id words only for
     # an element that has some.
-    known = _CLUTTER_VALUES.get
+    clutter = _CLUTTER_VALUES
     for el in tree.iter(etree.Element):
         tag = el.tag
         if tag in _DROP_TAGS:
@@ -392,19 +384,15 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         if tag == "header" and el not in keep and el.xpath("ancestor::article") == [] and not el.xpath(".//h1"):
             doomed.append(el)
             continue
-        # the class, then the id: either one's clutter word dooms the element (_clutter_attrs)
+        # the class, then the id: either one's clutter word dooms the element
         cls = el.get("class")
-        if cls:
-            verdict = known(cls)
-            if verdict or (verdict is None and _clutter_value(cls)):
-                if el not in keep:
-                    doomed.append(el)
-                continue
-        ident = el.get("id")
-        if ident:
-            verdict = known(ident)
-            if (verdict or (verdict is None and _clutter_value(ident))) and el not in keep:
+        if cls and clutter[cls]:
+            if el not in keep:
                 doomed.append(el)
+            continue
+        ident = el.get("id")
+        if ident and clutter[ident] and el not in keep:
+            doomed.append(el)
     doomed_set = set(doomed)
     page_chars = text_length(tree) or 1
     for el in doomed:
