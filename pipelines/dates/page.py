@@ -350,8 +350,10 @@ class _Evidence:
         return id(el) in self._headline_holders[1]
 
     def excluded(self, el) -> bool:
-        """:func:`_excluded` with this page's headline, remembered for every element on the way
-        up: the answer of an element is its own test's, else its parent's."""
+        """Inside the site header/footer/nav, a comment thread, a related-posts block or a
+        widget: :func:`_excluded_itself` of the element or of an ancestor below ``<body>``,
+        remembered for every element on the way up (an element's answer is its own test's, else
+        its parent's)."""
         walked = []
         node, found = el, False
         while node is not None:
@@ -527,10 +529,6 @@ def _page_key(u: str) -> str:
     return _PAGE_KEY_DROPS.sub("", u)
 
 
-def _same_page(href: str, url: str) -> bool:
-    return bool(url) and _page_key(href) == _page_key(url)
-
-
 def _names_url(node: dict, url: str) -> bool:
     def norm(u: str) -> str:
         return re.sub(r"^https?://(www\.)?|[?#].*$|/$", "", u)
@@ -583,29 +581,6 @@ def _article_scope(tree, page: "_Evidence") -> HtmlElement:
 
 def _words(el) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}".lower()
-
-
-def _excluded(el, holds_headline=lambda node: False) -> bool:
-    """Inside the site header/footer/nav, a comment thread, a related-posts block or a widget.
-    A container holding the page's headline is the article's, whatever its tag or class says
-    (a theme's ``<header class="header-wrapper">``, ASP.NET's page-wide ``<form>``, a
-    ``page-with-sidebar`` wrapper)."""
-    for node in (el, *el.iterancestors()):
-        tag = node.tag if isinstance(node.tag, str) else ""
-        if tag in ("body", "html"):  # page-wide classes ("has-sidebar") say nothing here
-            break
-        if holds_headline(node):
-            continue
-        if tag in _EXCLUDED_TAGS:
-            return True
-        if tag == "header" and _site_header(node, holds_headline):
-            return True
-        words = _words(node)
-        if _EXCLUDED.search(words):
-            return True
-        if any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words)):
-            return True
-    return False
 
 
 def _site_header(header, holds_headline) -> bool:
@@ -665,6 +640,10 @@ def _without_excluded(tree: HtmlElement, excluded_itself) -> Iterator[HtmlElemen
 
 
 def _excluded_itself(node, holds_headline) -> bool:
+    """The site header/footer/nav, a comment thread, a related-posts block or a widget, by its
+    own tag or class. A container holding the page's headline is the article's, whatever its tag
+    or class says (a theme's ``<header class="header-wrapper">``, ASP.NET's page-wide
+    ``<form>``, a ``page-with-sidebar`` wrapper)."""
     if holds_headline(node):
         return False
     tag = node.tag
