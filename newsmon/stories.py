@@ -58,11 +58,6 @@ def pending(store: Store) -> list[tuple[str, str | None, str | None]]:
     return store.db.execute(PENDING_SQL).fetchall()
 
 
-def pending_ids(store: Store) -> list[str]:
-    """Articles with no signature yet, or whose text changed since theirs was taken."""
-    return [r[0] for r in pending(store)]
-
-
 def sketches_to_keep(store: Store, articles: dict[str, dict[str, Any]],
                      words: dict[str, list[str]]) -> list[tuple[str, str, bytes | None]]:
     """Story signatures of just-indexed articles, from the index's language-neutral words, for
@@ -101,10 +96,9 @@ def assign_pending(store: Store) -> int:
             f"SELECT article_id, content_hash, signature FROM story_sketches WHERE article_id IN ({marks})", chunk)}
         # the text, for the articles whose signature was not taken at indexing (or not of this text)
         unsigned = [i for i, h, _ in part if i in present and (h is None or kept.get(i, (None,))[0] != h)]
-        for i in range(0, len(unsigned), BATCH):
-            few = unsigned[i:i + BATCH]
+        if unsigned:  # at most BATCH: a part of this chunk
             for article_id, text in store.db.execute(
-                    f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(few))})", few):
+                    f"SELECT id, text FROM articles WHERE id IN ({','.join('?' * len(unsigned))})", unsigned):
                 articles[article_id]["text"] = text
         # bands are written with a signature row, in one transaction: an article without one
         # (most pending articles: new ones) has no bands to delete

@@ -218,12 +218,12 @@ def test_finding_the_articles_to_link_reads_an_index_not_the_articles_texts(tmp_
         plan = " | ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + stories.PENDING_SQL))
         assert "SCAN a USING COVERING INDEX articles_story_pending" in plan, plan
         assert "TEMP B-TREE" not in plan  # already in first-seen order
-        assert sorted(stories.pending_ids(store)) == ["outlet-b-d000000", "wire-en-original"]
+        assert sorted([r[0] for r in stories.pending(store)]) == ["outlet-b-d000000", "wire-en-original"]
         stories.assign_pending(store)
-        assert stories.pending_ids(store) == []
+        assert [r[0] for r in stories.pending(store)] == []
         edited = {**record("d0", EN["distinct1"], "outlet-b", "en", 21), "content_hash": "edited"}
         store.upsert_article(edited, [edited["url"]])
-        assert stories.pending_ids(store) == [edited["id"]]  # its text changed since its signature
+        assert [r[0] for r in stories.pending(store)] == [edited["id"]]  # its text changed since its signature
 
 
 def test_linking_reads_texts_only_without_a_kept_signature_and_skips_an_article_deleted_meanwhile(
