@@ -133,7 +133,7 @@ def output_refused(exc: OSError) -> NoReturn:
     """A command's output could not be written (``newsmon runs > /dev/full``): one line, exit
     status 1, as for ``export``. The store is not touched by writing output, so nothing is lost."""
     _discard_stdout()
-    what = exc.filename if exc.filename is not None else "the output"  # a file named by the error, else stdout
+    what = exc.filename if exc.filename is not None else "to standard output"  # the words of export's -o
     click.echo(f"newsmon: error: cannot write {what}: {exc.strerror or exc}", err=True)
     sys.exit(1)
 

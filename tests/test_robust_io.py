@@ -108,7 +108,7 @@ def test_export_to_a_device_is_written_in_place_and_a_full_one_is_one_line(store
     assert one_error_line(full.stderr) == "newsmon: error: cannot write /dev/full: No space left on device"
 
 
-@pytest.mark.parametrize(("command", "what"), [(("runs",), "the output"), (("stats",), "the output"),
+@pytest.mark.parametrize(("command", "what"), [(("runs",), "to standard output"), (("stats",), "to standard output"),
                                                (("export", "--format", "csv"), "to standard output")])
 def test_any_command_whose_output_cannot_be_written_says_so_in_one_line(store: Path, command: tuple[str, ...],
                                                                        what: str) -> None:
