@@ -114,18 +114,16 @@ class _Written:
         self._handle, self._fail = handle, fail
 
     def write(self, data: Any) -> int:
-        try:
-            return self._handle.write(data)
-        except BrokenPipeError:
-            raise  # the reader of a pipe went away: the CLI stops quietly (newsmon.cli)
-        except OSError as exc:
-            raise self._fail(exc) from None
+        return self._guarded(self._handle.write, data)
 
     def flush(self) -> None:
+        self._guarded(self._handle.flush)
+
+    def _guarded(self, call: Callable[..., Any], *args: Any) -> Any:
         try:
-            self._handle.flush()
+            return call(*args)
         except BrokenPipeError:
-            raise
+            raise  # the reader of a pipe went away: the CLI stops quietly (newsmon.cli)
         except OSError as exc:
             raise self._fail(exc) from None
 
