@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import logging
 import os
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 
 from typing import Any
@@ -23,6 +26,10 @@ from newsmon.yamlconf import ConfigError
 from newsmon.web.app import ServeConfig, create_app
 
 TOKEN_ENV = "NEWSMON_SERVE_TOKEN"
+# On SIGTERM the requests under way get this long to be answered: a service manager's stop must
+# not wait for a search stuck on an unreachable cluster (30 s a try, 4 tries), nor run into its
+# own kill (Docker's 10 s).
+STOP_GRACE_S = 5
 
 
 def loopback(host: str) -> bool:
@@ -84,7 +91,32 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
         _listen(app, host, port)
     finally:
         searcher.close()
-    click.echo("newsmon serve: stopped", err=True)
+    cut = _requests_left()
+    if not cut:
+        click.echo("newsmon serve: stopped", err=True)
+        return
+    # a request still waiting on its backend holds a worker thread that nothing can interrupt:
+    # the process would wait for it at exit. The store is only read, so nothing is lost by ending.
+    click.echo(f"newsmon serve: stopped; {cut} request(s) still running after {STOP_GRACE_S} s were cut off",
+               err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _requests_left() -> int:
+    """Threads still answering a request once the server has stopped (idle workers end at once)."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    for thread in others:
+        thread.join(timeout=0.5)
+    return sum(thread.is_alive() for thread in others)
+
+
+def _said_by_us(record: logging.LogRecord) -> bool:
+    """uvicorn's lines on requests cut off at the stop (its notice, and each request's
+    cancellation as a traceback): the stop line says it instead."""
+    cancelled = bool(record.exc_info) and isinstance(record.exc_info[1], asyncio.CancelledError)
+    return not (cancelled or str(record.msg).startswith("Cancel %s running task"))
 
 
 def _listen(app: Any, host: str, port: int) -> None:
@@ -102,7 +134,9 @@ def _listen(app: Any, host: str, port: int) -> None:
         shown = f"[{host}]" if family == socket.AF_INET6 else host
         click.echo(f"http://{shown}:{bound}/", nl=True)
         sys.stdout.flush()
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                               timeout_graceful_shutdown=STOP_GRACE_S))
+        logging.getLogger("uvicorn.error").addFilter(_said_by_us)
         # SIGTERM (`kill`, a service manager's stop) is a request to stop, as for `newsmon schedule`:
         # the requests under way are answered, the search backend is closed, one line says so and
         # the exit status is 0. uvicorn handles it while it serves, then raises it again once
