@@ -217,9 +217,26 @@ class _Verdicts(dict):
         return verdict
 
 
+_CLUTTER_STEM = re.compile("|".join(CLUTTER_STEMS))  # letters only: no "-" or "_" to escape
+
+
+def _clutter_value(value: str) -> bool:
+    """Whether a word of a class or id value is clutter: :func:`_clutter_word` of each word, asked
+    of the whole value at once (most values are judged once, on the page that has them: a word
+    at a time in Python cost twice as much). The words' parts are the value's runs between white
+    space, "-" and "_"; a stem never holds white space, so it is sought in the value with only
+    "-" and "_" taken out."""
+    value = value.lower()
+    if not CLUTTER_WORDS.isdisjoint(value.split()):
+        return True
+    if not CLUTTER_PARTS.isdisjoint(value.replace("-", " ").replace("_", " ").split()):
+        return True
+    return _CLUTTER_STEM.search(value.replace("-", "").replace("_", "")) is not None
+
+
 # One class or id value → whether a word of it is clutter (an element is clutter when its class
 # or its id is).
-_CLUTTER_VALUES = _Verdicts(lambda value: any(_clutter_word(word) for word in value.lower().split()))
+_CLUTTER_VALUES = _Verdicts(_clutter_value)
 
 
 @lru_cache(maxsize=16_384)
@@ -300,6 +317,44 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     return best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))
 
 
+def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | None]:
+    """:func:`find_body` of ``tree``, and the elements :func:`drop_by_markup` may remove (a drop
+    tag, a ``<header>``, a clutter class or id: what it judges further), in one walk over the
+    page's elements instead of two. The candidates are None for a subtree (``find_body`` then
+    searches the whole document for the itemprop)."""
+    if tree.getparent() is not None:
+        return find_body(tree), None
+    ranks: dict[int, list[HtmlElement]] = {}
+    marked: list[HtmlElement] = []
+    candidates: list[HtmlElement] = []
+    clutter, body_ranks, drop_tags = _CLUTTER_VALUES, _BODY_RANKS, _DROP_TAGS
+    for el in tree.iter(etree.Element):
+        tag = el.tag
+        cls = el.get("class")
+        # find_body's pass: once an itemprop is found, only itemprops count
+        if el.get("itemprop") == "articleBody":
+            marked.append(el)
+        elif not marked:
+            rank = body_ranks[cls] if cls else None
+            if rank is None and tag in ("article", "main"):
+                rank = len(BODY_CLASSES) + (1 if tag == "article" else 2)
+            if rank is not None:
+                ranks.setdefault(rank, []).append(el)
+        # drop_by_markup's: the class, then the id
+        if tag in drop_tags or tag == "header" or (cls and clutter[cls]):
+            candidates.append(el)
+            continue
+        ident = el.get("id")
+        if ident and clutter[ident]:
+            candidates.append(el)
+    if marked:
+        ranks = {0: marked}
+    if not ranks:
+        return None, candidates
+    best = ranks[min(ranks)]
+    return (best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))), candidates
+
+
 def prose_container(tree: HtmlElement) -> HtmlElement | None:
     """The element whose own paragraphs hold the most prose (paragraphs of 80+ characters):
     where trafilatura will find the article even when no theme marker names it."""
@@ -368,14 +423,17 @@ def _unwrap(el: HtmlElement) -> None:
     el.drop_tag()
 
 
-def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[HtmlElement] | None = None) -> int:
+    """Remove the elements that markup marks as clutter. ``candidates``: :func:`survey`'s, when no
+    element has been added, removed or given another tag, class or id since (but a
+    ``<header>``'s): the elements outside it cannot be clutter, so only they are judged."""
     removed = 0
     doomed: list[HtmlElement] = []
     # Every element of the page passes here (~900 on a real page): the protected chain is
     # looked up only for an element that would otherwise go, and the class/id words only for
     # an element that has some.
     clutter = _CLUTTER_VALUES
-    for el in tree.iter(etree.Element):
+    for el in tree.iter(etree.Element) if candidates is None else candidates:
         tag = el.tag
         if tag in _DROP_TAGS:
             if el not in keep:
@@ -628,18 +686,25 @@ def drop_empty_keeping_tails(tree: HtmlElement) -> int:
 _UNSET: Any = object()
 
 
-def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET) -> dict[str, int]:
+def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET,
+             candidates: list[HtmlElement] | None = None) -> dict[str, int]:
     """Run every pass on ``tree`` in place; returns how many elements each pass removed.
 
-    ``body``: :func:`find_body` of ``tree`` when the caller already has it (it is searched once)."""
+    ``body``: :func:`find_body` of ``tree`` when the caller already has it (it is searched once),
+    with ``candidates`` the caller's :func:`survey` of the untouched tree if it made one."""
     if body is _UNSET:
-        body = find_body(tree)
+        body, candidates = survey(tree)
     keep = _protected(tree, body)
-    return {
-        "article_headers": open_article_headers(tree, body),
+    counts = {
+        "article_headers": open_article_headers(tree, body),  # renames <header>s only: all are candidates
         "break_paragraphs": paragraphs_from_breaks(tree),
         "layout_tables": unwrap_layout_tables(tree),
-        "markup": drop_by_markup(tree, keep),
+    }
+    if counts["break_paragraphs"] or counts["layout_tables"]:
+        candidates = None  # elements rebuilt or unwrapped since the survey: every element is judged
+    return {
+        **counts,
+        "markup": drop_by_markup(tree, keep, candidates),
         "read_also": drop_read_also(tree, keep),
         "comments": drop_comment_sections(tree, keep),
         "lines": drop_clutter_lines(tree, keep),
