@@ -423,6 +423,43 @@ def _unwrap(el: HtmlElement) -> None:
     el.drop_tag()
 
 
+def normalized_length(text: str) -> int:
+    """``len(" ".join(text.split()))`` without joining the words."""
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+class _PageChars:
+    """``text_length(tree) or 1`` of the page as it is at the first question, worked out only as
+    far as the questions need: is an element's text (``n`` characters, white space included)
+    more than ``PAGE_WRAPPER_SHARE`` of it? The page's text (inline scripts included, ~93 kB on
+    average) is read once, but its words are split only up to a prefix that answers "no" (the
+    normalised length of a prefix is at most the whole's), and all of them only when a prefix
+    cannot (an element holding much of the page's text: a wrapper, a long inline script)."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self._tree: HtmlElement | None = tree
+        self._text = ""
+        self._read = 0  # the length of the prefix whose normalised length is ``_bound``
+        self._bound = 0  # a lower bound of the page's normalised length
+        self.chars: int | None = None  # text_length(tree) or 1, once worked out
+
+    def over_share(self, n: int) -> bool:
+        if n <= PAGE_WRAPPER_SHARE * self._bound:
+            return False
+        if self._tree is not None:  # the first question, asked before its caller changes the tree
+            tree, self._tree = self._tree, None
+            self._text = tree.text_content() if len(tree) else (tree.text or "")
+        if self.chars is None:
+            read = 4 * n + 64  # ~2n non-space characters, unless the text is mostly white space
+            if self._read < read < len(self._text):
+                self._read, self._bound = read, normalized_length(self._text[:read])
+                if n <= PAGE_WRAPPER_SHARE * self._bound:
+                    return False
+            self.chars = normalized_length(self._text) or 1
+        return n > PAGE_WRAPPER_SHARE * self.chars
+
+
 def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[HtmlElement] | None = None) -> int:
     """Remove the elements that markup marks as clutter. ``candidates``: :func:`survey`'s, when no
     element has been added, removed or given another tag, class or id since (but a
@@ -452,12 +489,13 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[H
         if ident and clutter[ident] and el not in keep:
             doomed.append(el)
     doomed_set = set(doomed)
-    page_chars = text_length(tree) or 1
+    page = _PageChars(tree)
     for el in doomed:
         if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
             continue
-        raw = el.text_content()  # an upper bound of text_of's length, without the regex
-        if len(raw) > PAGE_WRAPPER_SHARE * page_chars and text_length(el) > PAGE_WRAPPER_SHARE * page_chars:
+        # an upper bound of text_of's length, without the regex (a leaf's, its .text: see short_text)
+        raw = len(el.text_content() if len(el) else (el.text or ""))
+        if page.over_share(raw) and text_length(el) > PAGE_WRAPPER_SHARE * page.chars:
             # Most of the page's text is inside: a page-wide wrapper (an ASP.NET WebForms <form>,
             # a layout div named "main-menu-wrapper"), not clutter. Drop only the tag; the
             # clutter inside is judged on its own (its ancestor is gone from the doomed set).

@@ -307,3 +307,30 @@ def test_real_pages_precleaned_after_a_survey_as_before() -> None:
                     values += 1
                     assert C._clutter_value(value) is _words_verdict(value), (url, value)
     assert values > 100_000
+
+
+def test_the_page_share_as_the_page_text_length() -> None:
+    """_PageChars answers each question as ``n > PAGE_WRAPPER_SHARE * (text_length(page) or 1)``,
+    whatever was asked before, on texts of every size (from a prefix or the whole)."""
+    rng = random.Random(7)
+    pieces = (*WORDS, *TEXTS, "<b>x</b>", " ", "\u00a0\u2003 ", " " * 40, "\n\t" * 30)  # indentation: prefixes
+    answers = set()
+    for _ in range(400):
+        page = document_fromstring("<html><body><p></p></body></html>")
+        page.find("body/p").text = "".join(rng.choice(pieces) for _ in range(rng.choice((0, 1, 5, 50, 400))))
+        chars = C.text_length(page) or 1
+        share = C._PageChars(page)
+        for _ in range(8):
+            n = rng.choice((0, 1, chars // 3, chars // 2 - 1, chars // 2, chars // 2 + 1, chars, rng.randrange(chars + 2)))
+            answer = share.over_share(n)
+            assert answer is (n > C.PAGE_WRAPPER_SHARE * chars), (n, chars)
+            answers.add(answer)
+    assert answers == {True, False}
+
+
+def test_real_pages_drop_by_markup_as_before() -> None:
+    for url, tree in _real_pages():
+        old, new = copy.deepcopy(tree), copy.deepcopy(tree)
+        keep_old, keep_new = C._protected(old, old_find_body(old)), C._protected(new, C.find_body(new))
+        assert old_drop_by_markup(old, keep_old) == C.drop_by_markup(new, keep_new), url
+        assert tostring(old, encoding="unicode") == tostring(new, encoding="unicode"), url
