@@ -490,8 +490,29 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[H
             doomed.append(el)
     doomed_set = set(doomed)
     page = _PageChars(tree)
+    # element -> whether it or an ancestor is in doomed_set: doomed elements share most of their
+    # ancestors, each is looked at once. An answer never goes stale: only an element's own
+    # subtree changes when it is handled (its tag dropped, it leaves the set, or it is removed
+    # whole), and no element of that subtree has been asked about yet (those come after it in
+    # document order, as in ``doomed``).
+    under: dict[HtmlElement, bool] = {}
     for el in doomed:
-        if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
+        node = el.getparent()
+        if node is None:
+            continue
+        chain = []
+        while node is not None:
+            known = under.get(node)
+            if known is not None:
+                break
+            chain.append(node)
+            if node in doomed_set:
+                known = True
+                break
+            node = node.getparent()
+        for node in chain:
+            under[node] = bool(known)
+        if known:
             continue
         # an upper bound of text_of's length, without the regex (a leaf's, its .text: see short_text)
         raw = len(el.text_content() if len(el) else (el.text or ""))
@@ -528,17 +549,25 @@ def _box_for_label(label: HtmlElement, keep: set[HtmlElement]) -> HtmlElement:
     return box
 
 
+# The first 40 characters of an element's own text → whether its first word could start a label.
+_READ_ALSO_STARTS = _Verdicts(lambda head: normalize_label(head).split(" ", 1)[0] in _READ_ALSO_FIRST_WORDS)
+
+
 def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove inline related boxes introduced by a "read also" label, in any markup."""
     removed = 0
+    starts = _READ_ALSO_STARTS
     for el in list(tree.iter(etree.Element)):
-        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
-            continue
         # The innermost element carrying a label starts with it in its own text: a cheap test
-        # on that text first, before the whole subtree's text is gathered (real pages have
-        # thousands of elements).
-        head = (el.text or "").strip()
-        if not head or normalize_label(head[:40]).split(" ", 1)[0] not in _READ_ALSO_FIRST_WORDS:
+        # on that text first (most elements have none), before the whole subtree's text is
+        # gathered (real pages have thousands of elements).
+        head = el.text
+        if not head:
+            continue
+        head = head.strip()
+        if not head or not starts[head[:40]]:
+            continue
+        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
             continue
         own = short_text(el, 300)
         if not own or not is_read_also(own):

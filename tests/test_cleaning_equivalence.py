@@ -334,3 +334,57 @@ def test_real_pages_drop_by_markup_as_before() -> None:
         keep_old, keep_new = C._protected(old, old_find_body(old)), C._protected(new, C.find_body(new))
         assert old_drop_by_markup(old, keep_old) == C.drop_by_markup(new, keep_new), url
         assert tostring(old, encoding="unicode") == tostring(new, encoding="unicode"), url
+
+
+def old_drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """drop_read_also as of main da5924b (the element's place tested before its text)."""
+    removed = 0
+    for el in list(tree.iter(etree.Element)):
+        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
+            continue
+        head = (el.text or "").strip()
+        if not head or C.normalize_label(head[:40]).split(" ", 1)[0] not in C._READ_ALSO_FIRST_WORDS:
+            continue
+        own = C.short_text(el, 300)
+        if not own or not C.is_read_also(own):
+            continue
+        if any(C.is_read_also(C.text_of(child)) for child in el):
+            continue
+        box = C._box_for_label(el, keep)
+        if box is el and C.normalize_label(own) in C.READ_ALSO_LABELS:
+            sibling = el.getnext()
+            while sibling is not None and sibling not in keep and C._link_density(sibling) >= 0.5 and len(C.text_of(sibling)) <= C.BOX_MAX_CHARS:
+                following = sibling.getnext()
+                C._remove(sibling)
+                sibling = following
+        C._remove(box)
+        removed += 1
+    return removed
+
+
+def _read_also_both(page: HtmlElement) -> tuple[tuple[int, str], tuple[int, str]]:
+    runs = []
+    for drop in (old_drop_read_also, C.drop_read_also):
+        copy_ = copy.deepcopy(page)
+        keep = C._protected(copy_, C.find_body(copy_))
+        runs.append((drop(copy_, keep), tostring(copy_, encoding="unicode")))
+    return runs[0], runs[1]
+
+
+def test_drop_read_also_as_before() -> None:
+    removed = 0
+    for seed in range(80):
+        old, new = _read_also_both(random_page(seed))
+        assert old == new
+        removed += new[0]
+    assert removed > 50
+
+
+def test_real_pages_drop_read_also_as_before() -> None:
+    removed = 0
+    for url, tree in _real_pages():
+        C.drop_by_markup(tree, C._protected(tree, C.find_body(tree)))  # as preclean runs it: after the markup
+        old, new = _read_also_both(tree)
+        assert old == new, url
+        removed += new[0]
+    assert removed > 10
