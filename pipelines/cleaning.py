@@ -241,7 +241,8 @@ _CLUTTER_VALUES = _Verdicts(_clutter_value)
 
 @lru_cache(maxsize=16_384)
 def _clutter_word(word: str) -> bool:
-    """One class/id word: pages repeat the same few hundred, so the answer is cached."""
+    """The rule for one class/id word, as written (:func:`_clutter_value` asks it of a whole value
+    at once; the tests hold the two to the same verdicts)."""
     if word in CLUTTER_WORDS:
         return True
     if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
