@@ -217,14 +217,32 @@ class _Verdicts(dict):
         return verdict
 
 
+_CLUTTER_STEM = re.compile("|".join(CLUTTER_STEMS))  # letters only: no "-" or "_" to escape
+
+
+def _clutter_value(value: str) -> bool:
+    """Whether a word of a class or id value is clutter: :func:`_clutter_word` of each word, asked
+    of the whole value at once (most values are judged once, on the page that has them: a word
+    at a time in Python cost twice as much). The words' parts are the value's runs between white
+    space, "-" and "_"; a stem never holds white space, so it is sought in the value with only
+    "-" and "_" taken out."""
+    value = value.lower()
+    if not CLUTTER_WORDS.isdisjoint(value.split()):
+        return True
+    if not CLUTTER_PARTS.isdisjoint(value.replace("-", " ").replace("_", " ").split()):
+        return True
+    return _CLUTTER_STEM.search(value.replace("-", "").replace("_", "")) is not None
+
+
 # One class or id value → whether a word of it is clutter (an element is clutter when its class
 # or its id is).
-_CLUTTER_VALUES = _Verdicts(lambda value: any(_clutter_word(word) for word in value.lower().split()))
+_CLUTTER_VALUES = _Verdicts(_clutter_value)
 
 
 @lru_cache(maxsize=16_384)
 def _clutter_word(word: str) -> bool:
-    """One class/id word: pages repeat the same few hundred, so the answer is cached."""
+    """The rule for one class/id word, as written (:func:`_clutter_value` asks it of a whole value
+    at once; the tests hold the two to the same verdicts)."""
     if word in CLUTTER_WORDS:
         return True
     if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
@@ -300,6 +318,44 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     return best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))
 
 
+def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | None]:
+    """:func:`find_body` of ``tree``, and the elements :func:`drop_by_markup` may remove (a drop
+    tag, a ``<header>``, a clutter class or id: what it judges further), in one walk over the
+    page's elements instead of two. The candidates are None for a subtree (``find_body`` then
+    searches the whole document for the itemprop)."""
+    if tree.getparent() is not None:
+        return find_body(tree), None
+    ranks: dict[int, list[HtmlElement]] = {}
+    marked: list[HtmlElement] = []
+    candidates: list[HtmlElement] = []
+    clutter, body_ranks, drop_tags = _CLUTTER_VALUES, _BODY_RANKS, _DROP_TAGS
+    for el in tree.iter(etree.Element):
+        tag = el.tag
+        cls = el.get("class")
+        # find_body's pass: once an itemprop is found, only itemprops count
+        if el.get("itemprop") == "articleBody":
+            marked.append(el)
+        elif not marked:
+            rank = body_ranks[cls] if cls else None
+            if rank is None and tag in ("article", "main"):
+                rank = len(BODY_CLASSES) + (1 if tag == "article" else 2)
+            if rank is not None:
+                ranks.setdefault(rank, []).append(el)
+        # drop_by_markup's: the class, then the id
+        if tag in drop_tags or tag == "header" or (cls and clutter[cls]):
+            candidates.append(el)
+            continue
+        ident = el.get("id")
+        if ident and clutter[ident]:
+            candidates.append(el)
+    if marked:
+        ranks = {0: marked}
+    if not ranks:
+        return None, candidates
+    best = ranks[min(ranks)]
+    return (best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))), candidates
+
+
 def prose_container(tree: HtmlElement) -> HtmlElement | None:
     """The element whose own paragraphs hold the most prose (paragraphs of 80+ characters):
     where trafilatura will find the article even when no theme marker names it."""
@@ -368,14 +424,54 @@ def _unwrap(el: HtmlElement) -> None:
     el.drop_tag()
 
 
-def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+def normalized_length(text: str) -> int:
+    """``len(" ".join(text.split()))`` without joining the words."""
+    words = text.split()
+    return sum(map(len, words)) + len(words) - 1 if words else 0
+
+
+class _PageChars:
+    """``text_length(tree) or 1`` of the page as it is at the first question, worked out only as
+    far as the questions need: is an element's text (``n`` characters, white space included)
+    more than ``PAGE_WRAPPER_SHARE`` of it? The page's text (inline scripts included, ~93 kB on
+    average) is read once, but its words are split only up to a prefix that answers "no" (the
+    normalised length of a prefix is at most the whole's), and all of them only when a prefix
+    cannot (an element holding much of the page's text: a wrapper, a long inline script)."""
+
+    def __init__(self, tree: HtmlElement) -> None:
+        self._tree: HtmlElement | None = tree
+        self._text = ""
+        self._read = 0  # the length of the prefix whose normalised length is ``_bound``
+        self._bound = 0  # a lower bound of the page's normalised length
+        self.chars: int | None = None  # text_length(tree) or 1, once worked out
+
+    def over_share(self, n: int) -> bool:
+        if n <= PAGE_WRAPPER_SHARE * self._bound:
+            return False
+        if self._tree is not None:  # the first question, asked before its caller changes the tree
+            tree, self._tree = self._tree, None
+            self._text = tree.text_content() if len(tree) else (tree.text or "")
+        if self.chars is None:
+            read = 4 * n + 64  # ~2n non-space characters, unless the text is mostly white space
+            if self._read < read < len(self._text):
+                self._read, self._bound = read, normalized_length(self._text[:read])
+                if n <= PAGE_WRAPPER_SHARE * self._bound:
+                    return False
+            self.chars = normalized_length(self._text) or 1
+        return n > PAGE_WRAPPER_SHARE * self.chars
+
+
+def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[HtmlElement] | None = None) -> int:
+    """Remove the elements that markup marks as clutter. ``candidates``: :func:`survey`'s, when no
+    element has been added, removed or given another tag, class or id since (but a
+    ``<header>``'s): the elements outside it cannot be clutter, so only they are judged."""
     removed = 0
     doomed: list[HtmlElement] = []
     # Every element of the page passes here (~900 on a real page): the protected chain is
     # looked up only for an element that would otherwise go, and the class/id words only for
     # an element that has some.
     clutter = _CLUTTER_VALUES
-    for el in tree.iter(etree.Element):
+    for el in tree.iter(etree.Element) if candidates is None else candidates:
         tag = el.tag
         if tag in _DROP_TAGS:
             if el not in keep:
@@ -394,12 +490,34 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement]) -> int:
         if ident and clutter[ident] and el not in keep:
             doomed.append(el)
     doomed_set = set(doomed)
-    page_chars = text_length(tree) or 1
+    page = _PageChars(tree)
+    # element -> whether it or an ancestor is in doomed_set: doomed elements share most of their
+    # ancestors, each is looked at once. An answer never goes stale: only an element's own
+    # subtree changes when it is handled (its tag dropped, it leaves the set, or it is removed
+    # whole), and no element of that subtree has been asked about yet (those come after it in
+    # document order, as in ``doomed``).
+    under: dict[HtmlElement, bool] = {}
     for el in doomed:
-        if el.getparent() is None or any(anc in doomed_set for anc in el.iterancestors()):
+        node = el.getparent()
+        if node is None:
             continue
-        raw = el.text_content()  # an upper bound of text_of's length, without the regex
-        if len(raw) > PAGE_WRAPPER_SHARE * page_chars and text_length(el) > PAGE_WRAPPER_SHARE * page_chars:
+        chain = []
+        while node is not None:
+            known = under.get(node)
+            if known is not None:
+                break
+            chain.append(node)
+            if node in doomed_set:
+                known = True
+                break
+            node = node.getparent()
+        for node in chain:
+            under[node] = bool(known)
+        if known:
+            continue
+        # an upper bound of text_of's length, without the regex (a leaf's, its .text: see short_text)
+        raw = len(el.text_content() if len(el) else (el.text or ""))
+        if page.over_share(raw) and text_length(el) > PAGE_WRAPPER_SHARE * page.chars:
             # Most of the page's text is inside: a page-wide wrapper (an ASP.NET WebForms <form>,
             # a layout div named "main-menu-wrapper"), not clutter. Drop only the tag; the
             # clutter inside is judged on its own (its ancestor is gone from the doomed set).
@@ -432,17 +550,25 @@ def _box_for_label(label: HtmlElement, keep: set[HtmlElement]) -> HtmlElement:
     return box
 
 
+# The first 40 characters of an element's own text → whether its first word could start a label.
+_READ_ALSO_STARTS = _Verdicts(lambda head: normalize_label(head).split(" ", 1)[0] in _READ_ALSO_FIRST_WORDS)
+
+
 def drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
     """Remove inline related boxes introduced by a "read also" label, in any markup."""
     removed = 0
+    starts = _READ_ALSO_STARTS
     for el in list(tree.iter(etree.Element)):
-        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
-            continue
         # The innermost element carrying a label starts with it in its own text: a cheap test
-        # on that text first, before the whole subtree's text is gathered (real pages have
-        # thousands of elements).
-        head = (el.text or "").strip()
-        if not head or normalize_label(head[:40]).split(" ", 1)[0] not in _READ_ALSO_FIRST_WORDS:
+        # on that text first (most elements have none), before the whole subtree's text is
+        # gathered (real pages have thousands of elements).
+        head = el.text
+        if not head:
+            continue
+        head = head.strip()
+        if not head or not starts[head[:40]]:
+            continue
+        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
             continue
         own = short_text(el, 300)
         if not own or not is_read_also(own):
@@ -628,18 +754,25 @@ def drop_empty_keeping_tails(tree: HtmlElement) -> int:
 _UNSET: Any = object()
 
 
-def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET) -> dict[str, int]:
+def preclean(tree: HtmlElement, body: HtmlElement | None = _UNSET,
+             candidates: list[HtmlElement] | None = None) -> dict[str, int]:
     """Run every pass on ``tree`` in place; returns how many elements each pass removed.
 
-    ``body``: :func:`find_body` of ``tree`` when the caller already has it (it is searched once)."""
+    ``body``: :func:`find_body` of ``tree`` when the caller already has it (it is searched once),
+    with ``candidates`` the caller's :func:`survey` of the untouched tree if it made one."""
     if body is _UNSET:
-        body = find_body(tree)
+        body, candidates = survey(tree)
     keep = _protected(tree, body)
-    return {
-        "article_headers": open_article_headers(tree, body),
+    counts = {
+        "article_headers": open_article_headers(tree, body),  # renames <header>s only: all are candidates
         "break_paragraphs": paragraphs_from_breaks(tree),
         "layout_tables": unwrap_layout_tables(tree),
-        "markup": drop_by_markup(tree, keep),
+    }
+    if counts["break_paragraphs"] or counts["layout_tables"]:
+        candidates = None  # elements rebuilt or unwrapped since the survey: every element is judged
+    return {
+        **counts,
+        "markup": drop_by_markup(tree, keep, candidates),
         "read_also": drop_read_also(tree, keep),
         "comments": drop_comment_sections(tree, keep),
         "lines": drop_clutter_lines(tree, keep),

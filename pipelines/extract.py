@@ -650,9 +650,9 @@ def rescue_orphans(tree: HtmlElement, text: str) -> str:
 
 def body_text(tree: HtmlElement, url: str) -> str:
     """Clean ``tree`` in place and run trafilatura on it."""
-    body = cleaning.find_body(tree)
+    body, candidates = cleaning.survey(tree)  # the body and the markup pass's candidates in one walk
     structured = body is not None
-    cleaning.preclean(tree, body)
+    cleaning.preclean(tree, body, candidates)
     options = trafilatura_options(url)
     document = trafilatura.bare_extraction(tree, url=url, options=options)
     text = (getattr(document, "text", None) or "") if document is not None else ""

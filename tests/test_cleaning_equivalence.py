@@ -190,3 +190,201 @@ def test_find_body_pages_have_marked_and_unmarked_bodies() -> None:
     kinds = {(old_find_body(p) is not None and old_find_body(p).get("itemprop") == "articleBody")
              for p in (random_page(seed, 150) for seed in range(80))}
     assert kinds == {True, False}
+
+
+# -- one walk for find_body and drop_by_markup; class/id values judged whole ----------------------
+def _words_verdict(value: str) -> bool:
+    """The rule as written for one word at a time (``_clutter_word``), over a value's words."""
+    return any(C._clutter_word(word) for word in value.lower().split())
+
+
+SPACES = (" ", "  ", "\t", "\n", "\u00a0", "\u2003", "\x1c", "\u3000")
+PIECES = (*sorted(C.CLUTTER_WORDS)[::3], *sorted(C.CLUTTER_PARTS)[::2], *C.CLUTTER_STEMS, "post", "entry", "col-md-8",
+          "header", "adobe", "shadow", "Related", "NEWS", "letter", "news", "related", "Post", "x", "İ", "ß", "")
+JOINS = ("", "-", "_", "--", "-_")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_a_value_is_judged_as_its_words_are(seed: int) -> None:
+    rng = random.Random(seed)
+    for _ in range(500):
+        words = []
+        for _ in range(rng.choice((1, 1, 2, 3))):
+            parts = [rng.choice(PIECES) for _ in range(rng.choice((1, 2, 3)))]
+            word = rng.choice(JOINS).join(parts)
+            words.append(word.upper() if rng.random() < 0.1 else word)
+        value = "".join(w + rng.choice(SPACES) for w in words).strip(rng.choice(("", " ")))
+        assert C._clutter_value(value) is _words_verdict(value), repr(value)
+
+
+def test_the_generated_values_are_both_clutter_and_not() -> None:
+    rng = random.Random(0)
+    verdicts = {C._clutter_value(rng.choice(JOINS).join(rng.sample(PIECES, 2))) for _ in range(200)}
+    assert verdicts == {True, False}
+    # a stem across "-"/"_" counts, across white space it does not; a part only between separators
+    assert C._clutter_value("news-letter") and not C._clutter_value("news letter")
+    assert C._clutter_value("post_share") and not C._clutter_value("postshare") and not C._clutter_value("shadow")
+
+
+def _precleaned(page: HtmlElement, survey: bool) -> tuple[dict[str, int], str]:
+    page = copy.deepcopy(page)
+    if survey:
+        body, candidates = C.survey(page)
+        assert body is C.find_body(page)
+        counts = C.preclean(page, body, candidates)
+    else:  # the passes as before: find_body, then drop_by_markup walks every element
+        counts = C.preclean(page, C.find_body(page), None)
+    return counts, tostring(page, encoding="unicode")
+
+
+def _without_tables(page: HtmlElement) -> HtmlElement:
+    """The page with its tables turned into divs: unwrap_layout_tables leaves it as it is."""
+    page = copy.deepcopy(page)
+    for el in page.iter("table", "tr", "td"):
+        el.tag = "div"
+    return page
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_preclean_after_a_survey_as_with_a_walk_of_every_element(seed: int) -> None:
+    page = random_page(seed)
+    assert _precleaned(page, True) == _precleaned(page, False)
+    flat = _without_tables(page)
+    assert _precleaned(flat, True) == _precleaned(flat, False)
+    rng = random.Random(seed)
+    for sub in rng.sample(list(page.find("body").iter(etree.Element)), 5):
+        assert C.survey(sub) == (C.find_body(sub), None)  # a subtree: no candidates
+
+
+def test_the_survey_pages_take_both_paths() -> None:
+    """Some generated pages are rebuilt by the <br>/table passes (every element is then judged),
+    most are not, and headers renamed by open_article_headers are among the candidates."""
+    rebuilt = plain = 0
+    renamed = 0
+    for seed in range(60):
+        for page in (random_page(seed), _without_tables(random_page(seed))):
+            counts, _ = _precleaned(page, True)
+            if counts["break_paragraphs"] or counts["layout_tables"]:
+                rebuilt += 1
+            else:
+                plain += 1
+                renamed += counts["article_headers"]
+    assert rebuilt > 20 and plain > 40 and renamed > 20
+
+
+def _real_pages() -> list[tuple[str, HtmlElement]]:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    from pipelines.html import decode_html, parse
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("bench_realpages", root / "benchmarks" / "realpages.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_realpages"] = bench
+    spec.loader.exec_module(bench)
+    source = bench.data_dir()
+    if source is None:
+        pytest.skip("real-page dev sets not found (NEWSMON_REALPAGES, default ../shared/realpages)")
+    pages = []
+    for page in bench.load_extraction(source) + bench.load_dates(source):
+        tree = parse(decode_html(page.body(), None), decoded=True)
+        if tree is not None:
+            pages.append((page.url, tree))
+    return pages
+
+
+def test_real_pages_precleaned_after_a_survey_as_before() -> None:
+    pages = _real_pages()
+    assert len(pages) > 400
+    values = 0
+    for url, tree in pages:
+        assert _precleaned(tree, True) == _precleaned(tree, False), url
+        for el in tree.iter(etree.Element):
+            for value in (el.get("class"), el.get("id")):
+                if value:
+                    values += 1
+                    assert C._clutter_value(value) is _words_verdict(value), (url, value)
+    assert values > 100_000
+
+
+def test_the_page_share_as_the_page_text_length() -> None:
+    """_PageChars answers each question as ``n > PAGE_WRAPPER_SHARE * (text_length(page) or 1)``,
+    whatever was asked before, on texts of every size (from a prefix or the whole)."""
+    rng = random.Random(7)
+    pieces = (*WORDS, *TEXTS, "<b>x</b>", " ", "\u00a0\u2003 ", " " * 40, "\n\t" * 30)  # indentation: prefixes
+    answers = set()
+    for _ in range(400):
+        page = document_fromstring("<html><body><p></p></body></html>")
+        page.find("body/p").text = "".join(rng.choice(pieces) for _ in range(rng.choice((0, 1, 5, 50, 400))))
+        chars = C.text_length(page) or 1
+        share = C._PageChars(page)
+        for _ in range(8):
+            n = rng.choice((0, 1, chars // 3, chars // 2 - 1, chars // 2, chars // 2 + 1, chars, rng.randrange(chars + 2)))
+            answer = share.over_share(n)
+            assert answer is (n > C.PAGE_WRAPPER_SHARE * chars), (n, chars)
+            answers.add(answer)
+    assert answers == {True, False}
+
+
+def test_real_pages_drop_by_markup_as_before() -> None:
+    for url, tree in _real_pages():
+        old, new = copy.deepcopy(tree), copy.deepcopy(tree)
+        keep_old, keep_new = C._protected(old, old_find_body(old)), C._protected(new, C.find_body(new))
+        assert old_drop_by_markup(old, keep_old) == C.drop_by_markup(new, keep_new), url
+        assert tostring(old, encoding="unicode") == tostring(new, encoding="unicode"), url
+
+
+def old_drop_read_also(tree: HtmlElement, keep: set[HtmlElement]) -> int:
+    """drop_read_also as of main da5924b (the element's place tested before its text)."""
+    removed = 0
+    for el in list(tree.iter(etree.Element)):
+        if el.getparent() is None or el in keep or el.tag in ("html", "body"):
+            continue
+        head = (el.text or "").strip()
+        if not head or C.normalize_label(head[:40]).split(" ", 1)[0] not in C._READ_ALSO_FIRST_WORDS:
+            continue
+        own = C.short_text(el, 300)
+        if not own or not C.is_read_also(own):
+            continue
+        if any(C.is_read_also(C.text_of(child)) for child in el):
+            continue
+        box = C._box_for_label(el, keep)
+        if box is el and C.normalize_label(own) in C.READ_ALSO_LABELS:
+            sibling = el.getnext()
+            while sibling is not None and sibling not in keep and C._link_density(sibling) >= 0.5 and len(C.text_of(sibling)) <= C.BOX_MAX_CHARS:
+                following = sibling.getnext()
+                C._remove(sibling)
+                sibling = following
+        C._remove(box)
+        removed += 1
+    return removed
+
+
+def _read_also_both(page: HtmlElement) -> tuple[tuple[int, str], tuple[int, str]]:
+    runs = []
+    for drop in (old_drop_read_also, C.drop_read_also):
+        copy_ = copy.deepcopy(page)
+        keep = C._protected(copy_, C.find_body(copy_))
+        runs.append((drop(copy_, keep), tostring(copy_, encoding="unicode")))
+    return runs[0], runs[1]
+
+
+def test_drop_read_also_as_before() -> None:
+    removed = 0
+    for seed in range(80):
+        old, new = _read_also_both(random_page(seed))
+        assert old == new
+        removed += new[0]
+    assert removed > 50
+
+
+def test_real_pages_drop_read_also_as_before() -> None:
+    removed = 0
+    for url, tree in _real_pages():
+        C.drop_by_markup(tree, C._protected(tree, C.find_body(tree)))  # as preclean runs it: after the markup
+        old, new = _read_also_both(tree)
+        assert old == new, url
+        removed += new[0]
+    assert removed > 10
