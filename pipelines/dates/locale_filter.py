@@ -33,6 +33,8 @@ from typing import Any
 import htmldate.extractors
 import regex
 
+from . import tz_filter
+
 # The letters of a word as dateparser's split sees them: the same module, hence the same \W and
 # \d (Unicode), as Dictionary's own expressions.
 _RUN = regex.compile(r"[^\W\d_]+")
@@ -255,6 +257,7 @@ def install() -> bool:
     dateparser left as it is, if it no longer has what the test reads."""
     if _installed:
         return _installed[0]
+    tz_filter.install()  # its zone search too, where no zone can be found
     from dateparser.languages import locale as locale_module
     from dateparser.languages.dictionary import Dictionary
     from dateparser.utils import normalize_unicode
