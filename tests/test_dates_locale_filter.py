@@ -32,6 +32,8 @@ STRINGS = [
     "Last updated 04/21/2022 10:22 GMT+2", "hace 2 días", "2 дня назад", "vor 5 Minuten", "vor 5h",
     # written without spaces: dateparser cuts the run of letters into words ("昨天" + "上午")
     "昨天上午", "昨日午前", "3日前", "今天下午3点", "2022年4月21日上午10时", "เมื่อวานนี้",
+    # Hausa's relative-date pattern "watanni da suka gabata (\d+…)}" ends in a literal "}"
+    "watanni da suka gabata 3}", "watanni da suka gabata 3", "watanni 3 da suka gabata", "3 watanni",
 ]
 
 
@@ -236,6 +238,12 @@ def test_languages_written_without_spaces_are_refused_by_a_letter_none_of_their_
     assert refused > 500 and kept > 20
     zh = next(locale for locale in unspaced if locale.shortname == "zh")
     assert locale_filter._simplification_letters(zh, True) is not None  # its lookahead "(?=.{0,30}[前后])" consumes nothing
+
+
+def test_a_brace_closing_no_quantifier_is_a_character():
+    assert locale_filter._segments(r"watanni da suka gabata (\d++[.,]?\d*+)}") == ["watanni", "da", "suka", "gabata"]
+    assert locale_filter._segments(r"ab}?c") is None  # optional: the letters around it may join
+    assert locale_filter._segments(r"a\}b") is None and locale_filter._segments(r"a{2}b") is None
 
 
 def test_a_lookaround_consumes_no_letter():

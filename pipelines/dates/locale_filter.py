@@ -48,12 +48,15 @@ _MAY_BE_EMPTY = regex.compile(r"(?:\\[ds]|\[\.,\]|[^\w\\\[\]().^$|?*+{}])[*?][+?
 _MUST_MATCH = regex.compile(r"(?:\\[ds]|\[\.,\])[+?]*|\|")  # a digit, a space, [.,], or another alternative
 _OPTIONAL_LETTER = regex.compile(r"([^\W\d_])\?")
 _SYNTAX_LEFT = regex.compile(r"[\\\[\].^$?*+{}]")
+_LONE_BRACE = regex.compile(r"(?<!\\)\}(?![?*+{])")  # not optional, not escaped
 
 
 def _segments(pattern: str) -> list[str] | None:
     """The letters a match of ``pattern`` can run together, one string per stretch that no
     non-letter it must match interrupts (a letter run of a match is a subsequence of one of
     them, casefolded); None when the pattern has syntax this does not model."""
+    if "{" not in pattern:  # a "}" closing no quantifier is a character to match (ha: "…(\d+)}")
+        pattern = _LONE_BRACE.sub(" ", pattern)
     text = _MAY_BE_EMPTY.sub("", pattern.replace("(", "").replace(")", ""))
     text = _OPTIONAL_LETTER.sub(r"\1", _MUST_MATCH.sub(" ", text))
     if _SYNTAX_LEFT.search(text):
