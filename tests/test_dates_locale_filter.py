@@ -32,6 +32,8 @@ STRINGS = [
     "Last updated 04/21/2022 10:22 GMT+2", "hace 2 días", "2 дня назад", "vor 5 Minuten", "vor 5h",
     # written without spaces: dateparser cuts the run of letters into words ("昨天" + "上午")
     "昨天上午", "昨日午前", "3日前", "今天下午3点", "2022年4月21日上午10时", "เมื่อวานนี้",
+    # Hausa's relative-date pattern "watanni da suka gabata (\d+…)}" ends in a literal "}"
+    "watanni da suka gabata 3}", "watanni da suka gabata 3", "watanni 3 da suka gabata", "3 watanni",
 ]
 
 
@@ -205,3 +207,47 @@ def test_the_early_index_holds_every_word_of_the_normalised_dictionary(parser):
         assert early_stretches == stretches, locale.shortname
         extra += len(early_known - known)
     assert extra < 50  # the same words, give or take a clashing form
+
+
+def test_languages_written_without_spaces_are_refused_by_a_letter_none_of_their_words_spells(parser):
+    """ja, zh, yue (their split cuts a run of letters anywhere): a letter that no
+    simplification consumes and that none of the locale's words, skip tokens or relative-date
+    patterns spells refuses it before anything is compiled, and only where dateparser refuses
+    it too; strings of their own words, with am/pm or digits, still reach dateparser."""
+    from dateparser.languages.locale import Locale
+    from dateparser.utils import normalize_unicode
+
+    assert locale_filter.install()
+    original = Locale.is_applicable.__wrapped__
+    settings = parser._settings
+    unspaced = [locale for locale in _locales(parser) if locale_filter._spaced(locale) is False]
+    assert {"ja", "zh", "yue"} <= {locale.shortname for locale in unspaced}
+    mixed = ["Detalles 2022年4月21日", "2022年4月21日 pm", "昨天上午 Floresta", "Publicado 3日前", "am 10:00",
+             "16 marca 2021", "３日前", "今天下午3点 utc"]
+    refused = kept = 0
+    for string in STRINGS + mixed + _fuzz_strings(_locales(parser), 300, seed=8):
+        for locale in unspaced:
+            expected = original(locale, string, strip_timezone=False, settings=settings)
+            assert locale.is_applicable(string, strip_timezone=False, settings=settings) == expected, \
+                (locale.shortname, string)
+            text = normalize_unicode(locale._translate_numerals(string))
+            if locale_filter._early_refusal(locale, text, settings):
+                assert not expected, (locale.shortname, string)
+                refused += 1
+            kept += expected
+    assert refused > 500 and kept > 20
+    zh = next(locale for locale in unspaced if locale.shortname == "zh")
+    assert locale_filter._simplification_letters(zh, True) is not None  # its lookahead "(?=.{0,30}[前后])" consumes nothing
+
+
+def test_a_brace_closing_no_quantifier_is_a_character():
+    assert locale_filter._segments(r"watanni da suka gabata (\d++[.,]?\d*+)}") == ["watanni", "da", "suka", "gabata"]
+    assert locale_filter._segments(r"ab}?c") is None  # optional: the letters around it may join
+    assert locale_filter._segments(r"a\}b") is None and locale_filter._segments(r"a{2}b") is None
+
+
+def test_a_lookaround_consumes_no_letter():
+    assert locale_filter._consumable(r"(\d+)月(?=.{0,30}[前后])") == frozenset("月")
+    assert locale_filter._consumable(r"a(?<!\w)b") == locale_filter._consumable("ab")
+    assert locale_filter._consumable(r"a(?=[(]).") is None  # a "(" inside: not taken out, "." consumes
+    assert locale_filter._consumable(r"(?:a.)") is None

@@ -166,3 +166,50 @@ def test_nested_page_keeps_the_article_date_and_drops_the_zones():
     assert not page.in_card(by_text["5 mars 2025"])  # an anchor and a short link
     dates = P.page_dates(tree, "https://steppe.example/wheat", "fr", "UTC", FETCHED)
     assert dates.published is not None and dates.published.iso() == "2025-03-20T08:00:00Z"
+
+
+def test_remembered_class_word_verdicts_equal_the_patterns_on_every_element():
+    """_IS_BYLINE/_IS_BODY/_IS_EXCLUDED (remembered by class, id and itemprop) answer as the
+    patterns on the element's words, on every element of the pages, asked twice; and the
+    body-text test built on them answers as it did before."""
+    def old_in_body_text(el, scope) -> bool:
+        if P._BYLINE.search(P._words(el)):
+            return False
+        for node in el.iterancestors():
+            if node is scope:
+                return False
+            if P._BYLINE.search(P._words(node)) and not P._BODY.search(P._words(node)):
+                return False
+            if P._BODY.search(P._words(node)) or node.get("itemprop", "").lower() == "articlebody":
+                return True
+        return False
+
+    P._IS_BYLINE.clear(), P._IS_BODY.clear(), P._IS_EXCLUDED.clear()
+    seen = {"byline": 0, "body": 0, "excluded": 0, "in_body": 0}
+    for tree, url in _pages():
+        page = P._Evidence(tree, url, P._Ctx("fr", "UTC", FETCHED, None))
+        scope = page.scope
+        elements = [el for el in tree.iter() if isinstance(el.tag, str)]
+        for el in elements + elements:
+            words = P._words(el)
+            key = P._key(el)
+            assert P._IS_BYLINE[key] == bool(P._BYLINE.search(words)), words
+            assert P._IS_BODY[key] == bool(P._BODY.search(words)), words
+            excluded = bool(P._EXCLUDED.search(words)) or any(
+                not P._ARTICLE_HEADER.search(w) for w in P._HEADER_WORD.findall(words))
+            assert P._IS_EXCLUDED[key] == excluded, words
+            assert P._in_body_text(el, scope) == old_in_body_text(el, scope)
+            seen["byline"] += P._IS_BYLINE[key]
+            seen["body"] += P._IS_BODY[key]
+            seen["excluded"] += excluded
+            seen["in_body"] += P._in_body_text(el, scope)
+    assert min(seen.values()) > 50, seen  # each answer is given both ways
+
+
+def test_class_word_verdicts_are_forgotten_when_full(monkeypatch):
+    monkeypatch.setattr(P, "WORDS_REMEMBERED", 3)
+    verdicts = P._ByWords(P._BYLINE.search)
+    keys = [("byline", None, None), (None, "x", None), ("post-meta", None, None), ("a", None, None)]
+    assert [verdicts[k] for k in keys] == [True, False, True, False]
+    assert len(verdicts) == 1  # emptied when the fourth came
+    assert verdicts[("Date", "", None)] is True and verdicts[(None, None, None)] is False

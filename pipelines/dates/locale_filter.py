@@ -22,7 +22,9 @@ random ones); only the compile is skipped.
 The test itself first looks at the string before the locale's simplifications (which
 ``is_applicable`` applies before the split, and whose ~400 expressions were compiled for every
 locale a string met): a word that none of them can consume stays as it is, and one the locale
-does not know refuses it with nothing compiled.
+does not know refuses it with nothing compiled. For ja, zh and yue, whose split may cut a run
+anywhere, that first look goes letter by letter: a letter no simplification consumes and none
+of the locale's words spells, in any case, cannot be in any of its tokens.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from typing import Any
 
 import htmldate.extractors
 import regex
+
+from . import tz_filter
 
 # The letters of a word as dateparser's split sees them: the same module, hence the same \W and
 # \d (Unicode), as Dictionary's own expressions.
@@ -44,12 +48,15 @@ _MAY_BE_EMPTY = regex.compile(r"(?:\\[ds]|\[\.,\]|[^\w\\\[\]().^$|?*+{}])[*?][+?
 _MUST_MATCH = regex.compile(r"(?:\\[ds]|\[\.,\])[+?]*|\|")  # a digit, a space, [.,], or another alternative
 _OPTIONAL_LETTER = regex.compile(r"([^\W\d_])\?")
 _SYNTAX_LEFT = regex.compile(r"[\\\[\].^$?*+{}]")
+_LONE_BRACE = regex.compile(r"(?<!\\)\}(?![?*+{])")  # not optional, not escaped
 
 
 def _segments(pattern: str) -> list[str] | None:
     """The letters a match of ``pattern`` can run together, one string per stretch that no
     non-letter it must match interrupts (a letter run of a match is a subsequence of one of
     them, casefolded); None when the pattern has syntax this does not model."""
+    if "{" not in pattern:  # a "}" closing no quantifier is a character to match (ha: "…(\d+)}")
+        pattern = _LONE_BRACE.sub(" ", pattern)
     text = _MAY_BE_EMPTY.sub("", pattern.replace("(", "").replace(")", ""))
     text = _OPTIONAL_LETTER.sub(r"\1", _MUST_MATCH.sub(" ", text))
     if _SYNTAX_LEFT.search(text):
@@ -110,9 +117,15 @@ def _forms(letter: str) -> frozenset[str]:
     return frozenset((letter, letter.lower(), letter.upper(), letter.casefold(), letter.upper().lower()))
 
 
+# A lookaround holding no parenthesis (zh: "(?=.{0,30}[前后])"): it consumes nothing. What this
+# takes out is inside one: it runs from "(?=" (or "(?!", "(?<=", "(?<!") to the first ")".
+_LOOKAROUND = regex.compile(r"\(\?<?[=!][^()]*\)")
+
+
 def _consumable(pattern: str) -> frozenset[str] | None:
     """The forms of every letter a match of ``pattern`` can consume (a superset: letters of
-    lookarounds and group names count too); None when it may consume any letter."""
+    group names count too); None when it may consume any letter."""
+    pattern = _LOOKAROUND.sub("", pattern)
     if _ANY_LETTER.search(pattern) or "." in _ESCAPES.sub("", _CLASSES.sub("", pattern)):
         return None
     return frozenset(form for c in "".join(_RUN.findall(_ESCAPES.sub(" ", pattern))) for form in _forms(c))
@@ -176,7 +189,8 @@ def refuses(locale: Any, date_string: str, settings: Any, normalize_unicode: Any
 
 
 def _early_refusal(locale: Any, text: str, settings: Any) -> bool:
-    if "\n" in text or _spaced(locale) is not True:
+    spaced = _spaced(locale)
+    if "\n" in text or spaced is None:
         return False
     simplifications = _simplification_letters(locale, bool(settings.NORMALIZE))
     if simplifications is None:
@@ -184,11 +198,70 @@ def _early_refusal(locale: Any, text: str, settings: Any) -> bool:
     lowered = text.lower()  # what Locale._simplify starts from
     if getattr(locale, "_translates_letters", False):
         lowered = _translate_letters(lowered)
+    if not spaced:
+        return _unspaced_refusal(locale, lowered, simplifications[0], settings)
     runs = [run for run in _RUN.findall(lowered) if _untouched(run, simplifications)]
     if not runs:
         return False
     known, stretches = _early_index(locale, settings)
     return any(_refused_run(run, known, stretches) for run in runs)
+
+
+def _unspaced_refusal(locale: Any, lowered: str, consumable: frozenset[str], settings: Any) -> bool:
+    """The early refusal of a language written without spaces (ja, zh, yue), whose split cuts
+    a run of letters anywhere: a letter no simplification can consume stays in the string, and
+    the split must then put it in a token of the locale (a dictionary word or skip token,
+    matched ignoring case, or a relative date): a letter that none of these spells, in any
+    case, refuses it ("Detalles" for zh: no word of it has a "d")."""
+    known = None
+    for run in _RUN.findall(lowered):
+        for c in run:
+            forms = _forms(c)
+            if not forms.isdisjoint(consumable):
+                continue
+            if known is None:
+                known = _letters_spelled(locale, settings)
+                if known is None:
+                    return False
+            if forms.isdisjoint(known):
+                return True
+    return False
+
+
+_spelled: dict[tuple[int, bool, tuple], tuple[Any, frozenset[str] | None]] = {}
+
+
+def _letters_spelled(locale: Any, settings: Any) -> frozenset[str] | None:
+    """Every form of every character of the locale's dictionary words and skip tokens and of
+    its relative-date patterns' text (read as :func:`_early_index` reads them); None when a
+    relative-date pattern is not modelled (it may match any letter)."""
+    normalize, skip = bool(settings.NORMALIZE), tuple(settings.SKIP_TOKENS)
+    key = (id(locale), normalize, skip)
+    cached = _spelled.get(key)
+    if cached is None or cached[0] is not locale:
+        letters = None
+        if _early_index(locale, settings)[1] is not None:
+            words, relative = _plain_words(locale, settings)
+            chars = {c for word in (*words, *skip) if word for c in str(word)}
+            chars.update(c for pattern in relative for c in _ESCAPES.sub(" ", pattern))
+            letters = frozenset(form for c in chars for form in _forms(c))
+        cached = _spelled[key] = (locale, letters)
+    return cached[1]
+
+
+def _plain_words(locale: Any, settings: Any) -> tuple[Any, list[str]]:
+    """The words and relative-date patterns of dateparser's plain ``Dictionary`` of the locale,
+    normalised as ``NormalizedDictionary`` normalises them (when ``settings.NORMALIZE``)."""
+    from dateparser.languages.dictionary import Dictionary
+    from dateparser.utils import normalize_unicode
+
+    plain = Dictionary(locale.info, settings=settings)
+    words: Any = plain._dictionary
+    relative = plain._relative_strings
+    if settings.NORMALIZE:  # an ASCII word has no mark to drop nor letter to decompose
+        words = {word if word.isascii() else normalize_unicode(word) for word in words}
+        relative = [normalize_unicode(pattern) for pattern in relative]
+    return words, relative
 
 
 _early_indexes: dict[tuple[int, bool, tuple], tuple[Any, frozenset[str], list[str] | None]] = {}
@@ -205,15 +278,7 @@ def _early_index(locale: Any, settings: Any) -> tuple[frozenset[str], list[str] 
     key = (id(locale), normalize, skip)
     cached = _early_indexes.get(key)
     if cached is None or cached[0] is not locale:
-        from dateparser.languages.dictionary import Dictionary
-        from dateparser.utils import normalize_unicode
-
-        plain = Dictionary(locale.info, settings=settings)
-        words: Any = plain._dictionary
-        relative = plain._relative_strings
-        if normalize:  # an ASCII word has no mark to drop nor letter to decompose
-            words = {word if word.isascii() else normalize_unicode(word) for word in words}
-            relative = [normalize_unicode(pattern) for pattern in relative]
+        words, relative = _plain_words(locale, settings)
         runs = frozenset(run.casefold() for word in (*words, *skip) if word for run in _RUN.findall(str(word)))
         cached = _early_indexes[key] = (locale, runs, _stretches(relative))
     return cached[1], cached[2]
@@ -255,6 +320,7 @@ def install() -> bool:
     dateparser left as it is, if it no longer has what the test reads."""
     if _installed:
         return _installed[0]
+    tz_filter.install()  # its zone search too, where no zone can be found
     from dateparser.languages import locale as locale_module
     from dateparser.languages.dictionary import Dictionary
     from dateparser.utils import normalize_unicode

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pipelines.instants import iso_utc  # noqa: F401 (re-exported: how the store writes instants)
 from pipelines.languages import ANALYSED
 
-from . import lexicon
+from . import lexicon, tz_filter
 from .grammar import (
     HIJRI_MONTH, HIJRI_NAMES, MERIDIEM, MONTH_MARK, ZONE_NAMES, Grammar, fold, grammar_for,
     mark_months,
@@ -436,6 +436,8 @@ def _day_word(s: str, ctx: _Context) -> ParsedDate | None:
 def _dateparser(s: str, ctx: _Context) -> ParsedDate | None:
     """Last resort for shapes the fast path does not know; month marks go back to English."""
     from dateparser.date import DateDataParser
+
+    tz_filter.install()  # no zone expressions built for a string that can hold no zone
 
     text = re.sub(f"{MONTH_MARK}(\\d\\d)", lambda m: _EN_MONTHS[int(m.group(1))], s)
     text = text.replace(HIJRI_MARK, " ")

@@ -438,7 +438,7 @@ class _Evidence:
         for el in scope.iter():
             if not isinstance(el.tag, str) or el.tag in ("script", "style", "article", "main", "body"):
                 continue
-            if el.tag != "time" and not _BYLINE.search(_words(el)):
+            if el.tag != "time" and not _IS_BYLINE[_key(el)]:
                 continue
             text = " ".join(el.text_content().split())
             if not text or len(text) > MAX_BYLINE_CHARS:
@@ -583,6 +583,38 @@ def _words(el) -> str:
     return f"{el.get('class') or ''} {el.get('id') or ''} {el.get('itemprop') or ''}".lower()
 
 
+def _key(el) -> tuple[str | None, str | None, str | None]:
+    """What :func:`_words` reads of an element: its class, id and itemprop as written."""
+    get = el.get
+    return get("class"), get("id"), get("itemprop")
+
+
+def _excluded_words(words: str) -> bool:
+    """A zone's words (:data:`_EXCLUDED`), or a "header" word that is not the article's own."""
+    return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
+
+
+class _ByWords(dict):
+    """``test(words)`` remembered by :func:`_key`: a page repeats a few class strings on
+    thousands of elements, and a site on every page. Emptied when full."""
+
+    def __init__(self, test) -> None:
+        super().__init__()
+        self.test = test
+
+    def __missing__(self, key: tuple[str | None, str | None, str | None]) -> bool:
+        if len(self) >= WORDS_REMEMBERED:
+            self.clear()
+        found = self[key] = bool(self.test(f"{key[0] or ''} {key[1] or ''} {key[2] or ''}".lower()))
+        return found
+
+
+WORDS_REMEMBERED = 20_000
+_IS_BYLINE = _ByWords(_BYLINE.search)
+_IS_BODY = _ByWords(_BODY.search)
+_IS_EXCLUDED = _ByWords(_excluded_words)
+
+
 def _site_header(header, holds_headline) -> bool:
     """A ``<header>`` outside any ``<article>``/``<main>`` is the site's, unless it holds the
     page's headline (themes without ``<article>`` put the post's title and date in one)."""
@@ -593,14 +625,16 @@ def _site_header(header, holds_headline) -> bool:
 
 def _in_body_text(el, scope) -> bool:
     """Inside the running text (an event date), unless the element says it is the byline."""
-    if _BYLINE.search(_words(el)):
+    if _IS_BYLINE[_key(el)]:
         return False
     for node in el.iterancestors():
         if node is scope:
             return False
-        if _BYLINE.search(_words(node)) and not _BODY.search(_words(node)):
+        key = _key(node)
+        body = _IS_BODY[key]
+        if not body and _IS_BYLINE[key]:
             return False
-        if _BODY.search(_words(node)) or node.get("itemprop", "").lower() == "articlebody":
+        if body or node.get("itemprop", "").lower() == "articlebody":
             return True
     return False
 
@@ -651,8 +685,7 @@ def _excluded_itself(node, holds_headline) -> bool:
         return True
     if tag == "header" and _site_header(node, holds_headline):
         return True
-    words = _words(node)
-    return bool(_EXCLUDED.search(words)) or any(not _ARTICLE_HEADER.search(w) for w in _HEADER_WORD.findall(words))
+    return _IS_EXCLUDED[_key(node)]
 
 
 def _htmldate(tree: HtmlElement, url: str, ctx: _Ctx, excluded_itself) -> ParsedDate | None:
