@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from newsmon.config import DEFAULT_TOPICS_FILE, load_topics
-from pipelines.extract import MAX_PAGE_BYTES
+from pipelines.extract import MAX_PAGE_BYTES, prepare_fallback
 from pipelines.instants import iso_utc  # as the store writes instants
 from pipelines.items import Dropped
 from pipelines.language import load_identifier
@@ -334,11 +334,14 @@ def extract_command(source: str | None, batch, url: str | None, tz: str | None, 
             click.echo(f"newsmon: error: {err}", err=True)
             sys.exit(2)
         load_identifier()  # the language model, loaded once here rather than in every worker
+        jobs = jobs or len(os.sched_getaffinity(0))
+        if jobs > 1:
+            prepare_fallback()  # jusText's stopwords, built here once rather than in every worker
         # Everything built so far (imports, topic indexes, the language model) lives as long as
         # the process: out of the collector's sight, full collections are 3x cheaper and forked
         # workers do not copy those pages by touching them.
         gc.freeze()
-        kinds = run_batch(batch, process, moment, jobs or len(os.sched_getaffinity(0)))
+        kinds = run_batch(batch, process, moment, jobs)
         summary = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items())) or "no input lines"
         click.echo(f"extract --batch: {summary}", err=True)
         return

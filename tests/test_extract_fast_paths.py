@@ -1,10 +1,13 @@
-"""Faster reads of a page's head answer as what they replaced: the ``<meta>`` index that ``extract``
+"""Faster paths of extraction answer as what they replaced: the ``<meta>`` index that ``extract``
 reads a page's metadata from (the first non-blank content of a meta whose property, name or
-itemprop is asked, the names in the order given) and the canonical ``<link>`` walk (the XPath)."""
+itemprop is asked, the names in the order given), the canonical ``<link>`` walk (the XPath), and
+the fallback's stopwords built before a batch forks its workers."""
 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 from lxml.html import HtmlElement
 
@@ -91,3 +94,24 @@ def test_canonical_links_are_the_xpath_s() -> None:
         tree = parse(f"<html><head>{''.join(links) if where else ''}</head><body><p>x</p>"
                      f"{'' if where else ''.join(links)}</body></html>")
         assert ex.canonical_links(tree) == tree.xpath(CANONICAL_XPATH)
+
+
+def test_prepare_fallback_builds_the_stopwords_a_plain_run_would_build() -> None:
+    """In a fresh process (the one ``extract --batch`` forks from): nothing built on import,
+    everything after ``prepare_fallback``, and a plain run then uses that same set."""
+    code = (
+        "import pipelines.extract as ex, trafilatura.external as te, justext.core as jc\n"
+        "assert not te.JT_STOPLIST\n"
+        "ex.prepare_fallback()\n"
+        "built = te.JT_STOPLIST\n"
+        "assert isinstance(built, frozenset) and len(built) > 100_000 and 'the' in built and 'والتي' in built\n"
+        "seen = []\n"
+        "real = jc.classify_paragraphs\n"
+        "te.classify_paragraphs = lambda paragraphs, stoplist, *a: (seen.append(stoplist), real(paragraphs, stoplist, *a))[1]\n"
+        "page = '<html><body><div><p>Short one.</p></div><div>' + 'Words of a page that only jusText reads. ' * 3 + '</div></body></html>'\n"
+        "ex.plain_text(ex.parse(page), 'https://a.example/x')\n"
+        "assert seen and all(s is built for s in seen), len(seen)\n"
+        "assert te.jt_stoplist_init() is built\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
