@@ -166,7 +166,7 @@ def main() -> None:
             cmd[0] = str(Path(python).with_name("py-spy")) if Path(python).with_name("py-spy").exists() else "py-spy"
             wall, cpu, lines = measured(cmd, out)
             print(f"profile of one newsmon run ({wall:.1f} s wall under the profiler): {args.profile}; read it with "
-                  f"benchmarks/profile_summary.py {args.profile} --within _pooled_line (the workers' pages)")
+                  f"benchmarks/profile_summary.py {args.profile} --within _pooled_lines (the workers' pages)")
             return
         split = Path(tmp) / "split.txt"
         sides = {"newsmon": newsmon_cmd(batch, args.jobs, python, split),

@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -88,16 +89,39 @@ def _clean_space(text: str | None) -> str:
 
 def _meta(tree: HtmlElement, *names: str) -> str | None:
     """The first non-empty ``content`` of ``<meta property|name|itemprop=NAME>``, names in order.
-    One walk over the page's few ``<meta>`` elements (an XPath string per name compiled anew
-    on every call cost more than the walk)."""
-    metas = [el for el in tree.iter("meta") if el.get("content")]
+    Read from the page's index of its ``<meta>`` (:func:`_meta_index`): the one :func:`extract`
+    built for ``tree``, else one built for this call."""
+    held = _META_INDEX.get()
+    index = held[1] if held is not None and held[0] is tree else _meta_index(tree)
     for name in names:
-        for el in metas:
-            if name in (el.get("property"), el.get("name"), el.get("itemprop")):
-                value = _clean_space(el.get("content"))
-                if value:
-                    return value
+        value = index.get(name)
+        if value:
+            return value
     return None
+
+
+def _meta_index(tree: HtmlElement) -> dict[str, str]:
+    """Each ``property``, ``name`` and ``itemprop`` value of the page's ``<meta>`` → the
+    whitespace-normalized ``content`` of the first such element, in document order, whose
+    content is not blank: what a walk for that one name would find."""
+    index: dict[str, str] = {}
+    for el in tree.iter("meta"):
+        content = el.get("content")
+        if not content:
+            continue
+        value = None
+        for key in (el.get("property"), el.get("name"), el.get("itemprop")):
+            if key is not None and key not in index:
+                if value is None:
+                    value = _clean_space(content)
+                if value:
+                    index[key] = value
+    return index
+
+
+# The <meta> index of the tree whose metadata extract() is reading (it reads it 6-8 times a
+# page, each a walk of all the page's <meta>); set only while that tree is not changed.
+_META_INDEX: ContextVar[tuple[HtmlElement, dict[str, str]] | None] = ContextVar("_META_INDEX", default=None)
 
 
 def json_ld(tree: HtmlElement) -> list[dict]:
@@ -246,12 +270,24 @@ def believable_canonical(claimed: str, url: str) -> bool:
     return path == own or not own.startswith(path + "/")
 
 
+_ASCII_CANONICAL = str.maketrans("CANONICAL", "canonical")
+
+
+def canonical_links(tree: HtmlElement) -> list[HtmlElement]:
+    """The ``<link href>`` whose space-separated ``rel`` holds "canonical" (its ASCII letters in
+    any case), in document order: ``//link[@href][contains(concat(' ', translate(@rel,
+    'CANONICAL', 'canonical'), ' '), ' canonical ')]``, read over the page's few ``<link>``
+    rather than by an XPath compiled anew for every page."""
+    return [el for el in tree.iter("link")
+            if el.get("href") is not None and " canonical " in f" {(el.get('rel') or '').translate(_ASCII_CANONICAL)} "]
+
+
 def canonical_url(tree: HtmlElement | None, url: str) -> str:
     """``<link rel=canonical>``, then og:url, else the fetched URL — resolved and normalized;
     a claim that :func:`believable_canonical` refuses is skipped."""
     candidates: list[str] = []
     if tree is not None:
-        candidates += [el.get("href", "") for el in tree.xpath("//link[@href][contains(concat(' ', translate(@rel, 'CANONICAL', 'canonical'), ' '), ' canonical ')]")]
+        candidates += [el.get("href", "") for el in canonical_links(tree)]
         candidates.append(_meta(tree, "og:url") or "")
     for candidate in candidates:
         candidate = candidate.strip()
@@ -700,6 +736,15 @@ def share_all_language_stoplist() -> bool:
 share_all_language_stoplist()
 prune.install()  # trafilatura's XPath pruning answered in Python, same elements (see pipelines.prune)
 
+
+def prepare_fallback() -> None:
+    """Build now what the first plain run (:func:`plain_text`) of a process would build: the
+    stopwords of all of jusText's languages. For a process about to fork workers
+    (``extract --batch --jobs N``): built once there, they are shared by every worker; each
+    worker that met a fallback page built its own (~0.1 s, ~0.2 s with the collections and
+    the page faults of 154,000 new strings in a forked process)."""
+    trafilatura.external.jt_stoplist_init()
+
 FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer
 
@@ -755,22 +800,26 @@ def extract(html: str | HtmlElement, url: str, overrides: Mapping[str, Any] | No
         kind = "empty" if not str(html).strip() else "non-html"
         return Extracted(None, "", None, normalize_url(url), None, None, kind)
     applied = apply_overrides(tree, overrides)  # before anything cleans the tree in place
-    ld = json_ld(tree)
-    ld_article = next((obj for obj in ld if _ld_types(obj) & ARTICLE_TYPES), None)
-    title = applied.title or pick_title(tree, ld_article)
-    title = unicodedata.normalize("NFC", title) if title else title
-    image = (_ld_image(ld_article.get("image")) if ld_article else None) or _meta(tree, "og:image", "twitter:image")
-    result = Extracted(
-        title=title,
-        text="",
-        author=_author(tree, ld_article),
-        canonical_url=canonical_url(tree, url),
-        image=urljoin(url, image) if image else None,
-        html_lang=_html_lang(tree),
-        page_kind=classify(tree, url, ld, title),
-        overridden=tuple(k for k, v in (("title", applied.title), ("body", applied.text)) if v),
-        override_missed=applied.missed,
-    )
+    held = _META_INDEX.set((tree, _meta_index(tree)))  # the metadata: read before the tree is cleaned
+    try:
+        ld = json_ld(tree)
+        ld_article = next((obj for obj in ld if _ld_types(obj) & ARTICLE_TYPES), None)
+        title = applied.title or pick_title(tree, ld_article)
+        title = unicodedata.normalize("NFC", title) if title else title
+        image = (_ld_image(ld_article.get("image")) if ld_article else None) or _meta(tree, "og:image", "twitter:image")
+        result = Extracted(
+            title=title,
+            text="",
+            author=_author(tree, ld_article),
+            canonical_url=canonical_url(tree, url),
+            image=urljoin(url, image) if image else None,
+            html_lang=_html_lang(tree),
+            page_kind=classify(tree, url, ld, title),
+            overridden=tuple(k for k, v in (("title", applied.title), ("body", applied.text)) if v),
+            override_missed=applied.missed,
+        )
+    finally:
+        _META_INDEX.reset(held)
     if applied.text and result.page_kind in ("listing", "empty"):
         result.page_kind = "article"
     if result.page_kind in (TEXT_KINDS if keep_found else ("article",)):

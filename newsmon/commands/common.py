@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -51,17 +50,6 @@ def date_option_value(ctx: click.Context, param: click.Parameter, value: str | N
         datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise click.BadParameter(f"{value!r} is not a real date ({exc}); use YYYY-MM-DD") from None
-    return value
-
-
-def timezone_value(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """An IANA zone, checked up front: a typo must not quietly turn into UTC."""
-    if value is None:
-        return value
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"unknown timezone {value!r} (use an IANA name like Africa/Casablanca)") from None
     return value
 
 
