@@ -93,6 +93,8 @@ def test_a_poll_that_finds_nothing_new_never_imports_the_page_path(tmp_path: Pat
              or m == "pipelines.stories"
              or m.startswith("pipelines.dates") or m.startswith("newsmon.alerts")}
     assert not heavy, sorted(heavy)
+    # sources without a cron line never make a trigger: APScheduler (and tzlocal) stay unimported
+    assert not {m for m in loaded if m.split(".")[0] in ("apscheduler", "tzlocal")}
 
 
 def test_a_crawl_that_finds_pages_builds_the_page_path_once_and_stores_them(tmp_path: Path) -> None:
