@@ -18,12 +18,17 @@ Before a ratio is printed, both runs must have fetched every article (newsmon: N
 N article responses) — a baseline that fetched nothing would make any ratio look good.
 
 The machine may be shared: CPU time is the robust figure, each point is run ``--repeat`` times
-and the minimum kept. Fixed cost and per-article slope come from a least-squares line through
-CPU time against N.
+and the minimum kept. The sides of a round run back to back (every other round in the reverse
+order, so that a load rising or falling through the runs favours no side), and with two rounds or
+more each round's own ratios are printed too, with their median: the ratio of two minima pairs
+runs of different rounds, and the load moves CPU time by 20–30% between rounds on this machine;
+a round's ratio compares runs that saw much the same load. Fixed cost and per-article slope come
+from a least-squares line through CPU time against N.
 
 ``--startup RUNS`` measures the fixed cost directly instead of from a fit (whose intercept swings
 by ±0.5 s with the noise on the large points): both sides crawl the same 30 hosts (robots.txt,
-sitemaps) holding one article in all, RUNS times, alternating; it prints the min and median CPU of
+sitemaps) holding one article in all, RUNS times, alternating (every other round in the reverse
+order, as for the sizes); it prints the min and median CPU of
 each side and newsmon's excess over bare Scrapy. ``--tree DIR`` adds a third side, newsmon run
 from another checkout (e.g. ``git archive main | tar -x -C DIR``) with this venv, in the same
 rounds: an A/B of two code trees that see the same load (at start-up, or at the ``--sizes``).
@@ -208,7 +213,7 @@ def startup(runs: int, extra: list[str], only: str | None, tree: Path | None, ar
         if tree is not None:
             runners.insert(0, (f"tree {tree.name}", lambda: run_newsmon(site, tmp, extra, tree=tree.resolve())))
         for i in range(runs):
-            for side, run in runners:
+            for side, run in (runners if i % 2 == 0 else runners[::-1]):  # see measure()
                 if only and side != only and not (tree is not None and side.startswith("tree")):
                     continue
                 got, cpu, rss, wall = run()
@@ -265,6 +270,22 @@ def main() -> None:
         measure(args, extra)
 
 
+def paired_ratios(rows: list[tuple[int, dict, list[dict[str, float]]]], tree: Path | None) -> None:
+    """Each round's own ratios (the sides of one round ran back to back, under much the same load),
+    their median and range: besides the ratio of the minima above, which pairs runs of different
+    rounds and so carries the load's swing between them (20–30% here) into the ratio."""
+    pairs = [("newsmon", "bare", "newsmon / bare")]
+    if tree is not None:
+        pairs += [("tree", "bare", "tree / bare"), ("newsmon", "tree", "this tree / that one")]
+    for size, _, rounds in rows:
+        for a, b, label in pairs:
+            ratios = [r[a] / r[b] for r in rounds if a in r and b in r]
+            if len(ratios) < 2:
+                continue
+            print(f"{size:8d}   paired {label}: median {statistics.median(ratios):.2f} of {len(ratios)} rounds "
+                  f"({', '.join(f'{x:.2f}' for x in ratios)})")
+
+
 def measure(args: argparse.Namespace, extra: list[str]) -> None:
     if args.profile:
         profile(args.profile, args.sizes[0], extra)
@@ -278,14 +299,19 @@ def measure(args: argparse.Namespace, extra: list[str]) -> None:
         for size in args.sizes:
             with Site(size) as site:
                 best: dict[str, tuple[int, float, float, float]] = {}
+                rounds: list[dict[str, float]] = []  # each round's CPU by side, for the paired ratios
                 runners = [("newsmon", lambda: run_newsmon(site, tmp, extra)), ("bare", lambda: run_bare(site))]
                 if args.tree is not None:  # the other checkout first in each round, then this one
                     runners.insert(0, ("tree", lambda: run_newsmon(site, tmp, extra, tree=args.tree.resolve())))
-                for _ in range(args.repeat):
-                    for side, run in runners:
+                for r in range(args.repeat):
+                    rounds.append({})
+                    # every other round in the reverse order: a load that rises or falls through
+                    # the runs then favours no side (the first round keeps the order above)
+                    for side, run in (runners if r % 2 == 0 else runners[::-1]):
                         if args.only and side not in (args.only, "tree"):
                             continue
                         got, cpu, rss, wall = run()
+                        rounds[-1][side] = cpu
                         if got != size:
                             raise SystemExit(f"{side} at {size} articles: fetched/stored {got}, not {size}: "
                                              "no figure printed for a run that missed pages")
@@ -295,10 +321,10 @@ def measure(args: argparse.Namespace, extra: list[str]) -> None:
                                       min(wall, prev[3]) if prev else wall)
                         print(f"  {side:8s} {size:5d} articles: {cpu:6.2f} s CPU, {rss:5.0f} MiB, {wall:5.1f} s wall",
                               file=sys.stderr, flush=True)
-                rows.append((size, best))
+                rows.append((size, best, rounds))
     print(f"{'articles':>8} | {'newsmon ms/art':>14} | {'bare ms/art':>11} | {'ratio':>5} | "
           f"{'newsmon RSS':>11} | {'bare RSS':>8} | {'newsmon s':>9} | {'bare s':>6}")
-    for size, best in rows:
+    for size, best, _ in rows:
         n = best.get("newsmon")
         b = best.get("bare")
         cells = [f"{size:8d}",
@@ -315,9 +341,10 @@ def measure(args: argparse.Namespace, extra: list[str]) -> None:
             print(f"{'':>8}   tree {args.tree}: {t[1] / size * 1000:.2f} ms/art"
                   + (f", ratio {t[1] / b[1]:.2f}" if b else "") + (f"; this tree / that one {n[1] / t[1]:.3f}" if n else "")
                   + f", {t[2]:.0f} MiB")
+    paired_ratios(rows, args.tree)
     if len(rows) >= 2:
         for side in ("newsmon", "tree", "bare"):
-            pts = [(size, best[side][1]) for size, best in rows if side in best]
+            pts = [(size, best[side][1]) for size, best, _ in rows if side in best]
             if len(pts) >= 2:
                 fixed, slope = fit(pts)
                 print(f"{side}: fixed {fixed:.2f} s CPU + {slope * 1000:.2f} ms per article (least squares)")

@@ -93,6 +93,8 @@ def test_a_poll_that_finds_nothing_new_never_imports_the_page_path(tmp_path: Pat
              or m == "pipelines.stories"
              or m.startswith("pipelines.dates") or m.startswith("newsmon.alerts")}
     assert not heavy, sorted(heavy)
+    # sources without a cron line never make a trigger: APScheduler (and tzlocal) stay unimported
+    assert not {m for m in loaded if m.split(".")[0] in ("apscheduler", "tzlocal")}
 
 
 def test_a_crawl_that_finds_pages_builds_the_page_path_once_and_stores_them(tmp_path: Path) -> None:
@@ -262,3 +264,19 @@ def test_a_crawl_runs_numpy_s_blas_on_one_thread_unless_the_user_says_more(tmp_p
                           cwd=ROOT, env={**env, "OPENBLAS_NUM_THREADS": "3"}, capture_output=True, text=True,
                           timeout=60, check=True)
     assert mine.stdout.strip() == "3"  # a value the user set is kept
+
+
+def test_scrapy_s_versions_line_is_gathered_only_when_it_is_logged(tmp_path: Path) -> None:
+    from newsmon.crawl import CrawlOptions, crawl_settings
+
+    quiet = crawl_settings([], CrawlOptions(tmp_path), "c1")
+    assert quiet["LOG_VERSIONS"] == []  # WARNING: the INFO line is never written
+    for level in ("INFO", "DEBUG"):
+        assert "LOG_VERSIONS" not in crawl_settings([], CrawlOptions(tmp_path, log_level=level), "c1")
+    with Site(0, hosts=1) as site:
+        sources = sources_for(site, tmp_path / "sources.yaml")
+        verbose = subprocess.run([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",
+                                  str(tmp_path / "data"), "--json", "-v", *LOCAL], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=180)
+    assert verbose.returncode == 0, verbose.stderr[-2000:]
+    assert "Versions:" in verbose.stderr and "'Twisted'" in verbose.stderr  # -v still shows them
