@@ -176,3 +176,34 @@ def test_pipeline_falls_back_to_the_source_language_when_the_page_language_has_n
                    source_timezone="Asia/Almaty", fetched_at=datetime(2025, 3, 6, tzinfo=timezone.utc))
     dated = DatesStage().process_item(item)
     assert (dated["published_at"], dated["published_utc"]) == ("2025-03-05T14:30:00+05:00", "2025-03-05T09:30:00Z")
+
+
+@pytest.mark.parametrize("times", [
+    '<time itemprop="prepTime" datetime="PT20M">20 min</time>',
+    '<time itemprop="cookTime" datetime="">35 min</time>',
+    '<time datetime="PT1H10M">1 h 10 min</time>',
+    '<time datetime="1h 30m">1 h 30</time>',
+    '<span class="meta">Durée <time datetime="P2D">2 jours</time></span>',
+])
+def test_a_length_of_time_is_not_a_publication_date(times):
+    """A recipe's preparation time or a trek's length sits in <time> too: "20 min" is not twenty
+    minutes before the fetch. Without another date the page stays undated; with one, that one wins."""
+    body = f"<h1>Tajine aux pruneaux</h1>{times}<p>Faire revenir la viande, ajouter les épices.</p>"
+    undated = page_dates(f"<html><body><article>{body}</article></body></html>",
+                         "https://cuisine.example/tajine", "fr", "Europe/Paris", FETCHED)
+    assert dated_as(undated) == (None, None)
+    with_byline = (f"<html><body><article>{body}<p class='byline'>Publié le 12 mars 2025 à 09:30</p>"
+                   "</article></body></html>")
+    dated = page_dates(with_byline, "https://cuisine.example/tajine", "fr", "Europe/Paris", FETCHED)
+    assert dated_as(dated) == ("2025-03-12T08:30:00Z", "byline")
+
+
+def test_a_time_element_with_a_date_still_dates_the_page_beside_a_duration():
+    html = ('<html><body><article><h1>Recette</h1><time itemprop="totalTime" datetime="PT45M">45 min</time>'
+            '<time datetime="2025-03-10T07:00:00Z">10 mars</time><p>Texte.</p></article></body></html>')
+    dated = page_dates(html, "https://cuisine.example/r", "fr", "Europe/Paris", FETCHED)
+    assert dated_as(dated) == ("2025-03-10T07:00:00Z", "time")
+
+
+def dated_as(dates):
+    return (dates.published.iso() if dates.published else None), dates.source

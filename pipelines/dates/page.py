@@ -426,7 +426,7 @@ class _Evidence:
             if el.tag != "time" and prop not in ("datepublished", "datemodified"):
                 continue
             value = el.get("datetime") or (el.get("content") if prop else None)
-            if not value or self.excluded(el) or _in_body_text(el, scope) or self.in_card(el):
+            if not value or _is_duration(el, prop, value) or self.excluded(el) or _in_body_text(el, scope) or self.in_card(el):
                 continue
             hint = _PUBLISHED_HINT.search(_words(el)) or prop == "datepublished" or el.get("pubdate") is not None
             ranked.append((0 if hint else 1, i, value, _is_modified(el)))
@@ -439,6 +439,8 @@ class _Evidence:
             if not isinstance(el.tag, str) or el.tag in ("script", "style", "article", "main", "body"):
                 continue
             if el.tag != "time" and not _IS_BYLINE[_key(el)]:
+                continue
+            if el.tag == "time" and _is_duration(el, (el.get("itemprop") or "").lower(), el.get("datetime")):
                 continue
             text = " ".join(el.text_content().split())
             if not text or len(text) > MAX_BYLINE_CHARS:
@@ -637,6 +639,21 @@ def _in_body_text(el, scope) -> bool:
         if body or node.get("itemprop", "").lower() == "articlebody":
             return True
     return False
+
+
+# schema.org properties whose values are durations (a recipe's "15 min", a video's length)
+_DURATION_PROPS = frozenset({"duration", "timerequired", "preptime", "cooktime", "totaltime", "performtime"})
+# HTML's valid duration strings: ISO 8601 ("PT15M", "P2DT3H") or the "4h 18m 3s" form
+_DURATION = re.compile(
+    r"\s*(?:P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?"
+    r"|(?:\d+(?:\.\d+)?\s*[wdhms]\s*)+)\s*$", re.I)
+
+
+def _is_duration(el, prop: str, value: str | None) -> bool:
+    """A ``<time>`` that holds a length of time, not a moment: a schema.org duration property
+    (``itemprop="prepTime"``, even with an empty ``datetime``) or a duration string in
+    ``datetime``. Its "15 min" would otherwise read as fifteen minutes before the fetch."""
+    return prop in _DURATION_PROPS or bool(value and _DURATION.match(value))
 
 
 def _is_modified(el) -> bool:
