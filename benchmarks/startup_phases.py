@@ -18,7 +18,11 @@ import functools
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, Callable
+
+# this checkout's code, not the tree the venv was installed from (an A/B runs one venv over two trees)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 START = time.process_time()  # Python's own start-up (interpreter, site) is before this: see "python start-up"
 marks: list[tuple[str, float]] = []
