@@ -100,7 +100,7 @@ def crawl_settings(sources: list[Source], options: CrawlOptions, crawl_id: str) 
         "LOG_LEVEL": options.log_level,
         # Scrapy gathers its libraries' versions for an INFO line at every start, logged or not
         # (~6 ms of CPU: platform and library look-ups); above INFO the line is never written
-        **({"LOG_VERSIONS": []} if _above_info(options.log_level) else {}),
+        **({"LOG_VERSIONS": []} if _above_info(options.extra_settings.get("LOG_LEVEL", options.log_level)) else {}),
         "RETRY_EXCEPTIONS": no_dns_retry(get_project_settings().getlist("RETRY_EXCEPTIONS")),
         **options.extra_settings,
     }

@@ -166,8 +166,7 @@ def text_of(el: HtmlElement) -> str:
 def text_length(el: HtmlElement) -> int:
     """``len(text_of(el))`` without joining the words (a whole page's text, inline scripts
     included, runs to hundreds of kilobytes)."""
-    words = (el.text_content() if len(el) else (el.text or "")).split()
-    return sum(map(len, words)) + len(words) - 1 if words else 0
+    return normalized_length(el.text_content() if len(el) else (el.text or ""))
 
 
 def short_text(el: HtmlElement, limit: int) -> str | None:
@@ -221,8 +220,9 @@ _CLUTTER_STEM = re.compile("|".join(CLUTTER_STEMS))  # letters only: no "-" or "
 
 
 def _clutter_value(value: str) -> bool:
-    """Whether a word of a class or id value is clutter: :func:`_clutter_word` of each word, asked
-    of the whole value at once (most values are judged once, on the page that has them: a word
+    """Whether a word of a class or id value is clutter (a word of ``CLUTTER_WORDS``, a word with
+    a "-"/"_" part in ``CLUTTER_PARTS``, or a word holding one of ``CLUTTER_STEMS`` once its "-"
+    and "_" are taken out), asked of the whole value at once (most values are judged once, on the page that has them: a word
     at a time in Python cost twice as much). The words' parts are the value's runs between white
     space, "-" and "_"; a stem never holds white space, so it is sought in the value with only
     "-" and "_" taken out."""
@@ -237,18 +237,6 @@ def _clutter_value(value: str) -> bool:
 # One class or id value → whether a word of it is clutter (an element is clutter when its class
 # or its id is).
 _CLUTTER_VALUES = _Verdicts(_clutter_value)
-
-
-@lru_cache(maxsize=16_384)
-def _clutter_word(word: str) -> bool:
-    """The rule for one class/id word, as written (:func:`_clutter_value` asks it of a whole value
-    at once; the tests hold the two to the same verdicts)."""
-    if word in CLUTTER_WORDS:
-        return True
-    if any(part in CLUTTER_PARTS for part in _SPLIT.split(word)):
-        return True
-    flat = word.replace("-", "").replace("_", "")
-    return any(stem in flat for stem in CLUTTER_STEMS)
 
 
 def is_ad_markup(el: HtmlElement) -> bool:
@@ -290,32 +278,11 @@ def find_body(tree: HtmlElement) -> HtmlElement | None:
     ``BODY_CLASSES``, ``<article>``, ``<main>``, in that order of trust; the longest when several
     match), or None. One pass over the tree, in Python: an XPath testing six class names on
     every element cost twice as much."""
-    ranks: dict[int, list[HtmlElement]] = {}
     if tree.getparent() is not None:  # a subtree: ``//*[@itemprop]`` searches the whole document
         marked = _ARTICLE_BODY(tree)
         if marked:
-            ranks[0] = marked
-    # The page's root: the itemprop is read in the same pass as the classes (the XPath walked
-    # every element again, in C but at ~1 µs each); once one is found, only itemprops count.
-    marked = ranks.get(0) or []
-    for el in tree.iter(etree.Element) if not ranks else ():
-        if el.get("itemprop") == "articleBody":
-            marked.append(el)
-            continue
-        if marked:
-            continue
-        classes = el.get("class")
-        rank = _BODY_RANKS[classes] if classes else None
-        if rank is None and el.tag in ("article", "main"):
-            rank = len(BODY_CLASSES) + (1 if el.tag == "article" else 2)
-        if rank is not None:
-            ranks.setdefault(rank, []).append(el)
-    if marked:
-        ranks = {0: marked}
-    if not ranks:
-        return None
-    best = ranks[min(ranks)]
-    return best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))
+            return _longest(marked)
+    return _walk(tree, collect=False)[0]
 
 
 def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | None]:
@@ -325,6 +292,13 @@ def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | N
     searches the whole document for the itemprop)."""
     if tree.getparent() is not None:
         return find_body(tree), None
+    return _walk(tree, collect=True)
+
+
+def _walk(tree: HtmlElement, collect: bool) -> tuple[HtmlElement | None, list[HtmlElement]]:
+    """The one walk of :func:`find_body` and :func:`survey`: the body by rank (the itemprop read
+    in the same pass as the classes; once one is found, only itemprops count), and with
+    ``collect`` :func:`drop_by_markup`'s candidates."""
     ranks: dict[int, list[HtmlElement]] = {}
     marked: list[HtmlElement] = []
     candidates: list[HtmlElement] = []
@@ -332,7 +306,6 @@ def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | N
     for el in tree.iter(etree.Element):
         tag = el.tag
         cls = el.get("class")
-        # find_body's pass: once an itemprop is found, only itemprops count
         if el.get("itemprop") == "articleBody":
             marked.append(el)
         elif not marked:
@@ -341,6 +314,8 @@ def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | N
                 rank = len(BODY_CLASSES) + (1 if tag == "article" else 2)
             if rank is not None:
                 ranks.setdefault(rank, []).append(el)
+        if not collect:
+            continue
         # drop_by_markup's: the class, then the id
         if tag in drop_tags or tag == "header" or (cls and clutter[cls]):
             candidates.append(el)
@@ -349,11 +324,12 @@ def survey(tree: HtmlElement) -> tuple[HtmlElement | None, list[HtmlElement] | N
         if ident and clutter[ident]:
             candidates.append(el)
     if marked:
-        ranks = {0: marked}
-    if not ranks:
-        return None, candidates
-    best = ranks[min(ranks)]
-    return (best[0] if len(best) == 1 else max(best, key=lambda el: len(el.text_content()))), candidates
+        return _longest(marked), candidates
+    return (_longest(ranks[min(ranks)]) if ranks else None), candidates
+
+
+def _longest(found: list[HtmlElement]) -> HtmlElement:
+    return found[0] if len(found) == 1 else max(found, key=lambda el: len(el.text_content()))
 
 
 def prose_container(tree: HtmlElement) -> HtmlElement | None:
@@ -431,16 +407,16 @@ def normalized_length(text: str) -> int:
 
 
 class _PageChars:
-    """``text_length(tree) or 1`` of the page as it is at the first question, worked out only as
-    far as the questions need: is an element's text (``n`` characters, white space included)
+    """``text_length(tree) or 1`` of the page as it was when made (before its caller changes
+    the tree: removing an empty element can join two words), worked out only as far as the
+    questions need: is an element's text (``n`` characters, white space included)
     more than ``PAGE_WRAPPER_SHARE`` of it? The page's text (inline scripts included, ~93 kB on
     average) is read once, but its words are split only up to a prefix that answers "no" (the
     normalised length of a prefix is at most the whole's), and all of them only when a prefix
     cannot (an element holding much of the page's text: a wrapper, a long inline script)."""
 
     def __init__(self, tree: HtmlElement) -> None:
-        self._tree: HtmlElement | None = tree
-        self._text = ""
+        self._text = tree.text_content() if len(tree) else (tree.text or "")
         self._read = 0  # the length of the prefix whose normalised length is ``_bound``
         self._bound = 0  # a lower bound of the page's normalised length
         self.chars: int | None = None  # text_length(tree) or 1, once worked out
@@ -448,9 +424,6 @@ class _PageChars:
     def over_share(self, n: int) -> bool:
         if n <= PAGE_WRAPPER_SHARE * self._bound:
             return False
-        if self._tree is not None:  # the first question, asked before its caller changes the tree
-            tree, self._tree = self._tree, None
-            self._text = tree.text_content() if len(tree) else (tree.text or "")
         if self.chars is None:
             read = 4 * n + 64  # ~2n non-space characters, unless the text is mostly white space
             if self._read < read < len(self._text):
@@ -467,9 +440,9 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[H
     ``<header>``'s): the elements outside it cannot be clutter, so only they are judged."""
     removed = 0
     doomed: list[HtmlElement] = []
-    # Every element of the page passes here (~900 on a real page): the protected chain is
-    # looked up only for an element that would otherwise go, and the class/id words only for
-    # an element that has some.
+    # Every candidate passes here (every element of the page without ``candidates``): the
+    # protected chain is looked up only for an element that would otherwise go, and the
+    # class/id words only for an element that has some.
     clutter = _CLUTTER_VALUES
     for el in tree.iter(etree.Element) if candidates is None else candidates:
         tag = el.tag
@@ -489,6 +462,8 @@ def drop_by_markup(tree: HtmlElement, keep: set[HtmlElement], candidates: list[H
         ident = el.get("id")
         if ident and clutter[ident] and el not in keep:
             doomed.append(el)
+    if not doomed:
+        return 0
     doomed_set = set(doomed)
     page = _PageChars(tree)
     # element -> whether it or an ancestor is in doomed_set: doomed elements share most of their

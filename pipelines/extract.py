@@ -745,6 +745,7 @@ def prepare_fallback() -> None:
     the page faults of 154,000 new strings in a forked process)."""
     trafilatura.external.jt_stoplist_init()
 
+
 FALLBACK_CHARS = 600  # a body shorter than this is checked against trafilatura on the raw page
 FALLBACK_GAIN = 1.5    # ... and replaced when that is this many times longer
 

@@ -273,6 +273,9 @@ def test_scrapy_s_versions_line_is_gathered_only_when_it_is_logged(tmp_path: Pat
     assert quiet["LOG_VERSIONS"] == []  # WARNING: the INFO line is never written
     for level in ("INFO", "DEBUG"):
         assert "LOG_VERSIONS" not in crawl_settings([], CrawlOptions(tmp_path, log_level=level), "c1")
+        # `-s LOG_LEVEL=INFO` is the level the crawl logs at: its versions line is written
+        lowered = crawl_settings([], CrawlOptions(tmp_path, extra_settings={"LOG_LEVEL": level}), "c1")
+        assert lowered["LOG_LEVEL"] == level and "LOG_VERSIONS" not in lowered
     with Site(0, hosts=1) as site:
         sources = sources_for(site, tmp_path / "sources.yaml")
         verbose = subprocess.run([sys.executable, "-m", "newsmon.cli", "crawl", "--sources", str(sources), "--data",

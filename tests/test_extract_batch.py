@@ -116,13 +116,13 @@ def test_batch_and_a_single_page_are_exclusive(tmp_path: Path) -> None:
 
 def test_batch_in_worker_processes_keeps_the_input_order(tmp_path: Path) -> None:
     """--jobs 2 forks two workers; the records come out as --jobs 1 prints them, line for line."""
-    lines = _lines(tmp_path) * 3  # more lines than the pages in flight, mixed kinds and errors
+    lines = _lines(tmp_path) * 8  # more lines than the 64 pages in flight, mixed kinds and errors
     batch = tmp_path / "pages.jsonl"
     batch.write_text("\n".join(lines) + "\n", encoding="utf-8")
     one = run_newsmon("extract", "--batch", str(batch), "--jobs", "1", "--fetched-at", "2025-03-22T08:00:00Z")
     two = run_newsmon("extract", "--batch", str(batch), "--jobs", "2", "--fetched-at", "2025-03-22T08:00:00Z")
     assert one.code == two.code == 0, two.stderr
-    assert len(one.stdout.splitlines()) == 27
+    assert len(one.stdout.splitlines()) == 72
     assert two.stdout == one.stdout
     assert two.stderr.splitlines()[-1] == one.stderr.splitlines()[-1]  # the same summary of kinds
 

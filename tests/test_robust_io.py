@@ -280,3 +280,25 @@ def _ask(url: str) -> None:
         urllib.request.urlopen(url, timeout=90).read()
     except OSError:
         pass  # the connection is closed by the stop: that is the point
+
+
+def test_stuck_requests_add_half_a_second_in_all_to_the_stop_not_each() -> None:
+    """Ten searches stuck at the stop: the wait for them is one half-second deadline (was 0.5 s
+    each, 5 s more for ten, past a service manager's kill), and the stop line counts them as
+    requests, a thread of another kind apart."""
+    from newsmon.commands.serve import _still_running
+
+    release = threading.Event()
+    stuck = [threading.Thread(target=release.wait, name="AnyIO worker thread") for _ in range(10)]
+    stuck.append(threading.Thread(target=release.wait, name="someone-else"))
+    for thread in stuck:
+        thread.start()
+    try:
+        started = time.monotonic()
+        assert _still_running() == (10, 1)
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()
+        for thread in stuck:
+            thread.join()
+    assert _still_running() == (0, 0)

@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 
 from typing import Any
@@ -91,30 +92,37 @@ def serve(data_dir: Path | None, host: str, port: int, sources_file: Path, alert
         _listen(app, host, port)
     finally:
         searcher.close()
-    cut = _requests_left()
-    if not cut:
+    requests, others = _still_running()
+    if not requests and not others:
         click.echo("newsmon serve: stopped", err=True)
         return
     # a request still waiting on its backend holds a worker thread that nothing can interrupt:
     # the process would wait for it at exit. The store is only read, so nothing is lost by ending.
-    click.echo(f"newsmon serve: stopped; {cut} request(s) still running after {STOP_GRACE_S} s were cut off",
+    cut = [f"{requests} request(s)"] * bool(requests) + [f"{others} other thread(s)"] * bool(others)
+    click.echo(f"newsmon serve: stopped; {' and '.join(cut)} still running after {STOP_GRACE_S} s were cut off",
                err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
 
 
-def _requests_left() -> int:
-    """Threads still answering a request once the server has stopped (idle workers end at once)."""
+def _still_running() -> tuple[int, int]:
+    """(requests, other threads) still running once the server has stopped, after half a second
+    in all: the non-daemon threads that would hold the exit (idle workers end at once). Requests
+    are run in anyio's worker threads, known by their name."""
     others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    deadline = time.monotonic() + 0.5
     for thread in others:
-        thread.join(timeout=0.5)
-    return sum(thread.is_alive() for thread in others)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    alive = [thread for thread in others if thread.is_alive()]
+    requests = sum(thread.name == "AnyIO worker thread" for thread in alive)
+    return requests, len(alive) - requests
 
 
 def _said_by_us(record: logging.LogRecord) -> bool:
     """uvicorn's lines on requests cut off at the stop (its notice, and each request's
-    cancellation as a traceback): the stop line says it instead."""
+    cancellation as a traceback): the stop line says it instead. Asked only once the stop has
+    begun: a cancellation while serving is still logged."""
     cancelled = bool(record.exc_info) and isinstance(record.exc_info[1], asyncio.CancelledError)
     return not (cancelled or str(record.msg).startswith("Cancel %s running task"))
 
@@ -136,7 +144,7 @@ def _listen(app: Any, host: str, port: int) -> None:
         sys.stdout.flush()
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                                timeout_graceful_shutdown=STOP_GRACE_S))
-        logging.getLogger("uvicorn.error").addFilter(_said_by_us)
+        logging.getLogger("uvicorn.error").addFilter(lambda record: not server.should_exit or _said_by_us(record))
         # SIGTERM (`kill`, a service manager's stop) is a request to stop, as for `newsmon schedule`:
         # the requests under way are answered, the search backend is closed, one line says so and
         # the exit status is 0. uvicorn handles it while it serves, then raises it again once
