@@ -284,17 +284,10 @@ def test_the_survey_pages_take_both_paths() -> None:
 
 
 def _real_pages() -> list[tuple[str, HtmlElement]]:
-    import importlib.util
-    import sys
-    from pathlib import Path
-
     from pipelines.html import decode_html, parse
+    from tests.conftest import realpages_bench
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("bench_realpages", root / "benchmarks" / "realpages.py")
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_realpages"] = bench
-    spec.loader.exec_module(bench)
+    bench = realpages_bench()
     source = bench.data_dir()
     if source is None:
         pytest.skip("real-page dev sets not found (NEWSMON_REALPAGES, default ../shared/realpages)")

@@ -173,15 +173,21 @@ def _fuzz_strings(locales, count: int, seed: int = 16) -> list[str]:
 def test_random_strings_get_the_same_answer_from_every_locale(parser):
     """Fuzz: the test's answers equal dateparser's on random strings, for every locale; the
     early refusal (before a locale's simplifications) is never the only one to say no."""
+    locales = _locales(parser)
+    early, applicable = _same_answers(locales, _fuzz_strings(locales, 400), parser._settings)
+    assert applicable > 100 and early > 20_000  # both answers are exercised
+
+
+def _same_answers(locales, strings, settings) -> tuple[int, int]:
+    """Every locale's filtered ``is_applicable`` equals dateparser's own on every string, and
+    an early refusal only where dateparser says no too: (early refusals, applicable answers)."""
     from dateparser.languages.locale import Locale
     from dateparser.utils import normalize_unicode
 
     assert locale_filter.install()
     original = Locale.is_applicable.__wrapped__
-    locales = _locales(parser)
-    settings = parser._settings
     early = applicable = 0
-    for string in _fuzz_strings(locales, 400):
+    for string in strings:
         for locale in locales:
             expected = original(locale, string, strip_timezone=False, settings=settings)
             assert locale.is_applicable(string, strip_timezone=False, settings=settings) == expected, \
@@ -191,7 +197,7 @@ def test_random_strings_get_the_same_answer_from_every_locale(parser):
                 assert not expected, (locale.shortname, string)
                 early += 1
             applicable += expected
-    assert applicable > 100 and early > 20_000  # both answers are exercised
+    return early, applicable
 
 
 def test_the_early_index_holds_every_word_of_the_normalised_dictionary(parser):
@@ -214,27 +220,12 @@ def test_languages_written_without_spaces_are_refused_by_a_letter_none_of_their_
     simplification consumes and that none of the locale's words, skip tokens or relative-date
     patterns spells refuses it before anything is compiled, and only where dateparser refuses
     it too; strings of their own words, with am/pm or digits, still reach dateparser."""
-    from dateparser.languages.locale import Locale
-    from dateparser.utils import normalize_unicode
-
-    assert locale_filter.install()
-    original = Locale.is_applicable.__wrapped__
-    settings = parser._settings
     unspaced = [locale for locale in _locales(parser) if locale_filter._spaced(locale) is False]
     assert {"ja", "zh", "yue"} <= {locale.shortname for locale in unspaced}
     mixed = ["Detalles 2022年4月21日", "2022年4月21日 pm", "昨天上午 Floresta", "Publicado 3日前", "am 10:00",
              "16 marca 2021", "３日前", "今天下午3点 utc"]
-    refused = kept = 0
-    for string in STRINGS + mixed + _fuzz_strings(_locales(parser), 300, seed=8):
-        for locale in unspaced:
-            expected = original(locale, string, strip_timezone=False, settings=settings)
-            assert locale.is_applicable(string, strip_timezone=False, settings=settings) == expected, \
-                (locale.shortname, string)
-            text = normalize_unicode(locale._translate_numerals(string))
-            if locale_filter._early_refusal(locale, text, settings):
-                assert not expected, (locale.shortname, string)
-                refused += 1
-            kept += expected
+    strings = STRINGS + mixed + _fuzz_strings(_locales(parser), 300, seed=8)
+    refused, kept = _same_answers(unspaced, strings, parser._settings)
     assert refused > 500 and kept > 20
     zh = next(locale for locale in unspaced if locale.shortname == "zh")
     assert locale_filter._simplification_letters(zh, True) is not None  # its lookahead "(?=.{0,30}[前后])" consumes nothing

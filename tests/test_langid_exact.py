@@ -99,11 +99,9 @@ def test_sample_site_articles_count_and_rank_the_same(reference, compact):
 
 
 def test_real_pages_count_and_rank_the_same(reference, compact):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("bench_realpages", ROOT / "benchmarks" / "realpages.py")
-    bench = importlib.util.module_from_spec(spec)
-    sys.modules["bench_realpages"] = bench
-    spec.loader.exec_module(bench)
+    from tests.conftest import realpages_bench
+
+    bench = realpages_bench()
     source = bench.data_dir()
     if source is None:
         pytest.skip("real-page dev sets not found (NEWSMON_REALPAGES, default ../shared/realpages)")

@@ -8,18 +8,13 @@ next to the repository. Without them the gate is skipped, and says why.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("bench_realpages", ROOT / "benchmarks" / "realpages.py")
-bench = importlib.util.module_from_spec(_spec)
-sys.modules["bench_realpages"] = bench  # dataclasses look their module up while the file executes
-_spec.loader.exec_module(bench)
+from tests.conftest import realpages_bench
+
+bench = realpages_bench()
 
 SOURCE = bench.data_dir()
 RECORDED = json.loads(bench.FIGURES.read_text(encoding="utf-8"))
