@@ -222,8 +222,8 @@ _CLUTTER_STEM = re.compile("|".join(CLUTTER_STEMS))  # letters only: no "-" or "
 def _clutter_value(value: str) -> bool:
     """Whether a word of a class or id value is clutter (a word of ``CLUTTER_WORDS``, a word with
     a "-"/"_" part in ``CLUTTER_PARTS``, or a word holding one of ``CLUTTER_STEMS`` once its "-"
-    and "_" are taken out), asked of the whole value at once (most values are judged once, on the page that has them: a word
-    at a time in Python cost twice as much). The words' parts are the value's runs between white
+    and "_" are taken out), asked of the whole value at once (most values are judged once, on
+    the page that has them: a word at a time in Python cost twice as much). The words' parts are the value's runs between white
     space, "-" and "_"; a stem never holds white space, so it is sought in the value with only
     "-" and "_" taken out."""
     value = value.lower()
